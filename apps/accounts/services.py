@@ -1,0 +1,156 @@
+"""Writes on users: creation, authentication, profile, password, preferences, status, photo."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+from rest_framework.exceptions import ValidationError
+
+from apps.accounts.models import User
+from nevermisscall.errors import Conflict
+
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
+
+
+def _check_password(password: str, user: User | None = None, field: str = "password") -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: list(exc.messages)}) from exc
+
+
+def split_name(full_name: str) -> tuple[str, str]:
+    first, _, last = (full_name or "").strip().partition(" ")
+    return first[:100], last.strip()[:100]
+
+
+def user_create(
+    *,
+    email: str,
+    password: str,
+    business=None,
+    role: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    timezone_name: str = "",
+    language: str = "en",
+) -> User:
+    email = email.strip().lower()
+    candidate = User(email=email, first_name=first_name, last_name=last_name)
+    _check_password(password, candidate)
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(f"A user with email {email} already exists.")
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email=email,
+                password=password,
+                business=business,
+                role=role,
+                first_name=first_name,
+                last_name=last_name,
+                phone=phone,
+                timezone=timezone_name,
+                language=language,
+            )
+    except IntegrityError as exc:  # A concurrent registration with the same email won the race.
+        raise Conflict(f"A user with email {email} already exists.") from exc
+
+
+def user_authenticate(*, request, email: str, password: str) -> User | None:
+    user = authenticate(request, username=email.strip().lower(), password=password)
+    if user is not None:
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "timezone", "language")
+
+
+def user_update_profile(*, user: User, data: dict) -> User:
+    changed = [name for name in PROFILE_FIELDS if name in data]
+    for name in changed:
+        setattr(user, name, data[name])
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+    return user
+
+
+def user_change_password(*, user: User, current_password: str, new_password: str) -> User:
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": ["The current password is not correct."]})
+    if current_password == new_password:
+        raise ValidationError({"new_password": ["The new password must differ from the current one."]})
+    _check_password(new_password, user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    return user
+
+
+def _deep_merge(base: dict, changes: dict) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def user_update_preferences(*, user: User, changes: dict) -> User:
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.preferences = _deep_merge(locked.preferences or {}, changes)
+        locked.save(update_fields=["preferences", "updated_at"])
+    user.preferences = locked.preferences
+    return user
+
+
+def user_update_status(*, user: User, status: str, message: str | None = None) -> User:
+    user.status = status
+    if message is not None:
+        user.status_message = message
+    user.status_updated_at = timezone.now()
+    user.save(update_fields=["status", "status_message", "status_updated_at", "updated_at"])
+    return user
+
+
+def _photo_format(upload) -> str:
+    """The image's real format, read from its content (never from its name or declared type)."""
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image_format = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError({"photo": ["The file is not a JPEG, PNG or GIF image."]}) from exc
+    if image_format not in PHOTO_FORMATS:
+        raise ValidationError({"photo": ["The file is not a JPEG, PNG or GIF image."]})
+    return image_format
+
+
+def user_set_photo(*, user: User, upload) -> User:
+    if upload.size > settings.PROFILE_PHOTO_MAX_BYTES:
+        raise ValidationError({"photo": ["The photo is larger than 5 MB."]})
+    extension = PHOTO_FORMATS[_photo_format(upload)]
+    owner_dir = str(user.business_id) if user.business_id else "platform"
+    relative = Path("profiles") / owner_dir / f"{uuid.uuid4().hex}.{extension}"
+    target = Path(settings.MEDIA_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    upload.seek(0)
+    with open(target, "wb") as destination:
+        for chunk in upload.chunks():
+            destination.write(chunk)
+    previous = user.photo
+    user.photo = str(relative)
+    user.save(update_fields=["photo", "updated_at"])
+    if previous:
+        (Path(settings.MEDIA_ROOT) / previous).unlink(missing_ok=True)
+    return user

@@ -1,0 +1,75 @@
+"""Create the demo business and the platform superuser; safe to run any number of times."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from apps.accounts.models import User
+from apps.tenants.config.services import config_update
+from apps.tenants.models import Business
+from apps.tenants.services import business_register
+
+DEMO_BUSINESS = "Acme Plumbing"
+DEMO_OWNER = ("owner@acme.test", "acme-demo-2026")
+PLATFORM_ADMIN = ("admin@nevermisscall.test", "platform-demo-2026")
+
+DEMO_SETTINGS = {
+    "forwarding_number": "+15005550006",
+    "service_area": {
+        "address": "350 5th Ave, New York, NY 10118",
+        "latitude": 40.7484,
+        "longitude": -73.9857,
+        "radius_miles": 30,
+    },
+    "job_estimates": [
+        {
+            "job_type": "Drain cleaning",
+            "trade": "plumbing",
+            "min_price": 150,
+            "max_price": 300,
+            "duration_minutes": 90,
+            "description": "",
+        },
+        {
+            "job_type": "Water heater repair",
+            "trade": "plumbing",
+            "min_price": 250,
+            "max_price": 900,
+            "duration_minutes": 180,
+            "description": "",
+        },
+        {
+            "job_type": "Leak repair",
+            "trade": "plumbing",
+            "min_price": 120,
+            "max_price": 450,
+            "duration_minutes": 120,
+            "description": "",
+        },
+    ],
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo business (Acme Plumbing) and a platform superuser, if missing."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        business = Business.objects.filter(is_demo=True, name=DEMO_BUSINESS).first()
+        if business is None:
+            business, _ = business_register(
+                business_name=DEMO_BUSINESS,
+                owner_email=DEMO_OWNER[0],
+                owner_password=DEMO_OWNER[1],
+                owner_name="Alex Acme",
+                trade="plumbing",
+                timezone_name="America/New_York",
+                phone="+12125550100",
+                is_demo=True,
+            )
+            with schema_context(business.schema_name):
+                config_update(business=business, data=DEMO_SETTINGS)
+            self.stdout.write(f"Created demo business {business.name} ({business.schema_name}).")
+        if not User.objects.filter(email=PLATFORM_ADMIN[0]).exists():
+            User.objects.create_superuser(email=PLATFORM_ADMIN[0], password=PLATFORM_ADMIN[1], first_name="Platform")
+            self.stdout.write(f"Created platform superuser {PLATFORM_ADMIN[0]}.")

@@ -1,0 +1,61 @@
+"""Resolve the tenant of each request from exactly one trusted source, before the view runs.
+
+The sources are the functions listed in ``settings.TENANT_RESOLVERS``, tried in order. Each looks
+at one credential: it returns ``None`` when its credential is absent (the next source is tried),
+``UNRESOLVED`` when the credential is present but names no active business (the request stays in
+the public schema and authentication will refuse it), or the ``Business``. A header naming a
+tenant (``X-Tenant-ID`` / ``X-Business-ID``) must agree with the resolved one, or the answer is 403.
+"""
+
+from django.conf import settings
+from django.db import connection
+from django.utils.module_loading import import_string
+
+from nevermisscall.envelope import error_json_response
+from nevermisscall.errors import ErrorCode
+from nevermisscall.tenancy.resolvers import UNRESOLVED
+
+TENANT_HEADERS = ("X-Tenant-ID", "X-Business-ID")
+
+
+def _names_tenant(value: str, tenant) -> bool:
+    return tenant is not None and value in {str(tenant.id), tenant.schema_name, tenant.slug}
+
+
+class TenantResolutionMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.resolvers = [(path.rsplit(".", 1)[-1], import_string(path)) for path in settings.TENANT_RESOLVERS]
+
+    def resolve(self, request):
+        for name, resolver in self.resolvers:
+            result = resolver(request)
+            if result is None:
+                continue
+            return (None if result is UNRESOLVED else result), name
+        return None, None
+
+    def __call__(self, request):
+        connection.set_schema_to_public()
+        tenant, source = self.resolve(request)
+        request.tenant = tenant
+        request.tenant_source = source
+        for header in TENANT_HEADERS:
+            named = request.headers.get(header)
+            if named is not None and not _names_tenant(named.strip(), tenant):
+                return error_json_response(
+                    request,
+                    403,
+                    ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS,
+                    f"{header} does not match the business of the credential.",
+                )
+        if tenant is not None:
+            if tenant.status != tenant.Status.ACTIVE:
+                return error_json_response(
+                    request, 403, ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS, "This business is suspended."
+                )
+            connection.set_tenant(tenant)
+        try:
+            return self.get_response(request)
+        finally:
+            connection.set_schema_to_public()

@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from apps.accounts.views import home
+from nevermisscall import health
+
+handler400 = "nevermisscall.envelope.handler400"
+handler403 = "nevermisscall.envelope.handler403"
+handler404 = "nevermisscall.envelope.handler404"
+handler500 = "nevermisscall.envelope.handler500"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("health", health.health, name="health"),
+    path("health/live", health.health_live, name="health-live"),
+    path("health/ready", health.readyz, name="health-ready"),
+    path("health/detailed", health.health_detailed, name="health-detailed"),
+    path("metrics", health.metrics_json, name="metrics"),
+    path("metrics/prometheus", health.metrics_prometheus, name="metrics-prometheus"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(
+        r"^uploads/(?P<path>profiles/[0-9a-f-]+/[0-9a-f]+\.(?:jpg|png|gif))$",
+        serve,
+        {"document_root": settings.MEDIA_ROOT},
+        name="uploads",
+    ),
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.tenants.urls")),
+]
