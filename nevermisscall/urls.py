@@ -37,4 +37,6 @@ urlpatterns = [
     ),
     path("", include("apps.accounts.urls")),
     path("", include("apps.tenants.urls")),
+    path("", include("apps.telephony.urls")),
+    path("", include("apps.conversations.urls")),
 ]

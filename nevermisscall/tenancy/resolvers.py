@@ -9,6 +9,7 @@ from django.contrib.auth import SESSION_KEY, get_user
 from django.utils.module_loading import import_string
 
 from apps.accounts.tokens import decode_access_token
+from apps.telephony.registry.selectors import business_get_by_number
 from apps.tenants import selectors as business_selectors
 from apps.tenants.models import ApiCredential
 
@@ -24,6 +25,32 @@ def _tenant_from_token(raw: str, request):
     if not tenant_id:
         return UNRESOLVED
     return business_selectors.business_get_cached(business_id=tenant_id) or UNRESOLVED
+
+
+# Paths whose callers are Twilio (checked by signature in the view) or operators (x-service-key).
+TWILIO_WEBHOOK_PREFIXES = ("/webhooks/twilio/", "/twilio/", "/api/callbot/")
+SERVICE_PREFIXES = ("/internal/calls/",)
+
+
+def from_twilio_webhook(request):
+    """Twilio webhooks: ``?business_id=`` if the URL carries it, else the called number (``To``).
+
+    Only on webhook paths (and ``/internal/calls/`` with ``?business_id=``), so a form field can
+    never select a tenant anywhere else. The view still refuses unsigned requests with 403.
+    """
+    path = request.path
+    is_webhook = path.startswith(TWILIO_WEBHOOK_PREFIXES)
+    if not is_webhook and not path.startswith(SERVICE_PREFIXES):
+        return None
+    business_id = request.GET.get("business_id")
+    if business_id:
+        return business_selectors.business_get_cached(business_id=business_id) or UNRESOLVED
+    if not is_webhook or request.method != "POST":
+        return None
+    called = request.POST.get("To", "")
+    if not called:
+        return None
+    return business_get_by_number(phone_number=called) or UNRESOLVED
 
 
 def from_bearer_jwt(request):

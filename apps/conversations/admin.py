@@ -1,0 +1,33 @@
+from django.contrib import admin
+
+from apps.conversations.models import Conversation, Message, OptOut
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = ["direction", "kind", "body", "status", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["customer_number", "business_number", "status", "handled_by", "last_message_at", "created_at"]
+    list_filter = ["status", "handled_by", "created_at"]
+    search_fields = ["customer_number", "customer_name", "business_number"]
+    inlines = [MessageInline]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["to_number", "direction", "kind", "status", "attempts", "error_code", "created_at"]
+    list_filter = ["direction", "kind", "status", "created_at"]
+    search_fields = ["to_number", "from_number", "body", "provider_sid", "idempotency_key"]
+    readonly_fields = ["provider_sid", "idempotency_key", "created_at", "sent_at", "delivered_at"]
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    list_display = ["phone_number", "opted_out", "source", "keyword", "opted_out_at", "opted_in_at"]
+    list_filter = ["opted_out", "source"]
+    search_fields = ["phone_number"]

@@ -1,0 +1,129 @@
+"""Conversations with customers, their SMS messages (the outbound outbox too) and opt-outs."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RESOLVED = "resolved", _("Resolved")
+
+    class Handler(models.TextChoices):
+        AI = "ai", _("AI assistant")
+        HUMAN = "human", _("Human")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer_number = models.CharField(max_length=20, help_text=_("E.164"))
+    business_number = models.CharField(max_length=20, help_text=_("The business's Twilio number, E.164"))
+    customer_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    handled_by = models.CharField(max_length=10, choices=Handler.choices, default=Handler.AI)
+    taken_over_by = models.UUIDField(null=True, blank=True, help_text=_("User who took over (public schema id)"))
+    taken_over_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["customer_number", "-created_at"]),
+            models.Index(fields=["status", "-last_message_at"]),
+        ]
+        constraints = [
+            # One active conversation per customer: concurrent missed calls and texts share it.
+            models.UniqueConstraint(
+                fields=["customer_number"], condition=Q(status="active"), name="one_active_conversation_per_customer"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_number} ({self.status})"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        UNDELIVERED = "undelivered", _("Undelivered")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("From the customer")
+        AUTO_REPLY = "auto_reply", _("Missed-call auto-reply")
+        AI = "ai", _("Assistant reply")
+        HUMAN = "human", _("Staff reply")
+        KEYWORD = "keyword", _("Keyword reply (HELP, START)")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_number = models.CharField(max_length=20)
+    to_number = models.CharField(max_length=20)
+    body = models.TextField(blank=True)
+    media = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text=_("Twilio MessageSid"))
+    # Makes "send X once" a database fact, e.g. ``auto-reply:<CallSid>``.
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    sent_by = models.UUIDField(null=True, blank=True, help_text=_("Staff user who wrote it"))
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"]),
+            models.Index(fields=["to_number", "kind", "-created_at"]),
+            # The outbox sweep: small partial index over what is waiting to go out.
+            models.Index(fields=["created_at"], condition=Q(status__in=["queued", "sending"]), name="message_outbox"),
+        ]
+
+    def __str__(self):
+        return f"{self.direction} {self.to_number} ({self.status})"
+
+
+class OptOut(models.Model):
+    """A customer number that said STOP to this business (or that Twilio reported as unsubscribed)."""
+
+    class Source(models.TextChoices):
+        KEYWORD = "keyword", _("Keyword from the customer")
+        PROVIDER = "provider", _("Provider error 21610")
+        STAFF = "staff", _("Staff")
+
+    phone_number = models.CharField(max_length=20, unique=True)
+    opted_out = models.BooleanField(default=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    keyword = models.CharField(max_length=20, blank=True)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    opted_in_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self):
+        return f"{self.phone_number} ({'out' if self.opted_out else 'in'})"

@@ -1,0 +1,76 @@
+"""Reads of conversations, messages and opt-outs (the current schema's)."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from apps.conversations.models import Conversation, Message, OptOut
+from nevermisscall.ids import parse_uuid
+
+
+def is_opted_out(*, phone_number: str) -> bool:
+    return OptOut.objects.filter(phone_number=phone_number, opted_out=True).exists()
+
+
+def conversation_is_open(conversation: Conversation, *, now: datetime | None = None) -> bool:
+    """Active and not dormant: a message within ``CONVERSATION_IDLE_HOURS``."""
+    if conversation.status != Conversation.Status.ACTIVE or conversation.last_message_at is None:
+        return False
+    now = now or timezone.now()
+    return conversation.last_message_at >= now - timedelta(hours=settings.CONVERSATION_IDLE_HOURS)
+
+
+def last_auto_reply_at(*, phone_number: str) -> datetime | None:
+    return (
+        Message.objects.filter(to_number=phone_number, kind=Message.Kind.AUTO_REPLY)
+        .exclude(status=Message.Status.CANCELED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def conversation_list(*, filters: dict) -> QuerySet[Conversation]:
+    queryset = Conversation.objects.annotate(message_count=Count("messages"))
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("handled_by"):
+        queryset = queryset.filter(handled_by=filters["handled_by"])
+    if filters.get("customer_number"):
+        queryset = queryset.filter(customer_number__contains=filters["customer_number"])
+    if filters.get("date_from"):
+        queryset = queryset.filter(created_at__gte=filters["date_from"])
+    if filters.get("date_to"):
+        queryset = queryset.filter(created_at__lt=filters["date_to"])
+    return queryset.order_by("-created_at", "-id")
+
+
+def conversation_get(*, conversation_id) -> Conversation | None:
+    pk = parse_uuid(conversation_id)
+    if pk is None:
+        return None
+    return Conversation.objects.annotate(message_count=Count("messages")).filter(pk=pk).first()
+
+
+def message_list(*, conversation: Conversation, filters: dict | None = None) -> QuerySet[Message]:
+    filters = filters or {}
+    queryset = Message.objects.filter(conversation=conversation)
+    if filters.get("direction"):
+        queryset = queryset.filter(direction=filters["direction"])
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    return queryset.order_by("created_at", "id")
+
+
+def message_outbox_due(*, older_than_seconds: int, sending_stale_seconds: int, limit: int = 500) -> list:
+    """Ids of outbound messages committed but not sent: queued too long, or claimed by a dead worker."""
+    now = timezone.now()
+    queued = Message.objects.filter(
+        status=Message.Status.QUEUED, created_at__lt=now - timedelta(seconds=older_than_seconds)
+    )
+    stale = Message.objects.filter(
+        status=Message.Status.SENDING, claimed_at__lt=now - timedelta(seconds=sending_stale_seconds)
+    )
+    return list((queued | stale).order_by("created_at").values_list("id", flat=True)[:limit])

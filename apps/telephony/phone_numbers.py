@@ -1,0 +1,84 @@
+"""Writes on phone numbers: buy at Twilio, then record it in the business's schema and in the
+public registry in one transaction; release does the reverse. (services.py holds the call lifecycle.)"""
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.telephony.models import PhoneNumber
+from apps.telephony.providers import twilio_numbers
+from apps.telephony.registry.models import NumberRoute
+from apps.telephony.registry.selectors import number_cache_clear
+from nevermisscall.errors import Conflict
+
+logger = logging.getLogger(__name__)
+
+
+def webhook_urls() -> dict:
+    base = settings.PUBLIC_BASE_URL
+    return {
+        "voice_url": f"{base}/webhooks/twilio/call",
+        "sms_url": f"{base}/webhooks/twilio/sms",
+        "status_callback": f"{base}/api/callbot/call-status",
+    }
+
+
+def phone_number_provision(*, phone_number: str, friendly_name: str = "", details: dict | None = None) -> PhoneNumber:
+    """Buy ``phone_number`` (E.164) with this deployment's webhook URLs and register it."""
+    business = connection.tenant
+    if NumberRoute.objects.filter(phone_number=phone_number).exists():
+        raise Conflict("This number already belongs to a business.")
+    urls = webhook_urls()
+    bought = twilio_numbers.buy(phone_number=phone_number, friendly_name=friendly_name or business.name[:64], **urls)
+    details = details or {}
+    try:
+        with transaction.atomic():
+            number = PhoneNumber.objects.create(
+                phone_number=phone_number,
+                twilio_sid=bought["sid"],
+                friendly_name=bought["friendly_name"] or friendly_name,
+                capabilities=bought["capabilities"],
+                locality=details.get("locality", ""),
+                region=details.get("region", ""),
+                is_primary=not PhoneNumber.objects.filter(status=PhoneNumber.Status.ACTIVE).exists(),
+                **urls,
+            )
+            NumberRoute.objects.create(phone_number=phone_number, business=business, phone_number_id=number.id)
+    except IntegrityError:
+        logger.error("number %s bought but already registered; releasing it at Twilio", phone_number)
+        twilio_numbers.release(sid=bought["sid"])
+        raise Conflict("This number already belongs to a business.")
+    number_cache_clear(phone_number)
+    return number
+
+
+@transaction.atomic
+def phone_number_update(*, number: PhoneNumber, data: dict) -> PhoneNumber:
+    locked = PhoneNumber.objects.select_for_update().get(pk=number.pk)
+    if "friendly_name" in data and data["friendly_name"] != locked.friendly_name:
+        if locked.twilio_sid:
+            twilio_numbers.update(sid=locked.twilio_sid, friendly_name=data["friendly_name"])
+        locked.friendly_name = data["friendly_name"]
+    if data.get("is_primary") and not locked.is_primary:
+        PhoneNumber.objects.exclude(pk=locked.pk).update(is_primary=False)
+        locked.is_primary = True
+    locked.save()
+    return locked
+
+
+def phone_number_release(*, number: PhoneNumber) -> PhoneNumber:
+    """Release at Twilio, then forget the route: webhooks for it stop reaching this business."""
+    if number.status == PhoneNumber.Status.RELEASED:
+        return number
+    if number.twilio_sid:
+        twilio_numbers.release(sid=number.twilio_sid)
+    with transaction.atomic():
+        PhoneNumber.objects.filter(pk=number.pk).update(
+            status=PhoneNumber.Status.RELEASED, released_at=timezone.now(), is_primary=False
+        )
+        NumberRoute.objects.filter(phone_number=number.phone_number, business=connection.tenant).delete()
+    number_cache_clear(number.phone_number)
+    number.refresh_from_db()
+    return number

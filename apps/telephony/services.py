@@ -1,0 +1,257 @@
+"""Writes on calls: the lifecycle Twilio reports (incoming, screened, answered or missed), and the
+hand-over of a missed call to the conversation (auto-text). Each runs in one transaction with the
+call row locked, so a redelivered or concurrent webhook finds the call already settled."""
+
+import logging
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.conversations import services as conversation_services
+from apps.telephony.models import Call, CallParticipant
+from nevermisscall.errors import BusinessRuleViolation, Conflict
+from nevermisscall.events import publish_event
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "telephony"
+MISSED_DIAL_STATUSES = {
+    "no-answer": Call.MissedReason.NO_ANSWER,
+    "busy": Call.MissedReason.BUSY,
+    "failed": Call.MissedReason.FAILED,
+    "canceled": Call.MissedReason.CANCELED,
+}
+FINAL_CALL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
+
+
+def call_payload(call: Call) -> dict:
+    return {
+        "call_id": str(call.id),
+        "call_sid": call.call_sid,
+        "from_number": call.from_number,
+        "to_number": call.to_number,
+        "direction": call.direction,
+        "status": call.status,
+        "missed_reason": call.missed_reason,
+        "duration": call.duration,
+        "conversation_id": str(call.conversation_id) if call.conversation_id else None,
+        "started_at": call.started_at,
+    }
+
+
+def _publish(event_type: str, call: Call) -> None:
+    publish_event(connection.tenant, event_type, call_payload(call), source_service=SOURCE)
+
+
+def _locked_call(*, call_sid: str, defaults: dict) -> tuple[Call, bool]:
+    """The call row, locked (created from ``defaults`` when Twilio's first word about it is a status)."""
+    call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
+    if call is not None:
+        return call, False
+    try:
+        with transaction.atomic():
+            call = Call.objects.create(call_sid=call_sid, **defaults)
+    except IntegrityError:  # Created concurrently by the other delivery.
+        return Call.objects.select_for_update().get(call_sid=call_sid), False
+    CallParticipant.objects.get_or_create(call=call, role=CallParticipant.Role.CALLER, phone_number=call.from_number)
+    return call, True
+
+
+@transaction.atomic
+def call_receive(
+    *,
+    call_sid: str,
+    from_number: str,
+    to_number: str,
+    twilio_status: str = "ringing",
+    direction: str = Call.Direction.INBOUND,
+    forwarded_to: str = "",
+    screening: bool = False,
+    caller_name: str = "",
+    caller_city: str = "",
+    caller_state: str = "",
+) -> tuple[Call, bool]:
+    """Record an incoming call (once per CallSid) and tell the dashboard."""
+    call, created = _locked_call(
+        call_sid=call_sid,
+        defaults={
+            "from_number": from_number,
+            "to_number": to_number,
+            "direction": direction,
+            "twilio_status": twilio_status,
+            "forwarded_to": forwarded_to,
+            "screening": screening,
+            "caller_name": caller_name[:200],
+            "caller_city": caller_city[:100],
+            "caller_state": caller_state[:50],
+        },
+    )
+    if created:
+        if forwarded_to:
+            CallParticipant.objects.create(call=call, role=CallParticipant.Role.BUSINESS, phone_number=forwarded_to)
+        _publish("incoming_call", call)
+    return call, created
+
+
+def _mark_missed(call: Call, reason: str) -> None:
+    outcome = conversation_services.auto_reply_for_missed_call(
+        call_sid=call.call_sid, customer_number=call.from_number, business_number=call.to_number
+    )
+    now = timezone.now()
+    call.status = Call.Status.MISSED
+    call.missed_reason = reason
+    call.ended_at = call.ended_at or now
+    call.conversation = outcome.conversation
+    call.auto_reply_skipped = outcome.skipped
+    call.save()
+    _publish("call_missed", call)
+    _publish("call_ended", call)
+    if outcome.skipped:
+        logger.info("missed call %s: no auto-text (%s)", call.call_sid, outcome.skipped)
+
+
+def _mark_answered(call: Call, duration: int | None) -> None:
+    now = timezone.now()
+    already_announced = call.status == Call.Status.IN_PROGRESS
+    call.status = Call.Status.ANSWERED
+    call.answered_at = call.answered_at or now
+    call.ended_at = call.ended_at or now
+    if duration is not None:
+        call.duration = duration
+    call.save()
+    if not already_announced:
+        _publish("call_answered", call)
+    _publish("call_ended", call)
+
+
+@transaction.atomic
+def call_record_dial_result(
+    *,
+    call_sid: str,
+    from_number: str,
+    to_number: str,
+    dial_status: str,
+    dial_call_sid: str = "",
+    dial_duration: int | None = None,
+    twilio_status: str = "",
+) -> Call:
+    """The ``<Dial action>`` callback: the forwarded leg ended. Answered only if it was bridged and,
+    with screening, the owner pressed 1; otherwise missed — and the caller gets the text."""
+    call, _ = _locked_call(
+        call_sid=call_sid, defaults={"from_number": from_number, "to_number": to_number, "twilio_status": twilio_status}
+    )
+    if call.is_final:
+        return call  # Redelivered, or the status callback settled it first.
+    call.dial_status = dial_status
+    call.dial_call_sid = dial_call_sid or call.dial_call_sid
+    if twilio_status:
+        call.twilio_status = twilio_status
+    if dial_status in MISSED_DIAL_STATUSES:
+        _mark_missed(call, MISSED_DIAL_STATUSES[dial_status])
+    elif call.screening and call.screen_accepted_at is None:
+        _mark_missed(call, Call.MissedReason.NOT_ACCEPTED)
+    elif dial_status in ("completed", "answered") and (dial_call_sid or call.screen_accepted_at):
+        _mark_answered(call, dial_duration)
+    else:
+        _mark_missed(call, Call.MissedReason.NOT_BRIDGED)
+    return call
+
+
+@transaction.atomic
+def call_mark_unforwarded(*, call_sid: str) -> Call:
+    """No forwarding number is configured: nobody can answer, so the caller gets the text at once."""
+    call = Call.objects.select_for_update().get(call_sid=call_sid)
+    if not call.is_final:
+        _mark_missed(call, Call.MissedReason.NO_FORWARDING)
+    return call
+
+
+@transaction.atomic
+def call_screen_accept(*, call_sid: str) -> Call | None:
+    """The owner pressed 1 on the whisper: the call is being answered by a person."""
+    call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
+    if call is None or call.is_final or call.screen_accepted_at is not None:
+        return call
+    call.screen_accepted_at = timezone.now()
+    call.answered_at = call.screen_accepted_at
+    call.status = Call.Status.IN_PROGRESS
+    call.save(update_fields=["screen_accepted_at", "answered_at", "status", "updated_at"])
+    _publish("call_answered", call)
+    return call
+
+
+@transaction.atomic
+def call_record_status(
+    *, call_sid: str, from_number: str, to_number: str, twilio_status: str, duration: int | None = None
+) -> Call:
+    """The call's status callback. A final status on a call nobody settled (the caller hung up while
+    it rang, or no ``<Dial>`` result came) makes it missed, unless someone had accepted it."""
+    call, _ = _locked_call(
+        call_sid=call_sid, defaults={"from_number": from_number, "to_number": to_number, "twilio_status": twilio_status}
+    )
+    if call.twilio_status == twilio_status and (call.is_final or twilio_status not in FINAL_CALL_STATUSES):
+        return call  # The same status again.
+    call.twilio_status = twilio_status
+    if call.is_final or twilio_status not in FINAL_CALL_STATUSES:
+        if call.status == Call.Status.ANSWERED and duration is not None and call.duration is None:
+            call.duration = duration
+        call.save()
+        return call
+    if call.status == Call.Status.IN_PROGRESS:
+        _mark_answered(call, call.duration if call.duration is not None else duration)
+    elif twilio_status in MISSED_DIAL_STATUSES:
+        _mark_missed(call, MISSED_DIAL_STATUSES[twilio_status])
+    else:
+        _mark_missed(call, Call.MissedReason.NOT_BRIDGED)
+    return call
+
+
+@transaction.atomic
+def call_mark_missed(*, call: Call) -> Call:
+    """An operator or service says this call was missed (``/internal/calls/{id}/missed``)."""
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    if locked.status == Call.Status.ANSWERED:
+        raise BusinessRuleViolation("This call was answered.")
+    if locked.status != Call.Status.MISSED:
+        _mark_missed(locked, Call.MissedReason.MANUAL)
+    return locked
+
+
+@transaction.atomic
+def call_update(*, call: Call, data: dict) -> Call:
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    for name in ("notes", "caller_name"):
+        if name in data:
+            setattr(locked, name, data[name])
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def call_metadata_update(*, call: Call, metadata: dict, replace: bool) -> Call:
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    locked.metadata = dict(metadata) if replace else {**locked.metadata, **metadata}
+    locked.save(update_fields=["metadata", "updated_at"])
+    return locked
+
+
+def call_participant_add(*, call: Call, role: str, phone_number: str, name: str) -> CallParticipant:
+    try:
+        with transaction.atomic():
+            return CallParticipant.objects.create(call=call, role=role, phone_number=phone_number, name=name)
+    except IntegrityError:
+        raise Conflict("This participant is already on the call.")
+
+
+@transaction.atomic
+def call_conversation_create(*, call: Call):
+    """Open (or join) the caller's conversation for this call."""
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    if locked.conversation_id is not None:
+        raise Conflict("This call already has a conversation.")
+    conversation, _ = conversation_services.conversation_create_for_call(
+        customer_number=locked.from_number, business_number=locked.to_number
+    )
+    locked.conversation = conversation
+    locked.save(update_fields=["conversation", "updated_at"])
+    return conversation
