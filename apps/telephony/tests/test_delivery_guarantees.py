@@ -1,0 +1,212 @@
+"""Exactly one SMS per missed call under redelivery and concurrency; retries, circuit breaker and
+the outbox sweep when the provider fails."""
+
+import threading
+import time
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+from django_tenants.utils import tenant_context
+
+from apps.conversations import tasks
+from apps.conversations.models import Conversation, Message
+from apps.conversations.sending import sms_breaker
+from apps.telephony.models import Call
+from apps.telephony.tests.conftest import TwilioWebhookClient, new_call_sid, payload
+
+pytestmark = pytest.mark.django_db
+
+CALLER = "+17735550142"
+
+
+def _in_thread(function):
+    """Run ``function`` on its own thread and database connection (so it commits for real)."""
+    errors = []
+
+    def run():
+        try:
+            function()
+        except BaseException as exc:  # Re-raised in the test thread.
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def _cleanup(business, caller):
+    def delete():
+        with tenant_context(business):
+            Message.objects.filter(conversation__customer_number=caller).delete()
+            Call.objects.filter(from_number=caller).delete()
+            Conversation.objects.filter(customer_number=caller).delete()
+
+    thread, errors = _in_thread(delete)
+    thread.join()
+    assert not errors
+
+
+def test_concurrent_deliveries_of_one_missed_call_send_one_sms(alpha, twilio):
+    """Twilio retries a slow webhook: two deliveries of the same dial result arrive at once, each
+    on its own connection and transaction. Exactly one text goes out."""
+    caller = "+17735550191"
+    call_sid = new_call_sid()
+    barrier = threading.Barrier(2)
+    responses = []
+
+    def deliver():
+        client = TwilioWebhookClient()
+        barrier.wait()
+        responses.append(
+            client.post(
+                f"/webhooks/twilio/call/status/{call_sid}",
+                payload("voice_dial_action", CallSid=call_sid, From=caller, Caller=caller),
+            ).status_code
+        )
+
+    try:
+        threads = [_in_thread(deliver) for _ in range(2)]
+        for thread, errors in threads:
+            thread.join(30)
+            assert not errors, errors
+        assert responses == [200, 200]
+        assert len([r for r in twilio.messages() if r.form["To"] == caller]) == 1
+        with tenant_context(alpha):
+            assert Call.objects.filter(call_sid=call_sid).count() == 1
+            assert Message.objects.filter(to_number=caller, kind=Message.Kind.AUTO_REPLY).count() == 1
+            assert Message.objects.get(to_number=caller).status == Message.Status.SENT
+    finally:
+        _cleanup(alpha, caller)
+
+
+def test_two_calls_from_one_caller_at_once_share_one_conversation_and_one_text(alpha, twilio):
+    caller = "+17735550192"
+    barrier = threading.Barrier(2)
+
+    def missed_call():
+        client = TwilioWebhookClient()
+        call_sid = new_call_sid()
+        barrier.wait()
+        client.post(
+            f"/webhooks/twilio/call/status/{call_sid}",
+            payload("voice_dial_action", CallSid=call_sid, From=caller, Caller=caller),
+        )
+
+    try:
+        threads = [_in_thread(missed_call) for _ in range(2)]
+        for thread, errors in threads:
+            thread.join(30)
+            assert not errors, errors
+        assert len([r for r in twilio.messages() if r.form["To"] == caller]) == 1
+        with tenant_context(alpha):
+            assert Conversation.objects.filter(customer_number=caller).count() == 1
+            assert Call.objects.filter(from_number=caller).count() == 2
+    finally:
+        _cleanup(alpha, caller)
+
+
+def _missed_call(webhook, caller=CALLER):
+    call_sid = new_call_sid()
+    webhook.post(
+        f"/webhooks/twilio/call/status/{call_sid}",
+        payload("voice_dial_action", CallSid=call_sid, From=caller, Caller=caller),
+    )
+    return call_sid
+
+
+def test_provider_500_twice_then_201_sends_one_message(alpha, webhook, twilio, commit):
+    twilio.fail(2, status=500)
+    with commit():
+        _missed_call(webhook)
+    assert len(twilio.messages()) == 3  # Two 500s, then the 201.
+    with tenant_context(alpha):
+        message = Message.objects.get(to_number=CALLER)
+        assert message.status == Message.Status.SENT
+        assert message.attempts == 3
+        assert message.provider_sid
+
+
+def test_rate_limited_by_provider_is_retried(alpha, webhook, twilio, commit):
+    twilio.fail(1, status=429)
+    with commit():
+        _missed_call(webhook)
+    with tenant_context(alpha):
+        assert Message.objects.get(to_number=CALLER).status == Message.Status.SENT
+
+
+@override_settings(CIRCUIT_BREAKER_RESET_SECONDS=1, SMS_OUTBOX_STALE_SECONDS=0)
+def test_provider_down_opens_the_circuit_and_the_sweep_sends_after_recovery(alpha, webhook, twilio, commit):
+    twilio.set_down(True)
+    callers = ["+17735550171", "+17735550172", "+17735550173"]
+    with commit():
+        for caller in callers:
+            _missed_call(webhook, caller)
+    breaker = sms_breaker()
+    assert breaker.current_state == "open"
+    attempts_while_down = len(twilio.requests())
+    assert attempts_while_down == 0  # Down: connections refused before anything is recorded.
+    with tenant_context(alpha):
+        statuses = set(Message.objects.filter(to_number__in=callers).values_list("status", flat=True))
+        assert statuses == {Message.Status.QUEUED}
+    # Still down, circuit open: the sweep does not even try.
+    with commit():
+        tasks.sms_outbox_sweep.delay()
+    with tenant_context(alpha):
+        assert Message.objects.filter(to_number__in=callers, status=Message.Status.QUEUED).count() == 3
+
+    twilio.set_down(False)
+    time.sleep(1.1)  # The breaker's reset timeout: the next call is the half-open trial.
+    with commit():
+        tasks.sms_outbox_sweep.delay()
+    assert sorted(r.form["To"] for r in twilio.messages()) == callers
+    assert breaker.current_state == "closed"
+    with tenant_context(alpha):
+        assert set(Message.objects.filter(to_number__in=callers).values_list("status", flat=True)) == {"sent"}
+
+
+def test_send_task_is_safe_to_run_twice(alpha, webhook, twilio, commit):
+    with commit():
+        _missed_call(webhook)
+    with tenant_context(alpha):
+        message = Message.objects.get(to_number=CALLER)
+        assert tasks.send_sms(str(message.id)) == "skipped"
+    assert len(twilio.messages()) == 1
+
+
+@override_settings(SMS_OUTBOX_STALE_SECONDS=0)
+def test_a_lost_hand_off_is_sent_by_the_sweep(alpha, webhook, twilio):
+    """The webhook committed but the process died before enqueueing: no on_commit ran here."""
+    _missed_call(webhook)
+    assert twilio.messages() == []
+    with tenant_context(alpha):
+        assert Message.objects.get(to_number=CALLER).status == Message.Status.QUEUED
+    from django_tenants.utils import schema_context
+
+    with schema_context("public"):
+        assert tasks.sms_outbox_sweep() == 1
+    assert len(twilio.messages()) == 1
+
+
+def test_unsubscribed_recipient_error_21610_opts_the_number_out(alpha, webhook, twilio, commit):
+    from apps.conversations.models import OptOut
+
+    twilio.state.refuse[CALLER] = 21610
+    with commit():
+        _missed_call(webhook)
+    with tenant_context(alpha):
+        message = Message.objects.get(to_number=CALLER)
+        assert message.status == Message.Status.FAILED
+        assert message.error_code == "21610"
+        assert OptOut.objects.get(phone_number=CALLER).opted_out
+    assert sms_breaker().current_state == "closed"  # A refusal is not a provider failure.
+    twilio.state.refuse.clear()
+    with commit():
+        with tenant_context(alpha):
+            Conversation.objects.update(status="resolved")
+        _missed_call(webhook)
+    assert len(twilio.messages()) == 1
+    with tenant_context(alpha):
+        assert Call.objects.filter(auto_reply_skipped="opted_out").count() == 1
