@@ -1,0 +1,10 @@
+"""Conversation tests use the telephony test base: the Twilio stand-in and signed webhooks."""
+
+from apps.telephony.tests.conftest import (  # noqa: F401  (fixtures)
+    _standin,
+    business_numbers,
+    commit,
+    dashboard,
+    twilio,
+    webhook,
+)
