@@ -162,8 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
         area = query.get("AreaCode", "312")
         contains = re.sub(r"\D", "", query.get("Contains", ""))[:4]
         numbers = []
-        for index in range(int(query.get("PageSize", 3)) if query.get("PageSize") else 3):
-            line = (contains + f"{index:04d}")[-4:] if contains else f"55{index:02d}"
+        for index in range(min(3, int(query.get("PageSize", 3)))):
+            line = (contains + f"{index:04d}"[len(contains) :])[:4]
             e164 = f"+1{area}555{line}"
             numbers.append(
                 {
