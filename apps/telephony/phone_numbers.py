@@ -55,6 +55,31 @@ def phone_number_provision(*, phone_number: str, friendly_name: str = "", detail
 
 
 @transaction.atomic
+def phone_number_assign(*, phone_number: str, twilio_sid: str = "", friendly_name: str = "") -> PhoneNumber:
+    """Register a number this business already has at Twilio (configured by hand, or a stand-in's)
+    without buying it: the tenant's row and the public route, in one transaction."""
+    business = connection.tenant
+    route = NumberRoute.objects.select_for_update().filter(phone_number=phone_number).first()
+    if route is not None and route.business_id != business.id:
+        raise Conflict("This number already belongs to another business.")
+    number, _ = PhoneNumber.objects.update_or_create(
+        phone_number=phone_number,
+        defaults={
+            "twilio_sid": twilio_sid,
+            "friendly_name": friendly_name or phone_number,
+            "status": PhoneNumber.Status.ACTIVE,
+            "released_at": None,
+            "capabilities": {"voice": True, "sms": True, "mms": True},
+            **webhook_urls(),
+        },
+    )
+    if route is None:
+        NumberRoute.objects.create(phone_number=phone_number, business=business, phone_number_id=number.id)
+    transaction.on_commit(lambda: number_cache_clear(phone_number))
+    return number
+
+
+@transaction.atomic
 def phone_number_update(*, number: PhoneNumber, data: dict) -> PhoneNumber:
     locked = PhoneNumber.objects.select_for_update().get(pk=number.pk)
     if "friendly_name" in data and data["friendly_name"] != locked.friendly_name:

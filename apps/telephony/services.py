@@ -94,20 +94,21 @@ def call_receive(
 
 
 def _mark_missed(call: Call, reason: str) -> None:
-    outcome = conversation_services.auto_reply_for_missed_call(
-        call_sid=call.call_sid, customer_number=call.from_number, business_number=call.to_number
-    )
-    now = timezone.now()
     call.status = Call.Status.MISSED
     call.missed_reason = reason
-    call.ended_at = call.ended_at or now
-    call.conversation = outcome.conversation
-    call.auto_reply_skipped = outcome.skipped
+    call.ended_at = call.ended_at or timezone.now()
+    if call.from_number.startswith("+"):
+        outcome = conversation_services.auto_reply_for_missed_call(
+            call_sid=call.call_sid, customer_number=call.from_number, business_number=call.to_number
+        )
+        call.conversation, call.auto_reply_skipped = outcome.conversation, outcome.skipped
+    else:  # Withheld caller ID ("anonymous"): nobody to text back.
+        call.auto_reply_skipped = "no_caller_id"
     call.save()
     _publish("call_missed", call)
     _publish("call_ended", call)
-    if outcome.skipped:
-        logger.info("missed call %s: no auto-text (%s)", call.call_sid, outcome.skipped)
+    if call.auto_reply_skipped:
+        logger.info("missed call %s: no auto-text (%s)", call.call_sid, call.auto_reply_skipped)
 
 
 def _mark_answered(call: Call, duration: int | None) -> None:

@@ -7,17 +7,17 @@ forwards to +17735550188. Both are committed once per session, like the people i
 import asyncio
 import json
 import uuid
+from io import StringIO
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from channels.layers import channel_layers
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 from django_tenants.utils import tenant_context
 
-from apps.telephony.models import PhoneNumber
-from apps.telephony.registry.models import NumberRoute
 from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN, TwilioStandIn, sign
 from apps.tenants.config.models import BusinessConfig
 from nevermisscall.celery import app as celery_app
@@ -54,13 +54,10 @@ def business_numbers(people, django_db_blocker):
         for name, (number, forwarding) in NUMBERS.items():
             business = Business.objects.get(name=name)
             with tenant_context(business):
-                phone, _ = PhoneNumber.objects.get_or_create(
-                    phone_number=number, defaults={"twilio_sid": "PN" + uuid.uuid4().hex, "is_primary": True}
+                call_command(
+                    "assign_number", business.slug, number, sid="PN" + uuid.uuid4().hex[:32], stdout=StringIO()
                 )
                 BusinessConfig.objects.filter(pk=1).update(forwarding_number=forwarding, call_screening=True)
-            NumberRoute.objects.get_or_create(
-                phone_number=number, defaults={"business": business, "phone_number_id": phone.id}
-            )
         connection.set_schema_to_public()
     return NUMBERS
 

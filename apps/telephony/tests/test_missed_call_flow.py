@@ -256,3 +256,18 @@ def test_screening_off_forwards_without_a_whisper(alpha, webhook, twilio, commit
     assert twilio.messages() == []
     with tenant_context(alpha):
         assert Call.objects.get(call_sid=call_sid).status == Call.Status.ANSWERED
+
+
+def test_withheld_caller_id_is_recorded_but_not_texted(alpha, webhook, twilio, commit):
+    call_sid = new_call_sid()
+    with commit():
+        webhook.post(
+            "/webhooks/twilio/call", payload("voice_incoming", CallSid=call_sid, From="anonymous", Caller="anonymous")
+        )
+        dial_result(webhook, call_sid, "no-answer", caller="anonymous")
+    assert twilio.messages() == []
+    with tenant_context(alpha):
+        call = Call.objects.get(call_sid=call_sid)
+        assert call.status == Call.Status.MISSED
+        assert call.auto_reply_skipped == "no_caller_id"
+        assert call.conversation is None
