@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -22,14 +23,22 @@ def conversation_is_open(conversation: Conversation, *, now: datetime | None = N
     return conversation.last_message_at >= now - timedelta(hours=settings.CONVERSATION_IDLE_HOURS)
 
 
-def last_auto_reply_at(*, phone_number: str) -> datetime | None:
-    return (
+def auto_reply_history(*, phone_number: str) -> tuple[bool, datetime | None]:
+    """Whether ``phone_number`` opted out, and when it last got a missed-call text: one round trip,
+    because it runs on every missed call."""
+    opted_out = OptOut.objects.filter(phone_number=phone_number, opted_out=True).values("id")[:1]
+    last_auto_reply = (
         Message.objects.filter(to_number=phone_number, kind=Message.Kind.AUTO_REPLY)
         .exclude(status=Message.Status.CANCELED)
         .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
+        .values("created_at")[:1]
     )
+    opted_sql, opted_params = opted_out.query.sql_with_params()
+    last_sql, last_params = last_auto_reply.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS({opted_sql}), ({last_sql})", [*opted_params, *last_params])
+        opted, last = cursor.fetchone()
+    return bool(opted), last
 
 
 def conversation_list(*, filters: dict) -> QuerySet[Conversation]:

@@ -51,8 +51,13 @@ def sms_send(*, message_id) -> str:
     backend = get_backend()
     breaker = sms_breaker()
 
+    first = True
+
     def attempt() -> str:
-        services.message_count_attempt(message=message)
+        nonlocal first
+        if not first:  # The claim counted the first attempt.
+            services.message_count_attempt(message=message)
+        first = False
         return breaker.call(backend.send, sms)
 
     retrying = Retrying(

@@ -2,6 +2,7 @@
 go out after the commit (``publish_event``, ``transaction.on_commit``)."""
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from apps.conversations import keywords
 from apps.conversations.models import Conversation, Message, OptOut
-from apps.conversations.selectors import conversation_is_open, is_opted_out, last_auto_reply_at
+from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
 from apps.tenants.config.services import config_get
 from nevermisscall.errors import BusinessRuleViolation
 from nevermisscall.events import publish_event
@@ -60,23 +61,27 @@ def _enqueue_send(message_id) -> None:
 # --- conversations ---------------------------------------------------------------------------------
 
 
+_OPEN_CONVERSATION_SQL = """
+    INSERT INTO {table} (id, customer_number, business_number, customer_name, status, handled_by, notes, tags,
+                         created_at, updated_at)
+    VALUES (%s, %s, %s, '', %s, %s, '', '[]'::jsonb, now(), now())
+    ON CONFLICT (customer_number) WHERE status = %s DO UPDATE SET updated_at = EXCLUDED.updated_at
+    RETURNING *, (xmax = 0) AS inserted
+"""
+
+
 def conversation_open_locked(*, customer_number: str, business_number: str) -> tuple[Conversation, bool]:
     """The customer's active conversation, locked, or a new one. Call inside ``transaction.atomic``.
 
-    Two requests racing to open it meet at the partial unique index: the loser reads the winner's.
+    One ``INSERT … ON CONFLICT DO UPDATE`` against the partial unique index (one active conversation
+    per customer): it creates the row or locks the existing one, so two requests racing to open it
+    end up with the same row, the second waiting for the first to commit.
     """
-    existing = Conversation.objects.select_for_update().filter(
-        customer_number=customer_number, status=Conversation.Status.ACTIVE
-    )
-    conversation = existing.first()
-    if conversation is not None:
-        return conversation, False
-    try:
-        with transaction.atomic():
-            conversation = Conversation.objects.create(customer_number=customer_number, business_number=business_number)
-        return conversation, True
-    except IntegrityError:
-        return existing.get(), False
+    sql = _OPEN_CONVERSATION_SQL.format(table=connection.ops.quote_name(Conversation._meta.db_table))
+    active = Conversation.Status.ACTIVE
+    params = [uuid.uuid4(), customer_number, business_number, active, Conversation.Handler.AI, active]
+    conversation = next(iter(Conversation.objects.raw(sql, params)))
+    return conversation, bool(conversation.inserted)
 
 
 @transaction.atomic
@@ -146,9 +151,10 @@ def message_queue_outbound(
     kind: str,
     idempotency_key: str | None = None,
     sent_by=None,
+    opt_out_checked: bool = False,
 ) -> Message:
     """Store an outbound SMS as ``queued`` in the caller's transaction; a worker sends it after commit."""
-    if is_opted_out(phone_number=conversation.customer_number):
+    if not opt_out_checked and is_opted_out(phone_number=conversation.customer_number):
         raise BusinessRuleViolation("This customer replied STOP; no message can be sent to them.")
     now = timezone.now()
     message = Message.objects.create(
@@ -189,30 +195,30 @@ class AutoReplyOutcome:
     skipped: str  # "" when a message was queued
 
 
-def auto_reply_for_missed_call(*, call_sid: str, customer_number: str, business_number: str) -> AutoReplyOutcome:
+def auto_reply_for_missed_call(
+    *, call_sid: str, customer_number: str, business_number: str, config=None
+) -> AutoReplyOutcome:
     """Open or continue the caller's conversation and queue the missed-call text, at most once per
     caller per cooldown window and never while a conversation with them is open. Runs inside the
-    caller's transaction; the conversation row lock serialises concurrent calls from one caller."""
+    caller's transaction, which holds the call's row lock (so this runs once per call); the
+    conversation row lock serialises concurrent calls from one caller. The unique idempotency key
+    ``auto-reply:<CallSid>`` is the database's backstop."""
     conversation, created = conversation_open_locked(customer_number=customer_number, business_number=business_number)
-    if is_opted_out(phone_number=customer_number):
+    opted_out, last = auto_reply_history(phone_number=customer_number)
+    if opted_out:
         return AutoReplyOutcome(conversation, None, "opted_out")
     if not created and conversation_is_open(conversation):
         return AutoReplyOutcome(conversation, None, "conversation_open")
-    config = config_get()
-    last = last_auto_reply_at(phone_number=customer_number)
+    config = config or config_get()
     if last is not None and last >= timezone.now() - timedelta(minutes=config.sms_cooldown_minutes):
         return AutoReplyOutcome(conversation, None, "cooldown")
-    body = render_template(config.auto_reply_template or DEFAULT_AUTO_REPLY)
-    try:
-        with transaction.atomic():
-            message = message_queue_outbound(
-                conversation=conversation,
-                body=body,
-                kind=Message.Kind.AUTO_REPLY,
-                idempotency_key=f"auto-reply:{call_sid}",
-            )
-    except IntegrityError:  # This call's auto-reply exists already (a redelivery).
-        return AutoReplyOutcome(conversation, None, "duplicate")
+    message = message_queue_outbound(
+        conversation=conversation,
+        body=render_template(config.auto_reply_template or DEFAULT_AUTO_REPLY),
+        kind=Message.Kind.AUTO_REPLY,
+        idempotency_key=f"auto-reply:{call_sid}",
+        opt_out_checked=True,
+    )
     return AutoReplyOutcome(conversation, message, "")
 
 
@@ -232,9 +238,9 @@ def message_claim(*, message_id) -> Message | None:
     claimable = Message.objects.filter(pk=message_id, direction=Message.Direction.OUTBOUND).filter(
         Q(status=Message.Status.QUEUED) | Q(status=Message.Status.SENDING, claimed_at__lt=stale)
     )
-    if claimable.update(status=Message.Status.SENDING, claimed_at=now) != 1:
+    if claimable.update(status=Message.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1) != 1:
         return None
-    return Message.objects.select_related("conversation").get(pk=message_id)
+    return Message.objects.get(pk=message_id)
 
 
 def message_count_attempt(*, message: Message) -> None:

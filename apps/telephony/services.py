@@ -71,35 +71,38 @@ def call_receive(
     caller_city: str = "",
     caller_state: str = "",
 ) -> tuple[Call, bool]:
-    """Record an incoming call (once per CallSid) and tell the dashboard."""
-    call, created = _locked_call(
-        call_sid=call_sid,
-        defaults={
-            "from_number": from_number,
-            "to_number": to_number,
-            "direction": direction,
-            "twilio_status": twilio_status,
-            "forwarded_to": forwarded_to,
-            "screening": screening,
-            "caller_name": caller_name[:200],
-            "caller_city": caller_city[:100],
-            "caller_state": caller_state[:50],
-        },
-    )
-    if created:
-        if forwarded_to:
-            CallParticipant.objects.create(call=call, role=CallParticipant.Role.BUSINESS, phone_number=forwarded_to)
-        _publish("incoming_call", call)
-    return call, created
+    """Record an incoming call (once per CallSid: a redelivery finds it) and tell the dashboard."""
+    try:
+        with transaction.atomic():
+            call = Call.objects.create(
+                call_sid=call_sid,
+                from_number=from_number,
+                to_number=to_number,
+                direction=direction,
+                twilio_status=twilio_status,
+                forwarded_to=forwarded_to,
+                screening=screening,
+                caller_name=caller_name[:200],
+                caller_city=caller_city[:100],
+                caller_state=caller_state[:50],
+            )
+    except IntegrityError:
+        return Call.objects.get(call_sid=call_sid), False
+    participants = [CallParticipant(call=call, role=CallParticipant.Role.CALLER, phone_number=from_number)]
+    if forwarded_to:
+        participants.append(CallParticipant(call=call, role=CallParticipant.Role.BUSINESS, phone_number=forwarded_to))
+    CallParticipant.objects.bulk_create(participants)
+    _publish("incoming_call", call)
+    return call, True
 
 
-def _mark_missed(call: Call, reason: str) -> None:
+def _mark_missed(call: Call, reason: str, config=None) -> None:
     call.status = Call.Status.MISSED
     call.missed_reason = reason
     call.ended_at = call.ended_at or timezone.now()
     if call.from_number.startswith("+"):
         outcome = conversation_services.auto_reply_for_missed_call(
-            call_sid=call.call_sid, customer_number=call.from_number, business_number=call.to_number
+            call_sid=call.call_sid, customer_number=call.from_number, business_number=call.to_number, config=config
         )
         call.conversation, call.auto_reply_skipped = outcome.conversation, outcome.skipped
     else:  # Withheld caller ID ("anonymous"): nobody to text back.
@@ -135,6 +138,7 @@ def call_record_dial_result(
     dial_call_sid: str = "",
     dial_duration: int | None = None,
     twilio_status: str = "",
+    config=None,
 ) -> Call:
     """The ``<Dial action>`` callback: the forwarded leg ended. Answered only if it was bridged and,
     with screening, the owner pressed 1; otherwise missed — and the caller gets the text."""
@@ -148,22 +152,22 @@ def call_record_dial_result(
     if twilio_status:
         call.twilio_status = twilio_status
     if dial_status in MISSED_DIAL_STATUSES:
-        _mark_missed(call, MISSED_DIAL_STATUSES[dial_status])
+        _mark_missed(call, MISSED_DIAL_STATUSES[dial_status], config)
     elif call.screening and call.screen_accepted_at is None:
-        _mark_missed(call, Call.MissedReason.NOT_ACCEPTED)
+        _mark_missed(call, Call.MissedReason.NOT_ACCEPTED, config)
     elif dial_status in ("completed", "answered") and (dial_call_sid or call.screen_accepted_at):
         _mark_answered(call, dial_duration)
     else:
-        _mark_missed(call, Call.MissedReason.NOT_BRIDGED)
+        _mark_missed(call, Call.MissedReason.NOT_BRIDGED, config)
     return call
 
 
 @transaction.atomic
-def call_mark_unforwarded(*, call_sid: str) -> Call:
+def call_mark_unforwarded(*, call_sid: str, config=None) -> Call:
     """No forwarding number is configured: nobody can answer, so the caller gets the text at once."""
     call = Call.objects.select_for_update().get(call_sid=call_sid)
     if not call.is_final:
-        _mark_missed(call, Call.MissedReason.NO_FORWARDING)
+        _mark_missed(call, Call.MissedReason.NO_FORWARDING, config)
     return call
 
 

@@ -40,7 +40,8 @@ class RecordedRequest:
     path: str
     query: dict
     form: dict
-    received_at: float
+    received_at: float  # time.monotonic(), for in-process comparisons
+    received_wall: float  # time.time(), for comparisons with another process (bench/)
 
 
 @dataclass
@@ -95,7 +96,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
-            state.requests.append(RecordedRequest(method, parts.path, query, form, time.monotonic()))
+            if method == "GET" and parts.path == "/_standin/messages":
+                return self._dump_messages()
+            state.requests.append(RecordedRequest(method, parts.path, query, form, time.monotonic(), time.time()))
             failing = state.fail_next > 0
             if failing:
                 state.fail_next -= 1
@@ -109,6 +112,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(404, 20404, "The requested resource was not found")
         handler, match = route
         handler(match, form, query)
+
+    def _dump_messages(self) -> None:
+        """Out-of-band (no auth, not Twilio's API): what reached Messages.json and when, for bench/."""
+        messages = [
+            {"to": r.form.get("To"), "body": r.form.get("Body"), "received_wall": r.received_wall}
+            for r in self.state.requests
+            if r.method == "POST" and r.path.endswith("/Messages.json")
+        ]
+        self._json(200, {"messages": messages})
 
     def _route(self, method: str, path: str):
         base = rf"^/{API_VERSION}/Accounts/(?P<account>AC\w+)"

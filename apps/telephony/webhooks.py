@@ -116,7 +116,7 @@ def incoming_call(request):
     response = VoiceResponse()
     with override(config.language):
         if not forwarding:
-            services.call_mark_unforwarded(call_sid=call_sid)
+            services.call_mark_unforwarded(call_sid=call_sid, config=config)
             response.say(
                 _("Sorry, we can't take your call right now. We'll text you in a moment."),
                 language=_voice_language(config),
@@ -184,6 +184,7 @@ def dial_status(request, call_sid):
     data = request.POST
     if data.get("CallSid") and data["CallSid"] != call_sid:
         return HttpResponseBadRequest("CallSid does not match the URL")
+    config = config_get()
     call = services.call_record_dial_result(
         call_sid=call_sid,
         from_number=_number(data.get("From", "")),
@@ -192,10 +193,10 @@ def dial_status(request, call_sid):
         dial_call_sid=data.get("DialCallSid", ""),
         dial_duration=_duration(data.get("DialCallDuration")),
         twilio_status=data.get("CallStatus", ""),
+        config=config,
     )
     response = VoiceResponse()
     if call.status == call.Status.MISSED and data.get("CallStatus") == "in-progress":
-        config = config_get()
         with override(config.language):
             response.say(
                 _("Sorry we missed you. We'll text you right away."),

@@ -1,0 +1,416 @@
+"""NeverMissCall telephony benchmark: ``make bench`` (or ``python -m bench.run``). See README.md.
+
+Starts what ``make run`` starts — embedded PostgreSQL and Redis, daphne, a Celery worker — with the
+Twilio REST API replaced by the loopback stand-in, then measures in one run:
+
+1. a bare Django view (``/healthz``) on the same server,
+2. the incoming-call webhook (``/webhooks/twilio/call``),
+3. the missed-call status webhook (``/webhooks/twilio/call/status/{CallSid}``),
+
+each as requests/s at concurrency 1, 10 and 50 (closed loop) and as p50/p99 latency at 20 requests/s
+(open loop), with correctly signed requests to many numbers across several businesses; and
+4. the time from a missed-call status webhook to the SMS request reaching the Twilio stand-in.
+"""
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data" / "bench"
+os.environ.setdefault("NMC_DATA_DIR", str(DATA_DIR))  # Before nevermisscall.embedded is imported.
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.httpload import closed_loop, open_loop  # noqa: E402
+
+TENANTS = 4
+NUMBERS_PER_TENANT = 10
+CONCURRENCY = (1, 10, 50)
+RATE = 20.0
+SERVER_CPU, CLIENT_CPU = "0", "1"
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pinned(cpu: str, command: list[str]) -> list[str]:
+    return ["taskset", "-c", cpu, *command] if os.cpu_count() and os.cpu_count() > 1 else command
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def http_get(url: str) -> bytes | None:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+            return response.read()
+    except OSError:
+        return None
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.processes: list[subprocess.Popen] = []
+        self.logs: list = []
+        self.stops = []
+        self.port = free_port()
+        self.public = f"http://127.0.0.1:{self.port}"
+        self.numbers: list[str] = []
+        self.calls: list[tuple[str, str, str]] = []  # (CallSid, From, To) created by the incoming-call runs
+        self.caller_seq = itertools.count(random.randrange(1_000_000) * 10)
+        self.results: dict = {}
+
+    # --- environment ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN
+        from nevermisscall import launcher
+
+        self.stops = launcher._start_stores()
+        port_file = DATA_DIR / "standin.url"
+        port_file.unlink(missing_ok=True)
+        self.spawn(pinned(CLIENT_CPU, [sys.executable, "-m", "bench.standin", str(port_file)]), "stand-in")
+        wait_for(port_file.exists, 10, "the Twilio stand-in")
+        self.standin = port_file.read_text()
+        os.environ.update(
+            {
+                "APP_ENV": "development",
+                "DEBUG": "false",
+                "LOG_LEVEL": "WARNING",
+                "ALLOWED_HOSTS": "*",
+                "PUBLIC_BASE_URL": self.public,
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "TWILIO_API_BASE_URL": self.standin,
+                "SMS_BACKEND": "twilio",
+                "DJANGO_SETTINGS_MODULE": "nevermisscall.settings",
+            }
+        )
+        log("migrating …")
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate_schemas", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True
+        )
+        self.setup_tenants()
+        self.spawn(
+            pinned(
+                SERVER_CPU,
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "nevermisscall.asgi:application",
+                ],
+            ),
+            "daphne",
+        )
+        self.spawn(
+            pinned(
+                CLIENT_CPU,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "nevermisscall",
+                    "worker",
+                    "--loglevel=WARNING",
+                    "--concurrency=2",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+            ),
+            "celery worker",
+        )
+        wait_for(lambda: http_get(self.public + "/healthz") is not None, 60, "daphne")
+        if os.cpu_count() and os.cpu_count() > 1:
+            os.sched_setaffinity(0, {int(CLIENT_CPU)})
+
+    def spawn(self, command: list[str], name: str) -> None:
+        log(f"starting {name}: {' '.join(command[-6:])}")
+        # Access logs stay out of the report; the file lives as long as the process (closed in stop()).
+        output = open(DATA_DIR / f"{name.split()[0]}.log", "ab")  # noqa: SIM115
+        self.logs.append(output)
+        self.processes.append(
+            subprocess.Popen(command, cwd=BASE_DIR, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT)
+        )
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for output in self.logs:
+            output.close()
+        for stop in self.stops:
+            stop()
+
+    def setup_tenants(self) -> None:
+        import django
+
+        django.setup()
+        from django.db import connection
+        from django_tenants.utils import tenant_context
+
+        from apps.accounts.models import User
+        from apps.telephony.phone_numbers import phone_number_assign
+        from apps.tenants.config.services import config_update
+        from apps.tenants.models import Business
+        from apps.tenants.services import business_register
+
+        for tenant in range(TENANTS):
+            name = f"Bench Trades {tenant}"
+            business = Business.objects.filter(name=name).first()
+            if business is None:
+                log(f"creating {name} …")
+                email = f"owner{tenant}@bench.test"
+                User.objects.filter(email=email).delete()
+                business, _ = business_register(
+                    business_name=name,
+                    owner_email=email,
+                    owner_password="bench-password-123",
+                    owner_name="Bench Owner",
+                    trade="plumbing",
+                    timezone_name="America/Chicago",
+                )
+            with tenant_context(business):
+                config_update(business=business, data={"forwarding_number": f"+1312555{tenant:02d}99"})
+                for index in range(NUMBERS_PER_TENANT):
+                    number = f"+1312555{tenant}{index:03d}"
+                    phone_number_assign(phone_number=number)
+                    self.numbers.append(number)
+        connection.close()
+        log(f"{TENANTS} businesses, {len(self.numbers)} numbers")
+
+    # --- requests -----------------------------------------------------------------------------------
+
+    def signed(self, path: str, params: dict) -> tuple[str, str, bytes, dict]:
+        from apps.telephony.testing import sign
+
+        body = urlencode(params).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(self.public + path, params),
+        }
+        return "POST", path, body, headers
+
+    def new_caller(self) -> str:
+        return f"+1773{2000000 + next(self.caller_seq) % 7_999_999:07d}"
+
+    def bare(self):
+        return "GET", "/healthz", b"", {}
+
+    def incoming(self):
+        call_sid, caller, to = "CA" + uuid.uuid4().hex, self.new_caller(), random.choice(self.numbers)
+        self.calls.append((call_sid, caller, to))
+        params = {
+            "AccountSid": os.environ["TWILIO_ACCOUNT_SID"],
+            "ApiVersion": "2010-04-01",
+            "CallSid": call_sid,
+            "CallStatus": "ringing",
+            "Called": to,
+            "Caller": caller,
+            "Direction": "inbound",
+            "From": caller,
+            "FromCity": "CHICAGO",
+            "FromState": "IL",
+            "To": to,
+        }
+        return self.signed("/webhooks/twilio/call", params)
+
+    def missed(self):
+        if self.calls:
+            call_sid, caller, to = self.calls.pop()
+        else:
+            call_sid, caller, to = "CA" + uuid.uuid4().hex, self.new_caller(), random.choice(self.numbers)
+        params = {
+            "AccountSid": os.environ["TWILIO_ACCOUNT_SID"],
+            "ApiVersion": "2010-04-01",
+            "CallSid": call_sid,
+            "CallStatus": "in-progress",
+            "Called": to,
+            "Caller": caller,
+            "DialCallDuration": "0",
+            "DialCallSid": "CA" + uuid.uuid4().hex,
+            "DialCallStatus": "no-answer",
+            "Direction": "inbound",
+            "From": caller,
+            "To": to,
+        }
+        self.missed_sent += 1
+        return self.signed(f"/webhooks/twilio/call/status/{call_sid}", params)
+
+    def standin_messages(self) -> list[dict]:
+        return json.loads(http_get(self.standin + "/_standin/messages") or b'{"messages": []}')["messages"]
+
+    # --- measurements -------------------------------------------------------------------------------
+
+    async def measure(self, name: str, factory) -> None:
+        host, port = "127.0.0.1", self.port
+        entry = self.results.setdefault(name, {})
+        for concurrency in CONCURRENCY:
+            await closed_loop(host, port, factory, concurrency, 1.0)  # warm-up, not counted
+            result = await closed_loop(host, port, factory, concurrency, self.args.duration)
+            entry[f"rps_c{concurrency}"] = round(result.rps, 1)
+            entry[f"errors_c{concurrency}"] = result.errors
+            log(
+                f"  {name:9s} c={concurrency:<3d} {result.rps:7.1f} req/s  (p50 {result.p50:.1f} ms, errors {result.errors})"
+            )
+            if name == "status":
+                self.drain()
+        result = await open_loop(host, port, factory, RATE, self.args.open_count, on_sent=self.on_sent)
+        entry.update(open_p50_ms=round(result.p50, 2), open_p99_ms=round(result.p99, 2), open_errors=result.errors)
+        log(
+            f"  {name:9s} {RATE:.0f} req/s open loop: p50 {result.p50:.1f} ms  p99 {result.p99:.1f} ms  errors {result.errors}"
+        )
+
+    def on_sent(self, request) -> None:
+        method, path, body, headers = request
+        if path.startswith("/webhooks/twilio/call/status/"):
+            caller = parse_qs(body.decode())["From"][0]
+            self.sent_at[caller] = time.time()
+
+    def drain(self) -> None:
+        """Let the worker send every SMS already asked for, so the next run starts from an empty queue."""
+        wait_for(lambda: len(self.standin_messages()) >= self.missed_sent, 180, "the SMS backlog to drain")
+
+    async def run(self) -> None:
+        self.missed_sent = 0
+        self.sent_at: dict[str, float] = {}
+        log("warming up …")
+        await closed_loop("127.0.0.1", self.port, self.incoming, 4, 2.0)
+        await closed_loop("127.0.0.1", self.port, self.missed, 2, 2.0)
+        self.drain()
+        self.sent_at.clear()
+        log("measuring …")
+        await self.measure("bare", self.bare)
+        await self.measure("incoming", self.incoming)
+        self.sent_at.clear()
+        await self.measure("status", self.missed)
+        self.drain()
+        arrived = {message["to"]: message["received_wall"] for message in self.standin_messages()}
+        latencies = sorted((arrived[c] - sent) * 1000 for c, sent in self.sent_at.items() if c in arrived)
+        missing = len(self.sent_at) - len(latencies)
+
+        def pct(q):
+            return latencies[min(len(latencies) - 1, int(round(q / 100 * (len(latencies) - 1))))]
+
+        self.results["missed_call_to_sms"] = {
+            "count": len(latencies),
+            "missing": missing,
+            "p50_ms": round(pct(50), 1),
+            "p99_ms": round(pct(99), 1),
+        }
+
+    def report(self) -> None:
+        bare = self.results["bare"]
+        lines = ["", "=== NeverMissCall telephony benchmark ===", machine(), ""]
+        lines.append(
+            f"{'':10s}"
+            + "".join(f"{'c=' + str(c) + ' req/s':>14s}" for c in CONCURRENCY)
+            + f"{'p50 @20/s':>12s}{'p99 @20/s':>12s}"
+        )
+        for name in ("bare", "incoming", "status"):
+            row = self.results[name]
+            lines.append(
+                f"{name:10s}"
+                + "".join(f"{row[f'rps_c{c}']:14.1f}" for c in CONCURRENCY)
+                + f"{row['open_p50_ms']:9.1f} ms{row['open_p99_ms']:9.1f} ms"
+            )
+        lines.append("")
+        lines.append("ratio to the bare view (throughput; latency)")
+        for name in ("incoming", "status"):
+            row = self.results[name]
+            ratios = "".join(f"{row[f'rps_c{c}'] / bare[f'rps_c{c}']:14.2f}" for c in CONCURRENCY)
+            lines.append(
+                f"{name:10s}{ratios}{row['open_p50_ms'] / bare['open_p50_ms']:11.1f}x{row['open_p99_ms'] / bare['open_p99_ms']:11.1f}x"
+            )
+        sms = self.results["missed_call_to_sms"]
+        lines.append("")
+        lines.append(
+            f"missed call → SMS at the provider: p50 {sms['p50_ms']} ms, p99 {sms['p99_ms']} ms "
+            f"over {sms['count']} calls ({sms['missing']} missing)"
+        )
+        lines.append("")
+        target_ratio = self.results["incoming"]["rps_c10"] / bare["rps_c10"]
+        status_ratio = self.results["status"]["rps_c10"] / bare["rps_c10"]
+        worst_p99 = max(self.results["incoming"]["open_p99_ms"], self.results["status"]["open_p99_ms"])
+        lines.append(
+            "targets: webhook ≥ 0.4× bare at c=10; webhook p99 < 50 ms at 20/s; missed call → SMS p99 < 300 ms"
+        )
+        lines.append(
+            f"  incoming {target_ratio:.2f}×, status {status_ratio:.2f}×; worst webhook p99 {worst_p99:.1f} ms; "
+            f"SMS p99 {sms['p99_ms']} ms"
+        )
+        errors = sum(v for row in self.results.values() for k, v in row.items() if "errors" in k)
+        lines.append(f"errors: {errors}")
+        log("\n".join(lines))
+        out = BASE_DIR / "bench" / "results.json"
+        out.write_text(json.dumps({"machine": machine(), **self.results}, indent=2))
+        log(f"(figures saved to {out.relative_to(BASE_DIR)})")
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, {os.cpu_count()} CPUs ({model})"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per closed-loop measurement")
+    parser.add_argument("--open-count", type=int, default=250, help="requests per open-loop measurement (≥200)")
+    args = parser.parse_args()
+    bench = Bench(args)
+    try:
+        bench.start()
+        asyncio.run(bench.run())
+        bench.report()
+    finally:
+        bench.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
