@@ -97,11 +97,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(2)
                 return
             if method == "GET" and parts.path == "/_standin/messages":
-                return self._dump_messages()
-            state.requests.append(RecordedRequest(method, parts.path, query, form, time.monotonic(), time.time()))
-            failing = state.fail_next > 0
+                recorded = list(state.requests)
+            else:
+                recorded = None
+                state.requests.append(RecordedRequest(method, parts.path, query, form, time.monotonic(), time.time()))
+            failing = recorded is None and state.fail_next > 0
             if failing:
                 state.fail_next -= 1
+        if recorded is not None:
+            return self._dump_messages(recorded)
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{self.server.auth_token}".encode()).decode()
         if self.headers.get("Authorization") != expected:
             return self._error(401, 20003, "Authenticate")
@@ -113,11 +117,11 @@ class _Handler(BaseHTTPRequestHandler):
         handler, match = route
         handler(match, form, query)
 
-    def _dump_messages(self) -> None:
+    def _dump_messages(self, recorded: list) -> None:
         """Out-of-band (no auth, not Twilio's API): what reached Messages.json and when, for bench/."""
         messages = [
-            {"to": r.form.get("To"), "body": r.form.get("Body"), "received_wall": r.received_wall}
-            for r in self.state.requests
+            {"to": r.form.get("To"), "received_wall": r.received_wall}
+            for r in recorded
             if r.method == "POST" and r.path.endswith("/Messages.json")
         ]
         self._json(200, {"messages": messages})
