@@ -24,6 +24,7 @@ from apps.tenants.selectors import business_get
 from apps.tenants.serializers import RegistrationInputSerializer
 from apps.tenants.services import business_register
 from nevermisscall import ratelimit
+from nevermisscall.api import PublicAPIView
 from nevermisscall.pagination import PageLimitPagination
 from nevermisscall.permissions import IsBusinessMember, requires
 
@@ -82,9 +83,8 @@ class RegisterApi(APIView):
         return Response(_session_payload(owner), status=status.HTTP_201_CREATED)
 
 
-class LoginApi(APIView):
+class LoginApi(PublicAPIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField()
@@ -107,9 +107,8 @@ class LoginApi(APIView):
         return Response(_session_payload(user))
 
 
-class RefreshApi(APIView):
+class RefreshApi(PublicAPIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
         refresh_token = serializers.CharField(required=False)
@@ -146,9 +145,8 @@ class RefreshApi(APIView):
         return Response(token_pair_for(user))
 
 
-class ValidateTokenApi(APIView):
+class ValidateTokenApi(PublicAPIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
         token = serializers.CharField(required=False)

@@ -23,6 +23,7 @@ from apps.tenants.serializers import (
     OnboardingInputSerializer,
     RegistrationInputSerializer,
 )
+from nevermisscall.api import PublicAPIView
 from nevermisscall.health import run_checks
 from nevermisscall.ids import parse_uuid
 from nevermisscall.pagination import PageLimitPagination
@@ -63,9 +64,8 @@ RegistrationOutput = inline_serializer(
 )
 
 
-class TenantRegisterApi(APIView):
+class TenantRegisterApi(PublicAPIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
     @extend_schema(request=RegistrationInputSerializer, responses={201: RegistrationOutput}, tags=["tenants"])
     def post(self, request):
@@ -260,9 +260,8 @@ def _business_or_404(tenant_id) -> Business:
     return business
 
 
-class InternalApi(APIView):
+class InternalApi(PublicAPIView):
     permission_classes = [HasServiceKey]
-    authentication_classes: list = []
 
 
 class InternalTenantApi(InternalApi):
