@@ -112,3 +112,51 @@ def _fresh_state_after_test():
     connection.set_schema_to_public()
     # Cached businesses may hold rows this test rolled back; Redis is not part of the transaction.
     caches["default"].clear()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup):
+    """A real Celery worker process on the real Redis broker, using the test database."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from urllib.parse import quote
+
+    from django.conf import settings as django_settings
+
+    from nevermisscall.celery import app as celery_app
+
+    database = django_settings.DATABASES["default"]
+    host = quote(database["HOST"] or "", safe="")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{host}:{database['PORT'] or 5432}/{database['NAME']}",
+        "REDIS_URL": django_settings.REDIS_URL,
+        "APP_ENV": "testing",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "nevermisscall",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"test-worker-{os.getpid()}@%h",
+        ],
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while not celery_app.control.ping(timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the Celery worker did not start")
+    yield process
+    process.terminate()
+    process.wait(timeout=15)

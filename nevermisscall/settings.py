@@ -36,6 +36,9 @@ USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 # --- Applications -------------------------------------------------------------------------------
 # django-tenants: SHARED_APPS live in the public schema, TENANT_APPS in every business's schema.
 SHARED_APPS = [
+    # Django's admin templates first: django-tenants' admin overrides expect request.tenant to be
+    # set on public requests, where ours is None.
+    "django.contrib.admin",
     "django_tenants",
     "apps.tenants",
     "apps.accounts",
@@ -43,7 +46,6 @@ SHARED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -87,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "nevermisscall.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -10,7 +10,6 @@ from apps.tenants.demo import DEMO_BUSINESS, DEMO_OWNER, PLATFORM_ADMIN
 from apps.tenants.models import Business
 from apps.tenants.services import business_register
 
-
 DEMO_SETTINGS = {
     "forwarding_number": "+15005550006",
     "service_area": {
