@@ -220,7 +220,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "nevermisscall.pagination.PageLimitPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "nevermisscall.envelope.envelope_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "nevermisscall.openapi.EnvelopeAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
+    "ENUM_NAME_OVERRIDES": {"TradeEnum": "nevermisscall.choices.Trade"},
 }
 
 # --- i18n, static, media ------------------------------------------------------------------------

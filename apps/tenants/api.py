@@ -2,7 +2,8 @@
 
 from django.db import transaction
 from django_tenants.utils import schema_context
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -13,7 +14,7 @@ from apps.accounts.serializers import TokenPairSerializer, UserOutputSerializer
 from apps.accounts.tokens import token_pair_for
 from apps.tenants import selectors, services
 from apps.tenants.config import services as config_services
-from apps.tenants.config.serializers import BusinessConfigSerializer
+from apps.tenants.config.serializers import BusinessConfigOutputSerializer, BusinessConfigSerializer
 from apps.tenants.models import ApiCredential, Business
 from apps.tenants.serializers import (
     BusinessOutputSerializer,
@@ -57,6 +58,28 @@ def config_payload(business: Business, config) -> dict:
         "updated_at": config.updated_at,
     }
 
+
+TenantValidation = inline_serializer(
+    "TenantValidation",
+    {
+        "valid": serializers.BooleanField(),
+        "exists": serializers.BooleanField(),
+        "status": serializers.CharField(allow_null=True),
+    },
+)
+InternalUserValidation = inline_serializer(
+    "InternalUserValidation",
+    {
+        "valid": serializers.BooleanField(),
+        "user_id": serializers.UUIDField(),
+        "tenant_id": serializers.UUIDField(allow_null=True),
+        "role": serializers.CharField(),
+    },
+)
+InternalHealth = inline_serializer(
+    "InternalHealth",
+    {"status": serializers.CharField(), "checks": serializers.DictField(child=serializers.CharField())},
+)
 
 RegistrationOutput = inline_serializer(
     "Registration",
@@ -153,12 +176,12 @@ class ConfigApi(APIView):
     def get_permissions(self):
         return [IsBusinessMember()] if self.request.method == "GET" else [requires("config:write")()]
 
-    @extend_schema(tags=["config"])
+    @extend_schema(responses={200: BusinessConfigOutputSerializer}, tags=["config"])
     def get(self, request, tenant_id):
         business = own_business_or_404(request, tenant_id)
         return Response(config_payload(business, config_services.config_get()))
 
-    @extend_schema(request=BusinessConfigSerializer, tags=["config"])
+    @extend_schema(request=BusinessConfigSerializer, responses={201: BusinessConfigOutputSerializer}, tags=["config"])
     @transaction.atomic
     def post(self, request, tenant_id):
         """Create the configuration afresh: defaults, then the given settings."""
@@ -168,7 +191,7 @@ class ConfigApi(APIView):
         config = config_services.config_update(business=business, data=data)
         return Response(config_payload(business, config), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=BusinessConfigSerializer, tags=["config"])
+    @extend_schema(request=BusinessConfigSerializer, responses={200: BusinessConfigOutputSerializer}, tags=["config"])
     def put(self, request, tenant_id):
         business = own_business_or_404(request, tenant_id)
         config = config_services.config_update(business=business, data=_validated_config(request, partial=True))
@@ -178,7 +201,7 @@ class ConfigApi(APIView):
 class ConfigResetApi(APIView):
     permission_classes = [requires("config:write")]
 
-    @extend_schema(request=None, tags=["config"])
+    @extend_schema(request=None, responses={200: BusinessConfigOutputSerializer}, tags=["config"])
     def post(self, request, tenant_id):
         business = own_business_or_404(request, tenant_id)
         return Response(config_payload(business, config_services.config_reset(business=business)))
@@ -260,6 +283,7 @@ def _business_or_404(tenant_id) -> Business:
     return business
 
 
+@extend_schema(parameters=[OpenApiParameter("x-service-key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)])
 class InternalApi(PublicAPIView):
     permission_classes = [HasServiceKey]
 
@@ -271,12 +295,12 @@ class InternalTenantApi(InternalApi):
 
 
 class InternalTenantValidateApi(InternalApi):
-    class InputSerializer(serializers.Serializer):
+    class TenantValidateInputSerializer(serializers.Serializer):
         tenant_id = serializers.UUIDField()
 
-    @extend_schema(request=InputSerializer, tags=["internal"])
+    @extend_schema(request=TenantValidateInputSerializer, responses={200: TenantValidation}, tags=["internal"])
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.TenantValidateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         business = selectors.business_get(business_id=serializer.validated_data["tenant_id"])
         return Response(
@@ -289,7 +313,7 @@ class InternalTenantValidateApi(InternalApi):
 
 
 class InternalConfigApi(InternalApi):
-    @extend_schema(tags=["internal"])
+    @extend_schema(responses={200: BusinessConfigOutputSerializer}, tags=["internal"])
     def get(self, request, tenant_id):
         business = _business_or_404(tenant_id)
         with schema_context(business.schema_name):
@@ -297,7 +321,7 @@ class InternalConfigApi(InternalApi):
 
 
 class InternalConfigDefaultsApi(InternalApi):
-    @extend_schema(request=None, tags=["internal"])
+    @extend_schema(request=None, responses={201: BusinessConfigOutputSerializer}, tags=["internal"])
     def post(self, request, tenant_id):
         business = _business_or_404(tenant_id)
         with schema_context(business.schema_name):
@@ -320,7 +344,7 @@ class InternalUserApi(InternalApi):
 
 
 class InternalUserValidateApi(InternalApi):
-    @extend_schema(tags=["internal"])
+    @extend_schema(responses={200: InternalUserValidation}, tags=["internal"])
     def get(self, request, user_id):
         user = _user_or_404(user_id)
         return Response(
@@ -339,7 +363,7 @@ class InternalTenantUsersApi(InternalApi):
 
 
 class InternalHealthApi(InternalApi):
-    @extend_schema(tags=["internal"])
+    @extend_schema(responses={200: InternalHealth}, tags=["internal"])
     def get(self, request):
         overall, results = run_checks()
         return Response({"status": overall, "checks": {name: result.status for name, result in results.items()}})
