@@ -212,11 +212,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["nevermisscall.envelope.EnvelopeRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON by default; views that take forms or files (uploads, Twilio webhooks) say so themselves.
+    "DEFAULT_PARSER_CLASSES": ["nevermisscall.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "nevermisscall.pagination.PageLimitPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "nevermisscall.envelope.envelope_exception_handler",

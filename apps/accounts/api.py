@@ -1,10 +1,13 @@
 """TS-Auth-Service and TS-User-Service endpoints (seed 000), in the response envelope."""
 
+import json
+
 from django.conf import settings
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +31,8 @@ from nevermisscall import ratelimit
 from nevermisscall.api import PublicAPIView
 from nevermisscall.pagination import PageLimitPagination
 from nevermisscall.permissions import IsBusinessMember, requires
+
+PREFERENCES_MAX_BYTES = 16 * 1024
 
 
 class IsUserAccount(BasePermission):
@@ -263,6 +268,7 @@ class UserProfileApi(APIView):
 
 class UserPhotoApi(APIView):
     permission_classes = [IsBusinessMember]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
         request={"multipart/form-data": inline_serializer("PhotoUpload", {"photo": serializers.FileField()})},
@@ -298,6 +304,8 @@ class UserPreferencesApi(APIView):
         changes = request.data.get("preferences", request.data) if isinstance(request.data, dict) else None
         if not isinstance(changes, dict) or not changes:
             raise exceptions.ValidationError({"preferences": ["Give an object of preferences to change."]})
+        if len(json.dumps(changes)) > PREFERENCES_MAX_BYTES:
+            raise exceptions.ValidationError({"preferences": ["Preferences are limited to 16 KB."]})
         user = services.user_update_preferences(user=user, changes=changes)
         return Response({"user_id": str(user.pk), "preferences": user.preferences})
 

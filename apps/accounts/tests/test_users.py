@@ -98,3 +98,7 @@ def test_owner_creates_a_team_member_who_can_log_in(alice, client_for):
         "/auth/login", {"email": "tina@alpha.test", "password": "torque-wrench-88"}, format="json"
     )
     assert assert_envelope_ok(login)["user"]["permissions"] == ["appointments:read", "jobs:write"]
+
+
+def test_photo_upload_without_a_file_is_400(alice, client_for):
+    assert_envelope_error(client_for(alice).post(f"/users/{alice.id}/profile/photo", {"note": "no file"}), 400)
