@@ -59,6 +59,26 @@ def _test_settings():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _release_database_connections(django_db_setup, django_db_blocker):
+    """Before the test database is dropped: close the connection pool and any connection that a
+    ``database_sync_to_async`` thread or a worker left open (they would block DROP DATABASE)."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        wrapper = connections["default"]
+        close_pool = getattr(wrapper, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+        with wrapper.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        wrapper.close()
+
+
 @pytest.fixture(scope="session")
 def people(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

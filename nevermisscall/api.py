@@ -1,6 +1,10 @@
 """Base views shared by the apps' APIs."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
+
+from nevermisscall.permissions import HasServiceKey
 
 
 class PublicAPIView(APIView):
@@ -14,3 +18,10 @@ class PublicAPIView(APIView):
 
     def get_authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+@extend_schema(parameters=[OpenApiParameter("x-service-key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)])
+class InternalAPIView(PublicAPIView):
+    """``/internal/*``: operators and scripts, authenticated by the ``x-service-key`` header (seed 000)."""
+
+    permission_classes = [HasServiceKey]

@@ -24,7 +24,7 @@ from apps.tenants.serializers import (
     OnboardingInputSerializer,
     RegistrationInputSerializer,
 )
-from nevermisscall.api import PublicAPIView
+from nevermisscall.api import InternalAPIView, PublicAPIView
 from nevermisscall.health import run_checks
 from nevermisscall.ids import parse_uuid
 from nevermisscall.pagination import PageLimitPagination
@@ -288,13 +288,13 @@ class InternalApi(PublicAPIView):
     permission_classes = [HasServiceKey]
 
 
-class InternalTenantApi(InternalApi):
+class InternalTenantApi(InternalAPIView):
     @extend_schema(responses={200: BusinessOutputSerializer}, tags=["internal"])
     def get(self, request, tenant_id):
         return Response(BusinessOutputSerializer(_business_or_404(tenant_id)).data)
 
 
-class InternalTenantValidateApi(InternalApi):
+class InternalTenantValidateApi(InternalAPIView):
     class TenantValidateInputSerializer(serializers.Serializer):
         tenant_id = serializers.UUIDField()
 
@@ -312,7 +312,7 @@ class InternalTenantValidateApi(InternalApi):
         )
 
 
-class InternalConfigApi(InternalApi):
+class InternalConfigApi(InternalAPIView):
     @extend_schema(responses={200: BusinessConfigOutputSerializer}, tags=["internal"])
     def get(self, request, tenant_id):
         business = _business_or_404(tenant_id)
@@ -320,7 +320,7 @@ class InternalConfigApi(InternalApi):
             return Response(config_payload(business, config_services.config_get()))
 
 
-class InternalConfigDefaultsApi(InternalApi):
+class InternalConfigDefaultsApi(InternalAPIView):
     @extend_schema(request=None, responses={201: BusinessConfigOutputSerializer}, tags=["internal"])
     def post(self, request, tenant_id):
         business = _business_or_404(tenant_id)
@@ -337,13 +337,13 @@ def _user_or_404(user_id) -> User:
     return user
 
 
-class InternalUserApi(InternalApi):
+class InternalUserApi(InternalAPIView):
     @extend_schema(responses={200: UserOutputSerializer}, tags=["internal"])
     def get(self, request, user_id):
         return Response(UserOutputSerializer(_user_or_404(user_id)).data)
 
 
-class InternalUserValidateApi(InternalApi):
+class InternalUserValidateApi(InternalAPIView):
     @extend_schema(responses={200: InternalUserValidation}, tags=["internal"])
     def get(self, request, user_id):
         user = _user_or_404(user_id)
@@ -352,7 +352,7 @@ class InternalUserValidateApi(InternalApi):
         )
 
 
-class InternalTenantUsersApi(InternalApi):
+class InternalTenantUsersApi(InternalAPIView):
     @extend_schema(responses={200: UserOutputSerializer(many=True)}, tags=["internal"])
     def get(self, request, tenant_id):
         business = _business_or_404(tenant_id)
@@ -362,7 +362,7 @@ class InternalTenantUsersApi(InternalApi):
         return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
 
 
-class InternalHealthApi(InternalApi):
+class InternalHealthApi(InternalAPIView):
     @extend_schema(responses={200: InternalHealth}, tags=["internal"])
     def get(self, request):
         overall, results = run_checks()
