@@ -41,4 +41,4 @@ def test_pages_follow_the_browser_and_the_users_language(client, alice):
     alice.language = "es"
     alice.save(update_fields=["language"])
     assert client.login(username=alice.email, password=PASSWORD)
-    assert "Cerrar sesión" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Cerrar sesión" in client.get("/settings/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -134,6 +134,7 @@ def test_login_is_throttled_per_client(alice, client_for):
 def test_dashboard_session_login_shows_the_landing_page(alice, client):
     response = client.post("/login/", {"username": alice.email, "password": PASSWORD})
     assert response.status_code == 302
-    page = client.get("/")
+    page = client.get("/", follow=True)  # A business not yet set up lands in the onboarding wizard.
     assert page.status_code == 200
+    assert page.redirect_chain[-1][0] == "/onboarding/business_details/"
     assert b"Alpha Plumbing" in page.content
