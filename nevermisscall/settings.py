@@ -78,6 +78,9 @@ TENANT_RESOLVERS = [
     "nevermisscall.tenancy.resolvers.from_domain",
 ]
 
+# Infrastructure paths that never belong to a business skip tenant resolution entirely.
+TENANT_RESOLUTION_EXEMPT_PREFIXES = ("/healthz", "/readyz", "/health", "/metrics", "/static/")
+
 MIDDLEWARE = [
     "nevermisscall.middleware.RequestIdMiddleware",
     "nevermisscall.tenancy.middleware.TenantResolutionMiddleware",
