@@ -2,8 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format bench clean-data
+.PHONY: run test lint format bench clean-data chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed-runtime
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m nevermisscall.launcher run
 
-test: $(VENV)/.installed-dev
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+
+test: $(VENV)/.installed-dev chromium
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m nevermisscall.launcher test -- $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

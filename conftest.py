@@ -2,11 +2,22 @@
 
 Alice owns Alpha Plumbing, Bob is her staff; Charlie owns Beta Electric and must never see
 anything of Alpha's. Each test runs in a transaction that is rolled back, tenant schemas included.
+Tests that need real processes get daphne (``live_app``) and a Celery worker
+(``celery_worker_process``) running against the same test database and Redis.
 """
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.parse import quote
+
 import pytest
+from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, connections
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -23,6 +34,7 @@ PEOPLE = {
     "bob": {"business": "Alpha Plumbing", "trade": "plumbing", "role": Role.STAFF},
     "charlie": {"business": "Beta Electric", "trade": "electrical", "role": Role.OWNER},
 }
+UNLIMITED = "100000/minute"
 
 
 def _email(name: str) -> str:
@@ -53,10 +65,26 @@ def _ensure_person(name: str) -> User:
 
 @pytest.fixture(scope="session", autouse=True)
 def _test_settings():
-    with override_settings(
-        RATE_LIMIT_PER_IP="100000/minute", RATE_LIMIT_PER_TENANT="100000/minute", RATE_LIMIT_LOGIN="100000/minute"
-    ):
+    with override_settings(RATE_LIMIT_PER_IP=UNLIMITED, RATE_LIMIT_PER_TENANT=UNLIMITED, RATE_LIMIT_LOGIN=UNLIMITED):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_database_connections(django_db_setup, django_db_blocker):
+    """Before the test database is dropped: close the connection pool and any connection that a
+    ``database_sync_to_async`` thread or a test process left open (they would block DROP DATABASE)."""
+    yield
+    with django_db_blocker.unblock():
+        wrapper = connections["default"]
+        close_pool = getattr(wrapper, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+        with wrapper.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        wrapper.close()
 
 
 @pytest.fixture(scope="session")
@@ -112,3 +140,84 @@ def _fresh_state_after_test():
     connection.set_schema_to_public()
     # Cached businesses may hold rows this test rolled back; Redis is not part of the transaction.
     caches["default"].clear()
+
+
+# --- Real processes -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_env(**extra) -> dict:
+    """Environment for processes the tests start: the same test database and Redis, no rate limits."""
+    database = settings.DATABASES["default"]
+    host = quote(database["HOST"] or "", safe="")
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{host}:{database['PORT'] or 5432}/{database['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "APP_ENV": "testing",
+        "RATE_LIMIT_PER_IP": UNLIMITED,
+        "RATE_LIMIT_PER_TENANT": UNLIMITED,
+        "RATE_LIMIT_LOGIN": UNLIMITED,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup):
+    """A real Celery worker process on the real Redis broker, using the test database."""
+    from nevermisscall.celery import app as celery_app
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "nevermisscall",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"test-worker-{os.getpid()}@%h",
+        ],
+        env=process_env(),
+    )
+    deadline = time.monotonic() + 30
+    while not celery_app.control.ping(timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the Celery worker did not start")
+    yield process
+    process.terminate()
+    process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_app(django_db_setup):
+    """The real ASGI app served by daphne (HTTP and websockets) on a free port, on the test database."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "nevermisscall.asgi:application"],
+        env=process_env(PUBLIC_BASE_URL=base_url),
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("daphne did not start") from None
+            time.sleep(0.1)
+    yield base_url
+    process.terminate()
+    process.wait(timeout=15)

@@ -1,8 +1,8 @@
-"""Circuit breakers around external providers, kept in one registry (pybreaker).
+"""Circuit breakers around external providers (Twilio, OpenAI, geocoding, calendar, PoS).
 
-State lives in Redis, so every process (web, each Celery worker) sees and trips the same breaker,
-and the unified circuit-breaker API can read it from any of them. If Redis is unreachable,
-pybreaker falls back to a closed circuit rather than blocking the provider.
+pybreaker does the state machine; the state lives in Redis so every web and worker process sees
+the same circuit (and ``/api/unified/circuit-breakers`` can report it). If Redis is unreachable
+pybreaker falls back to a closed in-process circuit rather than blocking provider calls.
 """
 
 import threading
@@ -12,49 +12,41 @@ import redis
 from django.conf import settings
 
 _lock = threading.Lock()
-_breakers: dict[tuple, pybreaker.CircuitBreaker] = {}
-_redis_clients: dict[str, redis.Redis] = {}
+_breakers: dict[str, pybreaker.CircuitBreaker] = {}
 
 
-def _redis() -> redis.Redis:
-    url = settings.REDIS_URL
-    client = _redis_clients.get(url)
-    if client is None:
-        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        _redis_clients[url] = client
-    return client
+def _redis():
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
-def get_breaker(name: str, *, exclude=()) -> pybreaker.CircuitBreaker:
-    """The breaker called ``name`` (created on first use). ``exclude``: errors that are not failures."""
-    key = (name, settings.CIRCUIT_BREAKER_FAIL_MAX, settings.CIRCUIT_BREAKER_RESET_SECONDS)
+def get_breaker(
+    name: str, *, fail_max: int = 5, reset_timeout: float = 30, exclude: tuple = ()
+) -> pybreaker.CircuitBreaker:
+    """The process-wide breaker called ``name``; the first caller's thresholds win."""
     with _lock:
-        breaker = _breakers.get(key)
+        breaker = _breakers.get(name)
         if breaker is None:
-            storage = pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, _redis(), namespace=f"nmc:breaker:{name}")
-            breaker = pybreaker.CircuitBreaker(
-                fail_max=settings.CIRCUIT_BREAKER_FAIL_MAX,
-                reset_timeout=settings.CIRCUIT_BREAKER_RESET_SECONDS,
-                exclude=list(exclude),
-                state_storage=storage,
-                name=name,
+            storage = pybreaker.CircuitRedisStorage(
+                pybreaker.STATE_CLOSED, _redis(), namespace=f"nmc:breaker:{name}", fallback_circuit_state="closed"
             )
-            _breakers[key] = breaker
+            breaker = pybreaker.CircuitBreaker(
+                fail_max=fail_max, reset_timeout=reset_timeout, exclude=list(exclude), state_storage=storage, name=name
+            )
+            _breakers[name] = breaker
         return breaker
 
 
 def breaker_states() -> list[dict]:
-    """Every known breaker's state, for health and the unified circuit-breaker API."""
-    with _lock:
-        latest = {key[0]: breaker for key, breaker in _breakers.items()}
-    breakers = [latest[name] for name in sorted(latest)]
-    return [
-        {
-            "name": breaker.name,
-            "state": breaker.current_state,
-            "failure_count": breaker.fail_counter,
-            "failure_threshold": breaker.fail_max,
-            "reset_timeout_seconds": breaker.reset_timeout,
-        }
-        for breaker in breakers
-    ]
+    """Every registered breaker's state, for the health and unified-dashboard APIs."""
+    states = []
+    for name, breaker in sorted(_breakers.items()):
+        states.append(
+            {
+                "name": name,
+                "state": breaker.current_state,
+                "failure_count": breaker.fail_counter,
+                "failure_threshold": breaker.fail_max,
+                "reset_timeout_seconds": breaker.reset_timeout,
+            }
+        )
+    return states

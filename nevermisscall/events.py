@@ -1,7 +1,8 @@
-"""Domain events for the live dashboard: one publisher, sent after the commit that caused them.
+"""Domain events for the live dashboard, published after the commit that caused them.
 
-Every event goes to the Channels group ``tenant.<schema>.dashboard`` in seed 000's websocket
-envelope ``{type, payload, metadata: {timestamp, source_service, correlation_id}}``.
+Envelope (seed 000): ``{type, payload, metadata: {timestamp, source_service, correlation_id}}``,
+sent to the business's Channels group. Delivery is best effort: the database stays the source of
+truth, so a channel-layer outage is logged and never fails the state change that raised the event.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 
 from nevermisscall.middleware import current_request_id
 
@@ -41,29 +42,29 @@ EVENT_TYPES = frozenset(
         "maintenance_mode",
     }
 )
-# The consumer method that receives these group messages (``dashboard_event``).
+# The Channels message type consumers implement (``dashboard_event`` handler).
 CHANNEL_MESSAGE_TYPE = "dashboard.event"
 
 
 def dashboard_group(schema_name: str) -> str:
+    """The group every dashboard of one business joins; the schema keeps businesses apart."""
     return f"tenant.{schema_name}.dashboard"
 
 
-def _jsonable(payload: dict) -> dict:
-    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+def user_group(schema_name: str, user_id) -> str:
+    return f"tenant.{schema_name}.user.{user_id}"
 
 
 def build_event(event_type: str, payload: dict, *, source_service: str, correlation_id: str | None = None) -> dict:
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    rid = correlation_id or current_request_id()
     return {
         "type": event_type,
-        "payload": _jsonable(payload),
+        "payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),  # UUIDs, datetimes → strings
         "metadata": {
             "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "source_service": source_service,
-            "correlation_id": None if rid == "-" else rid,
+            "correlation_id": correlation_id or current_request_id(),
         },
     }
 
@@ -71,9 +72,10 @@ def build_event(event_type: str, payload: dict, *, source_service: str, correlat
 class _Publisher:
     """One event loop per process, on a daemon thread, that sends queued events in order.
 
-    ``async_to_sync(group_send)`` from a thread without a running loop builds a new event loop and a
-    new Redis connection for every event (about 5 ms each, measured); a request or task handing its
-    events to this loop pays a thread-safe queue put instead and never waits for Redis.
+    ``async_to_sync(group_send)`` from a thread without a running loop (a Celery task, a
+    management command) builds a new event loop and a new Redis connection for every event, about
+    5 ms each on this machine; handing the event to this loop costs a thread-safe queue put, and the
+    request or task never waits for Redis.
     """
 
     def __init__(self):
@@ -100,8 +102,8 @@ class _Publisher:
                 continue
             try:
                 await layer.group_send(group, {"type": CHANNEL_MESSAGE_TYPE, "event": event})
-            except Exception:  # The dashboard is best effort; the state change is already committed.
-                logger.warning("could not publish %s to %s", event["type"], group, exc_info=True)
+            except Exception:
+                logger.exception("could not deliver %s to %s", event.get("type"), group)
 
     def submit(self, group: str, event: dict) -> None:
         self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, event))
@@ -111,17 +113,32 @@ _publisher: _Publisher | None = None
 _publisher_lock = threading.Lock()
 
 
-def _send(group: str, event: dict) -> None:
+def send_to_group(group: str, event: dict) -> None:
+    """Hand ``event`` to this process's publisher loop (created on first use, again after a fork)."""
     global _publisher
     with _publisher_lock:
-        if _publisher is None or _publisher.pid != os.getpid():  # New process (Celery prefork child).
+        if _publisher is None or _publisher.pid != os.getpid():
             _publisher = _Publisher()
         publisher = _publisher
     publisher.submit(group, event)
 
 
-def publish_event(tenant, event_type: str, payload: dict, *, source_service: str = "nevermisscall") -> None:
-    """Publish ``event_type`` to ``tenant``'s dashboard once the current transaction commits."""
-    event = build_event(event_type, payload, source_service=source_service)
-    group = dashboard_group(tenant.schema_name)
-    transaction.on_commit(lambda: _send(group, event))
+def publish_event(
+    event_type: str,
+    payload: dict,
+    *,
+    source_service: str,
+    schema_name: str | None = None,
+    user_id=None,
+    correlation_id: str | None = None,
+) -> dict:
+    """Queue ``event_type`` for the current business's dashboards (or one user's), sent on commit.
+
+    The schema is captured now, not at commit time, so the event goes to the business whose
+    transaction raised it.
+    """
+    schema = schema_name or connection.schema_name
+    event = build_event(event_type, payload, source_service=source_service, correlation_id=correlation_id)
+    group = user_group(schema, user_id) if user_id is not None else dashboard_group(schema)
+    transaction.on_commit(lambda: send_to_group(group, event))
+    return event

@@ -70,7 +70,7 @@ def check_celery() -> CheckResult:
         client.close()
     from nevermisscall.celery import app
 
-    replies = app.control.ping(timeout=0.5) or []
+    replies = app.control.ping(timeout=1.0) or []
     if not replies:
         return CheckResult(DEGRADED, "no Celery worker answered", {"workers": 0})
     return CheckResult(HEALTHY, details={"workers": len(replies)})
@@ -80,7 +80,7 @@ CHECKS = {
     # name: (function, critical, timeout seconds)
     "database": (check_database, True, 3.0),
     "redis": (check_redis, False, 2.0),
-    "celery": (check_celery, False, 2.0),
+    "celery": (check_celery, False, 3.0),
 }
 
 

@@ -38,7 +38,7 @@ def _manage(*args: str) -> None:
 
 
 def _banner(port: str) -> str:
-    from apps.tenants.management.commands.seed_demo import DEMO_OWNER, PLATFORM_ADMIN
+    from apps.tenants.demo import DEMO_OWNER, PLATFORM_ADMIN
 
     url = f"http://localhost:{port}"
     return "\n".join(
@@ -74,6 +74,7 @@ def run() -> int:
     stops = _start_stores()
     try:
         _manage("migrate_schemas", "--noinput")
+        _manage("collectstatic", "--noinput", "--verbosity", "0")
         _manage("seed_demo")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nevermisscall.settings")
         print(_banner(port), flush=True)

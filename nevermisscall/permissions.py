@@ -3,6 +3,7 @@
 import hmac
 
 from django.conf import settings
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 
 
@@ -39,10 +40,10 @@ def _matches(provided: str | None, expected: str) -> bool:
 class HasServiceKey(BasePermission):
     """``x-service-key`` for ``/internal/*`` (seed 000)."""
 
-    message = "A valid x-service-key header is required."
-
     def has_permission(self, request, view):
-        return _matches(request.headers.get("x-service-key"), settings.INTERNAL_SERVICE_KEY)
+        if not _matches(request.headers.get("x-service-key"), settings.INTERNAL_SERVICE_KEY):
+            raise NotAuthenticated("A valid x-service-key header is required.")
+        return True
 
 
 class IsPlatformAdmin(BasePermission):

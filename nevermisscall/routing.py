@@ -1,4 +1,5 @@
-"""Websocket routes of every app. The dashboard (``/ws/dashboard/``) and the Twilio media stream
-(``/api/callbot/audio-stream``) register here when their issues land."""
+"""Websocket routes of every app (the Twilio media stream joins with the voice issue)."""
 
-websocket_urlpatterns: list = []
+from apps.analytics.routing import websocket_urlpatterns as analytics_routes
+
+websocket_urlpatterns = [*analytics_routes]

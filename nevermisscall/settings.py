@@ -36,6 +36,9 @@ USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 # --- Applications -------------------------------------------------------------------------------
 # django-tenants: SHARED_APPS live in the public schema, TENANT_APPS in every business's schema.
 SHARED_APPS = [
+    # Django's admin templates first: django-tenants' admin overrides expect request.tenant to be
+    # set on public requests, where ours is None.
+    "django.contrib.admin",
     "django_tenants",
     "apps.tenants",
     "apps.accounts",
@@ -44,7 +47,6 @@ SHARED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.admin",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -79,6 +81,9 @@ TENANT_RESOLVERS = [
     "nevermisscall.tenancy.resolvers.from_domain",
 ]
 
+# Infrastructure paths that never belong to a business skip tenant resolution entirely.
+TENANT_RESOLUTION_EXEMPT_PREFIXES = ("/healthz", "/readyz", "/health", "/metrics", "/static/")
+
 MIDDLEWARE = [
     "nevermisscall.middleware.RequestIdMiddleware",
     "nevermisscall.tenancy.middleware.TenantResolutionMiddleware",
@@ -90,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "nevermisscall.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -216,15 +222,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["nevermisscall.envelope.EnvelopeRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON by default; views that take forms or files (uploads, Twilio webhooks) say so themselves.
+    "DEFAULT_PARSER_CLASSES": ["nevermisscall.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "nevermisscall.pagination.PageLimitPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "nevermisscall.envelope.envelope_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "nevermisscall.openapi.EnvelopeAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -268,6 +271,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
+    "ENUM_NAME_OVERRIDES": {
+        "TradeEnum": "nevermisscall.choices.Trade",
+        "MessageKindEnum": "apps.conversations.models.Message.Kind",
+        "CredentialKindEnum": "apps.tenants.models.ApiCredential.Kind",
+        "CallParticipantRoleEnum": "apps.telephony.models.CallParticipant.Role",
+    },
 }
 
 # --- i18n, static, media ------------------------------------------------------------------------
@@ -346,3 +355,11 @@ CONVERSATION_IDLE_HOURS = env.int("CONVERSATION_IDLE_HOURS", default=24)
 
 # Each business gets ``<slug>.<TENANT_BASE_DOMAIN>`` as its domain (``*.localhost`` resolves locally).
 TENANT_BASE_DOMAIN = env.str("TENANT_BASE_DOMAIN", default="localhost")
+
+# --- Email --------------------------------------------------------------------------------------
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(environ.Env.email_url_config(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NeverMissCall <no-reply@nevermisscall.test>")

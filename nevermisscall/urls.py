@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from apps.accounts.views import home
+from apps.accounts.views import home, team
 from nevermisscall import health
 
 handler400 = "nevermisscall.envelope.handler400"
@@ -17,6 +17,12 @@ urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("settings/team/", team, name="team"),
+    path("", include("apps.tenants.page_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
@@ -37,6 +43,7 @@ urlpatterns = [
     ),
     path("", include("apps.accounts.urls")),
     path("", include("apps.tenants.urls")),
+    path("", include("apps.analytics.urls")),
     path("", include("apps.telephony.urls")),
     path("", include("apps.conversations.urls")),
 ]

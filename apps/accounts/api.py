@@ -1,9 +1,13 @@
 """TS-Auth-Service and TS-User-Service endpoints (seed 000), in the response envelope."""
 
+import json
+
 from django.conf import settings
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,8 +28,11 @@ from apps.tenants.selectors import business_get
 from apps.tenants.serializers import RegistrationInputSerializer
 from apps.tenants.services import business_register
 from nevermisscall import ratelimit
+from nevermisscall.api import PublicAPIView
 from nevermisscall.pagination import PageLimitPagination
 from nevermisscall.permissions import IsBusinessMember, requires
+
+PREFERENCES_MAX_BYTES = 16 * 1024
 
 
 class IsUserAccount(BasePermission):
@@ -82,17 +89,16 @@ class RegisterApi(APIView):
         return Response(_session_payload(owner), status=status.HTTP_201_CREATED)
 
 
-class LoginApi(APIView):
+class LoginApi(PublicAPIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
-    class InputSerializer(serializers.Serializer):
+    class LoginInputSerializer(serializers.Serializer):
         email = serializers.EmailField()
         password = serializers.CharField(max_length=128)
 
-    @extend_schema(request=InputSerializer, responses={200: SessionPayload}, tags=["auth"])
+    @extend_schema(request=LoginInputSerializer, responses={200: SessionPayload}, tags=["auth"])
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"].lower()
         for identifiers in (("login-ip", ratelimit.client_ip(request)), ("login-email", email)):
@@ -107,11 +113,10 @@ class LoginApi(APIView):
         return Response(_session_payload(user))
 
 
-class RefreshApi(APIView):
+class RefreshApi(PublicAPIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
-    class InputSerializer(serializers.Serializer):
+    class RefreshInputSerializer(serializers.Serializer):
         refresh_token = serializers.CharField(required=False)
         refresh = serializers.CharField(required=False)
 
@@ -121,10 +126,10 @@ class RefreshApi(APIView):
                 raise serializers.ValidationError({"refresh_token": "This field is required."}, code="required")
             return {"token": token}
 
-    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer}, tags=["auth"])
+    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer}, tags=["auth"])
     @transaction.atomic
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.RefreshInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             refresh = decode_refresh_token(serializer.validated_data["token"])
@@ -146,16 +151,44 @@ class RefreshApi(APIView):
         return Response(token_pair_for(user))
 
 
-class ValidateTokenApi(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+TokenValidation = inline_serializer(
+    "TokenValidation",
+    {"valid": serializers.BooleanField(), "user": UserOutputSerializer(), "claims": serializers.DictField()},
+)
+PreferencesOutput = inline_serializer(
+    "UserPreferences", {"user_id": serializers.UUIDField(), "preferences": serializers.DictField()}
+)
+StatusOutput = inline_serializer(
+    "UserStatus",
+    {
+        "user_id": serializers.UUIDField(),
+        "status": serializers.CharField(),
+        "message": serializers.CharField(),
+        "updated_at": serializers.DateTimeField(allow_null=True),
+        "is_online": serializers.BooleanField(),
+    },
+)
+UserValidationOutput = inline_serializer(
+    "UserValidation",
+    {
+        "valid": serializers.BooleanField(),
+        "exists": serializers.BooleanField(),
+        "user_id": serializers.UUIDField(allow_null=True),
+        "role": serializers.CharField(allow_null=True),
+        "is_active": serializers.BooleanField(),
+    },
+)
 
-    class InputSerializer(serializers.Serializer):
+
+class ValidateTokenApi(PublicAPIView):
+    permission_classes = [AllowAny]
+
+    class ValidateTokenInputSerializer(serializers.Serializer):
         token = serializers.CharField(required=False)
 
-    @extend_schema(request=InputSerializer, tags=["auth"])
+    @extend_schema(request=ValidateTokenInputSerializer, responses={200: TokenValidation}, tags=["auth"])
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ValidateTokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         raw = serializer.validated_data.get("token")
         if not raw:
@@ -187,13 +220,13 @@ class ProfileApi(APIView):
 class ChangePasswordApi(APIView):
     permission_classes = [IsUserAccount]
 
-    class InputSerializer(serializers.Serializer):
+    class ChangePasswordInputSerializer(serializers.Serializer):
         current_password = serializers.CharField(max_length=128)
         new_password = serializers.CharField(max_length=128)
 
-    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer}, tags=["auth"])
+    @extend_schema(request=ChangePasswordInputSerializer, responses={200: TokenPairSerializer}, tags=["auth"])
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ChangePasswordInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_change_password(user=request.user, **serializer.validated_data)
         return Response({"message": "Password changed; earlier tokens no longer work.", "tokens": token_pair_for(user)})
@@ -235,6 +268,7 @@ class UserProfileApi(APIView):
 
 class UserPhotoApi(APIView):
     permission_classes = [IsBusinessMember]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
         request={"multipart/form-data": inline_serializer("PhotoUpload", {"photo": serializers.FileField()})},
@@ -256,13 +290,13 @@ class UserPhotoApi(APIView):
 class UserPreferencesApi(APIView):
     permission_classes = [IsBusinessMember]
 
-    @extend_schema(responses={200: serializers.DictField()}, tags=["users"])
+    @extend_schema(responses={200: PreferencesOutput}, tags=["users"])
     def get(self, request, user_id):
         user = _member_or_404(request, user_id)
         _require_self_or_manager(request, user)
         return Response({"user_id": str(user.pk), "preferences": user.preferences})
 
-    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()}, tags=["users"])
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: PreferencesOutput}, tags=["users"])
     def put(self, request, user_id):
         user = _member_or_404(request, user_id)
         if getattr(request.user, "pk", None) != user.pk:
@@ -270,6 +304,8 @@ class UserPreferencesApi(APIView):
         changes = request.data.get("preferences", request.data) if isinstance(request.data, dict) else None
         if not isinstance(changes, dict) or not changes:
             raise exceptions.ValidationError({"preferences": ["Give an object of preferences to change."]})
+        if len(json.dumps(changes)) > PREFERENCES_MAX_BYTES:
+            raise exceptions.ValidationError({"preferences": ["Preferences are limited to 16 KB."]})
         user = services.user_update_preferences(user=user, changes=changes)
         return Response({"user_id": str(user.pk), "preferences": user.preferences})
 
@@ -286,11 +322,11 @@ class UserStatusApi(APIView):
             "is_online": user.status != "offline",
         }
 
-    @extend_schema(tags=["users"])
+    @extend_schema(responses={200: StatusOutput}, tags=["users"])
     def get(self, request, user_id):
         return Response(self._body(_member_or_404(request, user_id)))
 
-    @extend_schema(request=StatusInputSerializer, tags=["users"])
+    @extend_schema(request=StatusInputSerializer, responses={200: StatusOutput}, tags=["users"])
     def put(self, request, user_id):
         user = _member_or_404(request, user_id)
         if getattr(request.user, "pk", None) != user.pk:
@@ -325,7 +361,7 @@ class UsersByTenantApi(APIView):
 class UserValidateApi(APIView):
     permission_classes = [IsBusinessMember]
 
-    class InputSerializer(serializers.Serializer):
+    class UserValidateInputSerializer(serializers.Serializer):
         user_id = serializers.UUIDField(required=False)
         email = serializers.EmailField(required=False)
 
@@ -334,9 +370,9 @@ class UserValidateApi(APIView):
                 raise serializers.ValidationError("Give user_id or email.")
             return attrs
 
-    @extend_schema(request=InputSerializer, tags=["users"])
+    @extend_schema(request=UserValidateInputSerializer, responses={200: UserValidationOutput}, tags=["users"])
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.UserValidateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         queryset = User.objects.filter(business=request.tenant)

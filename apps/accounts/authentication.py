@@ -81,3 +81,22 @@ class BusinessSessionAuthentication(SessionAuthentication):
         if user.business_id is not None and (tenant is None or tenant.id != user.business_id):
             raise exceptions.AuthenticationFailed("The session does not belong to this business.")
         return result
+
+
+def user_from_access_token(raw: str) -> User:
+    """The active user of a valid access token bound to that user's business (websockets, widgets).
+
+    Raises AuthenticationFailed like the HTTP path does.
+    """
+    try:
+        token = AccessToken(raw)
+    except ExpiredTokenError as exc:
+        raise exceptions.AuthenticationFailed("The token has expired.", code="token_expired") from exc
+    except TokenError as exc:
+        raise exceptions.AuthenticationFailed("The token is not valid.", code="token_invalid") from exc
+    user = User.objects.select_related("business").filter(pk=token.get("sub"), is_active=True).first()
+    if user is None or token.get("pwv") != password_version(user):
+        raise exceptions.AuthenticationFailed("The token's user is not active.", code="token_invalid")
+    if (token.get("tenant_id") or None) != (str(user.business_id) if user.business_id else None):
+        raise exceptions.AuthenticationFailed("The token does not belong to this business.", code="token_invalid")
+    return user

@@ -48,7 +48,7 @@ class ConversationListApi(APIView):
 class ConversationDetailApi(APIView):
     permission_classes = [requires("conversations:write")]
 
-    class InputSerializer(serializers.Serializer):
+    class ConversationUpdateInputSerializer(serializers.Serializer):
         customer_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
         notes = serializers.CharField(max_length=5000, allow_blank=True, required=False)
         tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20, required=False)
@@ -59,10 +59,12 @@ class ConversationDetailApi(APIView):
     def get(self, request, conversation_id):
         return Response(ConversationOutputSerializer(conversation_or_404(conversation_id)).data)
 
-    @extend_schema(request=InputSerializer, responses={200: ConversationOutputSerializer}, tags=["conversations"])
+    @extend_schema(
+        request=ConversationUpdateInputSerializer, responses={200: ConversationOutputSerializer}, tags=["conversations"]
+    )
     def put(self, request, conversation_id):
         conversation = conversation_or_404(conversation_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ConversationUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.conversation_update(conversation=conversation, data=serializer.validated_data)
         return Response(ConversationOutputSerializer(conversation_or_404(conversation_id)).data)
@@ -75,7 +77,7 @@ class ConversationMessagesApi(APIView):
         direction = serializers.ChoiceField(choices=Message.Direction.choices, required=False)
         status = serializers.ChoiceField(choices=Message.Status.choices, required=False)
 
-    class InputSerializer(serializers.Serializer):
+    class MessageCreateInputSerializer(serializers.Serializer):
         body = serializers.CharField(max_length=1600, trim_whitespace=True)
 
     @extend_schema(
@@ -88,10 +90,12 @@ class ConversationMessagesApi(APIView):
         queryset = selectors.message_list(conversation=conversation, filters=filters.validated_data)
         return paginated(request, self, queryset, MessageOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer}, tags=["conversations"])
+    @extend_schema(
+        request=MessageCreateInputSerializer, responses={201: MessageOutputSerializer}, tags=["conversations"]
+    )
     def post(self, request, conversation_id):
         conversation = conversation_or_404(conversation_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.MessageCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message = services.message_send_by_staff(
             conversation=conversation, body=serializer.validated_data["body"], user=request.user

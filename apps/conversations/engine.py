@@ -60,5 +60,5 @@ def conversation_handle_inbound(*, message_id, answerer=None) -> Message | None:
             return None
         except BusinessRuleViolation:  # Opted out since it arrived.
             return None
-        publish_event(business, "ai_response", services.message_payload(reply), source_service="conversations")
+        publish_event("ai_response", services.message_payload(reply), source_service="conversations")
         return reply

@@ -24,7 +24,12 @@ ATTEMPTS_PER_RUN = 3
 
 
 def sms_breaker() -> pybreaker.CircuitBreaker:
-    return get_breaker("twilio-sms", exclude=[PermanentSmsError])
+    return get_breaker(
+        "twilio-sms",
+        fail_max=settings.CIRCUIT_BREAKER_FAIL_MAX,
+        reset_timeout=settings.CIRCUIT_BREAKER_RESET_SECONDS,
+        exclude=(PermanentSmsError,),
+    )
 
 
 def status_callback_url(message) -> str:

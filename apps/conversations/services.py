@@ -101,7 +101,7 @@ def conversation_update(*, conversation: Conversation, data: dict) -> Conversati
         locked.handled_by = Conversation.Handler.AI
         locked.taken_over_by = None
         locked.taken_over_at = None
-        publish_event(_tenant(), "ai_takeover", {"conversation_id": str(locked.id)}, source_service=SOURCE)
+        publish_event("ai_takeover", {"conversation_id": str(locked.id)}, source_service=SOURCE)
     locked.save()
     return locked
 
@@ -117,7 +117,6 @@ def conversation_takeover(*, conversation: Conversation, user) -> Conversation:
         locked.taken_over_at = timezone.now()
         locked.save(update_fields=["handled_by", "taken_over_by", "taken_over_at", "updated_at"])
         publish_event(
-            _tenant(),
             "human_takeover",
             {"conversation_id": str(locked.id), "user_id": str(user.pk)},
             source_service=SOURCE,
@@ -133,7 +132,6 @@ def conversation_resolve(*, conversation: Conversation) -> Conversation:
         locked.resolved_at = timezone.now()
         locked.save(update_fields=["status", "resolved_at", "updated_at"])
         publish_event(
-            _tenant(),
             "dashboard_update",
             {"entity": "conversation", "conversation_id": str(locked.id), "status": locked.status},
             source_service=SOURCE,
@@ -184,7 +182,7 @@ def message_send_by_staff(*, conversation: Conversation, body: str, user) -> Mes
         conversation_takeover(conversation=locked, user=user)
         locked.refresh_from_db()
     message = message_queue_outbound(conversation=locked, body=body, kind=Message.Kind.HUMAN, sent_by=user.pk)
-    publish_event(_tenant(), "new_message", message_payload(message), source_service=SOURCE)
+    publish_event("new_message", message_payload(message), source_service=SOURCE)
     return message
 
 
@@ -256,7 +254,7 @@ def message_mark_sent(*, message: Message, provider_sid: str) -> None:
     )
     if updated:
         message.status, message.provider_sid, message.sent_at = Message.Status.SENT, provider_sid, now
-        publish_event(_tenant(), "message_sent", message_payload(message), source_service=SOURCE)
+        publish_event("message_sent", message_payload(message), source_service=SOURCE)
 
 
 def message_release(*, message: Message, error: str) -> None:
@@ -330,10 +328,9 @@ def message_status_update(*, message_id=None, provider_sid: str, twilio_status: 
     if error_code == "21610":
         opt_out_set(phone_number=message.to_number, source=OptOut.Source.PROVIDER, keyword="")
     if status == Message.Status.DELIVERED:
-        publish_event(_tenant(), "message_delivered", message_payload(message), source_service=SOURCE)
+        publish_event("message_delivered", message_payload(message), source_service=SOURCE)
     else:
         publish_event(
-            _tenant(),
             "dashboard_update",
             {"entity": "message", **message_payload(message), "error_code": message.error_code},
             source_service=SOURCE,
@@ -401,7 +398,7 @@ def message_receive(*, message_sid: str, from_number: str, to_number: str, body:
     except IntegrityError:  # The same MessageSid delivered twice at once.
         return InboundOutcome(None, True, None)
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
-    publish_event(_tenant(), "new_message", message_payload(message), source_service=SOURCE)
+    publish_event("new_message", message_payload(message), source_service=SOURCE)
     business = _tenant()
     if keyword in keywords.OPT_OUT:
         opt_out_set(phone_number=from_number, source=OptOut.Source.KEYWORD, keyword=keyword)

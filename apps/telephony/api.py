@@ -1,9 +1,9 @@
 """PNS-Provisioning and AS-Call-Service call endpoints (seed 000), in the envelope."""
 
 from django_tenants.utils import tenant_context
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,8 +13,9 @@ from apps.telephony import phone_numbers, selectors, services
 from apps.telephony.models import Call, CallParticipant, PhoneNumber
 from apps.telephony.providers import twilio_numbers
 from apps.telephony.registry.selectors import business_get_by_number
+from nevermisscall.api import InternalAPIView
 from nevermisscall.pagination import PageLimitPagination
-from nevermisscall.permissions import HasServiceKey, requires
+from nevermisscall.permissions import requires
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
 
 
@@ -34,6 +35,31 @@ def paginated(request, view, queryset, serializer_class):
 
 
 # --- phone numbers ------------------------------------------------------------------------------
+
+
+class CapabilitiesSerializer(serializers.Serializer):
+    voice = serializers.BooleanField()
+    sms = serializers.BooleanField()
+    mms = serializers.BooleanField()
+
+
+class AvailableNumberSerializer(serializers.Serializer):
+    phone_number = serializers.CharField()
+    friendly_name = serializers.CharField()
+    locality = serializers.CharField(allow_null=True)
+    region = serializers.CharField(allow_null=True)
+    postal_code = serializers.CharField(allow_null=True)
+    iso_country = serializers.CharField()
+    capabilities = CapabilitiesSerializer()
+
+
+class PhoneNumberStatsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    active = serializers.IntegerField()
+    released = serializers.IntegerField()
+    calls_last_30_days = serializers.IntegerField()
+    missed_calls_last_30_days = serializers.IntegerField()
+    answered_calls_last_30_days = serializers.IntegerField()
 
 
 class PhoneNumberOutputSerializer(serializers.ModelSerializer):
@@ -69,7 +95,7 @@ def number_or_404(number_id) -> PhoneNumber:
 class PhoneNumberSearchApi(APIView):
     permission_classes = [requires("phone_numbers:manage")]
 
-    class InputSerializer(serializers.Serializer):
+    class PhoneNumberSearchInputSerializer(serializers.Serializer):
         area_code = serializers.IntegerField(min_value=200, max_value=999, required=False)
         contains = serializers.RegexField(r"^[0-9A-Za-z*]{1,16}$", required=False, allow_blank=True, default="")
         country = serializers.RegexField(r"^[A-Z]{2}$", required=False, default="US")
@@ -78,9 +104,13 @@ class PhoneNumberSearchApi(APIView):
         mms_enabled = serializers.BooleanField(required=False, allow_null=True, default=None)
         limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
 
-    @extend_schema(request=InputSerializer, tags=["phone-numbers"])
+    @extend_schema(
+        request=PhoneNumberSearchInputSerializer,
+        responses={200: AvailableNumberSerializer(many=True)},
+        tags=["phone-numbers"],
+    )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.PhoneNumberSearchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         numbers = twilio_numbers.search_available(
@@ -96,15 +126,19 @@ class PhoneNumberSearchApi(APIView):
 class PhoneNumberProvisionApi(APIView):
     permission_classes = [requires("phone_numbers:manage")]
 
-    class InputSerializer(serializers.Serializer):
+    class PhoneNumberProvisionInputSerializer(serializers.Serializer):
         phone_number = E164Field(max_length=30)
         friendly_name = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
         locality = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
         region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: PhoneNumberOutputSerializer}, tags=["phone-numbers"])
+    @extend_schema(
+        request=PhoneNumberProvisionInputSerializer,
+        responses={201: PhoneNumberOutputSerializer},
+        tags=["phone-numbers"],
+    )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.PhoneNumberProvisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         number = phone_numbers.phone_number_provision(
@@ -133,13 +167,13 @@ class PhoneNumberListApi(APIView):
 class PhoneNumberStatsApi(APIView):
     permission_classes = [requires("calls:read")]
 
-    @extend_schema(tags=["phone-numbers"])
+    @extend_schema(responses={200: PhoneNumberStatsSerializer}, tags=["phone-numbers"])
     def get(self, request):
         return Response(selectors.phone_number_stats())
 
 
 class PhoneNumberDetailApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class PhoneNumberUpdateInputSerializer(serializers.Serializer):
         friendly_name = serializers.CharField(max_length=64, required=False)
         is_primary = serializers.BooleanField(required=False)
 
@@ -152,10 +186,12 @@ class PhoneNumberDetailApi(APIView):
     def get(self, request, number_id):
         return Response(PhoneNumberOutputSerializer(number_or_404(number_id)).data)
 
-    @extend_schema(request=InputSerializer, responses={200: PhoneNumberOutputSerializer}, tags=["phone-numbers"])
+    @extend_schema(
+        request=PhoneNumberUpdateInputSerializer, responses={200: PhoneNumberOutputSerializer}, tags=["phone-numbers"]
+    )
     def put(self, request, number_id):
         number = number_or_404(number_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.PhoneNumberUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
             raise exceptions.ValidationError({"non_field_errors": ["Give friendly_name or is_primary."]})
@@ -236,7 +272,7 @@ class CallListApi(APIView):
 
 
 class CallDetailApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class CallUpdateInputSerializer(serializers.Serializer):
         notes = serializers.CharField(max_length=5000, allow_blank=True, required=False)
         caller_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
 
@@ -247,10 +283,10 @@ class CallDetailApi(APIView):
     def get(self, request, call_id):
         return Response(CallOutputSerializer(call_or_404(call_id)).data)
 
-    @extend_schema(request=InputSerializer, responses={200: CallOutputSerializer}, tags=["calls"])
+    @extend_schema(request=CallUpdateInputSerializer, responses={200: CallOutputSerializer}, tags=["calls"])
     def put(self, request, call_id):
         call = call_or_404(call_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.CallUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data:
             raise exceptions.ValidationError({"non_field_errors": ["Give notes or caller_name."]})
@@ -258,7 +294,7 @@ class CallDetailApi(APIView):
 
 
 class CallParticipantsApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class CallParticipantInputSerializer(serializers.Serializer):
         role = serializers.ChoiceField(choices=CallParticipant.Role.choices)
         phone_number = E164Field(max_length=30, required=False, default="")
         name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -276,31 +312,31 @@ class CallParticipantsApi(APIView):
         call = call_or_404(call_id)
         return paginated(request, self, call.participants.order_by("joined_at", "id"), ParticipantSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: ParticipantSerializer}, tags=["calls"])
+    @extend_schema(request=CallParticipantInputSerializer, responses={201: ParticipantSerializer}, tags=["calls"])
     def post(self, request, call_id):
         call = call_or_404(call_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.CallParticipantInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         participant = services.call_participant_add(call=call, **serializer.validated_data)
         return Response(ParticipantSerializer(participant).data, status=status.HTTP_201_CREATED)
 
 
 class CallMetadataApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class CallMetadataInputSerializer(serializers.Serializer):
         metadata = serializers.DictField()
         replace = serializers.BooleanField(default=False)
 
     def get_permissions(self):
         return [requires("calls:read" if self.request.method == "GET" else "conversations:write")()]
 
-    @extend_schema(tags=["calls"])
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["calls"])
     def get(self, request, call_id):
         return Response(call_or_404(call_id).metadata)
 
-    @extend_schema(request=InputSerializer, tags=["calls"])
+    @extend_schema(request=CallMetadataInputSerializer, responses={200: OpenApiTypes.OBJECT}, tags=["calls"])
     def put(self, request, call_id):
         call = call_or_404(call_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.CallMetadataInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         call = services.call_metadata_update(call=call, **serializer.validated_data)
         return Response(call.metadata)
@@ -325,20 +361,17 @@ class CallConversationsApi(APIView):
 # --- internal (x-service-key) -------------------------------------------------------------------
 
 
-class InternalCallProcessApi(APIView):
+class InternalCallProcessApi(InternalAPIView):
     """Record an incoming call as Twilio would report it; the business comes from ``To``."""
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny, HasServiceKey]
-
-    class InputSerializer(serializers.Serializer):
+    class InternalCallProcessInputSerializer(serializers.Serializer):
         call_sid = serializers.RegexField(r"^CA[0-9a-fA-F]{32}$")
         from_number = E164Field(max_length=30)
         to_number = E164Field(max_length=30)
 
-    @extend_schema(request=InputSerializer, responses={201: CallOutputSerializer}, tags=["internal"])
+    @extend_schema(request=InternalCallProcessInputSerializer, responses={201: CallOutputSerializer}, tags=["internal"])
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.InternalCallProcessInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         business = business_get_by_number(phone_number=data["to_number"])
@@ -352,11 +385,8 @@ class InternalCallProcessApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class InternalCallApi(APIView):
+class InternalCallApi(InternalAPIView):
     """``?business_id=`` selects the business (resolved before the view, like the webhooks)."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny, HasServiceKey]
 
     def call(self, request, call_id) -> Call:
         if request.tenant is None:
@@ -372,7 +402,23 @@ class InternalCallMissedApi(InternalCallApi):
 
 
 class InternalCallStatusApi(InternalCallApi):
-    @extend_schema(tags=["internal"])
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "InternalCallStatus",
+                {
+                    "call_id": serializers.UUIDField(),
+                    "call_sid": serializers.CharField(),
+                    "status": serializers.CharField(),
+                    "twilio_status": serializers.CharField(),
+                    "missed_reason": serializers.CharField(),
+                    "conversation_id": serializers.UUIDField(allow_null=True),
+                    "auto_reply_skipped": serializers.CharField(),
+                },
+            )
+        },
+        tags=["internal"],
+    )
     def get(self, request, call_id):
         call = self.call(request, call_id)
         return Response(

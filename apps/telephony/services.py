@@ -4,7 +4,7 @@ call row locked, so a redelivered or concurrent webhook finds the call already s
 
 import logging
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.conversations import services as conversation_services
@@ -40,7 +40,7 @@ def call_payload(call: Call) -> dict:
 
 
 def _publish(event_type: str, call: Call) -> None:
-    publish_event(connection.tenant, event_type, call_payload(call), source_service=SOURCE)
+    publish_event(event_type, call_payload(call), source_service=SOURCE)
 
 
 def _locked_call(*, call_sid: str, defaults: dict) -> tuple[Call, bool]:

@@ -2,7 +2,8 @@
 
 from django.db import transaction
 from django_tenants.utils import schema_context
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -13,7 +14,7 @@ from apps.accounts.serializers import TokenPairSerializer, UserOutputSerializer
 from apps.accounts.tokens import token_pair_for
 from apps.tenants import selectors, services
 from apps.tenants.config import services as config_services
-from apps.tenants.config.serializers import BusinessConfigSerializer
+from apps.tenants.config.serializers import BusinessConfigOutputSerializer, BusinessConfigSerializer
 from apps.tenants.models import ApiCredential, Business
 from apps.tenants.serializers import (
     BusinessOutputSerializer,
@@ -23,6 +24,7 @@ from apps.tenants.serializers import (
     OnboardingInputSerializer,
     RegistrationInputSerializer,
 )
+from nevermisscall.api import InternalAPIView, PublicAPIView
 from nevermisscall.health import run_checks
 from nevermisscall.ids import parse_uuid
 from nevermisscall.pagination import PageLimitPagination
@@ -57,15 +59,36 @@ def config_payload(business: Business, config) -> dict:
     }
 
 
+TenantValidation = inline_serializer(
+    "TenantValidation",
+    {
+        "valid": serializers.BooleanField(),
+        "exists": serializers.BooleanField(),
+        "status": serializers.CharField(allow_null=True),
+    },
+)
+InternalUserValidation = inline_serializer(
+    "InternalUserValidation",
+    {
+        "valid": serializers.BooleanField(),
+        "user_id": serializers.UUIDField(),
+        "tenant_id": serializers.UUIDField(allow_null=True),
+        "role": serializers.CharField(),
+    },
+)
+InternalHealth = inline_serializer(
+    "InternalHealth",
+    {"status": serializers.CharField(), "checks": serializers.DictField(child=serializers.CharField())},
+)
+
 RegistrationOutput = inline_serializer(
     "Registration",
     {"tenant": BusinessOutputSerializer(), "user": UserOutputSerializer(), "tokens": TokenPairSerializer()},
 )
 
 
-class TenantRegisterApi(APIView):
+class TenantRegisterApi(PublicAPIView):
     permission_classes = [AllowAny]
-    authentication_classes: list = []
 
     @extend_schema(request=RegistrationInputSerializer, responses={201: RegistrationOutput}, tags=["tenants"])
     def post(self, request):
@@ -153,12 +176,12 @@ class ConfigApi(APIView):
     def get_permissions(self):
         return [IsBusinessMember()] if self.request.method == "GET" else [requires("config:write")()]
 
-    @extend_schema(tags=["config"])
+    @extend_schema(responses={200: BusinessConfigOutputSerializer}, tags=["config"])
     def get(self, request, tenant_id):
         business = own_business_or_404(request, tenant_id)
         return Response(config_payload(business, config_services.config_get()))
 
-    @extend_schema(request=BusinessConfigSerializer, tags=["config"])
+    @extend_schema(request=BusinessConfigSerializer, responses={201: BusinessConfigOutputSerializer}, tags=["config"])
     @transaction.atomic
     def post(self, request, tenant_id):
         """Create the configuration afresh: defaults, then the given settings."""
@@ -168,7 +191,7 @@ class ConfigApi(APIView):
         config = config_services.config_update(business=business, data=data)
         return Response(config_payload(business, config), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=BusinessConfigSerializer, tags=["config"])
+    @extend_schema(request=BusinessConfigSerializer, responses={200: BusinessConfigOutputSerializer}, tags=["config"])
     def put(self, request, tenant_id):
         business = own_business_or_404(request, tenant_id)
         config = config_services.config_update(business=business, data=_validated_config(request, partial=True))
@@ -178,7 +201,7 @@ class ConfigApi(APIView):
 class ConfigResetApi(APIView):
     permission_classes = [requires("config:write")]
 
-    @extend_schema(request=None, tags=["config"])
+    @extend_schema(request=None, responses={200: BusinessConfigOutputSerializer}, tags=["config"])
     def post(self, request, tenant_id):
         business = own_business_or_404(request, tenant_id)
         return Response(config_payload(business, config_services.config_reset(business=business)))
@@ -260,24 +283,24 @@ def _business_or_404(tenant_id) -> Business:
     return business
 
 
-class InternalApi(APIView):
+@extend_schema(parameters=[OpenApiParameter("x-service-key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)])
+class InternalApi(PublicAPIView):
     permission_classes = [HasServiceKey]
-    authentication_classes: list = []
 
 
-class InternalTenantApi(InternalApi):
+class InternalTenantApi(InternalAPIView):
     @extend_schema(responses={200: BusinessOutputSerializer}, tags=["internal"])
     def get(self, request, tenant_id):
         return Response(BusinessOutputSerializer(_business_or_404(tenant_id)).data)
 
 
-class InternalTenantValidateApi(InternalApi):
-    class InputSerializer(serializers.Serializer):
+class InternalTenantValidateApi(InternalAPIView):
+    class TenantValidateInputSerializer(serializers.Serializer):
         tenant_id = serializers.UUIDField()
 
-    @extend_schema(request=InputSerializer, tags=["internal"])
+    @extend_schema(request=TenantValidateInputSerializer, responses={200: TenantValidation}, tags=["internal"])
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.TenantValidateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         business = selectors.business_get(business_id=serializer.validated_data["tenant_id"])
         return Response(
@@ -289,16 +312,16 @@ class InternalTenantValidateApi(InternalApi):
         )
 
 
-class InternalConfigApi(InternalApi):
-    @extend_schema(tags=["internal"])
+class InternalConfigApi(InternalAPIView):
+    @extend_schema(responses={200: BusinessConfigOutputSerializer}, tags=["internal"])
     def get(self, request, tenant_id):
         business = _business_or_404(tenant_id)
         with schema_context(business.schema_name):
             return Response(config_payload(business, config_services.config_get()))
 
 
-class InternalConfigDefaultsApi(InternalApi):
-    @extend_schema(request=None, tags=["internal"])
+class InternalConfigDefaultsApi(InternalAPIView):
+    @extend_schema(request=None, responses={201: BusinessConfigOutputSerializer}, tags=["internal"])
     def post(self, request, tenant_id):
         business = _business_or_404(tenant_id)
         with schema_context(business.schema_name):
@@ -314,14 +337,14 @@ def _user_or_404(user_id) -> User:
     return user
 
 
-class InternalUserApi(InternalApi):
+class InternalUserApi(InternalAPIView):
     @extend_schema(responses={200: UserOutputSerializer}, tags=["internal"])
     def get(self, request, user_id):
         return Response(UserOutputSerializer(_user_or_404(user_id)).data)
 
 
-class InternalUserValidateApi(InternalApi):
-    @extend_schema(tags=["internal"])
+class InternalUserValidateApi(InternalAPIView):
+    @extend_schema(responses={200: InternalUserValidation}, tags=["internal"])
     def get(self, request, user_id):
         user = _user_or_404(user_id)
         return Response(
@@ -329,7 +352,7 @@ class InternalUserValidateApi(InternalApi):
         )
 
 
-class InternalTenantUsersApi(InternalApi):
+class InternalTenantUsersApi(InternalAPIView):
     @extend_schema(responses={200: UserOutputSerializer(many=True)}, tags=["internal"])
     def get(self, request, tenant_id):
         business = _business_or_404(tenant_id)
@@ -339,8 +362,8 @@ class InternalTenantUsersApi(InternalApi):
         return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
 
 
-class InternalHealthApi(InternalApi):
-    @extend_schema(tags=["internal"])
+class InternalHealthApi(InternalAPIView):
+    @extend_schema(responses={200: InternalHealth}, tags=["internal"])
     def get(self, request):
         overall, results = run_checks()
         return Response({"status": overall, "checks": {name: result.status for name, result in results.items()}})

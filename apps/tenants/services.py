@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.accounts.models import Role
 from apps.accounts.services import split_name, user_create
@@ -40,7 +40,6 @@ def _schema_name(slug: str) -> str:
     return "t_" + re.sub(r"[^a-z0-9_]", "_", slug)[:60]
 
 
-@transaction.atomic
 def business_register(
     *,
     business_name: str,
@@ -52,7 +51,24 @@ def business_register(
     phone: str = "",
     is_demo: bool = False,
 ):
-    """Create the business, its schema (with migrations), default settings and its owner, atomically."""
+    """Create the business, its schema (with migrations), default settings and its owner, atomically.
+
+    Runs in the public schema whatever the caller's tenant (a signed-in owner may register another).
+    """
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        return _business_register(
+            business_name=business_name,
+            owner_email=owner_email,
+            owner_password=owner_password,
+            owner_name=owner_name,
+            trade=trade,
+            timezone_name=timezone_name,
+            phone=phone,
+            is_demo=is_demo,
+        )
+
+
+def _business_register(*, business_name, owner_email, owner_password, owner_name, trade, timezone_name, phone, is_demo):
     slug = _unique_slug(business_name)
     business = Business(
         name=business_name.strip(),

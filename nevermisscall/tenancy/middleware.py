@@ -37,6 +37,9 @@ class TenantResolutionMiddleware:
 
     def __call__(self, request):
         connection.set_schema_to_public()
+        if request.path.startswith(settings.TENANT_RESOLUTION_EXEMPT_PREFIXES):
+            request.tenant, request.tenant_source = None, None  # Probes and assets belong to no business.
+            return self.get_response(request)
         tenant, source = self.resolve(request)
         request.tenant = tenant
         request.tenant_source = source

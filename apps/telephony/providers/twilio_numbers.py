@@ -2,6 +2,7 @@
 
 import pybreaker
 import requests
+from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
 
 from nevermisscall.breakers import get_breaker
@@ -11,7 +12,10 @@ from nevermisscall.twilio_rest import twilio_client
 
 def _call(operation):
     breaker = get_breaker(
-        "twilio-numbers", exclude=[lambda exc: isinstance(exc, TwilioRestException) and exc.status < 500]
+        "twilio-numbers",
+        fail_max=settings.CIRCUIT_BREAKER_FAIL_MAX,
+        reset_timeout=settings.CIRCUIT_BREAKER_RESET_SECONDS,
+        exclude=(lambda exc: isinstance(exc, TwilioRestException) and exc.status < 500,),
     )
     try:
         return breaker.call(operation)

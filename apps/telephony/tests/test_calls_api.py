@@ -148,9 +148,9 @@ def test_anonymous_and_x_business_id_spoofing_are_refused(alpha, charlie, client
 def test_internal_endpoints_need_the_service_key(alpha, client_for, calls, twilio, commit):
     by_sid, missed, answered = calls
     anonymous = client_for()
-    assert_envelope_error(anonymous.get(f"/internal/calls/{missed}/status?business_id={alpha.id}"), 403)
+    assert_envelope_error(anonymous.get(f"/internal/calls/{missed}/status?business_id={alpha.id}"), 401)
     assert_envelope_error(
-        anonymous.get(f"/internal/calls/{missed}/status?business_id={alpha.id}", HTTP_X_SERVICE_KEY="wrong"), 403
+        anonymous.get(f"/internal/calls/{missed}/status?business_id={alpha.id}", HTTP_X_SERVICE_KEY="wrong"), 401
     )
     service = client_for(HTTP_X_SERVICE_KEY=settings.INTERNAL_SERVICE_KEY)
     status = assert_envelope_ok(service.get(f"/internal/calls/{missed}/status?business_id={alpha.id}"))

@@ -137,14 +137,27 @@ def test_rate_limited_by_provider_is_retried(alpha, webhook, twilio, commit):
         assert Message.objects.get(to_number=CALLER).status == Message.Status.SENT
 
 
-@override_settings(CIRCUIT_BREAKER_RESET_SECONDS=1, SMS_OUTBOX_STALE_SECONDS=0)
-def test_provider_down_opens_the_circuit_and_the_sweep_sends_after_recovery(alpha, webhook, twilio, commit):
+@pytest.fixture
+def quick_breaker():
+    """The SMS breaker with a one-second reset timeout (the process-wide breaker, restored after)."""
+    breaker = sms_breaker()
+    reset_timeout = breaker.reset_timeout
+    breaker.reset_timeout = 1
+    yield breaker
+    breaker.reset_timeout = reset_timeout
+    breaker.close()
+
+
+@override_settings(SMS_OUTBOX_STALE_SECONDS=0)
+def test_provider_down_opens_the_circuit_and_the_sweep_sends_after_recovery(
+    alpha, webhook, twilio, commit, quick_breaker
+):
     twilio.set_down(True)
     callers = ["+17735550171", "+17735550172", "+17735550173"]
     with commit():
         for caller in callers:
             _missed_call(webhook, caller)
-    breaker = sms_breaker()
+    breaker = quick_breaker
     assert breaker.current_state == "open"
     attempts_while_down = len(twilio.requests())
     assert attempts_while_down == 0  # Down: connections refused before anything is recorded.

@@ -141,3 +141,24 @@ class BusinessConfigSerializer(serializers.Serializer):
         if used - allowed:
             raise serializers.ValidationError(f"Unknown placeholders {sorted(used - allowed)}; use {sorted(allowed)}.")
         return value
+
+
+class BusinessConfigOutputSerializer(serializers.Serializer):
+    """The shape of ``GET /config/{tenantId}`` (documentation; the view builds the dict)."""
+
+    tenant_id = serializers.UUIDField()
+    timezone = serializers.CharField()
+    business_hours = serializers.DictField()
+    trades = serializers.ListField(child=serializers.CharField())
+    service_area = ServiceAreaSerializer()
+    job_estimates = JobEstimateSerializer(many=True)
+    greeting_template = serializers.CharField()
+    auto_reply_template = serializers.CharField()
+    ai_settings = serializers.DictField()
+    forwarding_number = serializers.CharField()
+    ring_timeout = serializers.IntegerField()
+    call_screening = serializers.BooleanField()
+    sms_cooldown_minutes = serializers.IntegerField()
+    reminder_hours = serializers.IntegerField()
+    language = serializers.CharField()
+    updated_at = serializers.DateTimeField()

@@ -152,3 +152,10 @@ def test_staff_cannot_add_team_members_or_change_config(bob, alpha, client_for):
     assert_envelope_error(response, 403, "AUTH_INSUFFICIENT_PERMISSIONS")
     assert_envelope_error(staff.put(f"/config/{alpha.id}", {"ring_timeout": 30}, format="json"), 403)
     assert assert_envelope_ok(staff.get(f"/config/{alpha.id}"))["ring_timeout"] == 20
+
+
+def test_a_signed_in_owner_can_register_another_business(alice, client_for):
+    body = {**SIGNUP, "owner_email": "second@gamma.test", "business_name": "Alice's Second Shop"}
+    data = assert_envelope_ok(client_for(alice).post("/tenants", body, format="json"), 201)
+    assert data["tenant"]["id"] != str(alice.business_id)
+    assert Business.objects.filter(pk=data["tenant"]["id"]).exists()

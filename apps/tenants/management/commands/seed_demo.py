@@ -6,12 +6,9 @@ from django_tenants.utils import schema_context
 
 from apps.accounts.models import User
 from apps.tenants.config.services import config_update
+from apps.tenants.demo import DEMO_BUSINESS, DEMO_OWNER, PLATFORM_ADMIN
 from apps.tenants.models import Business
 from apps.tenants.services import business_register
-
-DEMO_BUSINESS = "Acme Plumbing"
-DEMO_OWNER = ("owner@acme.test", "acme-demo-2026")
-PLATFORM_ADMIN = ("admin@nevermisscall.test", "platform-demo-2026")
 
 DEMO_SETTINGS = {
     "forwarding_number": "+15005550006",

@@ -1,0 +1,5 @@
+"""The demo data's names and logins, printed by ``make run`` and created by ``manage.py seed_demo``."""
+
+DEMO_BUSINESS = "Acme Plumbing"
+DEMO_OWNER = ("owner@acme.test", "acme-demo-2026")
+PLATFORM_ADMIN = ("admin@nevermisscall.test", "platform-demo-2026")

@@ -1,0 +1,142 @@
+"""Server-rendered pages: sign-up, the onboarding wizard, settings, API keys, team."""
+
+import pytest
+from django.core import mail
+from django_tenants.utils import schema_context
+
+from apps.accounts.models import User
+from apps.tenants.config.models import BusinessConfig
+from apps.tenants.models import ApiCredential, Business
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner_browser(client, alice):
+    assert client.login(username=alice.email, password=PASSWORD)
+    return client
+
+
+def test_signup_creates_the_business_and_starts_onboarding(client):
+    response = client.post(
+        "/signup/",
+        {
+            "business_name": "Kappa Keys",
+            "owner_name": "Kim Kappa",
+            "owner_email": "kim@kappa.test",
+            "owner_password": "kappa-keys-2026!",
+            "trade": "locksmith",
+            "timezone": "America/Denver",
+            "phone": "",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/onboarding/"
+    business = Business.objects.get(name="Kappa Keys")
+    assert User.objects.get(email="kim@kappa.test").business == business
+    step = client.get("/onboarding/", follow=True)
+    assert b"Business details" in step.content
+
+
+def test_signup_shows_errors_and_creates_nothing(client):
+    response = client.post(
+        "/signup/",
+        {
+            "business_name": "X",
+            "owner_name": "Y",
+            "owner_email": "bad",
+            "owner_password": "1",
+            "trade": "plumbing",
+            "timezone": "America/Denver",
+        },
+    )
+    assert response.status_code == 200 and b"errorlist" in response.content
+    assert not Business.objects.filter(name="X").exists()
+
+
+def test_onboarding_walks_every_step_to_the_overview(owner_browser, alpha):
+    forms = {
+        "business_details": {"name": "Alpha Plumbing", "trade": "plumbing", "phone": "+13125550100", "website": ""},
+        "business_hours": {
+            "timezone": "America/Chicago",
+            **{f"{d}_open": "08:00" for d in ("monday", "tuesday")},
+            **{f"{d}_close": "17:00" for d in ("monday", "tuesday")},
+            **{f"{d}_closed": "on" for d in ("wednesday", "thursday", "friday", "saturday", "sunday")},
+        },
+        "service_area": {"address": "Chicago, IL", "radius_miles": "20", "latitude": "41.88", "longitude": "-87.63"},
+        "job_estimates": {
+            "estimate_rows": "2",
+            "job_type_0": "Clogged drain",
+            "min_price_0": "120",
+            "max_price_0": "250",
+            "duration_minutes_0": "60",
+        },
+        "greeting": {
+            "greeting_template": "Hi from {business_name}",
+            "auto_reply_template": "We missed you!",
+            "language": "en",
+        },
+        "ai_settings": {"ai_enabled": "on", "auto_book": "on", "tone": "friendly"},
+        "phone_number": {"forwarding_number": "(312) 555-0123", "ring_timeout": "25", "call_screening": "on"},
+    }
+    for step, data in forms.items():
+        response = owner_browser.post(f"/onboarding/{step}/", data)
+        assert response.status_code == 302, (step, response.content[:2000])
+    assert response["Location"] == "/"
+    with schema_context(alpha.schema_name):
+        config = BusinessConfig.objects.get()
+    assert config.forwarding_number == "+13125550123"
+    assert config.business_hours["wednesday"]["closed"] is True
+    assert config.job_estimates[0]["job_type"] == "Clogged drain"
+    assert owner_browser.get("/").status_code == 200
+
+
+def test_settings_page_rejects_bad_hours_and_keeps_the_old_ones(owner_browser, alpha):
+    response = owner_browser.post(
+        "/settings/hours/", {"timezone": "America/Chicago", "monday_open": "18:00", "monday_close": "09:00"}
+    )
+    assert response.status_code == 200 and b"Closing time must be after opening time" in response.content
+    with schema_context(alpha.schema_name):
+        assert BusinessConfig.objects.get().business_hours["monday"]["open"] == "08:00"
+
+
+def test_staff_sees_settings_read_only(client, bob):
+    assert client.login(username=bob.email, password=PASSWORD)
+    page = client.get("/settings/calls/")
+    assert page.status_code == 200 and b"disabled" in page.content
+    response = client.post("/settings/calls/", {"forwarding_number": "+13125550999"}, follow=True)
+    assert b"Only the owner or an admin" in response.content
+
+
+def test_api_key_page_shows_the_secret_once(owner_browser, alpha):
+    created = owner_browser.post("/settings/api-keys/", {"action": "create", "name": "Zapier", "kind": "api_key"})
+    assert created.status_code == 200 and b"will not be shown again" in created.content
+    secret = created.content.decode().split('id="new-secret">')[1].split("<")[0]
+    assert ApiCredential.objects.get(business=alpha, name="Zapier").prefix == secret[:12]
+    assert secret.encode() not in owner_browser.get("/settings/api-keys/").content
+
+
+def test_team_page_adds_a_member(owner_browser, alpha):
+    response = owner_browser.post(
+        "/settings/team/",
+        {
+            "action": "add",
+            "email": "sam@alpha.test",
+            "password": "sam-the-plumber-9",
+            "role": "staff",
+            "first_name": "Sam",
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="sam@alpha.test").business == alpha
+
+
+def test_password_reset_sends_a_link(client, alice):
+    client.post("/password-reset/", {"email": alice.email})
+    assert len(mail.outbox) == 1 and "/reset/" in mail.outbox[0].body
+
+
+def test_pages_are_private_per_business(client, charlie, alpha):
+    assert client.login(username=charlie.email, password=PASSWORD)
+    page = client.get("/settings/")
+    assert b"Beta Electric" in page.content and b"Alpha Plumbing" not in page.content

@@ -1,0 +1,28 @@
+"""Helpers shared by the dashboard views of every app."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+
+
+def business_member_required(view):
+    """Signed in as a person of a business (platform staff use the Django admin instead)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if request.user.business_id is None or getattr(request, "tenant", None) is None:
+            return redirect("admin:index")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def flatten_errors(detail, prefix="") -> list[str]:
+    """DRF error details as readable lines for a form page."""
+    if isinstance(detail, dict):
+        return [line for key, value in detail.items() for line in flatten_errors(value, f"{prefix}{key}: ")]
+    if isinstance(detail, list):
+        return [line for value in detail for line in flatten_errors(value, prefix)]
+    return [f"{prefix}{detail}"]
