@@ -13,6 +13,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from nevermisscall.routing import websocket_urlpatterns  # noqa: E402
 from nevermisscall.tenancy.asgi import WebsocketTenantMiddleware  # noqa: E402
+from nevermisscall.webhook_handler import PathRouter, TwilioWebhookHandler  # noqa: E402
 
 websocket_application = AllowedHostsOriginValidator(
     AuthMiddlewareStack(WebsocketTenantMiddleware(URLRouter(websocket_urlpatterns)))
@@ -20,7 +21,7 @@ websocket_application = AllowedHostsOriginValidator(
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": PathRouter(webhooks=TwilioWebhookHandler(), default=django_asgi_app),
         "websocket": websocket_application,
     }
 )

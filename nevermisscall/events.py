@@ -97,6 +97,9 @@ class _Publisher:
     async def _drain(self) -> None:
         while True:
             group, event = await self.queue.get()
+            if isinstance(event, threading.Event):  # A flush() marker: everything before it is sent.
+                event.set()
+                continue
             layer = get_channel_layer()
             if layer is None:
                 continue
@@ -105,7 +108,7 @@ class _Publisher:
             except Exception:
                 logger.exception("could not deliver %s to %s", event.get("type"), group)
 
-    def submit(self, group: str, event: dict) -> None:
+    def submit(self, group: str, event) -> None:
         self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, event))
 
 
@@ -113,14 +116,24 @@ _publisher: _Publisher | None = None
 _publisher_lock = threading.Lock()
 
 
-def send_to_group(group: str, event: dict) -> None:
-    """Hand ``event`` to this process's publisher loop (created on first use, again after a fork)."""
+def _current_publisher() -> _Publisher:
     global _publisher
     with _publisher_lock:
-        if _publisher is None or _publisher.pid != os.getpid():
+        if _publisher is None or _publisher.pid != os.getpid():  # First use, or a forked child.
             _publisher = _Publisher()
-        publisher = _publisher
-    publisher.submit(group, event)
+        return _publisher
+
+
+def send_to_group(group: str, event: dict) -> None:
+    """Hand ``event`` to this process's publisher loop; it is sent in order, without waiting."""
+    _current_publisher().submit(group, event)
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Wait until every event handed over so far has been sent (tests, graceful shutdown)."""
+    marker = threading.Event()
+    _current_publisher().submit("", marker)
+    return marker.wait(timeout)
 
 
 def publish_event(

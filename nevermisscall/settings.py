@@ -102,6 +102,14 @@ MIDDLEWARE = [
     "nevermisscall.metrics.RequestMetricsMiddleware",
 ]
 
+# Twilio's webhooks (nevermisscall/webhook_handler.py) need none of the browser middleware above.
+TWILIO_WEBHOOK_MIDDLEWARE = [
+    "nevermisscall.middleware.RequestIdMiddleware",
+    "nevermisscall.tenancy.middleware.TenantResolutionMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "nevermisscall.metrics.RequestMetricsMiddleware",
+]
+
 ROOT_URLCONF = "nevermisscall.urls"
 ASGI_APPLICATION = "nevermisscall.asgi.application"
 AUTH_USER_MODEL = "accounts.User"

@@ -6,6 +6,7 @@ forwards to +17735550188. Both are committed once per session, like the people i
 
 import asyncio
 import json
+import threading
 import uuid
 from io import StringIO
 from pathlib import Path
@@ -14,12 +15,15 @@ from urllib.parse import urlencode
 import pytest
 from channels.layers import channel_layers
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client, override_settings
 from django_tenants.utils import tenant_context
 
+from apps.conversations.models import Conversation, Message
+from apps.telephony.models import Call
 from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN, TwilioStandIn, sign
 from apps.tenants.config.models import BusinessConfig
+from nevermisscall import events
 from nevermisscall.celery import app as celery_app
 from nevermisscall.events import dashboard_group
 
@@ -29,6 +33,35 @@ NUMBERS = {
     "Alpha Plumbing": ("+13125550111", "+13125550199"),
     "Beta Electric": ("+17735550122", "+17735550188"),
 }
+
+
+def in_thread(function):
+    """Run ``function`` on its own thread and database connection (so it commits for real)."""
+    errors = []
+
+    def run():
+        try:
+            function()
+        except BaseException as exc:  # Re-raised in the test thread.
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def cleanup_committed(business, caller):
+    def delete():
+        with tenant_context(business):
+            Message.objects.filter(conversation__customer_number=caller).delete()
+            Call.objects.filter(from_number=caller).delete()
+            Conversation.objects.filter(customer_number=caller).delete()
+
+    thread, errors = in_thread(delete)
+    thread.join()
+    assert not errors
 
 
 def payload(name: str, **overrides) -> dict:
@@ -113,6 +146,7 @@ class DashboardListener:
     """A dashboard subscriber of its own (own layer instance and event loop), like a websocket consumer."""
 
     def __init__(self, business):
+        events.flush()  # Events of earlier steps must not reach this new subscriber late.
         self.loop = asyncio.new_event_loop()
         self.layer = channel_layers.make_backend("default")
         self.group = dashboard_group(business.schema_name)
@@ -124,6 +158,8 @@ class DashboardListener:
         self.loop.close()
 
     def events(self, timeout: float = 0.3) -> list[dict]:
+        events.flush()
+
         async def drain():
             received = []
             while True:

@@ -14,8 +14,7 @@ from celery.contrib.testing.worker import start_worker
 from django_tenants.utils import tenant_context
 
 from apps.conversations.models import Message
-from apps.telephony.tests.conftest import TwilioWebhookClient, new_call_sid, payload
-from apps.telephony.tests.test_delivery_guarantees import _cleanup, _in_thread
+from apps.telephony.tests.conftest import TwilioWebhookClient, cleanup_committed, in_thread, new_call_sid, payload
 from nevermisscall.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
@@ -43,10 +42,10 @@ def test_missed_call_is_texted_by_a_real_worker(alpha, twilio):
             ready.set()
             done.wait(60)
 
-    worker_thread, worker_errors = _in_thread(worker)
+    worker_thread, worker_errors = in_thread(worker)
     try:
         assert ready.wait(30), worker_errors
-        thread, errors = _in_thread(missed_call)
+        thread, errors = in_thread(missed_call)
         thread.join(30)
         assert not errors, errors
         started = time.monotonic()
@@ -63,4 +62,4 @@ def test_missed_call_is_texted_by_a_real_worker(alpha, twilio):
             assert message.provider_sid
     finally:
         done.set()
-        _cleanup(alpha, CALLER)
+        cleanup_committed(alpha, CALLER)

@@ -5,7 +5,6 @@ import threading
 import time
 
 import pytest
-from django.db import connections
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
@@ -13,40 +12,11 @@ from apps.conversations import tasks
 from apps.conversations.models import Conversation, Message
 from apps.conversations.sending import sms_breaker
 from apps.telephony.models import Call
-from apps.telephony.tests.conftest import TwilioWebhookClient, new_call_sid, payload
+from apps.telephony.tests.conftest import TwilioWebhookClient, cleanup_committed, in_thread, new_call_sid, payload
 
 pytestmark = pytest.mark.django_db
 
 CALLER = "+17735550142"
-
-
-def _in_thread(function):
-    """Run ``function`` on its own thread and database connection (so it commits for real)."""
-    errors = []
-
-    def run():
-        try:
-            function()
-        except BaseException as exc:  # Re-raised in the test thread.
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, errors
-
-
-def _cleanup(business, caller):
-    def delete():
-        with tenant_context(business):
-            Message.objects.filter(conversation__customer_number=caller).delete()
-            Call.objects.filter(from_number=caller).delete()
-            Conversation.objects.filter(customer_number=caller).delete()
-
-    thread, errors = _in_thread(delete)
-    thread.join()
-    assert not errors
 
 
 def test_concurrent_deliveries_of_one_missed_call_send_one_sms(alpha, twilio):
@@ -68,7 +38,7 @@ def test_concurrent_deliveries_of_one_missed_call_send_one_sms(alpha, twilio):
         )
 
     try:
-        threads = [_in_thread(deliver) for _ in range(2)]
+        threads = [in_thread(deliver) for _ in range(2)]
         for thread, errors in threads:
             thread.join(30)
             assert not errors, errors
@@ -79,7 +49,7 @@ def test_concurrent_deliveries_of_one_missed_call_send_one_sms(alpha, twilio):
             assert Message.objects.filter(to_number=caller, kind=Message.Kind.AUTO_REPLY).count() == 1
             assert Message.objects.get(to_number=caller).status == Message.Status.SENT
     finally:
-        _cleanup(alpha, caller)
+        cleanup_committed(alpha, caller)
 
 
 def test_two_calls_from_one_caller_at_once_share_one_conversation_and_one_text(alpha, twilio):
@@ -96,7 +66,7 @@ def test_two_calls_from_one_caller_at_once_share_one_conversation_and_one_text(a
         )
 
     try:
-        threads = [_in_thread(missed_call) for _ in range(2)]
+        threads = [in_thread(missed_call) for _ in range(2)]
         for thread, errors in threads:
             thread.join(30)
             assert not errors, errors
@@ -105,7 +75,7 @@ def test_two_calls_from_one_caller_at_once_share_one_conversation_and_one_text(a
             assert Conversation.objects.filter(customer_number=caller).count() == 1
             assert Call.objects.filter(from_number=caller).count() == 2
     finally:
-        _cleanup(alpha, caller)
+        cleanup_committed(alpha, caller)
 
 
 def _missed_call(webhook, caller=CALLER):

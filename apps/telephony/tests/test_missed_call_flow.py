@@ -210,11 +210,11 @@ def test_cooldown_holds_after_the_conversation_is_resolved_then_expires(alpha, w
 
 
 def test_redelivered_status_webhook_changes_nothing(alpha, webhook, twilio, commit, dashboard):
+    listener = dashboard(alpha)
     call_sid = new_call_sid()
     with commit():
         incoming(webhook, call_sid)
         incoming(webhook, call_sid)
-    listener = dashboard(alpha)
     with commit():
         for _ in range(3):
             assert dial_result(webhook, call_sid, "no-answer").status_code == 200
@@ -224,7 +224,7 @@ def test_redelivered_status_webhook_changes_nothing(alpha, webhook, twilio, comm
     with tenant_context(alpha):
         assert Call.objects.filter(call_sid=call_sid).count() == 1
         assert Message.objects.filter(to_number=CALLER).count() == 1
-    assert listener.types() == ["call_missed", "call_ended", "message_sent"]
+    assert listener.types() == ["incoming_call", "call_missed", "call_ended", "message_sent"]
 
 
 def test_no_forwarding_number_texts_the_caller_at_once(alpha, webhook, twilio, commit):
