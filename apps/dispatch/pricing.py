@@ -1,6 +1,6 @@
 """Job estimates and the emergency multiplier (seed 000: 1.5x to 2.75x by time of day and day of week)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -46,7 +46,7 @@ class Estimate:
     min_price: Decimal
     max_price: Decimal
     duration_minutes: int
-    matched: bool  # False: the business has no estimate for this job; a default duration applies.
+    matched: bool  # False: no estimate for this job; another job of its trade lends its duration only.
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,29 @@ class PriceQuote:
         }
 
 
+# Words every job name shares; matching on them would price a toilet like a leak.
+_GENERIC_WORDS = frozenset(
+    [
+        "repair",
+        "repairs",
+        "service",
+        "services",
+        "install",
+        "installation",
+        "replace",
+        "replacement",
+        "job",
+        "fix",
+        "new",
+        "the",
+        "and",
+    ]
+)
+
+
 def _words(value: str) -> set[str]:
-    return {word for word in fold(value).replace("_", " ").replace("/", " ").split() if len(word) > 2}
+    words = fold(value).replace("_", " ").replace("/", " ").replace("-", " ").split()
+    return {word for word in words if len(word) > 2 and word not in _GENERIC_WORDS}
 
 
 def match_estimate(
@@ -108,7 +129,8 @@ def match_estimate(
         return build(best)
     for item in estimates:
         if trade and item.get("trade") == trade:
-            return build(item)
+            # Another job of the same trade: its duration is a fair guess, its price is not.
+            return replace(build(item), matched=False)
     return None
 
 

@@ -84,7 +84,9 @@ def _matches(slot_start: datetime, slot_end: datetime, tz: ZoneInfo, preference:
         return False
     if preference.after and local_start.time() < preference.after:
         return False
-    ends_too_late = preference.before and local_end.date() == local_start.date() and local_end.time() > preference.before
+    ends_too_late = (
+        preference.before and local_end.date() == local_start.date() and local_end.time() > preference.before
+    )
     return not ends_too_late
 
 
