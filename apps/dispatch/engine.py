@@ -148,7 +148,11 @@ def _busy(request: dict) -> list[scheduling.Busy]:
 def _parse_slot(slot: dict | None) -> scheduling.Slot | None:
     if not slot:
         return None
-    start, end = slot["start_datetime"], slot["end_datetime"]
+    # From the serializer these are datetimes; from a conversation's stored JSON, ISO strings.
+    start, end = (
+        value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        for value in (slot["start_datetime"], slot["end_datetime"])
+    )
     return scheduling.Slot(start.astimezone(UTC), end.astimezone(UTC), bool(slot.get("within_business_hours", True)))
 
 
