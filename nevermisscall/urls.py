@@ -37,4 +37,5 @@ urlpatterns = [
     ),
     path("", include("apps.accounts.urls")),
     path("", include("apps.tenants.urls")),
+    path("", include("apps.dispatch.urls")),
 ]
