@@ -215,3 +215,28 @@ def test_two_customers_confirming_the_same_slot_one_booking_one_polite_alternati
         )
     finally:
         _cleanup(configured_alpha)
+
+
+def test_emergency_notify_runs_after_commit_and_survives_a_failing_notifier(
+    configured_alpha, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from apps.dispatch import notifications
+    from nevermisscall import events
+
+    sent = []
+    monkeypatch.setattr(events, "send_to_group", lambda group, event: sent.append((group, event)))
+    settings.DISPATCH_EMERGENCY_NOTIFIERS = [
+        "apps.dispatch.tests.test_booking_flow.failing_notifier",
+        "apps.dispatch.notifications.dashboard_alert",
+    ]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        queued = notifications.emergency_owner_notify(message="EMERGENCY gas smell", forwarding_number="+13125550100")
+        assert queued == 2 and sent == []  # nothing before the commit
+    assert len(callbacks) >= 1
+    assert [(group, event["type"], event["payload"]["message"]) for group, event in sent] == [
+        (f"tenant.{configured_alpha.schema_name}.dashboard", "system_alert", "EMERGENCY gas smell")
+    ]
+
+
+def failing_notifier(**kwargs):
+    raise RuntimeError("SMS provider down")
