@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.tenants.urls")),
     path("", include("apps.dispatch.urls")),
+    path("", include("apps.crm.urls")),
 ]

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from apps.crm.models import Appointment, Customer
+from nevermisscall.ids import parse_uuid
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
 
 
@@ -36,3 +37,8 @@ def busy_appointments(*, start: datetime, end: datetime) -> QuerySet[Appointment
 
 def customer_appointment_count(*, customer: Customer) -> int:
     return customer.appointments.exclude(status=Appointment.Status.CANCELLED).count()
+
+
+def appointment_get(*, appointment_id) -> Appointment | None:
+    pk = parse_uuid(appointment_id)
+    return Appointment.objects.select_related("customer").filter(pk=pk).first() if pk else None

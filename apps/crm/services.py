@@ -1,6 +1,6 @@
 """Writes of customers and appointments. Each runs in one transaction; events go out on commit."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -107,19 +107,35 @@ def appointment_book(
     return appointment
 
 
-def appointment_set_status(*, appointment: Appointment, status: str) -> Appointment:
-    """Move an appointment to ``status``; re-activating one whose slot was taken is a ``Conflict``."""
+def appointment_update(
+    *,
+    appointment: Appointment,
+    starts_at: datetime | None = None,
+    duration_min: int | None = None,
+    status: str | None = None,
+    notes: str | None = None,
+) -> Appointment:
+    """Reschedule, change status or notes. Moving onto a taken slot, or re-activating a cancelled
+    appointment whose slot was taken since, is a ``Conflict``."""
+    duration = timedelta(minutes=duration_min) if duration_min is not None else appointment.end - appointment.start
+    if starts_at is not None or duration_min is not None:
+        appointment.start = starts_at or appointment.start
+        appointment.end = appointment.start + duration
+    if status is not None:
+        appointment.status = status
+    if notes is not None:
+        appointment.notes = notes
     try:
         with transaction.atomic():
-            appointment.status = status
-            appointment.save(update_fields=["status", "updated_at"])
+            appointment.save(update_fields=["start", "end", "status", "notes", "updated_at"])
     except IntegrityError as exc:
+        appointment.refresh_from_db()
         if _is_exclusion_violation(exc):
             raise Conflict("That time overlaps another appointment.") from exc
         raise
     publish_event(
         "dashboard_update",
-        {"entity": "appointment", "action": "status_changed", **appointment_payload(appointment)},
+        {"entity": "appointment", "action": "updated", **appointment_payload(appointment)},
         source_service=SOURCE_SERVICE,
     )
     return appointment

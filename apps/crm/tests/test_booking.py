@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from apps.crm.models import Appointment, Customer
-from apps.crm.services import appointment_book, appointment_set_status, customer_get_or_create_by_phone
+from apps.crm.services import appointment_book, appointment_update, customer_get_or_create_by_phone
 from nevermisscall.errors import Conflict
 from nevermisscall.phone import InvalidPhoneNumber
 
@@ -53,10 +53,10 @@ def test_overlapping_bookings_conflict_adjacent_ones_do_not_and_cancelling_frees
     assert raised.value.status_code == 409 and raised.value.get_codes() == "RESOURCE_ALREADY_EXISTS"
     # [09:00, 10:00) and [10:00, 11:00) touch but do not overlap.
     appointment_book(customer=customer, start=NINE + HOUR, end=NINE + 2 * HOUR)
-    appointment_set_status(appointment=first, status=Appointment.Status.CANCELLED)
+    appointment_update(appointment=first, status=Appointment.Status.CANCELLED)
     replacement = appointment_book(customer=customer, start=NINE, end=NINE + HOUR)
     with pytest.raises(Conflict):
-        appointment_set_status(appointment=first, status=Appointment.Status.SCHEDULED)
+        appointment_update(appointment=first, status=Appointment.Status.SCHEDULED)
     assert Appointment.objects.filter(status=Appointment.Status.SCHEDULED).count() == 2
     assert replacement.address == ""
 
