@@ -32,7 +32,7 @@ def business_context(*, business) -> dict:
         "business_settings": {
             "ai_enabled": ai.get("enabled", True),
             "auto_book": ai.get("auto_book", True),
-            "emergency_service": ai.get("emergency_alerts", True),
+            "emergency_service": ai.get("emergency_service", True),
             "emergency_response_minutes": 60,
             "appointment_buffer_minutes": 30,
             "min_lead_minutes": 60,

@@ -105,10 +105,11 @@ def appointment_book_from_dispatch(
                 notes=(info["job_description"] or "")[:1000],
                 source=source,
             )
-            if response["next_action"]["notify_owner"]:
+            config = config_get()
+            if response["next_action"]["notify_owner"] and config.ai_settings.get("emergency_alerts", True):
                 emergency_owner_notify(
                     message=emergency_message(info=info, slot=slot, phone=customer.phone),
-                    forwarding_number=config_get().forwarding_number,
+                    forwarding_number=config.forwarding_number,
                     appointment_id=str(appointment.id),
                 )
     except Conflict:

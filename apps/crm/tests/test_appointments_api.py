@@ -113,3 +113,28 @@ def test_anonymous_and_technicians(alpha, client_for, alpha_appointment):
         .status_code
         == 403
     )
+
+
+def test_listing_costs_the_same_queries_for_one_or_many(alice, alpha, client_for, django_assert_max_num_queries):
+    from datetime import timedelta
+
+    client = client_for(alice)
+    connection.set_tenant(alpha)
+    start = datetime.fromisoformat("2026-12-03T15:00:00Z")
+    customer, _ = customer_get_or_create_by_phone(phone="+13125550131", name="One")
+    appointment_book(customer=customer, start=start, end=start + timedelta(minutes=30))
+    connection.set_schema_to_public()
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(conn) as one:
+        assert len(client.get("/appointments").json()) == 1
+    connection.set_tenant(alpha)
+    for n in range(5):
+        other, _ = customer_get_or_create_by_phone(phone=f"+1312555014{n}", name=f"Many {n}")
+        appointment_book(
+            customer=other, start=start + timedelta(hours=n + 1), end=start + timedelta(hours=n + 1, minutes=30)
+        )
+    connection.set_schema_to_public()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(client.get("/appointments").json()) == 6

@@ -240,3 +240,18 @@ def test_emergency_notify_runs_after_commit_and_survives_a_failing_notifier(
 
 def failing_notifier(**kwargs):
     raise RuntimeError("SMS provider down")
+
+
+def test_owner_who_turned_emergency_alerts_off_is_not_alerted(
+    configured_alpha, settings, django_capture_on_commit_callbacks
+):
+    settings.DISPATCH_EMERGENCY_NOTIFIERS = ["apps.dispatch.tests.test_booking_flow.record_notification"]
+    NOTIFICATIONS.clear()
+    config_update(business=configured_alpha, data={"ai_settings": {"emergency_alerts": False}})
+    night = datetime(2026, 11, 24, 23, 0, tzinfo=CHICAGO)
+    request, response = converse(
+        configured_alpha, "+13125550195", ["Burst pipe! This is Lee, 9 N Main St, Chicago IL 60614", "yes"], now=night
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = services.appointment_book_from_dispatch(request=request, response=response, now=night)
+    assert outcome.appointment.is_emergency and NOTIFICATIONS == []
