@@ -156,6 +156,16 @@ def _parse_slot(slot: dict | None) -> scheduling.Slot | None:
     return scheduling.Slot(start.astimezone(UTC), end.astimezone(UTC), bool(slot.get("within_business_hours", True)))
 
 
+def geocode_query(address: rules.Address, area: dict) -> str:
+    """The address to geocode: "55 Oak Street" alone is ambiguous across the country, so an address
+    without city or ZIP is read as being in the business's city and state (never its ZIP code,
+    which would place every such address at the business's own centroid)."""
+    if address.city or address.zip_code:
+        return address.text
+    locality = ", ".join(str(area[key]) for key in ("city", "state") if area.get(key))
+    return f"{address.text}, {locality}" if locality else address.text
+
+
 def _business_center(request: dict, geocoder: Geocoder) -> tuple[float, float] | None:
     area = request.get("business_address") or {}
     if area.get("latitude") is not None and area.get("longitude") is not None:
@@ -207,7 +217,7 @@ def process_conversation(
     emergency = info["urgency"] == "emergency"
 
     # Where: geocode and check the service area.
-    point = geocoder.geocode(address.text) if address else None
+    point = geocoder.geocode(geocode_query(address, request.get("business_address") or {})) if address else None
     area = request.get("business_address") or {}
     radius = area.get("service_radius_miles")
     area_check = check_service_area(

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from apps.crm import selectors as crm_selectors
+from apps.dispatch import rules
 from apps.tenants.config.models import WEEKDAYS
 from apps.tenants.config.services import config_get
 
@@ -11,6 +12,7 @@ def business_context(*, business) -> dict:
     """The business fields of a ProcessConversationRequest, from its settings (TS-Config-Service)."""
     config = config_get()
     area = config.service_area or {}
+    where = rules.extract_address(area.get("address") or "") or rules.Address("")
     ai = config.ai_settings or {}
     return {
         "business_name": business.name,
@@ -20,10 +22,10 @@ def business_context(*, business) -> dict:
             **{day: config.business_hours.get(day) or {"closed": True} for day in WEEKDAYS},
         },
         "business_address": {
-            "street": area.get("address") or "",
-            "city": "",
-            "state": "",
-            "zip_code": "",
+            "street": where.street or area.get("address") or "",
+            "city": where.city or "",
+            "state": where.state or "",
+            "zip_code": where.zip_code or "",
             "latitude": area.get("latitude"),
             "longitude": area.get("longitude"),
             "service_radius_miles": area.get("radius_miles") or 25,

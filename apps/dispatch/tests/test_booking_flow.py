@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from apps.crm.models import Appointment, Customer
+from apps.crm.services import customer_get_or_create_by_phone as customer_get_or_create
 from apps.dispatch import engine, selectors, services
 from apps.tenants.config.services import config_update
 from nevermisscall.errors import BusinessRuleViolation
@@ -255,3 +256,37 @@ def test_owner_who_turned_emergency_alerts_off_is_not_alerted(
     with django_capture_on_commit_callbacks(execute=True):
         outcome = services.appointment_book_from_dispatch(request=request, response=response, now=night)
     assert outcome.appointment.is_emergency and NOTIFICATIONS == []
+
+
+def test_request_is_built_from_the_business_settings_calendar_and_customer(configured_alpha):
+    customer, _ = customer_get_or_create(
+        phone="+13125550196", name="Returning Rita", address="9 N Main St, Chicago IL 60614"
+    )
+    from apps.crm.services import appointment_book
+
+    appointment_book(
+        customer=customer,
+        start=datetime(2026, 11, 24, 9, tzinfo=CHICAGO),
+        end=datetime(2026, 11, 24, 10, tzinfo=CHICAGO),
+    )
+    request = selectors.dispatch_request_build(
+        business=configured_alpha,
+        caller_phone="+13125550196",
+        called_number="+13125550100",
+        history=[],
+        current_message="hi",
+        now=MONDAY_10AM,
+    )
+    assert request["business_address"]["city"] == "Chicago" and request["business_address"]["zip_code"] == "60601"
+    assert (
+        request["business_address"]["latitude"] == 41.8858 and request["business_address"]["service_radius_miles"] == 25
+    )
+    assert request["business_hours"]["sunday"] == {"open": None, "close": None, "closed": True}
+    assert [event["start_datetime"] for event in request["existing_calendar"]] == [
+        datetime(2026, 11, 24, 9, tzinfo=CHICAGO)
+    ]
+    assert (
+        request["customer_history"]["name"] == "Returning Rita"
+        and request["customer_history"]["previous_appointments"] == 1
+    )
+    assert request["job_estimates"] == ESTIMATES

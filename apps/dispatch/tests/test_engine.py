@@ -251,3 +251,25 @@ def test_engine_is_fast(request_payload):
     for _ in range(20):
         run(payload)
     assert (datetime.now() - started) / 20 < timedelta(milliseconds=100)
+
+
+class RecordingGeocoder:
+    def __init__(self):
+        self.queries = []
+
+    def geocode(self, address):
+        self.queries.append(address)
+
+
+def test_an_address_without_city_is_looked_up_in_the_business_city(request_payload):
+    geocoder = RecordingGeocoder()
+    serializer = ProcessConversationRequestSerializer(data=request_payload("Leaking faucet, I'm Dan, 55 Oak Street"))
+    assert serializer.is_valid(), serializer.errors
+    response, _ = engine.process_conversation(
+        serializer.validated_data, now=MONDAY_10AM, use_ai=False, geocoder=geocoder
+    )
+    assert geocoder.queries == ["55 Oak Street, Chicago, IL"]
+    # Not found: the location is unknown, not outside the area; the booking goes on.
+    assert response["needs_geocoding"] is True and response["validation"]["service_area_valid"] is None
+    assert "address_not_geocoded" in response["validation"]["issues"]
+    assert response["next_action"]["action"] == "propose_slot"
