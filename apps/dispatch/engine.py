@@ -175,22 +175,328 @@ def _business_center(request: dict, geocoder: Geocoder) -> tuple[float, float] |
     return (point.latitude, point.longitude) if point else None
 
 
+class _Turn:
+    """One message's decision. Fields are filled in order: understand, locate, price, decide."""
+
+    def __init__(self, request: dict, *, now: datetime, info: dict, geocoder: Geocoder):
+        self.request = request
+        self.hours = request["business_hours"]
+        self.tz = ZoneInfo(self.hours.get("timezone") or "UTC")
+        self.now = now
+        self.now_local = now.astimezone(self.tz)
+        self.settings = request.get("business_settings") or {}
+        self.info = info
+
+        history = request.get("customer_history") or {}
+        self.name = info["customer_name"] or history.get("name") or None
+        self.address = info["address"]
+        if self.address is None and history.get("address"):
+            self.address = rules.extract_address(history["address"]) or rules.Address(history["address"])
+        self.language = info["language"] or history.get("language") or self.settings.get("language") or "en"
+        info["language"] = self.language
+        self.emergency = info["urgency"] == "emergency"
+
+        # Where: geocode and check the service area.
+        area = request.get("business_address") or {}
+        self.point = geocoder.geocode(geocode_query(self.address, area)) if self.address else None
+        self.area_check = check_service_area(
+            self.point,
+            center=_business_center(request, geocoder) if self.point else None,
+            radius_miles=area.get("service_radius_miles"),
+        )
+
+        # What and how long: the business's estimate for the job.
+        self.estimate = pricing.match_estimate(
+            request.get("job_estimates", []),
+            job_type=info["job_type"],
+            job_label=info["job_label"],
+            trade=info["trade"],
+            text=info["job_description"] or "",
+        )
+        minutes = self.estimate.duration_minutes if self.estimate else pricing.DEFAULT_DURATION_MINUTES
+        self.duration = timedelta(minutes=minutes)
+        self.buffer = timedelta(minutes=self.settings.get("appointment_buffer_minutes", 30))
+        self.busy = _busy(request)
+        self.label = replies.job_label(info["job_label"], self.language)
+
+        # What the customer is answering.
+        self.proposed = _last_proposed_slot(request)
+        self.confirmation = info["confirmation"] if self.proposed else None
+        if info["confirmation"] == "confirmed" and not self.proposed and info["intent"] in {"general", "pricing"}:
+            info["intent"] = "appointment"  # "yes" to "would you like us to schedule a visit?"
+
+        # The decision.
+        self.action = self.stage = self.message = ""
+        self.issues: list[str] = []
+        self.missing: list[str] = []
+        self.slot: scheduling.Slot | None = None
+        self.slots: list[scheduling.Slot] = []
+        self.preference_satisfied = True
+        self.notify_owner = False
+        self.quote: pricing.PriceQuote | None = None
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def say(self, key: str, **values) -> str:
+        return replies.render(key, self.language, **values)
+
+    def seed_template(self, intent_key: str) -> str:
+        return replies.fallback_template(intent_key, self.language)
+
+    def decide_as(self, action: str, stage: str, message: str) -> None:
+        self.action, self.stage, self.message = action, stage, message
+
+    def quote_for(self, start: datetime) -> pricing.PriceQuote | None:
+        if self.estimate is None or not self.estimate.matched:
+            return None
+        return pricing.quote(self.estimate, emergency=self.emergency, start=start, tz=self.tz)
+
+    def find(self, extra_busy=()) -> tuple[list[scheduling.Slot], bool]:
+        busy = [*self.busy, *extra_busy]
+        if self.emergency and self.settings.get("emergency_service", True):
+            found = scheduling.emergency_slot(
+                business_hours=self.hours,
+                tz=self.tz,
+                busy=busy,
+                duration=self.duration,
+                buffer=self.buffer,
+                now=self.now,
+                response_time=timedelta(minutes=self.settings.get("emergency_response_minutes", 60)),
+            )
+            return ([found] if found else []), True
+        preference = self.info["preference"]
+        if preference is not None and preference.asap:
+            preference = None
+        return scheduling.find_slots(
+            business_hours=self.hours,
+            tz=self.tz,
+            busy=busy,
+            duration=self.duration,
+            buffer=self.buffer,
+            now=self.now,
+            preference=preference,
+            horizon_days=self.settings.get("booking_horizon_days", 14),
+            min_lead=timedelta(minutes=self.settings.get("min_lead_minutes", 60)),
+        )
+
+    def propose(self, kind: str, extra_busy=()) -> None:
+        """Find slots and offer the first; ``kind`` picks the wording (plain, taken, other time)."""
+        self.slots, self.preference_satisfied = self.find(extra_busy)
+        if not self.slots:
+            self.issues.append("no_availability")
+            self.decide_as("escalate_to_owner", "escalated", self.say("no_openings"))
+            return
+        self.slot = self.slots[0]
+        self.quote = self.quote_for(self.slot.start)
+        price = replies.price_range(self.quote.min_price, self.quote.max_price) if self.quote else None
+        moment = replies.when(self.slot.start, self.tz, self.language)
+        preference = self.info["preference"]
+        if kind == "taken":
+            message = self.say("slot_taken", when=moment)
+        elif self.emergency:
+            key = "emergency_slot" if price else "emergency_slot_no_price"
+            message = f"{self.seed_template('emergency')} {self.say(key, when=moment, price=price)}"
+        elif not self.preference_satisfied and preference is not None and not preference.asap:
+            self.issues.append("preference_unavailable")
+            message = self.say("propose_other_time", when=moment, preference=replies.preference_phrase(preference.raw))
+        else:
+            message = self.say("propose" if price else "propose_no_price", when=moment, price=price)
+        self.decide_as("propose_slot", "awaiting_confirmation", message)
+
+    # --- the decision ----------------------------------------------------------------------------
+    def decide(self) -> None:
+        if self.area_check.valid is False:
+            self.issues.append("outside_service_area")
+            self.notify_owner = self.emergency
+            self.decide_as("decline_out_of_area", "escalated", self.say("out_of_area", address=self.address.text))
+        elif self.proposed and self.confirmation == "confirmed":
+            self.confirm()
+        elif self.info["intent"] == "general" and not self.info["trade"]:
+            stage = "collecting_info" if self.request.get("conversation_history") else "initial"
+            self.decide_as("answer_question", stage, self.info["reply"] or self.seed_template("general_inquiry"))
+        elif self.info["intent"] == "pricing" and not self.proposed:
+            self.answer_price()
+        else:
+            self.collect_or_propose()
+
+    def confirm(self) -> None:
+        """A "yes" to the proposed slot: book it if it is still free, else offer the next one."""
+        candidate = _parse_slot(self.proposed)
+        taken = any(candidate.start < b.end and b.start < candidate.end for b in self.busy)
+        if candidate.start <= self.now or taken:
+            self.issues.append("slot_taken")
+            self.propose("taken")
+            return
+        self.slot = candidate
+        self.quote = self.quote_for(candidate.start)
+        self.notify_owner = self.emergency
+        when = replies.when(candidate.start, self.tz, self.language)
+        address = self.address.text if self.address else "—"
+        self.decide_as("book_appointment", "confirmed", self.say("booked", job=self.label, when=when, address=address))
+
+    def answer_price(self) -> None:
+        self.quote = self.quote_for(self.now)
+        if self.quote is None:
+            self.decide_as("answer_question", "collecting_info", self.seed_template("pricing_inquiry"))
+            return
+        job = self.label.lower() if self.language == "en" else self.label
+        price = replies.price_range(self.quote.min_price, self.quote.max_price)
+        self.decide_as("answer_question", "collecting_info", self.say("price_answer", job=job, price=price))
+
+    def collect_or_propose(self) -> None:
+        """Ask for what is missing (the problem, then address and name); then propose a slot."""
+        info = self.info
+        self.missing = [
+            field
+            for field, known in (("job_type", info["trade"]), ("address", self.address), ("customer_name", self.name))
+            if not known
+        ]
+        self.notify_owner = self.emergency
+        emergency_lead = f"{self.seed_template('emergency')} " if self.emergency else ""
+        if "job_type" in self.missing:
+            question = (
+                self.seed_template("emergency")
+                if self.emergency
+                else (info["reply"] or self.say("ask_problem", business=self.request.get("business_name", "")))
+            )
+            self.decide_as("ask_for_info", "collecting_info", question)
+        elif "address" in self.missing:
+            key = "ask_name_address" if "customer_name" in self.missing else "ask_address"
+            question = (
+                self.say(key, job=self.label) if self.emergency else info["reply"] or self.say(key, job=self.label)
+            )
+            self.decide_as("ask_for_info", "collecting_info", emergency_lead + question)
+        elif not self.settings.get("auto_book", True) or (
+            self.emergency and not self.settings.get("emergency_service", True)
+        ):
+            intent_key = "emergency" if self.emergency else "appointment_request"
+            self.decide_as("escalate_to_owner", "escalated", self.seed_template(intent_key))
+        elif self.confirmation == "rejected" and self.is_bare_rejection():
+            self.missing.append("preferred_time")
+            self.decide_as("ask_for_info", "collecting_info", self.say("ask_when"))
+        else:
+            rejected = _parse_slot(self.proposed) if self.confirmation == "rejected" else None
+            self.propose("plain", extra_busy=[scheduling.Busy(rejected.start, rejected.end)] if rejected else ())
+
+    def is_bare_rejection(self) -> bool:
+        """A bare "no" asks what suits them; "no, Friday afternoon" or "that doesn't work, any other
+        time?" gets the next proposal straight away."""
+        current = self.request["current_message"]
+        return len(current.split()) <= 2 and rules.parse_time_preference(current, now=self.now_local).is_empty
+
+    # --- the answer ------------------------------------------------------------------------------
+    def response(self, *, ai_result: openai_chat.AiResult | None, started: float) -> dict:
+        info, address, point, slot = self.info, self.address, self.point, self.slot
+        if slot:
+            within_hours = scheduling.is_within_business_hours(slot.start, self.hours, self.tz, end=slot.end)
+            if not within_hours:
+                self.issues.append("outside_business_hours")
+        else:
+            within_hours = scheduling.is_within_business_hours(self.now, self.hours, self.tz)
+        if address and point is None:
+            self.issues.append("address_not_geocoded")
+        preference = info["preference"]
+        return {
+            "extracted_info": {
+                "customer_name": self.name,
+                "job_type": info["job_type"],
+                "job_label": info["job_label"],
+                "trade": info["trade"],
+                "job_description": info["job_description"],
+                "urgency_level": info["urgency"],
+                "intent": info["intent"],
+                "customer_address": address.text if address else None,
+                "address_components": (
+                    {
+                        "street": address.street,
+                        "city": address.city,
+                        "state": address.state,
+                        "zip_code": address.zip_code,
+                    }
+                    if address
+                    else None
+                ),
+                "coordinates": (
+                    {
+                        "latitude": point.latitude,
+                        "longitude": point.longitude,
+                        "precision": point.precision,
+                        "source": point.source,
+                    }
+                    if point
+                    else None
+                ),
+                "preferred_time": preference.raw if preference else None,
+                "time_preference": preference.as_dict() if preference else None,
+                "confirmation": info["confirmation"],
+                "language": self.language,
+            },
+            "validation": {
+                "service_area_valid": self.area_check.valid,
+                "distance_miles": self.area_check.distance_miles,
+                "service_radius_miles": self.area_check.radius_miles,
+                "within_business_hours": within_hours,
+                "is_emergency": self.emergency,
+                "preference_satisfied": self.preference_satisfied,
+                "price_estimate": self.quote.as_dict() if self.quote else None,
+                "estimate_job_type": self.estimate.job_type if self.estimate and self.estimate.matched else None,
+                "issues": self.issues,
+            },
+            "next_action": {
+                "action": self.action,
+                "message": self.message,
+                "missing_fields": self.missing,
+                "notify_owner": self.notify_owner,
+                "language": self.language,
+            },
+            "conversation_stage": self.stage,
+            "needs_geocoding": bool(address) and point is None,
+            "confidence_scores": self.confidence_scores(),
+            "proposed_slot": self.slot_out(slot, self.quote) if slot else None,
+            "alternative_slots": [self.slot_out(other, self.quote_for(other.start)) for other in self.slots[1:]],
+            "processing": {
+                "engine": "openai" if ai_result is not None and ai_result.ok else "rules",
+                "model": ai_result.model if ai_result is not None else None,
+                "fallback_used": ai_result is not None and not ai_result.ok,
+                "error": ai_result.error if ai_result is not None else "",
+                "latency_ms": round((clock.perf_counter() - started) * 1000),
+            },
+        }
+
+    def slot_out(self, slot: scheduling.Slot, quote: pricing.PriceQuote | None) -> dict:
+        return _slot_out(slot, tz=self.tz, language=self.language, emergency=self.emergency, quote=quote)
+
+    def confidence_scores(self) -> dict:
+        info, address = self.info, self.address
+        if not address:
+            address_score = 0.0
+        elif address.street:
+            address_score = 0.9 if self.point else 0.75
+        else:
+            address_score = 0.6
+        scores = {
+            "intent": round(info["intent_confidence"], 2),
+            "job_type": round(info["job_confidence"], 2),
+            "urgency": round(info["urgency_confidence"], 2),
+            "address": address_score,
+            "time_preference": 0.0 if info["preference"] is None else 0.85,
+        }
+        known = [value for key, value in scores.items() if key != "time_preference" and value > 0]
+        scores["overall"] = round(sum(known) / len(known), 2) if known else 0.0
+        return scores
+
+
 def process_conversation(
     request: dict, *, now: datetime | None = None, geocoder: Geocoder | None = None, use_ai: bool | None = None
 ) -> tuple[dict, openai_chat.AiResult | None]:
     """The ProcessConversationResponse for ``request``, and the OpenAI call's record (None if no call)."""
     started = clock.perf_counter()
     hours = request["business_hours"]
-    tz = ZoneInfo(hours.get("timezone") or "UTC")
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    now_local = now.astimezone(tz)
-    settings_in = request.get("business_settings") or {}
-    geocoder = geocoder or get_geocoder()
-
+    now_local = now.astimezone(ZoneInfo(hours.get("timezone") or "UTC"))
     info = rule_extraction(request, now_local=now_local)
     ai_result = None
     if use_ai is None:
-        use_ai = openai_chat.is_configured() and settings_in.get("ai_enabled", True)
+        use_ai = openai_chat.is_configured() and (request.get("business_settings") or {}).get("ai_enabled", True)
     if use_ai:
         ai_result = openai_chat.extract(
             history=request.get("conversation_history", []),
@@ -204,288 +510,6 @@ def process_conversation(
         )
         if ai_result.ok:
             info = merge_ai(info, ai_result.extraction, now_local=now_local)
-
-    history = request.get("customer_history") or {}
-    name = info["customer_name"] or history.get("name") or None
-    address = info["address"] or (
-        rules.extract_address(history["address"]) or rules.Address(history["address"])
-        if history.get("address")
-        else None
-    )
-    language = info["language"] or history.get("language") or settings_in.get("language") or "en"
-    info["language"] = language
-    emergency = info["urgency"] == "emergency"
-
-    # Where: geocode and check the service area.
-    point = geocoder.geocode(geocode_query(address, request.get("business_address") or {})) if address else None
-    area = request.get("business_address") or {}
-    radius = area.get("service_radius_miles")
-    area_check = check_service_area(
-        point, center=_business_center(request, geocoder) if point else None, radius_miles=radius
-    )
-
-    # What and how long: the business's estimate for the job.
-    estimate = pricing.match_estimate(
-        request.get("job_estimates", []),
-        job_type=info["job_type"],
-        job_label=info["job_label"],
-        trade=info["trade"],
-        text=info["job_description"] or "",
-    )
-    duration = timedelta(minutes=estimate.duration_minutes if estimate else pricing.DEFAULT_DURATION_MINUTES)
-    buffer = timedelta(minutes=settings_in.get("appointment_buffer_minutes", 30))
-    busy = _busy(request)
-
-    proposed = _last_proposed_slot(request)
-    confirmation = info["confirmation"] if proposed else None
-    if info["confirmation"] == "confirmed" and not proposed and info["intent"] in {"general", "pricing"}:
-        info["intent"] = "appointment"  # "yes" to "would you like us to schedule a visit?"
-    issues: list[str] = []
-    missing: list[str] = []
-    slot: scheduling.Slot | None = None
-    slots: list[scheduling.Slot] = []
-    preference_satisfied = True
-    notify_owner = False
-    quote = None
-    label = replies.job_label(info["job_label"], language)
-
-    def quote_for(start):
-        if estimate is None or not estimate.matched:
-            return None
-        return pricing.quote(estimate, emergency=emergency, start=start, tz=tz)
-
-    def offer(kind: str, candidate: scheduling.Slot) -> str:
-        nonlocal quote
-        quote = quote_for(candidate.start)
-        price = replies.price_range(quote.min_price, quote.max_price) if quote else None
-        moment = replies.when(candidate.start, tz, language)
-        if kind == "emergency":
-            text = replies.render(
-                "emergency_slot" if price else "emergency_slot_no_price", language, when=moment, price=price
-            )
-            return f"{replies.fallback_template('emergency', language)} {text}"
-        if kind == "taken":
-            return replies.render("slot_taken", language, when=moment)
-        if kind == "other_time":
-            return replies.render(
-                "propose_other_time",
-                language,
-                when=moment,
-                preference=replies.preference_phrase(info["preference"].raw),
-            )
-        return replies.render("propose" if price else "propose_no_price", language, when=moment, price=price)
-
-    def find(extra_busy=()):
-        if emergency and settings_in.get("emergency_service", True):
-            found = scheduling.emergency_slot(
-                business_hours=hours,
-                tz=tz,
-                busy=[*busy, *extra_busy],
-                duration=duration,
-                buffer=buffer,
-                now=now,
-                response_time=timedelta(minutes=settings_in.get("emergency_response_minutes", 60)),
-            )
-            return ([found] if found else []), True
-        preference = info["preference"]
-        if preference is not None and preference.asap:
-            preference = None
-        return scheduling.find_slots(
-            business_hours=hours,
-            tz=tz,
-            busy=[*busy, *extra_busy],
-            duration=duration,
-            buffer=buffer,
-            now=now,
-            preference=preference,
-            horizon_days=settings_in.get("booking_horizon_days", 14),
-            min_lead=timedelta(minutes=settings_in.get("min_lead_minutes", 60)),
-        )
-
-    if area_check.valid is False:
-        action, stage = "decline_out_of_area", "escalated"
-        issues.append("outside_service_area")
-        message = replies.render("out_of_area", language, address=address.text)
-        notify_owner = emergency
-    elif proposed and confirmation == "confirmed":
-        candidate = _parse_slot(proposed)
-        still_free = candidate.start > now and not any(
-            candidate.start < b.end and b.start < candidate.end for b in busy
-        )
-        if still_free:
-            slot = candidate
-            quote = quote_for(slot.start)
-            action, stage = "book_appointment", "confirmed"
-            message = replies.render(
-                "booked",
-                language,
-                job=label,
-                when=replies.when(slot.start, tz, language),
-                address=address.text if address else "—",
-            )
-            notify_owner = emergency
-        else:
-            issues.append("slot_taken")
-            slots, preference_satisfied = find()
-            if slots:
-                slot = slots[0]
-                action, stage = "propose_slot", "awaiting_confirmation"
-                message = offer("taken", slot)
-            else:
-                action, stage = "escalate_to_owner", "escalated"
-                message = replies.render("no_openings", language)
-    elif info["intent"] == "general" and not info["trade"]:
-        action, stage = "answer_question", "initial" if not request.get("conversation_history") else "collecting_info"
-        message = info["reply"] or replies.fallback_template("general_inquiry", language)
-    elif info["intent"] == "pricing" and not proposed:
-        action, stage = "answer_question", "collecting_info"
-        quote = quote_for(now)
-        if quote:
-            message = replies.render(
-                "price_answer",
-                language,
-                job=label.lower() if language == "en" else label,
-                price=replies.price_range(quote.min_price, quote.max_price),
-            )
-        else:
-            message = replies.fallback_template("pricing_inquiry", language)
-    else:
-        if not info["trade"]:
-            missing.append("job_type")
-        if not address:
-            missing.append("address")
-        if not name:
-            missing.append("customer_name")
-        if emergency:
-            notify_owner = True
-        if "job_type" in missing:
-            action, stage = "ask_for_info", "collecting_info"
-            message = info["reply"] or replies.render(
-                "ask_problem", language, business=request.get("business_name", "")
-            )
-            if emergency:
-                message = replies.fallback_template("emergency", language)
-        elif "address" in missing:
-            action, stage = "ask_for_info", "collecting_info"
-            key = "ask_name_address" if "customer_name" in missing else "ask_address"
-            message = info["reply"] or replies.render(key, language, job=label)
-            if emergency:
-                message = (
-                    f"{replies.fallback_template('emergency', language)} {replies.render(key, language, job=label)}"
-                )
-        elif not settings_in.get("auto_book", True) or (emergency and not settings_in.get("emergency_service", True)):
-            action, stage = "escalate_to_owner", "escalated"
-            message = replies.fallback_template("emergency" if emergency else "appointment_request", language)
-        elif (
-            confirmation == "rejected"
-            and len(request["current_message"].split()) <= 2
-            and rules.parse_time_preference(request["current_message"], now=now_local).is_empty
-        ):
-            # A bare "no": ask what suits them. "No, Friday afternoon" or "that doesn't work, any
-            # other time?" gets the next proposal straight away.
-            action, stage = "ask_for_info", "collecting_info"
-            missing.append("preferred_time")
-            message = replies.render("ask_when", language)
-        else:
-            rejected = [_parse_slot(proposed)] if proposed and confirmation == "rejected" else []
-            slots, preference_satisfied = find(extra_busy=[scheduling.Busy(s.start, s.end) for s in rejected])
-            if slots:
-                slot = slots[0]
-                action, stage = "propose_slot", "awaiting_confirmation"
-                if emergency:
-                    message = offer("emergency", slot)
-                elif not preference_satisfied and info["preference"] is not None and not info["preference"].asap:
-                    message = offer("other_time", slot)
-                    issues.append("preference_unavailable")
-                else:
-                    message = offer("propose", slot)
-            else:
-                action, stage = "escalate_to_owner", "escalated"
-                issues.append("no_availability")
-                message = replies.render("no_openings", language)
-
-    within_hours = (
-        scheduling.is_within_business_hours(slot.start, hours, tz, end=slot.end)
-        if slot
-        else scheduling.is_within_business_hours(now, hours, tz)
-    )
-    if slot and not within_hours:
-        issues.append("outside_business_hours")
-    if address and point is None:
-        issues.append("address_not_geocoded")
-
-    preference = info["preference"]
-    address_confidence = 0.0 if not address else 0.9 if address.street and point else 0.75 if address.street else 0.6
-    scores = {
-        "intent": round(info["intent_confidence"], 2),
-        "job_type": round(info["job_confidence"], 2),
-        "urgency": round(info["urgency_confidence"], 2),
-        "address": address_confidence,
-        "time_preference": 0.0 if preference is None else 0.85,
-    }
-    known = [value for key, value in scores.items() if key != "time_preference" and value > 0]
-    scores["overall"] = round(sum(known) / len(known), 2) if known else 0.0
-
-    response = {
-        "extracted_info": {
-            "customer_name": name,
-            "job_type": info["job_type"],
-            "job_label": info["job_label"],
-            "trade": info["trade"],
-            "job_description": info["job_description"],
-            "urgency_level": info["urgency"],
-            "intent": info["intent"],
-            "customer_address": address.text if address else None,
-            "address_components": (
-                {"street": address.street, "city": address.city, "state": address.state, "zip_code": address.zip_code}
-                if address
-                else None
-            ),
-            "coordinates": {
-                "latitude": point.latitude,
-                "longitude": point.longitude,
-                "precision": point.precision,
-                "source": point.source,
-            }
-            if point
-            else None,
-            "preferred_time": preference.raw if preference else None,
-            "time_preference": preference.as_dict() if preference else None,
-            "confirmation": info["confirmation"],
-            "language": language,
-        },
-        "validation": {
-            "service_area_valid": area_check.valid,
-            "distance_miles": area_check.distance_miles,
-            "service_radius_miles": area_check.radius_miles,
-            "within_business_hours": within_hours,
-            "is_emergency": emergency,
-            "preference_satisfied": preference_satisfied,
-            "price_estimate": quote.as_dict() if quote else None,
-            "estimate_job_type": estimate.job_type if estimate and estimate.matched else None,
-            "issues": issues,
-        },
-        "next_action": {
-            "action": action,
-            "message": message,
-            "missing_fields": missing,
-            "notify_owner": notify_owner,
-            "language": language,
-        },
-        "conversation_stage": stage,
-        "needs_geocoding": bool(address) and point is None,
-        "confidence_scores": scores,
-        "proposed_slot": _slot_out(slot, tz=tz, language=language, emergency=emergency, quote=quote) if slot else None,
-        "alternative_slots": [
-            _slot_out(other, tz=tz, language=language, emergency=emergency, quote=quote_for(other.start))
-            for other in slots[1:]
-        ],
-        "processing": {
-            "engine": "openai" if ai_result is not None and ai_result.ok else "rules",
-            "model": ai_result.model if ai_result is not None else None,
-            "fallback_used": ai_result is not None and not ai_result.ok,
-            "error": ai_result.error if ai_result is not None else "",
-            "latency_ms": round((clock.perf_counter() - started) * 1000),
-        },
-    }
-    return response, ai_result
+    turn = _Turn(request, now=now, info=info, geocoder=geocoder or get_geocoder())
+    turn.decide()
+    return turn.response(ai_result=ai_result, started=started), ai_result
