@@ -338,7 +338,7 @@ class _Turn:
         if self.quote is None:
             self.decide_as("answer_question", "collecting_info", self.seed_template("pricing_inquiry"))
             return
-        job = self.label.lower() if self.language == "en" else self.label
+        job = replies.mid_sentence(self.label)
         price = replies.price_range(self.quote.min_price, self.quote.max_price)
         self.decide_as("answer_question", "collecting_info", self.say("price_answer", job=job, price=price))
 

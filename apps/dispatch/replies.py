@@ -94,6 +94,13 @@ def job_label(label: str | None, language: str = "en") -> str:
         return _(label) if label else _("your service request")
 
 
+def mid_sentence(label: str) -> str:
+    """ "Drain cleaning" -> "drain cleaning", but "AC repair" and "HVAC tune-up" keep their capitals."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
 def preference_phrase(raw: str) -> str:
     """The customer's own words for the time they wanted, quoted back."""
     return f"“{raw.strip()[:60]}”"

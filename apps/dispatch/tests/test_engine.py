@@ -152,6 +152,11 @@ def test_out_of_area_address_is_declined(request_payload):
             "A drain cleaning job usually runs $150–$250. Would you like us to schedule a visit?",
         ),
         ("How much do you charge to rekey locks?", replies.fallback_template("pricing_inquiry")),
+        (
+            "¿Cuánto cuesta destapar el drenaje?",
+            "Un trabajo de destape de drenaje suele costar $150–$250. ¿Quiere que programemos una visita?",
+        ),
+        ("¿Cuánto cobran por cambiar una cerradura?", replies.fallback_template("pricing_inquiry", "es")),
         ("What are your hours?", replies.fallback_template("general_inquiry")),
     ],
 )
