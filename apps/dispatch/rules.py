@@ -258,6 +258,24 @@ JOB_TYPES: tuple[JobType, ...] = (
         ),
     ),
     JobType(
+        "gas_leak",
+        Trade.PLUMBING,
+        gettext_noop("Gas leak"),
+        (
+            r"\bgas\s+(smell|leak|line)",
+            r"\bsmells?\s+(like\s+|of\s+)?gas\b",
+            r"\bsmell\s+gas\b",
+            r"huele\s+a\s+gas",
+            r"fuga\s+de\s+gas",
+        ),
+    ),
+    JobType(
+        "garbage_disposal",
+        Trade.PLUMBING,
+        gettext_noop("Garbage disposal"),
+        (r"\bgarbage\s+disposal", r"\bdisposal\b", r"\bin-?sink-?erator", r"\btriturador"),
+    ),
+    JobType(
         "sump_pump",
         Trade.PLUMBING,
         gettext_noop("Sump pump"),
@@ -293,6 +311,7 @@ JOB_TYPES: tuple[JobType, ...] = (
         gettext_noop("Leak repair"),
         (
             r"\bleak",
+            r"\b(thru|through)\s+the\s+ceiling",
             r"\bdripping",
             r"\bdrips?\b",
             r"\bfaucet",
@@ -533,6 +552,7 @@ JOB_TYPES: tuple[JobType, ...] = (
 _TRADE_WORDS = {
     Trade.PLUMBING: (
         r"\bplumb",
+        r"\bre-?pip",
         r"\bplomer",
         r"\bfontaner",
         r"\bpipes?\b",
@@ -603,6 +623,8 @@ _EMERGENCY = (
     r"water\s+(is\s+)?pouring",
     r"\bburst",
     r"\bgas\s+(smell|leak)",
+    r"\bsmell\s+gas\b",
+    r"water\s+(is\s+)?(coming|pouring|leaking|dripping)\s+(thru|through|from)\s+the\s+ceiling",
     r"smells?\s+(like\s+)?gas",
     r"\bsparks?\b",
     r"\bsparking",

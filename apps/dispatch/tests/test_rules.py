@@ -67,6 +67,18 @@ MESSAGES = [
         "es",
     ),
     ("¿Cuánto cuesta cambiar un calentador de agua?", "water_heater", "plumbing", "normal", "pricing", "es"),
+    ("I smell gas in the kitchen near the stove", "gas_leak", "plumbing", "emergency", "emergency", "en"),
+    (
+        "Water coming thru the ceiling from the upstairs bathroom",
+        "leak_repair",
+        "plumbing",
+        "emergency",
+        "emergency",
+        "en",
+    ),
+    ("Can u come fix my garbage disposal, it just hums", "garbage_disposal", "plumbing", "normal", "appointment", "en"),
+    ("need a quote for repiping a 1950s house", None, "plumbing", "normal", "pricing", "en"),
+    ("Hola buenos días, necesito un plomero", None, "plumbing", "normal", "appointment", "es"),
     # Electrical
     (
         "Half the outlets in my living room stopped working",
@@ -234,6 +246,8 @@ def test_rule_engine_table(message, job_type, trade, urgency, intent, language):
     assert 0 < urgency_confidence <= 1 and 0 < intent_confidence <= 1
     if job_type:
         assert 0.8 <= job.confidence <= 0.95
+    elif trade:
+        assert job.confidence == 0.6  # the trade is clear, the job is not
     else:
         assert job.confidence == 0.0
 
