@@ -61,6 +61,13 @@ class BusinessHoursInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("Unknown time zone; use an IANA name such as America/Chicago.")
         return value
 
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = set(data) - {"timezone", *WEEKDAYS}
+            if unknown:
+                raise serializers.ValidationError(f"Unknown weekdays: {', '.join(sorted(map(str, unknown)))}.")
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
         for day in WEEKDAYS:
             attrs.setdefault(day, {"open": None, "close": None, "closed": True})

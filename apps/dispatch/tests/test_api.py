@@ -180,3 +180,52 @@ def test_missing_fields_are_reported(alice, client_for):
         "current_message",
         "customer_history",
     }
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"business_hours": "always"},
+        {"business_hours": {"timezone": 5}},
+        {"business_hours": {"timezone": "America/Chicago", "funday": {"open": "08:00", "close": "17:00"}}},
+        {"conversation_history": "hello"},
+        {"conversation_history": [{"role": "assistant", "content": "x", "proposed_slot": {"start_datetime": "soon"}}]},
+        {
+            "conversation_history": [
+                {
+                    "role": "assistant",
+                    "content": "x",
+                    "proposed_slot": {"start_datetime": "2026-11-23T10:00:00Z", "end_datetime": "2026-11-23T09:00:00Z"},
+                }
+            ]
+        },
+        {"existing_calendar": [1, 2]},
+        {"existing_calendar": {"summary": "x"}},
+        {"job_estimates": [{"job_type": "x", "min_price": "cheap", "max_price": 5, "duration_minutes": 60}]},
+        {"job_estimates": [{"job_type": "x", "min_price": 1, "max_price": 5, "duration_minutes": 10**12}]},
+        {"business_address": {"latitude": 91, "longitude": 0}},
+        {"business_settings": {"appointment_buffer_minutes": -5}},
+        {"business_settings": {"booking_horizon_days": 10**9}},
+        {"customer_history": []},
+        {"current_message": "x" * 5000},
+        {"current_message": None},
+        {"called_number": 12},
+    ],
+)
+def test_junk_is_a_400_never_a_500(alice, client_for, request_payload, junk):
+    assert_envelope_error(client_for(alice).post(URL, {**request_payload("hello"), **junk}, format="json"), 400)
+
+
+def test_odd_but_valid_input_still_gets_an_answer(alice, client_for, request_payload):
+    closed = {
+        day: {"closed": True} for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    }
+    payload = request_payload(
+        "🙂 sink clogged!!! 1 Main St 99999",
+        business_hours={"timezone": "Pacific/Kiritimati", **closed},
+        job_estimates=[],
+        business_address={},
+    )
+    data = assert_envelope_ok(client_for(alice).post(URL, payload, format="json"))
+    assert data["next_action"]["action"] in {"ask_for_info", "escalate_to_owner"}
+    assert data["validation"]["service_area_valid"] is None and data["needs_geocoding"] is True
