@@ -44,4 +44,6 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.tenants.urls")),
     path("", include("apps.analytics.urls")),
+    path("", include("apps.dispatch.urls")),
+    path("", include("apps.crm.urls")),
 ]
