@@ -115,3 +115,11 @@ class SessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class ServiceKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "nevermisscall.service_auth.ServiceKeyAuthentication"
+    name = "serviceKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "x-service-key"}

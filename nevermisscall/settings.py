@@ -77,6 +77,7 @@ TENANT_RESOLVERS = [
     "nevermisscall.tenancy.resolvers.from_bearer_jwt",
     "nevermisscall.tenancy.resolvers.from_owner_token",
     "nevermisscall.tenancy.resolvers.from_api_key",
+    "nevermisscall.tenancy.resolvers.from_service_key",
     "nevermisscall.tenancy.resolvers.from_session_user",
     "nevermisscall.tenancy.resolvers.from_domain",
 ]
@@ -371,3 +372,28 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NeverMissCall <no-reply@nevermisscall.test>")
+
+# --- AI assistant and dispatch (docs/dispatch.md) -----------------------------------------------
+# With no OPENAI_API_KEY the assistant runs on its rule-based engine. The timeout keeps every
+# answer inside the two-second budget: a slower OpenAI answer is abandoned for the fallback.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="") or None
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=1.5)
+OPENAI_MAX_TOKENS = env.int("OPENAI_MAX_TOKENS", default=400)
+OPENAI_TEMPERATURE = env.float("OPENAI_TEMPERATURE", default=0.2)
+# US dollars per million tokens (input, output), for the cost estimate stored with every call.
+OPENAI_PRICES_PER_MILLION = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+}
+GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
+GOOGLE_MAPS_BASE_URL = env.str("GOOGLE_MAPS_BASE_URL", default="https://maps.googleapis.com")
+GOOGLE_MAPS_TIMEOUT_SECONDS = env.float("GOOGLE_MAPS_TIMEOUT_SECONDS", default=0.8)
+# Callables (dotted paths) told about every emergency booking: ``notifier(*, message, forwarding_number,
+# appointment_id)``. The dashboard alert is built in; telephony adds its owner-SMS sender here.
+DISPATCH_EMERGENCY_NOTIFIERS = env.list(
+    "DISPATCH_EMERGENCY_NOTIFIERS", default=["apps.dispatch.notifications.dashboard_alert"]
+)

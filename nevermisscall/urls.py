@@ -46,4 +46,6 @@ urlpatterns = [
     path("", include("apps.analytics.urls")),
     path("", include("apps.telephony.urls")),
     path("", include("apps.conversations.urls")),
+    path("", include("apps.dispatch.urls")),
+    path("", include("apps.crm.urls")),
 ]

@@ -105,3 +105,22 @@ def from_session_user(request):
 def from_domain(request):
     host = request.get_host().split(":", 1)[0].lower()
     return business_selectors.business_get_by_domain(domain=host)
+
+
+def from_service_key(request):
+    """``x-service-key`` with ``X-Business-ID``: an internal caller acting for the business it names.
+
+    The service key is trusted platform-wide, so it may name any active business; the key alone
+    names none. A wrong key resolves nothing (and its views refuse the request).
+    """
+    from nevermisscall.service_auth import service_key_is_valid
+
+    provided = request.headers.get("x-service-key")
+    if not provided:
+        return None
+    if not service_key_is_valid(provided):
+        return UNRESOLVED
+    named = (request.headers.get("X-Business-ID") or "").strip()
+    if not named:
+        return None
+    return business_selectors.business_get_cached(business_id=named) or UNRESOLVED

@@ -1,0 +1,515 @@
+"""The dispatch brain: a conversation and the business's context in, the next step out.
+
+``process_conversation(request)`` takes seed 000's ProcessConversationRequest (as validated by
+``serializers.ProcessConversationRequestSerializer``) and returns its ProcessConversationResponse.
+It is stateless, as the seed's Dispatch-Bot-AI was: everything it needs is in the request, and the
+slot it proposes comes back to it on the assistant's message in ``conversation_history``, so it
+can tell a "yes" to that slot from a "yes" to anything else.
+
+Understanding comes from OpenAI (structured output) when a key is configured and from the
+rule-based engine otherwise or when OpenAI fails; everything after that (validation, slots, prices,
+the next action and the facts in the reply) is deterministic code.
+"""
+
+import time as clock
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apps.dispatch import pricing, replies, rules, scheduling
+from apps.dispatch.geo import Geocoder, check_service_area, get_geocoder
+from apps.dispatch.providers import openai_chat
+
+STAGES = ("initial", "collecting_info", "awaiting_confirmation", "confirmed", "escalated", "completed")
+ACTIONS = (
+    "ask_for_info",
+    "answer_question",
+    "propose_slot",
+    "book_appointment",
+    "escalate_to_owner",
+    "decline_out_of_area",
+)
+
+
+def _customer_texts(request: dict) -> list[str]:
+    """The customer's messages, newest first (the current one included)."""
+    earlier = [turn["content"] for turn in request.get("conversation_history", []) if turn["role"] == "customer"]
+    return [request["current_message"], *reversed(earlier)]
+
+
+def _first(values):
+    return next((value for value in values if value), None)
+
+
+def _last_proposed_slot(request: dict) -> dict | None:
+    """The slot the assistant's latest message proposed, if that message proposed one."""
+    for turn in reversed(request.get("conversation_history", [])):
+        if turn["role"] == "assistant":
+            return turn.get("proposed_slot")
+    return None
+
+
+def rule_extraction(request: dict, *, now_local: datetime) -> dict:
+    """Everything the rule-based engine reads from the conversation, newest information first."""
+    texts = _customer_texts(request)
+    current = texts[0]
+    trades = [request.get("trade_type")] if request.get("trade_type") else []
+    jobs = [rules.detect_job_type(text, trades=trades) for text in texts]
+    job = _first(match if match.trade else None for match in jobs) or rules.JobMatch(None, None, None, 0.0)
+    urgencies = [rules.detect_urgency(text) for text in texts]
+    urgency, urgency_confidence = max(urgencies, key=lambda item: (rules.URGENCY_RANK[item[0]], item[1]))
+    intents = [
+        rules.detect_intent(text, urgency=urgency if index == 0 else None, job=jobs[index])
+        for index, text in enumerate(texts)
+    ]
+    intent, intent_confidence = _first(item if item[0] != "general" else None for item in intents) or intents[0]
+    if urgency == "emergency":
+        intent, intent_confidence = "emergency", max(intent_confidence, 0.9)
+    addresses = [rules.extract_address(text) for text in texts]
+    address = _first(addresses)
+    preferences = [rules.parse_time_preference(text, now=now_local) for text in texts]
+    preference = _first(pref if not pref.is_empty else None for pref in preferences)
+    language = rules.detect_language(current, default="")
+    if not language or len(current.split()) < 3:
+        language = rules.detect_language(" ".join(texts), default="") or language
+    return {
+        "intent": intent,
+        "intent_confidence": intent_confidence,
+        "trade": job.trade,
+        "job_type": job.job_type,
+        "job_label": job.label,
+        "job_description": _first(text for text, match in zip(texts, jobs, strict=True) if match.trade),
+        "job_confidence": job.confidence,
+        "urgency": urgency,
+        "urgency_confidence": urgency_confidence,
+        "customer_name": _first(rules.extract_name(text) for text in texts),
+        "address": address,
+        "preference": preference,
+        "confirmation": rules.detect_confirmation(current),
+        "language": language,
+        "reply": "",
+    }
+
+
+def merge_ai(extraction: dict, ai: dict, *, now_local: datetime) -> dict:
+    """The model's reading over the rules' reading: the model wins wherever it gave a value."""
+    merged = dict(extraction)
+    merged.update(
+        intent=ai["intent"],
+        intent_confidence=ai["intent_confidence"],
+        urgency=ai["urgency"],
+        urgency_confidence=max(ai["intent_confidence"], 0.7),
+        confirmation=ai["confirmation"],
+        language=ai["language"],
+        reply=ai["reply"].strip(),
+    )
+    if ai["trade"]:
+        merged.update(trade=ai["trade"], job_confidence=ai["job_confidence"])
+        if ai["job_type"]:
+            merged["job_type"] = ai["job_type"]
+            known = next((job for job in rules.JOB_TYPES if job.key == ai["job_type"]), None)
+            merged["job_label"] = known.label if known else ai["job_type"].replace("_", " ").capitalize()
+    if ai["job_description"]:
+        merged["job_description"] = ai["job_description"]
+    if ai["customer_name"]:
+        merged["customer_name"] = ai["customer_name"]
+    if ai["address"]:
+        merged["address"] = rules.extract_address(ai["address"]) or rules.Address(ai["address"])
+    if ai["preferred_time"]:
+        preference = rules.parse_time_preference(ai["preferred_time"], now=now_local)
+        if not preference.is_empty:
+            merged["preference"] = preference
+    return merged
+
+
+def _slot_out(
+    slot: scheduling.Slot, *, tz: ZoneInfo, language: str, emergency: bool, quote: pricing.PriceQuote | None
+) -> dict:
+    return {
+        "start_datetime": slot.start.astimezone(tz).isoformat(),
+        "end_datetime": slot.end.astimezone(tz).isoformat(),
+        "duration_minutes": int((slot.end - slot.start).total_seconds() // 60),
+        "timezone": str(tz.key),
+        "display": replies.when(slot.start, tz, language),
+        "is_emergency": emergency,
+        "within_business_hours": slot.within_business_hours,
+        "pricing_multiplier": float(quote.multiplier) if quote else 1.0,
+        "estimated_min": float(quote.min_price) if quote else None,
+        "estimated_max": float(quote.max_price) if quote else None,
+    }
+
+
+def _busy(request: dict) -> list[scheduling.Busy]:
+    return [
+        scheduling.Busy(event["start_datetime"].astimezone(UTC), event["end_datetime"].astimezone(UTC))
+        for event in request.get("existing_calendar", [])
+    ]
+
+
+def _parse_slot(slot: dict | None) -> scheduling.Slot | None:
+    if not slot:
+        return None
+    # From the serializer these are datetimes; from a conversation's stored JSON, ISO strings.
+    start, end = (
+        value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        for value in (slot["start_datetime"], slot["end_datetime"])
+    )
+    return scheduling.Slot(start.astimezone(UTC), end.astimezone(UTC), bool(slot.get("within_business_hours", True)))
+
+
+def geocode_query(address: rules.Address, area: dict) -> str:
+    """The address to geocode: "55 Oak Street" alone is ambiguous across the country, so an address
+    without city or ZIP is read as being in the business's city and state (never its ZIP code,
+    which would place every such address at the business's own centroid)."""
+    if address.city or address.zip_code:
+        return address.text
+    locality = ", ".join(str(area[key]) for key in ("city", "state") if area.get(key))
+    return f"{address.text}, {locality}" if locality else address.text
+
+
+def _business_center(request: dict, geocoder: Geocoder) -> tuple[float, float] | None:
+    area = request.get("business_address") or {}
+    if area.get("latitude") is not None and area.get("longitude") is not None:
+        return float(area["latitude"]), float(area["longitude"])
+    text = " ".join(str(area.get(key) or "") for key in ("street", "city", "state", "zip_code")).strip()
+    point = geocoder.geocode(text) if text else None
+    return (point.latitude, point.longitude) if point else None
+
+
+class _Turn:
+    """One message's decision. Fields are filled in order: understand, locate, price, decide."""
+
+    def __init__(self, request: dict, *, now: datetime, info: dict, geocoder: Geocoder):
+        self.request = request
+        self.hours = request["business_hours"]
+        self.tz = ZoneInfo(self.hours.get("timezone") or "UTC")
+        self.now = now
+        self.now_local = now.astimezone(self.tz)
+        self.settings = request.get("business_settings") or {}
+        self.info = info
+
+        history = request.get("customer_history") or {}
+        self.name = info["customer_name"] or history.get("name") or None
+        self.address = info["address"]
+        if self.address is None and history.get("address"):
+            self.address = rules.extract_address(history["address"]) or rules.Address(history["address"])
+        self.language = info["language"] or history.get("language") or self.settings.get("language") or "en"
+        info["language"] = self.language
+        self.emergency = info["urgency"] == "emergency"
+
+        # Where: geocode and check the service area.
+        area = request.get("business_address") or {}
+        self.point = geocoder.geocode(geocode_query(self.address, area)) if self.address else None
+        self.area_check = check_service_area(
+            self.point,
+            center=_business_center(request, geocoder) if self.point else None,
+            radius_miles=area.get("service_radius_miles"),
+        )
+
+        # What and how long: the business's estimate for the job.
+        self.estimate = pricing.match_estimate(
+            request.get("job_estimates", []),
+            job_type=info["job_type"],
+            job_label=info["job_label"],
+            trade=info["trade"],
+            text=info["job_description"] or "",
+        )
+        minutes = self.estimate.duration_minutes if self.estimate else pricing.DEFAULT_DURATION_MINUTES
+        self.duration = timedelta(minutes=minutes)
+        self.buffer = timedelta(minutes=self.settings.get("appointment_buffer_minutes", 30))
+        self.busy = _busy(request)
+        self.label = replies.job_label(info["job_label"], self.language)
+
+        # What the customer is answering.
+        self.proposed = _last_proposed_slot(request)
+        self.confirmation = info["confirmation"] if self.proposed else None
+        if info["confirmation"] == "confirmed" and not self.proposed and info["intent"] in {"general", "pricing"}:
+            info["intent"] = "appointment"  # "yes" to "would you like us to schedule a visit?"
+
+        # The decision.
+        self.action = self.stage = self.message = ""
+        self.issues: list[str] = []
+        self.missing: list[str] = []
+        self.slot: scheduling.Slot | None = None
+        self.slots: list[scheduling.Slot] = []
+        self.preference_satisfied = True
+        self.notify_owner = False
+        self.quote: pricing.PriceQuote | None = None
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def say(self, key: str, **values) -> str:
+        return replies.render(key, self.language, **values)
+
+    def seed_template(self, intent_key: str) -> str:
+        return replies.fallback_template(intent_key, self.language)
+
+    def decide_as(self, action: str, stage: str, message: str) -> None:
+        self.action, self.stage, self.message = action, stage, message
+
+    def quote_for(self, start: datetime) -> pricing.PriceQuote | None:
+        if self.estimate is None or not self.estimate.matched:
+            return None
+        return pricing.quote(self.estimate, emergency=self.emergency, start=start, tz=self.tz)
+
+    def find(self, extra_busy=()) -> tuple[list[scheduling.Slot], bool]:
+        busy = [*self.busy, *extra_busy]
+        if self.emergency and self.settings.get("emergency_service", True):
+            found = scheduling.emergency_slot(
+                business_hours=self.hours,
+                tz=self.tz,
+                busy=busy,
+                duration=self.duration,
+                buffer=self.buffer,
+                now=self.now,
+                response_time=timedelta(minutes=self.settings.get("emergency_response_minutes", 60)),
+            )
+            return ([found] if found else []), True
+        preference = self.info["preference"]
+        if preference is not None and preference.asap:
+            preference = None
+        return scheduling.find_slots(
+            business_hours=self.hours,
+            tz=self.tz,
+            busy=busy,
+            duration=self.duration,
+            buffer=self.buffer,
+            now=self.now,
+            preference=preference,
+            horizon_days=self.settings.get("booking_horizon_days", 14),
+            min_lead=timedelta(minutes=self.settings.get("min_lead_minutes", 60)),
+        )
+
+    def propose(self, kind: str, extra_busy=()) -> None:
+        """Find slots and offer the first; ``kind`` picks the wording (plain, taken, other time)."""
+        self.slots, self.preference_satisfied = self.find(extra_busy)
+        if not self.slots:
+            self.issues.append("no_availability")
+            self.decide_as("escalate_to_owner", "escalated", self.say("no_openings"))
+            return
+        self.slot = self.slots[0]
+        self.quote = self.quote_for(self.slot.start)
+        price = replies.price_range(self.quote.min_price, self.quote.max_price) if self.quote else None
+        moment = replies.when(self.slot.start, self.tz, self.language)
+        preference = self.info["preference"]
+        if kind == "taken":
+            message = self.say("slot_taken", when=moment)
+        elif self.emergency:
+            key = "emergency_slot" if price else "emergency_slot_no_price"
+            message = f"{self.seed_template('emergency')} {self.say(key, when=moment, price=price)}"
+        elif not self.preference_satisfied and preference is not None and not preference.asap:
+            self.issues.append("preference_unavailable")
+            message = self.say("propose_other_time", when=moment, preference=replies.preference_phrase(preference.raw))
+        else:
+            message = self.say("propose" if price else "propose_no_price", when=moment, price=price)
+        self.decide_as("propose_slot", "awaiting_confirmation", message)
+
+    # --- the decision ----------------------------------------------------------------------------
+    def decide(self) -> None:
+        if self.area_check.valid is False:
+            self.issues.append("outside_service_area")
+            self.notify_owner = self.emergency
+            self.decide_as("decline_out_of_area", "escalated", self.say("out_of_area", address=self.address.text))
+        elif self.proposed and self.confirmation == "confirmed":
+            self.confirm()
+        elif self.info["intent"] == "general" and not self.info["trade"]:
+            stage = "collecting_info" if self.request.get("conversation_history") else "initial"
+            self.decide_as("answer_question", stage, self.info["reply"] or self.seed_template("general_inquiry"))
+        elif self.info["intent"] == "pricing" and not self.proposed:
+            self.answer_price()
+        else:
+            self.collect_or_propose()
+
+    def confirm(self) -> None:
+        """A "yes" to the proposed slot: book it if it is still free, else offer the next one."""
+        candidate = _parse_slot(self.proposed)
+        taken = any(candidate.start < b.end and b.start < candidate.end for b in self.busy)
+        if candidate.start <= self.now or taken:
+            self.issues.append("slot_taken")
+            self.propose("taken")
+            return
+        self.slot = candidate
+        self.quote = self.quote_for(candidate.start)
+        self.notify_owner = self.emergency
+        when = replies.when(candidate.start, self.tz, self.language)
+        address = self.address.text if self.address else "—"
+        self.decide_as("book_appointment", "confirmed", self.say("booked", job=self.label, when=when, address=address))
+
+    def answer_price(self) -> None:
+        self.quote = self.quote_for(self.now)
+        if self.quote is None:
+            self.decide_as("answer_question", "collecting_info", self.seed_template("pricing_inquiry"))
+            return
+        job = replies.mid_sentence(self.label)
+        price = replies.price_range(self.quote.min_price, self.quote.max_price)
+        self.decide_as("answer_question", "collecting_info", self.say("price_answer", job=job, price=price))
+
+    def collect_or_propose(self) -> None:
+        """Ask for what is missing (the problem, then address and name); then propose a slot."""
+        info = self.info
+        self.missing = [
+            field
+            for field, known in (("job_type", info["trade"]), ("address", self.address), ("customer_name", self.name))
+            if not known
+        ]
+        self.notify_owner = self.emergency
+        emergency_lead = f"{self.seed_template('emergency')} " if self.emergency else ""
+        if "job_type" in self.missing:
+            question = (
+                self.seed_template("emergency")
+                if self.emergency
+                else (info["reply"] or self.say("ask_problem", business=self.request.get("business_name", "")))
+            )
+            self.decide_as("ask_for_info", "collecting_info", question)
+        elif "address" in self.missing:
+            key = "ask_name_address" if "customer_name" in self.missing else "ask_address"
+            question = (
+                self.say(key, job=self.label) if self.emergency else info["reply"] or self.say(key, job=self.label)
+            )
+            self.decide_as("ask_for_info", "collecting_info", emergency_lead + question)
+        elif not self.settings.get("auto_book", True) or (
+            self.emergency and not self.settings.get("emergency_service", True)
+        ):
+            intent_key = "emergency" if self.emergency else "appointment_request"
+            self.decide_as("escalate_to_owner", "escalated", self.seed_template(intent_key))
+        elif self.confirmation == "rejected" and self.is_bare_rejection():
+            self.missing.append("preferred_time")
+            self.decide_as("ask_for_info", "collecting_info", self.say("ask_when"))
+        else:
+            rejected = _parse_slot(self.proposed) if self.confirmation == "rejected" else None
+            self.propose("plain", extra_busy=[scheduling.Busy(rejected.start, rejected.end)] if rejected else ())
+
+    def is_bare_rejection(self) -> bool:
+        """A bare "no" asks what suits them; "no, Friday afternoon" or "that doesn't work, any other
+        time?" gets the next proposal straight away."""
+        current = self.request["current_message"]
+        return len(current.split()) <= 2 and rules.parse_time_preference(current, now=self.now_local).is_empty
+
+    # --- the answer ------------------------------------------------------------------------------
+    def response(self, *, ai_result: openai_chat.AiResult | None, started: float) -> dict:
+        info, address, point, slot = self.info, self.address, self.point, self.slot
+        if slot:
+            within_hours = scheduling.is_within_business_hours(slot.start, self.hours, self.tz, end=slot.end)
+            if not within_hours:
+                self.issues.append("outside_business_hours")
+        else:
+            within_hours = scheduling.is_within_business_hours(self.now, self.hours, self.tz)
+        if address and point is None:
+            self.issues.append("address_not_geocoded")
+        preference = info["preference"]
+        return {
+            "extracted_info": {
+                "customer_name": self.name,
+                "job_type": info["job_type"],
+                "job_label": info["job_label"],
+                "trade": info["trade"],
+                "job_description": info["job_description"],
+                "urgency_level": info["urgency"],
+                "intent": info["intent"],
+                "customer_address": address.text if address else None,
+                "address_components": (
+                    {
+                        "street": address.street,
+                        "city": address.city,
+                        "state": address.state,
+                        "zip_code": address.zip_code,
+                    }
+                    if address
+                    else None
+                ),
+                "coordinates": (
+                    {
+                        "latitude": point.latitude,
+                        "longitude": point.longitude,
+                        "precision": point.precision,
+                        "source": point.source,
+                    }
+                    if point
+                    else None
+                ),
+                "preferred_time": preference.raw if preference else None,
+                "time_preference": preference.as_dict() if preference else None,
+                "confirmation": info["confirmation"],
+                "language": self.language,
+            },
+            "validation": {
+                "service_area_valid": self.area_check.valid,
+                "distance_miles": self.area_check.distance_miles,
+                "service_radius_miles": self.area_check.radius_miles,
+                "within_business_hours": within_hours,
+                "is_emergency": self.emergency,
+                "preference_satisfied": self.preference_satisfied,
+                "price_estimate": self.quote.as_dict() if self.quote else None,
+                "estimate_job_type": self.estimate.job_type if self.estimate and self.estimate.matched else None,
+                "issues": self.issues,
+            },
+            "next_action": {
+                "action": self.action,
+                "message": self.message,
+                "missing_fields": self.missing,
+                "notify_owner": self.notify_owner,
+                "language": self.language,
+            },
+            "conversation_stage": self.stage,
+            "needs_geocoding": bool(address) and point is None,
+            "confidence_scores": self.confidence_scores(),
+            "proposed_slot": self.slot_out(slot, self.quote) if slot else None,
+            "alternative_slots": [self.slot_out(other, self.quote_for(other.start)) for other in self.slots[1:]],
+            "processing": {
+                "engine": "openai" if ai_result is not None and ai_result.ok else "rules",
+                "model": ai_result.model if ai_result is not None else None,
+                "fallback_used": ai_result is not None and not ai_result.ok,
+                "error": ai_result.error if ai_result is not None else "",
+                "latency_ms": round((clock.perf_counter() - started) * 1000),
+            },
+        }
+
+    def slot_out(self, slot: scheduling.Slot, quote: pricing.PriceQuote | None) -> dict:
+        return _slot_out(slot, tz=self.tz, language=self.language, emergency=self.emergency, quote=quote)
+
+    def confidence_scores(self) -> dict:
+        info, address = self.info, self.address
+        if not address:
+            address_score = 0.0
+        elif address.street:
+            address_score = 0.9 if self.point else 0.75
+        else:
+            address_score = 0.6
+        scores = {
+            "intent": round(info["intent_confidence"], 2),
+            "job_type": round(info["job_confidence"], 2),
+            "urgency": round(info["urgency_confidence"], 2),
+            "address": address_score,
+            "time_preference": 0.0 if info["preference"] is None else 0.85,
+        }
+        known = [value for key, value in scores.items() if key != "time_preference" and value > 0]
+        scores["overall"] = round(sum(known) / len(known), 2) if known else 0.0
+        return scores
+
+
+def process_conversation(
+    request: dict, *, now: datetime | None = None, geocoder: Geocoder | None = None, use_ai: bool | None = None
+) -> tuple[dict, openai_chat.AiResult | None]:
+    """The ProcessConversationResponse for ``request``, and the OpenAI call's record (None if no call)."""
+    started = clock.perf_counter()
+    hours = request["business_hours"]
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now_local = now.astimezone(ZoneInfo(hours.get("timezone") or "UTC"))
+    info = rule_extraction(request, now_local=now_local)
+    ai_result = None
+    if use_ai is None:
+        use_ai = openai_chat.is_configured() and (request.get("business_settings") or {}).get("ai_enabled", True)
+    if use_ai:
+        ai_result = openai_chat.extract(
+            history=request.get("conversation_history", []),
+            current_message=request["current_message"],
+            context={
+                "business_name": request.get("business_name"),
+                "trade": request.get("trade_type"),
+                "business_hours": {key: value for key, value in hours.items() if key != "timezone"},
+                "job_estimates": request.get("job_estimates", []),
+            },
+        )
+        if ai_result.ok:
+            info = merge_ai(info, ai_result.extraction, now_local=now_local)
+    turn = _Turn(request, now=now, info=info, geocoder=geocoder or get_geocoder())
+    turn.decide()
+    return turn.response(ai_result=ai_result, started=started), ai_result

@@ -1,0 +1,106 @@
+"""What the assistant says, in the customer's language (English, or Spanish through locale/es).
+
+Facts (times, prices, addresses) always come from these templates, never from a language model:
+the model may phrase a question, but a proposed slot or a price is read out from the engine's
+own numbers. Seed 000's four fallback templates are kept word for word.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+SUPPORTED_LANGUAGES = ("en", "es")
+
+
+def _language(language: str | None) -> str:
+    return language if language in SUPPORTED_LANGUAGES else "en"
+
+
+def fallback_template(intent_key: str, language: str = "en") -> str:
+    """Seed 000's fallback answer for ``appointment_request``, ``pricing_inquiry``, ``emergency``
+    or ``general_inquiry`` (anything else is a general inquiry)."""
+    with translation.override(_language(language)):
+        templates = {
+            "appointment_request": _(
+                "I'd be happy to help schedule an appointment. A team member will contact you shortly to arrange a convenient time."
+            ),
+            "pricing_inquiry": _(
+                "Thanks for your interest in our pricing. A team member will provide you with a detailed quote soon."
+            ),
+            "emergency": _(
+                "We understand this is urgent. A team member will contact you immediately to address your emergency."
+            ),
+            "general_inquiry": _("Thanks for your message. A team member will respond soon."),
+        }
+        return templates.get(intent_key, templates["general_inquiry"])
+
+
+def when(moment: datetime, tz: ZoneInfo, language: str = "en") -> str:
+    """ "Tuesday, November 24, 9:00 AM" / "martes 24 de noviembre, 09:00", in the business's zone."""
+    with translation.override(_language(language)):
+        # Translators: a PHP-style date format (Django's date filter) for a proposed appointment.
+        return formats.date_format(moment.astimezone(tz), _("l, F j, g:i A"))
+
+
+def money(value: Decimal | float) -> str:
+    return f"${Decimal(str(value)):,.0f}"
+
+
+def price_range(min_price, max_price) -> str:
+    if Decimal(str(min_price)) == Decimal(str(max_price)):
+        return money(min_price)
+    return f"{money(min_price)}–{money(max_price)}"
+
+
+def render(key: str, language: str = "en", **values) -> str:
+    """The engine's reply ``key`` with ``values`` filled in."""
+    with translation.override(_language(language)):
+        templates = {
+            "ask_problem": _("Thanks for reaching out to {business}! What's going on, and how can we help?"),
+            "ask_address": _("Got it: {job}. What's the address where you need the service?"),
+            "ask_name_address": _("Got it: {job}. Could I get your name and the service address?"),
+            "ask_when": _("No problem. What day and time would work better for you?"),
+            "propose": _(
+                "We can have a technician there {when}. The estimate is {price}. Does that work? Reply YES to book."
+            ),
+            "propose_no_price": _("We can have a technician there {when}. Does that work? Reply YES to book."),
+            "propose_other_time": _(
+                "We don't have an opening {preference}. The earliest we can come is {when}. Does that work? Reply YES to book."
+            ),
+            "emergency_slot": _(
+                "The earliest a technician can be there is {when}. The emergency rate is {price}. Reply YES to confirm."
+            ),
+            "emergency_slot_no_price": _("The earliest a technician can be there is {when}. Reply YES to confirm."),
+            "booked": _("You're booked! {job} on {when} at {address}. We'll see you then."),
+            "slot_taken": _(
+                "Sorry, that time was just taken. The next opening is {when}. Does that work? Reply YES to book."
+            ),
+            "out_of_area": _(
+                "Sorry, {address} is outside our service area. We've passed your request to the owner, who may reach out."
+            ),
+            "price_answer": _("A {job} job usually runs {price}. Would you like us to schedule a visit?"),
+            "no_openings": _(
+                "We're fully booked for the next two weeks. A team member will contact you shortly to find a time."
+            ),
+        }
+        return templates[key].format(**values)
+
+
+def job_label(label: str | None, language: str = "en") -> str:
+    with translation.override(_language(language)):
+        return _(label) if label else _("your service request")
+
+
+def mid_sentence(label: str) -> str:
+    """ "Drain cleaning" -> "drain cleaning", but "AC repair" and "HVAC tune-up" keep their capitals."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def preference_phrase(raw: str) -> str:
+    """The customer's own words for the time they wanted, quoted back."""
+    return f"“{raw.strip()[:60]}”"

@@ -1,0 +1,1185 @@
+"""The deterministic rule-based engine: what a customer's message says, without a language model.
+
+It runs when no OpenAI key is configured and whenever the OpenAI call fails, so it must answer
+every message in well under a millisecond and never raise. Everything here is a pure function of
+the text (and, for time preferences, of "now" in the business's time zone).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.utils.translation import gettext_noop
+
+from nevermisscall.choices import Trade
+
+INTENTS = ("appointment", "pricing", "emergency", "general")
+URGENCIES = ("emergency", "urgent", "normal")
+URGENCY_RANK = {"normal": 0, "urgent": 1, "emergency": 2}
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so "mañana" and "manana", "sí" and "si" match the same patterns."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _any(patterns, text: str) -> int:
+    return sum(1 for pattern in patterns if re.search(pattern, text))
+
+
+# --- Language -----------------------------------------------------------------------------------
+_SPANISH_WORDS = frozenset(
+    [
+        "hola",
+        "necesito",
+        "tengo",
+        "tiene",
+        "mi",
+        "mis",
+        "el",
+        "la",
+        "los",
+        "las",
+        "una",
+        "por",
+        "favor",
+        "gracias",
+        "esta",
+        "estoy",
+        "casa",
+        "agua",
+        "puerta",
+        "cuanto",
+        "cuesta",
+        "cuando",
+        "manana",
+        "tarde",
+        "noche",
+        "hoy",
+        "ayuda",
+        "urgente",
+        "se",
+        "que",
+        "con",
+        "para",
+        "del",
+        "al",
+        "muy",
+        "no",
+        "hay",
+        "puede",
+        "pueden",
+        "venir",
+        "fuga",
+        "bano",
+        "cocina",
+        "llave",
+        "luz",
+        "cerradura",
+        "garaje",
+        "calentador",
+        "aire",
+        "calefaccion",
+        "buenas",
+        "buenos",
+        "dias",
+        "senor",
+        "senora",
+        "usted",
+        "ustedes",
+        "nombre",
+        "llamo",
+        "soy",
+        "direccion",
+        "calle",
+        "despues",
+        "antes",
+        "si",
+        "claro",
+        "vale",
+        "perfecto",
+        "otro",
+        "otra",
+        "dia",
+        "hora",
+        "semana",
+        "sabado",
+        "domingo",
+        "lunes",
+        "martes",
+        "miercoles",
+        "jueves",
+        "viernes",
+        "funciona",
+        "sirve",
+        "tambien",
+        "pero",
+        "ahora",
+        "mismo",
+        "lo",
+        "antes",
+        "posible",
+        "presupuesto",
+        "precio",
+        "cotizacion",
+        "emergencia",
+    ]
+)
+_ENGLISH_WORDS = frozenset(
+    [
+        "hi",
+        "hello",
+        "i",
+        "my",
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "need",
+        "have",
+        "has",
+        "water",
+        "door",
+        "please",
+        "thanks",
+        "thank",
+        "you",
+        "can",
+        "could",
+        "would",
+        "come",
+        "out",
+        "today",
+        "tomorrow",
+        "morning",
+        "afternoon",
+        "evening",
+        "leak",
+        "leaking",
+        "broken",
+        "fix",
+        "repair",
+        "how",
+        "much",
+        "cost",
+        "price",
+        "when",
+        "what",
+        "where",
+        "is",
+        "it",
+        "its",
+        "this",
+        "that",
+        "yes",
+        "no",
+        "not",
+        "our",
+        "we",
+        "me",
+        "your",
+        "at",
+        "in",
+        "on",
+        "of",
+        "to",
+        "and",
+        "for",
+        "with",
+        "after",
+        "before",
+        "sounds",
+        "good",
+        "works",
+        "great",
+        "okay",
+        "ok",
+        "sure",
+        "name",
+        "address",
+        "street",
+    ]
+)
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """``"es"`` or ``"en"``: Spanish punctuation wins outright, otherwise the larger vocabulary hit."""
+    if "¿" in text or "¡" in text or "ñ" in text.lower():
+        return "es"
+    words = re.findall(r"[a-z]+", fold(text))
+    spanish = sum(1 for word in words if word in _SPANISH_WORDS)
+    english = sum(1 for word in words if word in _ENGLISH_WORDS)
+    if spanish > english:
+        return "es"
+    if english > spanish:
+        return "en"
+    return default
+
+
+# --- Job types ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobType:
+    key: str
+    trade: str
+    label: str
+    patterns: tuple[str, ...]
+    generic: bool = False  # A catch-all for its trade: any specific job type beats it.
+
+
+JOB_TYPES: tuple[JobType, ...] = (
+    # Most specific first: on a tie the earlier job type wins ("toilet is clogged" is a toilet job).
+    JobType(
+        "burst_pipe",
+        Trade.PLUMBING,
+        gettext_noop("Burst pipe"),
+        (
+            r"\b(burst|broken|busted|frozen|cracked)\s+(water\s+)?(pipe|line|main)",
+            r"\bpipe\s+(burst|broke)",
+            r"tuberia\s+(rota|reventad)",
+            r"se\s+(rompio|revento)\s+(un|una|el|la)\s+(tubo|tuberia)",
+        ),
+    ),
+    JobType(
+        "water_heater",
+        Trade.PLUMBING,
+        gettext_noop("Water heater repair"),
+        (
+            r"water\s+heater",
+            r"\bno\s+hot\s+water",
+            r"hot\s+water\s+(tank|heater)",
+            r"\btankless\b",
+            r"calentador",
+            r"agua\s+caliente",
+        ),
+    ),
+    JobType(
+        "gas_leak",
+        Trade.PLUMBING,
+        gettext_noop("Gas leak"),
+        (
+            r"\bgas\s+(smell|leak|line)",
+            r"\bsmells?\s+(like\s+|of\s+)?gas\b",
+            r"\bsmell\s+gas\b",
+            r"huele\s+a\s+gas",
+            r"fuga\s+de\s+gas",
+        ),
+    ),
+    JobType(
+        "garbage_disposal",
+        Trade.PLUMBING,
+        gettext_noop("Garbage disposal"),
+        (r"\bgarbage\s+disposal", r"\bdisposal\b", r"\bin-?sink-?erator", r"\btriturador"),
+    ),
+    JobType(
+        "sump_pump",
+        Trade.PLUMBING,
+        gettext_noop("Sump pump"),
+        (r"sump\s+pump", r"basement\s+(is\s+)?flood", r"sotano\s+inundado"),
+    ),
+    JobType(
+        "toilet_repair",
+        Trade.PLUMBING,
+        gettext_noop("Toilet repair"),
+        (r"\btoilet", r"\bcommode\b", r"keeps\s+running", r"\binodoro", r"\bexcusado", r"\bescusado"),
+    ),
+    JobType(
+        "drain_cleaning",
+        Trade.PLUMBING,
+        gettext_noop("Drain cleaning"),
+        (
+            r"\bclog",
+            r"\bdrain",
+            r"backed\s+up",
+            r"backing\s+up",
+            r"\bsewer",
+            r"\bsewage",
+            r"won'?t\s+drain",
+            r"tapad",
+            r"desag[uü]e",
+            r"drenaje",
+            r"atascad",
+        ),
+    ),
+    JobType(
+        "leak_repair",
+        Trade.PLUMBING,
+        gettext_noop("Leak repair"),
+        (
+            r"\bleak",
+            r"\b(thru|through)\s+the\s+ceiling",
+            r"\bdripping",
+            r"\bdrips?\b",
+            r"\bfaucet",
+            r"\bfuga\s+de\s+agua",
+            r"\bgotea",
+            r"\bllave\s+del\s+agua",
+            r"\bgrifo",
+        ),
+    ),
+    JobType(
+        "wiring",
+        Trade.ELECTRICAL,
+        gettext_noop("Wiring / sparks"),
+        (
+            r"\bspark",
+            r"\bwir(e|es|ing)\b",
+            r"burning\s+smell",
+            r"smells?\s+like\s+(something\s+)?burning",
+            r"\bchispa",
+            r"\bcables?\b",
+            r"olor\s+a\s+quemado",
+        ),
+    ),
+    JobType(
+        "power_outage",
+        Trade.ELECTRICAL,
+        gettext_noop("Power loss"),
+        (
+            r"\bno\s+power",
+            r"power\s+(is\s+)?(out|went\s+out)",
+            r"lost\s+power",
+            r"half\s+(of\s+)?(the|my)\s+house",
+            r"\bsin\s+luz",
+            r"se\s+fue\s+la\s+luz",
+            r"no\s+hay\s+luz",
+        ),
+    ),
+    JobType(
+        "breaker_panel",
+        Trade.ELECTRICAL,
+        gettext_noop("Breaker / panel"),
+        (
+            r"\bbreaker",
+            r"\bpanel\b",
+            r"\bfuse\s*box",
+            r"keeps\s+tripping",
+            r"\btripp",
+            r"\bamp\s+service",
+            r"\bpastilla",
+            r"\btablero",
+            r"\bbreakers?\b",
+        ),
+    ),
+    JobType(
+        "ev_charger",
+        Trade.ELECTRICAL,
+        gettext_noop("EV charger install"),
+        (r"\bev\s+charger", r"\btesla\s+charger", r"\bcar\s+charger", r"level\s*2\s+charger", r"cargador"),
+    ),
+    JobType(
+        "lighting",
+        Trade.ELECTRICAL,
+        gettext_noop("Lighting / fixtures"),
+        (
+            r"\blights?\s+(fixture|flicker|keep)",
+            r"\bflicker",
+            r"ceiling\s+fan",
+            r"\bchandelier",
+            r"\brecessed\s+light",
+            r"\blamparas?\b",
+            r"\bfoco",
+            r"parpadea",
+        ),
+    ),
+    JobType(
+        "outlet_repair",
+        Trade.ELECTRICAL,
+        gettext_noop("Outlet / switch repair"),
+        (r"\boutlet", r"\bswitch(es)?\b", r"\bgfci\b", r"\bplugs?\b", r"\benchufe", r"\btomacorriente", r"\bapagador"),
+    ),
+    JobType(
+        "carbon_monoxide",
+        Trade.HVAC,
+        gettext_noop("Carbon monoxide / gas"),
+        (r"carbon\s+monoxide", r"\bco\s+(alarm|detector)", r"monoxido"),
+    ),
+    JobType(
+        "thermostat",
+        Trade.HVAC,
+        gettext_noop("Thermostat"),
+        (
+            r"\bthermostat",
+            r"\btermostato",
+        ),
+    ),
+    JobType(
+        "hvac_maintenance",
+        Trade.HVAC,
+        gettext_noop("HVAC tune-up"),
+        (
+            r"\btune[\s-]?up",
+            r"\bhvac\s+(maintenance|service|check)",
+            r"\bduct(s|work)?\b",
+            r"\bfilter\s+change",
+            r"\bmantenimiento\s+(del|de\s+la)\s+(aire|clima|calefaccion)",
+            r"\bductos",
+        ),
+    ),
+    JobType(
+        "ac_repair",
+        Trade.HVAC,
+        gettext_noop("AC repair"),
+        (
+            r"\b(ac|a/c|a\.c\.)\b",
+            r"air\s+condition",
+            r"not\s+cooling",
+            r"blowing\s+(hot|warm)\s+air",
+            r"\bcondenser",
+            r"aire\s+acondicionado",
+            r"\bclima\b",
+            r"no\s+enfria",
+        ),
+    ),
+    JobType(
+        "heating_repair",
+        Trade.HVAC,
+        gettext_noop("Heating repair"),
+        (
+            r"\bfurnace",
+            r"\bno\s+heat\b",
+            r"\bheat(er|ing)?\s+(is\s+)?(not|isn'?t|won'?t|stopped|broke)",
+            r"\bheat\s+pump",
+            r"\bboiler",
+            r"\bcalefaccion",
+            r"\bcalentador\s+de\s+aire",
+            r"\bno\s+calienta",
+            r"\bhorno\b",
+        ),
+    ),
+    JobType(
+        "lockout",
+        Trade.LOCKSMITH,
+        gettext_noop("Lockout"),
+        (
+            r"locked\s+(myself\s+)?out",
+            r"lock(ed)?\s+out\s+of",
+            r"\blockout\b",
+            r"keys?\s+(locked\s+)?inside",
+            r"lost\s+(my\s+)?keys",
+            r"locked\s+in\s+the\s+car",
+            r"quede\s+afuera",
+            r"me\s+quede\s+fuera",
+            r"perdi\s+(mis|las)\s+llaves",
+            r"llaves\s+adentro",
+        ),
+    ),
+    JobType(
+        "lock_change",
+        Trade.LOCKSMITH,
+        gettext_noop("Lock change / rekey"),
+        (
+            r"\brekey",
+            r"\bre-key",
+            r"change\s+(the\s+|my\s+|all\s+the\s+)?locks?",
+            r"new\s+locks?",
+            r"\bdeadbolt",
+            r"\bsmart\s+lock",
+            r"lock\s+(is\s+)?(broken|jammed|stuck)",
+            r"cambiar\s+(la|las)\s+cerradura",
+            r"\bcerradura",
+            r"\bchapa\b",
+        ),
+    ),
+    JobType(
+        "key_duplication",
+        Trade.LOCKSMITH,
+        gettext_noop("Keys / duplication"),
+        (
+            r"\bcopy\s+of\s+(a|my|the)\s+key",
+            r"\bduplicate\s+keys?",
+            r"\bkey\s+fob",
+            r"\bcar\s+key",
+            r"\bcopia\s+de\s+(la\s+)?llave",
+            r"\bllave\s+del\s+carro",
+        ),
+    ),
+    JobType(
+        "safe",
+        Trade.LOCKSMITH,
+        gettext_noop("Safe opening"),
+        (r"\bsafe\b(?!ly)", r"\bcaja\s+fuerte"),
+    ),
+    JobType(
+        "garage_spring",
+        Trade.GARAGE_DOOR,
+        gettext_noop("Garage door spring"),
+        (r"\bsprings?\b", r"\btorsion", r"\bresortes?\b"),
+    ),
+    JobType(
+        "garage_off_track",
+        Trade.GARAGE_DOOR,
+        gettext_noop("Garage door off track / cables"),
+        (
+            r"off\s+(the\s+)?tracks?",
+            r"\bcables?\s+(snapped|broke|came\s+off)",
+            r"\bcrooked\b",
+            r"\bfuera\s+del\s+riel",
+            r"\bse\s+salio\s+del\s+riel",
+        ),
+    ),
+    JobType(
+        "garage_opener",
+        Trade.GARAGE_DOOR,
+        gettext_noop("Garage door opener"),
+        (
+            r"\bopener",
+            r"\bremote\b",
+            r"\bliftmaster",
+            r"\bchamberlain",
+            r"\bgenie\b",
+            r"\bmotor\s+del\s+garaje",
+            r"\bcontrol\s+del\s+garaje",
+        ),
+    ),
+    JobType(
+        "garage_door_repair",
+        Trade.GARAGE_DOOR,
+        gettext_noop("Garage door repair"),
+        (
+            r"garage\s+door",
+            r"\bgarage\b.*\b(won'?t|doesn'?t|stuck|open|close)",
+            r"puerta\s+(del|de\s+la|de)\s+(garaje|cochera)",
+            r"\bcochera",
+        ),
+        generic=True,
+    ),
+)
+_TRADE_WORDS = {
+    Trade.PLUMBING: (
+        r"\bplumb",
+        r"\bre-?pip",
+        r"\bplomer",
+        r"\bfontaner",
+        r"\bpipes?\b",
+        r"\bsink\b",
+        r"\bshower\b",
+        r"\btub\b",
+        r"\bbathroom\b",
+        r"\bfregadero",
+        r"\blavabo",
+        r"\bregadera",
+    ),
+    Trade.ELECTRICAL: (r"\belectric", r"\belectricista", r"\belectrico", r"\bvolt", r"\bgenerator"),
+    Trade.HVAC: (
+        r"\bhvac\b",
+        r"\bheating\b",
+        r"\bcooling\b",
+        r"\bair\s+handler",
+        r"\bminisplit",
+        r"\bmini[\s-]split",
+        r"\bcalefaccion",
+    ),
+    Trade.LOCKSMITH: (r"\blocksmith", r"\bcerrajer", r"\block\b", r"\blocks\b", r"\bkeys?\b", r"\bllaves?\b"),
+    Trade.GARAGE_DOOR: (r"\bgarage", r"\bgaraje", r"\bcochera"),
+}
+
+
+@dataclass(frozen=True)
+class JobMatch:
+    job_type: str | None
+    trade: str | None
+    label: str | None
+    confidence: float
+
+
+def detect_job_type(text: str, *, trades: list[str] | tuple[str, ...] = ()) -> JobMatch:
+    """The most specific job type the text names, with a confidence in [0, 1].
+
+    A job-type phrase scores 0.85 (+0.05 per extra phrase, at most 0.95); a bare trade word
+    ("plumber", "locksmith") gives the trade at 0.6; a tie between trades is broken by the
+    business's own trades. Nothing recognised is ``JobMatch(None, None, None, 0.0)``.
+    """
+    folded = fold(text)
+    scored = []
+    for order, job in enumerate(JOB_TYPES):
+        hits = _any(job.patterns, folded)
+        if hits:
+            trade_bonus = 1 if job.trade in trades else 0
+            scored.append((not job.generic, hits, trade_bonus, -order, job))
+    if scored:
+        scored.sort(key=lambda item: item[:4], reverse=True)
+        hits, job = scored[0][1], scored[0][4]
+        return JobMatch(job.key, str(job.trade), job.label, round(min(0.95, 0.8 + 0.05 * hits), 2))
+    trade_hits = [
+        (_any(patterns, folded), 1 if trade in trades else 0, trade) for trade, patterns in _TRADE_WORDS.items()
+    ]
+    trade_hits = [item for item in trade_hits if item[0]]
+    if trade_hits:
+        trade_hits.sort(key=lambda item: item[:2], reverse=True)
+        return JobMatch(None, str(trade_hits[0][2]), None, 0.6)
+    return JobMatch(None, None, None, 0.0)
+
+
+# --- Urgency and intent -------------------------------------------------------------------------
+_EMERGENCY = (
+    r"\bemergenc",
+    r"\bflood",
+    r"water\s+(is\s+)?everywhere",
+    r"water\s+(is\s+)?pouring",
+    r"\bburst",
+    r"\bgas\s+(smell|leak)",
+    r"\bsmell\s+gas\b",
+    r"water\s+(is\s+)?(coming|pouring|leaking|dripping)\s+(thru|through|from)\s+the\s+ceiling",
+    r"smells?\s+(like\s+)?gas",
+    r"\bsparks?\b",
+    r"\bsparking",
+    r"\bsmok(e|ing)\b",
+    r"\bon\s+fire\b",
+    r"\bfire\b",
+    r"burning\s+smell",
+    r"smells?\s+like\s+(something\s+)?burning",
+    r"carbon\s+monoxide",
+    r"\bco\s+alarm",
+    r"sewage\s+(is\s+)?(backing|coming)\s+up",
+    r"(baby|toddler|infant|kid|kids|child|children|son|daughter|dog|pet)\s+(is\s+|are\s+)?(locked\s+)?in(side)?\s+the\s+car",
+    r"\bemergencia",
+    r"\binundacion",
+    r"\binundando",
+    r"\binundad[oa]",
+    r"\bchispas",
+    r"huele\s+a\s+gas",
+    r"fuga\s+de\s+gas",
+    r"\bhumo\b",
+    r"\bincendio",
+    r"\breventad[oa]",
+    r"\bse\s+revento",
+    r"olor\s+a\s+quemado",
+    r"monoxido",
+)
+_URGENT = (
+    r"\basap\b",
+    r"as\s+soon\s+as\s+(possible|you\s+can)",
+    r"\bright\s+away",
+    r"\bimmediately",
+    r"\burgent",
+    r"\btoday\b",
+    r"\btonight\b",
+    r"\bright\s+now",
+    r"\bquickly\b",
+    r"\bno\s+hot\s+water",
+    r"\bno\s+heat\b",
+    r"\bno\s+power\b",
+    r"\bnot\s+cooling",
+    r"\bno\s+(ac|a/c|air)\b",
+    r"locked\s+(myself\s+)?out",
+    r"\bstuck\s+(open|closed|shut)",
+    r"won'?t\s+(open|close|lock)",
+    r"\bcan'?t\s+(get\s+in|get\s+out|open|close|lock)",
+    r"\bleaking\b",
+    r"\burgente",
+    r"lo\s+(mas\s+)?antes\s+posible",
+    r"\bcuanto\s+antes",
+    r"\bhoy\b",
+    r"\besta\s+noche",
+    r"\bahora\s+mismo",
+    r"\bsin\s+agua\s+caliente",
+    r"\bsin\s+luz",
+    r"\bsin\s+calefaccion",
+    r"\bno\s+enfria",
+    r"\bquede\s+afuera",
+    r"\bme\s+quede\s+fuera",
+    r"\bno\s+(abre|cierra)\b",
+)
+_PRICING = (
+    r"how\s+much",
+    r"\bprices?\b",
+    r"\bpricing\b",
+    r"\bcosts?\b",
+    r"\bquote\b",
+    r"\bestimate\b",
+    r"\bcharge\b",
+    r"\brates?\b",
+    r"\bfees?\b",
+    r"\bballpark\b",
+    r"\bcuanto\s+(cuesta|cobran|sale|seria|cobra)",
+    r"\bprecios?\b",
+    r"\bcostos?\b",
+    r"\bcotizacion",
+    r"\bpresupuesto",
+)
+_APPOINTMENT = (
+    r"\bappointment",
+    r"\bschedul",
+    r"\bbook\b",
+    r"\bcome\s+(out|by|over|take)",
+    r"\bsend\s+(someone|somebody|a\s+tech)",
+    r"\bneed\s+(someone|somebody|a\s+|an\s+|help|my|to\s+get)",
+    r"\bcan\s+you\s+(come|fix|help|look|send|install|replace|repair)",
+    r"\b(fix|fixed|repair|install|installed|replace|replacing|installing)\b",
+    r"\bavailab",
+    r"\bcita\b",
+    r"\bagendar",
+    r"\bprogramar",
+    r"\bvenir",
+    r"\bvengan?\b",
+    r"\bnecesito\b",
+    r"\breparar",
+    r"\barreglar",
+    r"\binstalar",
+    r"\bcambiar\b",
+)
+
+
+_NOT_URGENT = (
+    r"\b(not|isn'?t|no)\s+(urgent|an\s+emergency|a\s+rush)\b|\bno\s+rush\b|\bno\s+es\s+(urgente|una\s+emergencia)\b"
+)
+
+
+def detect_urgency(text: str) -> tuple[str, float]:
+    """``("emergency" | "urgent" | "normal", confidence)``; "not urgent" and "no rush" are normal."""
+    folded = re.sub(_NOT_URGENT, " ", fold(text))
+    emergency_hits = _any(_EMERGENCY, folded)
+    if emergency_hits:
+        return "emergency", round(min(0.95, 0.8 + 0.05 * emergency_hits), 2)
+    urgent_hits = _any(_URGENT, folded)
+    if urgent_hits:
+        return "urgent", round(min(0.9, 0.7 + 0.05 * urgent_hits), 2)
+    return "normal", 0.6
+
+
+def detect_intent(text: str, *, urgency: str | None = None, job: JobMatch | None = None) -> tuple[str, float]:
+    """``(intent, confidence)``: emergency, then pricing, then appointment, else general.
+
+    A message naming a job ("my toilet is clogged") is an appointment request even without the
+    word "appointment": that is what a missed caller texting back means.
+    """
+    folded = fold(text)
+    urgency = urgency or detect_urgency(text)[0]
+    if urgency == "emergency":
+        return "emergency", 0.9
+    if _any(_PRICING, folded):
+        return "pricing", 0.85
+    appointment_hits = _any(_APPOINTMENT, folded)
+    job = job or detect_job_type(text)
+    if appointment_hits or job.trade:
+        return "appointment", round(min(0.9, 0.6 + 0.1 * appointment_hits + (0.1 if job.job_type else 0)), 2)
+    return "general", 0.5
+
+
+def seed_intent_key(intent: str) -> str:
+    """Seed 000's template keys for our intents."""
+    return {
+        "appointment": "appointment_request",
+        "pricing": "pricing_inquiry",
+        "emergency": "emergency",
+    }.get(intent, "general_inquiry")
+
+
+# --- Confirmation -------------------------------------------------------------------------------
+_CONFIRM = (
+    r"^\s*(yes|yeah|yep|yup|ya|sure|ok|okay|k|perfect|great|confirm(ed)?|correct|absolutely|definitely|please\s+do|do\s+it|book\s+it)\b",
+    r"\bsounds\s+(good|great|perfect|fine)",
+    r"\bthat\s+(works|is\s+fine|'?s\s+fine|'?s\s+perfect|would\s+work|time\s+works)",
+    r"\bworks\s+for\s+me",
+    r"\bsee\s+you\s+then",
+    r"\blet'?s\s+do\s+(it|that)",
+    r"\bi'?ll\s+take\s+it",
+    r"^\s*(si|claro|vale|perfecto|bueno|de\s+acuerdo|correcto|confirmo|esta\s+bien|okey)\b",
+    r"\bme\s+(parece\s+bien|sirve|funciona|queda\s+bien)",
+    r"\bnos\s+vemos",
+)
+_REJECT = (
+    r"^\s*(no|nope|nah|negative)\s*[.!,]*\s*$",
+    r"^\s*(no|nope|nah)\s*[,.!-]",
+    r"^\s*no\s+(thanks|thank\s+you|gracias|puedo|me\s+sirve|me\s+funciona)\b",
+    r"\b(another|different|other|later|earlier)\s+(time|day|slot)",
+    r"\b(does|do|would|will)\s*(n'?t|\s+not)\s+work",
+    r"\bcan'?t\s+(make\s+it|do\s+(that|then|it))",
+    r"\bcannot\s+(make\s+it|do\s+(that|then|it))",
+    r"\bnot\s+(available|free|home)\s+(then|at\s+that)",
+    r"\bwon'?t\s+be\s+(home|there|available)",
+    r"\botro\s+(dia|horario)",
+    r"\botra\s+(hora|fecha)",
+    r"\bno\s+puedo",
+    r"\bno\s+me\s+(sirve|funciona|queda)",
+    r"\bmas\s+tarde\b",
+)
+
+
+def detect_confirmation(text: str) -> str | None:
+    """``"confirmed"``, ``"rejected"`` or ``None`` for a reply to a proposed slot.
+
+    Rejection is checked first: "no, another time works better" rejects even though it says
+    "works"; "no hot water" is not a rejection (only a bare or punctuated "no" is).
+    """
+    folded = fold(text)
+    if _any(_REJECT, folded):
+        return "rejected"
+    if _any(_CONFIRM, folded):
+        return "confirmed"
+    return None
+
+
+# --- Names --------------------------------------------------------------------------------------
+_NAME_WORD = r"[A-Z][a-zA-Z'\-áéíóúñÁÉÍÓÚÑ]+"
+_NAME_PATTERNS = (
+    rf"(?i:\bmy\s+name\s+is)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"(?i:\bname'?s)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"(?i:\bthis\s+is)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"\b[Ii]\s*'?\s*a?m\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"(?i:\bit'?s)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b",
+    rf"^(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b",
+    rf"(?i:\bme\s+llamo)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"(?i:\bmi\s+nombre\s+es)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"(?i:\bsoy)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"^[Nn]ame\s*[:\-]\s*(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+)
+_NOT_NAMES = frozenset(
+    [
+        "it's",
+        "its",
+        "a",
+        "an",
+        "the",
+        "in",
+        "at",
+        "on",
+        "locked",
+        "out",
+        "having",
+        "home",
+        "not",
+        "here",
+        "there",
+        "so",
+        "very",
+        "just",
+        "calling",
+        "looking",
+        "texting",
+        "trying",
+        "available",
+        "free",
+        "interested",
+        "sorry",
+        "good",
+        "fine",
+        "ok",
+        "okay",
+        "sure",
+        "from",
+        "with",
+        "your",
+        "new",
+        "having",
+        "outside",
+        "inside",
+        "stuck",
+        "going",
+        "about",
+        "currently",
+        "still",
+        "wondering",
+        "hoping",
+        "needing",
+        "getting",
+        "unable",
+        "able",
+        "afraid",
+        "worried",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "tomorrow",
+    ]
+)
+_STREET_WORDS = frozenset(
+    [
+        "street",
+        "st",
+        "avenue",
+        "ave",
+        "road",
+        "rd",
+        "drive",
+        "dr",
+        "lane",
+        "ln",
+        "court",
+        "ct",
+        "way",
+        "blvd",
+        "boulevard",
+    ]
+)
+
+
+def extract_name(text: str) -> str | None:
+    for pattern in _NAME_PATTERNS:
+        match = re.search(pattern, text)
+        if not match:
+            continue
+        words = match.group("name").split()
+        kept = []
+        for word in words:
+            if word.lower() in _NOT_NAMES or word.lower() in _STREET_WORDS:
+                break
+            kept.append(word)
+        if kept:
+            return " ".join(kept)
+    return None
+
+
+# --- Addresses ----------------------------------------------------------------------------------
+_STREET_TYPES = (
+    r"street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|lane|ln|court|ct|way|place|pl|terrace|ter|"
+    r"parkway|pkwy|circle|cir|highway|hwy|trail|trl|square|sq|loop|row|pike|alley|plaza"
+)
+_ADDRESS = re.compile(
+    r"\b(?P<number>\d{1,6}[A-Za-z]?)\s+"
+    r"(?P<street>(?:[NSEWnsew]\.?\s+)?(?:[A-Za-z0-9][\w'.\-]*\s+){0,4}?(?:" + _STREET_TYPES + r"))\.?"
+    r"(?P<unit>,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*[\w\-]+)?"
+    # Then "City, ST 12345", "City ST", "ST 12345", "City 12345" or "12345"; the state must be
+    # upper case, or "123 Main St and my toilet is clogged" would end in the state "is".
+    r"(?:,?\s+(?P<city>[A-Za-z][A-Za-z .'\-]{1,40}?),?\s+(?P<state>(?-i:[A-Z]{2}))(?:,?\s+(?P<zip>\d{5})(?:-\d{4})?)?"
+    r"|(?:,?\s+(?P<city2>[A-Za-z][A-Za-z .'\-]{1,40}?))?,?\s+(?P<zip2>\d{5})(?:-\d{4})?)?"
+    r"(?=$|[\s,.!?;])",
+    re.IGNORECASE,
+)
+_ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
+
+
+@dataclass(frozen=True)
+class Address:
+    text: str
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+
+
+def extract_address(text: str) -> Address | None:
+    """A US street address ("1420 W Fullerton Ave, Chicago IL 60614"), or a bare ZIP code."""
+    match = _ADDRESS.search(text)
+    if match:
+        street = f"{match.group('number')} {match.group('street')}".strip()
+        unit = (match.group("unit") or "").strip(" ,")
+        city = (match.group("city") or match.group("city2") or "").strip(" ,.") or None
+        state = match.group("state")
+        zip_code = match.group("zip") or match.group("zip2")
+        pieces = [street + (f" {unit}" if unit else "")]
+        if city:
+            pieces.append(city)
+        if state or zip_code:
+            pieces.append(" ".join(part for part in (state, zip_code) if part))
+        return Address(", ".join(pieces), street=street, city=city, state=state, zip_code=zip_code)
+    for zip_match in _ZIP.finditer(text):
+        after = text[zip_match.end() : zip_match.end() + 20].lower()
+        if re.match(r"\s+(" + _STREET_TYPES + r"|[a-z]+\s+(" + _STREET_TYPES + r"))\b", after):
+            continue
+        return Address(zip_match.group(0), zip_code=zip_match.group(1))
+    return None
+
+
+# --- Time preferences ---------------------------------------------------------------------------
+WEEKDAY_NAMES = {
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+    "mon": 0,
+    "tue": 1,
+    "tues": 1,
+    "wed": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+    "lunes": 0,
+    "martes": 1,
+    "miercoles": 2,
+    "jueves": 3,
+    "viernes": 4,
+    "sabado": 5,
+    "domingo": 6,
+}
+DAY_PARTS = {"morning": (time(7), time(12)), "afternoon": (time(12), time(17)), "evening": (time(17), time(21))}
+
+
+@dataclass
+class TimePreference:
+    """What the customer asked for, resolved against "now" in the business's time zone.
+
+    ``date`` pins a day, ``weekday`` a day of the week, ``after``/``before`` bound the local time of
+    day, ``at`` asks for a time; ``asap`` wants the earliest slot; ``flexible`` says any time will do.
+    """
+
+    raw: str = ""
+    asap: bool = False
+    flexible: bool = False
+    date: date | None = None
+    weekday: int | None = None
+    earliest_date: date | None = None
+    after: time | None = None
+    before: time | None = None
+    at: time | None = None
+    day_part: str | None = None
+    matched: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.matched
+
+    def as_dict(self) -> dict:
+        return {
+            "raw": self.raw,
+            "asap": self.asap,
+            "flexible": self.flexible,
+            "date": self.date.isoformat() if self.date else None,
+            "weekday": self.weekday,
+            "earliest_date": self.earliest_date.isoformat() if self.earliest_date else None,
+            "after": self.after.strftime("%H:%M") if self.after else None,
+            "before": self.before.strftime("%H:%M") if self.before else None,
+            "at": self.at.strftime("%H:%M") if self.at else None,
+            "day_part": self.day_part,
+        }
+
+
+_CLOCK = r"(?P<h>\d{1,2})(?::(?P<m>[0-5]\d))?\s*(?P<ampm>a\.?\s?m\.?|p\.?\s?m\.?|am|pm)?"
+
+
+def _clock(match: re.Match, *, prefer_pm: bool = True) -> time | None:
+    hour = int(match.group("h"))
+    minute = int(match.group("m") or 0)
+    ampm = (match.group("ampm") or "").replace(".", "").replace(" ", "")
+    if hour > 23:
+        return None
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    elif not ampm and prefer_pm and 1 <= hour <= 6:
+        # "after 3" from a customer booking a home visit means 3 pm.
+        hour += 12
+    return time(hour, minute)
+
+
+def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
+    """Parse "after 3pm", "tomorrow morning", "Saturday", "asap", "next Tuesday at 10" (and Spanish).
+
+    ``now`` must be aware and in the business's time zone: "tomorrow" is the business's tomorrow.
+    """
+    folded = fold(text)
+    today = now.date()
+    pref = TimePreference(raw=text.strip())
+
+    def hit(label: str):
+        pref.matched.append(label)
+
+    if re.search(
+        r"\basap\b|as\s+soon\s+as\s+(possible|you\s+can)|\bright\s+(away|now)|\bimmediately|\bcuanto\s+antes|lo\s+(mas\s+)?antes\s+posible|\bahora\s+mismo|\bya\s+mismo",
+        folded,
+    ):
+        pref.asap = True
+        hit("asap")
+    if re.search(r"\b(any\s*time|whenever|flexible|no\s+rush|cualquier\s+(dia|hora|momento))\b", folded):
+        pref.flexible = True
+        hit("flexible")
+
+    # Days. Spanish "manana" is both "tomorrow" and "morning": "por/en la manana" is the morning.
+    spanish_morning = re.search(r"\b(por|en)\s+la\s+manana\b|\bde\s+la\s+manana\b", folded)
+    without_morning = re.sub(r"\b(por|en|de)\s+la\s+manana\b", " ", folded)
+    if re.search(r"\bday\s+after\s+tomorrow\b|\bpasado\s+manana\b", folded):
+        pref.date = today + timedelta(days=2)
+        hit("day_after_tomorrow")
+    elif re.search(r"\btomorrow\b|\btmrw\b|\btmr\b|\bmanana\b", without_morning):
+        pref.date = today + timedelta(days=1)
+        hit("tomorrow")
+    elif re.search(r"\btoday\b|\btonight\b|\bhoy\b|\besta\s+(noche|tarde)\b", folded):
+        pref.date = today
+        hit("today")
+    if re.search(r"\bthis\s+weekend\b|\bel\s+fin\s+de\s+semana\b|\bfin\s+de\s+semana\b", folded) and pref.date is None:
+        pref.date = today + timedelta(days=(5 - today.weekday()) % 7)
+        hit("weekend")
+    if re.search(r"\bnext\s+week\b|\bla\s+(semana\s+que\s+viene|proxima\s+semana)\b", folded) and pref.date is None:
+        pref.earliest_date = today + timedelta(days=7 - today.weekday())
+        hit("next_week")
+    weekday_match = re.search(
+        r"\b(?P<next>next\s+|this\s+|el\s+proximo\s+|proximo\s+|el\s+)?(?P<day>"
+        + "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True))
+        + r")\b(?P<viene>\s+que\s+viene)?",
+        folded,
+    )
+    if weekday_match and pref.date is None:
+        weekday = WEEKDAY_NAMES[weekday_match.group("day")]
+        ahead = (weekday - today.weekday()) % 7
+        is_next = bool(
+            weekday_match.group("next") and weekday_match.group("next").strip() in {"next", "el proximo", "proximo"}
+        )
+        if ahead == 0 and (is_next or weekday_match.group("viene")):
+            ahead = 7
+        pref.weekday = weekday
+        pref.date = today + timedelta(days=ahead)
+        hit("weekday")
+
+    # Parts of the day.
+    if spanish_morning or re.search(r"\bmorning\b|\bam\s+slot\b", folded):
+        pref.day_part = "morning"
+    elif re.search(r"\bafternoon\b|\b(por|en|de)\s+la\s+tarde\b|\besta\s+tarde\b", folded):
+        pref.day_part = "afternoon"
+    elif re.search(r"\bevening\b|\btonight\b|\b(por|en|de)\s+la\s+noche\b|\besta\s+noche\b|\bafter\s+work\b", folded):
+        pref.day_part = "evening"
+    if pref.day_part:
+        pref.after, pref.before = DAY_PARTS[pref.day_part]
+        hit(pref.day_part)
+    noon = re.search(r"\b(?P<edge>before|by|until|after|antes\s+del|despues\s+del)?\s*(noon|mediodia)\b", folded)
+    if noon:
+        edge = noon.group("edge") or ""
+        if edge.startswith(("before", "by", "until", "antes")):
+            pref.before = time(12)
+        elif edge:
+            pref.after = time(12)
+        else:
+            pref.at = time(12)
+        hit("noon")
+
+    # Clock times.
+    after = re.search(
+        r"\b(?:after|from|past|despues\s+de\s+las?|a\s+partir\s+de\s+las?|desde\s+las?)\s+" + _CLOCK, folded
+    )
+    before = re.search(r"\b(?:before|by|until|no\s+later\s+than|antes\s+de\s+las?|hasta\s+las?)\s+" + _CLOCK, folded)
+    between = re.search(
+        r"\bbetween\s+" + _CLOCK + r"\s+(?:and|-)\s+(?P<h2>\d{1,2})(?::(?P<m2>[0-5]\d))?\s*(?P<ampm2>am|pm)?", folded
+    )
+    at = re.search(r"\b(?:at|around|about|a\s+las?|como\s+a\s+las?|@)\s+" + _CLOCK, folded)
+    bare = re.search(r"\b(?P<h>\d{1,2})(?::(?P<m>[0-5]\d))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)", folded)
+    if between:
+        pref.after = _clock(between)
+        end_hour = int(between.group("h2"))
+        ampm2 = between.group("ampm2")
+        if ampm2 == "pm" and end_hour < 12 or (not ampm2 and 1 <= end_hour <= 6):
+            end_hour += 12
+        if end_hour <= 23:
+            pref.before = time(end_hour, int(between.group("m2") or 0))
+        hit("between")
+    else:
+        if after:
+            pref.after = _clock(after)
+            if pref.day_part and pref.before and pref.after and pref.after >= pref.before:
+                pref.before = None
+            hit("after")
+        if before:
+            pref.before = _clock(before, prefer_pm=not re.search(r"\bmorning\b|\bmanana\b", folded))
+            hit("before")
+    if at and not after and not before and not between:
+        pref.at = _clock(at)
+        hit("at")
+    elif bare and not (after or before or between or at):
+        pref.at = _clock(bare)
+        hit("at")
+    return pref

@@ -1,0 +1,208 @@
+"""Business hours and free slots, in the business's time zone.
+
+All arithmetic and comparisons happen in UTC: Python compares two datetimes that share one
+``ZoneInfo`` by wall-clock time and adds timedeltas in wall-clock time, which is wrong across DST
+changes. Local time is used only to find a day's opening hours and to read a slot back to a person.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from apps.dispatch.rules import TimePreference
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SLOT_STEP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Busy:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    within_business_hours: bool
+
+    def local(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        return self.start.astimezone(tz), self.end.astimezone(tz)
+
+
+def _parse_hhmm(value) -> time | None:
+    if not value:
+        return None
+    hours, minutes = str(value).split(":")[:2]
+    return time(int(hours), int(minutes))
+
+
+def opening_window(day: date, business_hours: dict, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The UTC instants the business opens and closes on local ``day``; None when closed."""
+    hours = business_hours.get(WEEKDAYS[day.weekday()]) or {}
+    opening, closing = _parse_hhmm(hours.get("open")), _parse_hhmm(hours.get("close"))
+    if hours.get("closed") or opening is None or closing is None or opening >= closing:
+        return None
+    return (
+        datetime.combine(day, opening, tzinfo=tz).astimezone(UTC),
+        datetime.combine(day, closing, tzinfo=tz).astimezone(UTC),
+    )
+
+
+def is_within_business_hours(
+    moment: datetime, business_hours: dict, tz: ZoneInfo, *, end: datetime | None = None
+) -> bool:
+    """Whether ``moment`` (and ``end``, if given) falls inside one day's opening hours."""
+    local_day = moment.astimezone(tz).date()
+    window = opening_window(local_day, business_hours, tz)
+    if window is None:
+        return False
+    start_utc, end_utc = moment.astimezone(UTC), (end or moment).astimezone(UTC)
+    return window[0] <= start_utc and end_utc <= window[1]
+
+
+def _overlaps(start: datetime, end: datetime, busy: list[Busy], buffer: timedelta) -> bool:
+    return any(start < b.end + buffer and b.start < end + buffer for b in busy)
+
+
+def _ceil_to_step(moment: datetime, step: timedelta) -> datetime:
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    steps = -(-(moment - epoch) // step)
+    return epoch + steps * step
+
+
+def _matches(slot_start: datetime, slot_end: datetime, tz: ZoneInfo, preference: TimePreference | None) -> bool:
+    if preference is None or preference.is_empty:
+        return True
+    local_start, local_end = slot_start.astimezone(tz), slot_end.astimezone(tz)
+    if preference.date and local_start.date() != preference.date:
+        return False
+    if preference.earliest_date and local_start.date() < preference.earliest_date:
+        return False
+    if preference.weekday is not None and local_start.weekday() != preference.weekday:
+        return False
+    if preference.after and local_start.time() < preference.after:
+        return False
+    ends_too_late = (
+        preference.before and local_end.date() == local_start.date() and local_end.time() > preference.before
+    )
+    return not ends_too_late
+
+
+def candidate_slots(
+    *,
+    business_hours: dict,
+    tz: ZoneInfo,
+    busy: list[Busy],
+    duration: timedelta,
+    buffer: timedelta,
+    now: datetime,
+    horizon_days: int = 14,
+    min_lead: timedelta = timedelta(hours=1),
+    step: timedelta = SLOT_STEP,
+):
+    """Every free start inside business hours, earliest first, from ``now + min_lead`` on.
+
+    A slot is free when it keeps ``buffer`` clear on both sides of every busy block (travel and
+    clean-up time), and fits inside one day's opening hours.
+    """
+    earliest = _ceil_to_step(now.astimezone(UTC) + min_lead, step)
+    first_day = now.astimezone(tz).date()
+    for offset in range(horizon_days + 1):
+        window = opening_window(first_day + timedelta(days=offset), business_hours, tz)
+        if window is None:
+            continue
+        start = _align(max(window[0], earliest), window[0], step)
+        while start + duration <= window[1]:
+            end = start + duration
+            if not _overlaps(start, end, busy, buffer):
+                yield Slot(start, end, True)
+            start += step
+
+
+def _align(moment: datetime, anchor: datetime, step: timedelta) -> datetime:
+    """The first instant at or after ``moment`` on the grid that starts at ``anchor``."""
+    steps = -(-(moment - anchor) // step)
+    return anchor + steps * step
+
+
+def find_slots(
+    *,
+    business_hours: dict,
+    tz: ZoneInfo,
+    busy: list[Busy],
+    duration: timedelta,
+    buffer: timedelta,
+    now: datetime,
+    preference: TimePreference | None = None,
+    horizon_days: int = 14,
+    min_lead: timedelta = timedelta(hours=1),
+    limit: int = 3,
+) -> tuple[list[Slot], bool]:
+    """Up to ``limit`` free slots and whether they honour ``preference``.
+
+    The slots honour the preference when any do; otherwise they are the earliest free ones and the
+    flag is False, so the reply can say "Saturday is full, the earliest is Monday 8 AM".
+    A preferred clock time ("at 10") ranks slots by their distance from it.
+    """
+    slots = list(
+        candidate_slots(
+            business_hours=business_hours,
+            tz=tz,
+            busy=busy,
+            duration=duration,
+            buffer=buffer,
+            now=now,
+            horizon_days=horizon_days,
+            min_lead=min_lead,
+        )
+    )
+    preferred = [slot for slot in slots if _matches(slot.start, slot.end, tz, preference)]
+    if preference is not None and preference.at is not None and preferred:
+        target = preference.at.hour * 60 + preference.at.minute
+
+        def distance(slot: Slot) -> tuple:
+            local = slot.start.astimezone(tz)
+            return (local.date(), abs(local.hour * 60 + local.minute - target))
+
+        first_day = min(slot.start.astimezone(tz).date() for slot in preferred)
+        same_day = [slot for slot in preferred if slot.start.astimezone(tz).date() == first_day]
+        preferred = sorted(same_day, key=distance) + [slot for slot in preferred if slot not in same_day]
+    if preferred:
+        return _spread(preferred, limit), True
+    return _spread(slots, limit), False
+
+
+def _spread(slots: list[Slot], limit: int) -> list[Slot]:
+    """The first slot and alternatives that do not overlap it (offering 8:00, 8:30 and 9:00 is noise)."""
+    chosen: list[Slot] = []
+    for slot in slots:
+        if all(slot.start >= other.end or slot.end <= other.start for other in chosen):
+            chosen.append(slot)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def emergency_slot(
+    *,
+    business_hours: dict,
+    tz: ZoneInfo,
+    busy: list[Busy],
+    duration: timedelta,
+    buffer: timedelta,
+    now: datetime,
+    response_time: timedelta = timedelta(minutes=60),
+    step: timedelta = timedelta(minutes=15),
+    horizon: timedelta = timedelta(days=2),
+) -> Slot | None:
+    """The earliest free start at any hour (emergencies are served outside business hours)."""
+    start = _ceil_to_step(now.astimezone(UTC) + response_time, step)
+    limit = start + horizon
+    while start < limit:
+        end = start + duration
+        if not _overlaps(start, end, busy, buffer):
+            return Slot(start, end, is_within_business_hours(start, business_hours, tz, end=end))
+        start += step
+    return None

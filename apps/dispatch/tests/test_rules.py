@@ -1,0 +1,374 @@
+"""The rule-based engine alone, on messages the way customers actually text them."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from apps.dispatch import rules
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+# (message, job_type, trade, urgency, intent, language)
+MESSAGES = [
+    # Plumbing
+    (
+        "Hi, my kitchen sink is clogged and won't drain. Can someone come out tomorrow?",
+        "drain_cleaning",
+        "plumbing",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    ("Water is pouring from a burst pipe in my basement!!", "burst_pipe", "plumbing", "emergency", "emergency", "en"),
+    ("How much do you charge to replace a water heater?", "water_heater", "plumbing", "normal", "pricing", "en"),
+    ("no hot water since this morning, 40 gallon gas tank", "water_heater", "plumbing", "urgent", "appointment", "en"),
+    (
+        "Toilet keeps running all night, not urgent, whenever you have time",
+        "toilet_repair",
+        "plumbing",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    ("bathroom faucet is dripping, need it fixed next week", "leak_repair", "plumbing", "normal", "appointment", "en"),
+    (
+        "Sewage is backing up into my shower, it smells terrible",
+        "drain_cleaning",
+        "plumbing",
+        "emergency",
+        "emergency",
+        "en",
+    ),
+    (
+        "There's a leak under the bathroom sink, can you send someone Saturday?",
+        "leak_repair",
+        "plumbing",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    ("my basement is flooding, sump pump died", "sump_pump", "plumbing", "emergency", "emergency", "en"),
+    ("Do you guys do drain cleaning? What's the price?", "drain_cleaning", "plumbing", "normal", "pricing", "en"),
+    (
+        "Hola, tengo el inodoro tapado, pueden venir mañana por la mañana?",
+        "toilet_repair",
+        "plumbing",
+        "normal",
+        "appointment",
+        "es",
+    ),
+    (
+        "Se reventó una tubería y hay agua por todos lados, es una emergencia",
+        "burst_pipe",
+        "plumbing",
+        "emergency",
+        "emergency",
+        "es",
+    ),
+    ("¿Cuánto cuesta cambiar un calentador de agua?", "water_heater", "plumbing", "normal", "pricing", "es"),
+    ("I smell gas in the kitchen near the stove", "gas_leak", "plumbing", "emergency", "emergency", "en"),
+    (
+        "Water coming thru the ceiling from the upstairs bathroom",
+        "leak_repair",
+        "plumbing",
+        "emergency",
+        "emergency",
+        "en",
+    ),
+    ("Can u come fix my garbage disposal, it just hums", "garbage_disposal", "plumbing", "normal", "appointment", "en"),
+    ("need a quote for repiping a 1950s house", None, "plumbing", "normal", "pricing", "en"),
+    ("Hola buenos días, necesito un plomero", None, "plumbing", "normal", "appointment", "es"),
+    # Electrical
+    (
+        "Half the outlets in my living room stopped working",
+        "outlet_repair",
+        "electrical",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    ("I see sparks coming from the outlet behind the fridge", "wiring", "electrical", "emergency", "emergency", "en"),
+    (
+        "Breaker keeps tripping every time I run the microwave",
+        "breaker_panel",
+        "electrical",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    (
+        "We have no power in half the house, neighbors are fine",
+        "power_outage",
+        "electrical",
+        "urgent",
+        "appointment",
+        "en",
+    ),
+    (
+        "Looking for a quote to install a Tesla charger in the garage",
+        "ev_charger",
+        "electrical",
+        "normal",
+        "pricing",
+        "en",
+    ),
+    (
+        "The lights flicker in the kitchen whenever the AC kicks on, can an electrician look at it?",
+        "lighting",
+        "electrical",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    ("There's a burning smell from the panel", "wiring", "electrical", "emergency", "emergency", "en"),
+    (
+        "Need a ceiling fan installed in the bedroom, any time next week",
+        "lighting",
+        "electrical",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    (
+        "Se fue la luz en la mitad de la casa, necesito un electricista hoy",
+        "power_outage",
+        "electrical",
+        "urgent",
+        "appointment",
+        "es",
+    ),
+    ("Salen chispas del enchufe de la cocina!", "wiring", "electrical", "emergency", "emergency", "es"),
+    # HVAC
+    ("AC is blowing warm air and it's 95 degrees in here", "ac_repair", "hvac", "normal", "appointment", "en"),
+    ("Furnace stopped working, no heat and I have a newborn", "heating_repair", "hvac", "urgent", "appointment", "en"),
+    (
+        "Can I schedule a tune-up for my furnace before winter?",
+        "hvac_maintenance",
+        "hvac",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    (
+        "Our carbon monoxide alarm is going off near the furnace",
+        "carbon_monoxide",
+        "hvac",
+        "emergency",
+        "emergency",
+        "en",
+    ),
+    ("What does a thermostat replacement cost?", "thermostat", "hvac", "normal", "pricing", "en"),
+    (
+        "Air conditioner not cooling upstairs, can you come after 3pm?",
+        "ac_repair",
+        "hvac",
+        "urgent",
+        "appointment",
+        "en",
+    ),
+    ("El aire acondicionado no enfría, pueden venir el sábado?", "ac_repair", "hvac", "urgent", "appointment", "es"),
+    ("Necesito mantenimiento de la calefacción, cuánto cobran?", "hvac_maintenance", "hvac", "normal", "pricing", "es"),
+    # Locksmith
+    ("I locked myself out of my house, keys are inside", "lockout", "locksmith", "urgent", "appointment", "en"),
+    ("Just moved in and want to rekey all the locks", "lock_change", "locksmith", "normal", "appointment", "en"),
+    (
+        "My toddler is locked in the car and it's hot out, please hurry",
+        "lockout",
+        "locksmith",
+        "emergency",
+        "emergency",
+        "en",
+    ),
+    ("How much for a new deadbolt installed on the back door?", "lock_change", "locksmith", "normal", "pricing", "en"),
+    ("Need a copy of my car key, lost the spare", "key_duplication", "locksmith", "normal", "appointment", "en"),
+    ("Me quedé afuera de mi casa, perdí mis llaves", "lockout", "locksmith", "urgent", "appointment", "es"),
+    ("Quiero cambiar la cerradura de la puerta principal", "lock_change", "locksmith", "normal", "appointment", "es"),
+    # Garage door
+    (
+        "Garage door spring snapped with a loud bang, car is stuck inside",
+        "garage_spring",
+        "garage_door",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    (
+        "The garage door opener stopped responding to the remote",
+        "garage_opener",
+        "garage_door",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    (
+        "Garage door came off the track and is hanging crooked",
+        "garage_off_track",
+        "garage_door",
+        "normal",
+        "appointment",
+        "en",
+    ),
+    (
+        "My garage door won't close, I need it fixed today",
+        "garage_door_repair",
+        "garage_door",
+        "urgent",
+        "appointment",
+        "en",
+    ),
+    ("Estimate for a new garage door installation?", "garage_door_repair", "garage_door", "normal", "pricing", "en"),
+    (
+        "La puerta del garaje no cierra, se salió del riel",
+        "garage_off_track",
+        "garage_door",
+        "urgent",
+        "appointment",
+        "es",
+    ),
+    # General
+    ("What are your hours on weekends?", None, None, "normal", "general", "en"),
+    ("Thanks!", None, None, "normal", "general", "en"),
+    ("Do you service the Evanston area?", None, None, "normal", "general", "en"),
+    ("Hola, buenas tardes", None, None, "normal", "general", "es"),
+]
+
+
+@pytest.mark.parametrize(("message", "job_type", "trade", "urgency", "intent", "language"), MESSAGES)
+def test_rule_engine_table(message, job_type, trade, urgency, intent, language):
+    job = rules.detect_job_type(message)
+    detected_urgency, urgency_confidence = rules.detect_urgency(message)
+    detected_intent, intent_confidence = rules.detect_intent(message, urgency=detected_urgency, job=job)
+    assert (job.job_type, job.trade) == (job_type, trade), job
+    assert detected_urgency == urgency
+    assert detected_intent == intent
+    assert rules.detect_language(message) == language
+    assert 0 < urgency_confidence <= 1 and 0 < intent_confidence <= 1
+    if job_type:
+        assert 0.8 <= job.confidence <= 0.95
+    elif trade:
+        assert job.confidence == 0.6  # the trade is clear, the job is not
+    else:
+        assert job.confidence == 0.0
+
+
+def test_table_is_big_and_covers_every_trade_and_intent():
+    assert len(MESSAGES) >= 40
+    assert {row[2] for row in MESSAGES} >= {"plumbing", "electrical", "hvac", "locksmith", "garage_door"}
+    assert {row[4] for row in MESSAGES} == set(rules.INTENTS)
+    assert sum(1 for row in MESSAGES if row[5] == "es") >= 10
+
+
+def test_bare_trade_word_gives_trade_with_lower_confidence_and_business_trades_break_ties():
+    match = rules.detect_job_type("I need a plumber")
+    assert (match.trade, match.job_type, match.confidence) == ("plumbing", None, 0.6)
+    # "keys" (locksmith) and "garage" (garage door) both match; the business's trade decides.
+    assert rules.detect_job_type("lost keys to the garage", trades=["garage_door"]).trade == "locksmith"
+    assert rules.detect_job_type("my garage keys", trades=["garage_door"]).trade == "garage_door"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("yes", "confirmed"),
+        ("Yes please!", "confirmed"),
+        ("sounds good", "confirmed"),
+        ("That works for me", "confirmed"),
+        ("ok see you then", "confirmed"),
+        ("perfect, book it", "confirmed"),
+        ("Sí, perfecto", "confirmed"),
+        ("me parece bien", "confirmed"),
+        ("no", "rejected"),
+        ("No.", "rejected"),
+        ("nope, another time", "rejected"),
+        ("that doesn't work, I'm at work then", "rejected"),
+        ("can we do a different day?", "rejected"),
+        ("no, how about Friday afternoon", "rejected"),
+        ("no puedo a esa hora, otro día", "rejected"),
+        ("no hot water", None),
+        ("what's the address you have?", None),
+    ],
+)
+def test_confirmation(message, expected):
+    assert rules.detect_confirmation(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "name"),
+    [
+        ("Hi this is Maria Lopez, my sink is clogged", "Maria Lopez"),
+        ("my name is John", "John"),
+        ("I'm Dave and I'm locked out", "Dave"),
+        ("I'm locked out of my car", None),
+        ("It's Sam here", "Sam"),
+        ("Me llamo José Hernández", "José Hernández"),
+        ("Soy Ana, tengo una fuga", "Ana"),
+        ("need help asap", None),
+    ],
+)
+def test_name_extraction(message, name):
+    assert rules.extract_name(message) == name
+
+
+@pytest.mark.parametrize(
+    ("message", "text", "zip_code"),
+    [
+        ("I'm at 1420 W Fullerton Ave, Chicago IL 60614", "1420 W Fullerton Ave, Chicago, IL 60614", "60614"),
+        ("address is 55 Oak Street apt 3B", "55 Oak Street apt 3B", None),
+        ("come to 9 N Main St. thanks", "9 N Main St", None),
+        ("2210 Maple Dr Evanston IL 60201 - back door", "2210 Maple Dr, Evanston, IL 60201", "60201"),
+        ("Vivo en 310 Elm Rd, Oak Park IL 60302", "310 Elm Rd, Oak Park, IL 60302", "60302"),
+        ("my zip is 60657", "60657", "60657"),
+        ("the faucet is 10 years old", None, None),
+    ],
+)
+def test_address_extraction(message, text, zip_code):
+    address = rules.extract_address(message)
+    if text is None:
+        assert address is None
+    else:
+        assert address.text == text
+        assert address.zip_code == zip_code
+
+
+# Monday 2026-11-23 10:00 in Chicago.
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=CHICAGO)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("after 3pm", {"after": time(15)}),
+        ("after 3", {"after": time(15)}),
+        ("tomorrow morning", {"date": "2026-11-24", "day_part": "morning", "after": time(7), "before": time(12)}),
+        ("Saturday", {"date": "2026-11-28", "weekday": 5}),
+        ("this saturday afternoon", {"date": "2026-11-28", "day_part": "afternoon"}),
+        ("asap please", {"asap": True}),
+        ("next Tuesday at 10", {"date": "2026-11-24", "weekday": 1, "at": time(10)}),
+        ("next Monday", {"date": "2026-11-30", "weekday": 0}),
+        ("Monday", {"date": "2026-11-23", "weekday": 0}),
+        ("between 2 and 4", {"after": time(14), "before": time(16)}),
+        ("before noon", {"before": time(12)}),
+        ("any time next week", {"flexible": True, "earliest_date": "2026-11-30"}),
+        ("today at 4:30pm", {"date": "2026-11-23", "at": time(16, 30)}),
+        ("tonight", {"date": "2026-11-23", "day_part": "evening"}),
+        ("mañana por la mañana", {"date": "2026-11-24", "day_part": "morning"}),
+        ("el sábado después de las 2", {"date": "2026-11-28", "after": time(14)}),
+        ("lo antes posible", {"asap": True}),
+        ("pasado mañana por la tarde", {"date": "2026-11-25", "day_part": "afternoon"}),
+        ("el martes que viene a las 9", {"date": "2026-11-24", "at": time(9)}),
+    ],
+)
+def test_time_preferences(message, expected):
+    preference = rules.parse_time_preference(message, now=NOW)
+    as_dict = preference.as_dict()
+    for key, value in expected.items():
+        got = getattr(preference, key)
+        if key in {"date", "earliest_date"}:
+            got = as_dict[key]
+        assert got == value, (key, as_dict)
+    assert not preference.is_empty
+
+
+def test_no_time_preference():
+    assert rules.parse_time_preference("my toilet is clogged", now=NOW).is_empty
