@@ -161,6 +161,8 @@ if not REDIS_URL:
 
     REDIS_URL = embedded.ensure_redis()
 
+# Cache instances live per request under ASGI; the pool, and its connections, per process.
+_REDIS_POOL = "nevermisscall.cache.SharedConnectionPool"
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -168,14 +170,14 @@ CACHES = {
         # Cache keys carry the tenant schema (django-tenants #1052, #599).
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "pool_class": _REDIS_POOL},
     },
     # Platform-wide entries (business by id, domain -> business) that every schema must agree on.
     "platform": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "platform",
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "pool_class": _REDIS_POOL},
     },
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
