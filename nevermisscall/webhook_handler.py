@@ -5,8 +5,14 @@ longer list). Twilio's callbacks carry no session, cookie, CSRF token or languag
 sessions, auth, CSRF, messages, locale, clickjacking and htmx are dead weight on the hottest path
 of the product. ``PathRouter`` sends ``/webhooks/twilio/``, ``/twilio/`` and ``/api/callbot/`` to
 a handler built from ``settings.TWILIO_WEBHOOK_MIDDLEWARE`` and everything else to the normal one.
+
+The chain is built synchronously (as under WSGI) and entered with one ``sync_to_async``: Django's
+async chain with sync middleware hops event loop → thread → loop → thread around the view
+(``async_to_sync(_get_response_async)`` inside, then ``sync_to_async(view)``); these views and
+middleware are all synchronous, so one hop is enough.
 """
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
@@ -20,9 +26,11 @@ class TwilioWebhookHandler(ASGIHandler):
         full = settings.MIDDLEWARE
         settings.MIDDLEWARE = settings.TWILIO_WEBHOOK_MIDDLEWARE
         try:
-            super().load_middleware(is_async)
+            super().load_middleware(is_async=False)
         finally:
             settings.MIDDLEWARE = full
+        if is_async:
+            self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
 
 
 class PathRouter:
