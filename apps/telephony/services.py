@@ -57,7 +57,6 @@ def _locked_call(*, call_sid: str, defaults: dict) -> tuple[Call, bool]:
     return call, True
 
 
-@transaction.atomic
 def call_receive(
     *,
     call_sid: str,
@@ -71,7 +70,11 @@ def call_receive(
     caller_city: str = "",
     caller_state: str = "",
 ) -> tuple[Call, bool]:
-    """Record an incoming call (once per CallSid: a redelivery finds it) and tell the dashboard."""
+    """Record an incoming call (once per CallSid: a redelivery finds it) and tell the dashboard.
+
+    One transaction, without a savepoint: a duplicate CallSid rolls all of it back (participants and
+    event included) and the existing call is read after the rollback.
+    """
     try:
         with transaction.atomic():
             call = Call.objects.create(
@@ -86,13 +89,15 @@ def call_receive(
                 caller_city=caller_city[:100],
                 caller_state=caller_state[:50],
             )
+            participants = [CallParticipant(call=call, role=CallParticipant.Role.CALLER, phone_number=from_number)]
+            if forwarded_to:
+                participants.append(
+                    CallParticipant(call=call, role=CallParticipant.Role.BUSINESS, phone_number=forwarded_to)
+                )
+            CallParticipant.objects.bulk_create(participants)
+            _publish("incoming_call", call)
     except IntegrityError:
         return Call.objects.get(call_sid=call_sid), False
-    participants = [CallParticipant(call=call, role=CallParticipant.Role.CALLER, phone_number=from_number)]
-    if forwarded_to:
-        participants.append(CallParticipant(call=call, role=CallParticipant.Role.BUSINESS, phone_number=forwarded_to))
-    CallParticipant.objects.bulk_create(participants)
-    _publish("incoming_call", call)
     return call, True
 
 

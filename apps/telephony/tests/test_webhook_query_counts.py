@@ -1,0 +1,74 @@
+"""Round trips of the two hottest webhooks, pinned: every extra query is paid by every call of every
+business (bench/README.md). Counted inside the test's transaction, so the webhook's own transaction
+shows up as a savepoint pair instead of BEGIN / COMMIT; the number → business lookup is cached."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.telephony.tests.conftest import new_call_sid, payload
+
+pytestmark = pytest.mark.django_db
+
+CALLER = "+17735550163"
+ALPHA_NUMBER = "+13125550111"
+
+
+def post_incoming(webhook, call_sid):
+    return webhook.post(
+        "/webhooks/twilio/call",
+        payload("voice_incoming", CallSid=call_sid, From=CALLER, Caller=CALLER, To=ALPHA_NUMBER, Called=ALPHA_NUMBER),
+    )
+
+
+def post_missed(webhook, call_sid):
+    return webhook.post(
+        f"/webhooks/twilio/call/status/{call_sid}",
+        payload(
+            "voice_dial_action",
+            CallSid=call_sid,
+            From=CALLER,
+            Caller=CALLER,
+            To=ALPHA_NUMBER,
+            Called=ALPHA_NUMBER,
+            DialCallStatus="no-answer",
+            DialCallSid="CA" + "b" * 32,
+            DialCallDuration="0",
+        ),
+    )
+
+
+def statements(context) -> list[str]:
+    return [query["sql"].split(None, 1)[0].upper() for query in context.captured_queries]
+
+
+def test_incoming_call_webhook_query_count(alpha, webhook, django_capture_on_commit_callbacks):
+    post_incoming(webhook, new_call_sid())  # Warms the number → business cache.
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as callbacks:
+        assert post_incoming(webhook, new_call_sid()).status_code == 200
+    # search_path, config, then the call and its participants in one transaction.
+    assert statements(queries) == ["SET", "SELECT", "SAVEPOINT", "INSERT", "INSERT", "RELEASE"]
+    assert len(callbacks) == 1  # incoming_call
+
+
+def test_missed_call_status_webhook_query_count(alpha, webhook, django_capture_on_commit_callbacks):
+    call_sid = new_call_sid()
+    with django_capture_on_commit_callbacks():
+        post_incoming(webhook, call_sid)
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as callbacks:
+        assert post_missed(webhook, call_sid).status_code == 200
+    # search_path, config; then the call locked, conversation upsert, opt-out and cooldown in one
+    # query, the outbox row, the conversation's last message time and the call itself.
+    assert statements(queries) == [
+        "SET",
+        "SELECT",
+        "SAVEPOINT",
+        "SELECT",
+        "INSERT",
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "UPDATE",
+        "RELEASE",
+    ]
+    assert len(callbacks) == 3  # send_sms enqueued, call_missed, call_ended
