@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.conversations import services as conversation_services
 from apps.telephony.models import Call, CallParticipant
+from nevermisscall.db import execute_one, insert_sql
 from nevermisscall.errors import BusinessRuleViolation, Conflict
 from nevermisscall.events import publish_event
 
@@ -72,32 +73,36 @@ def call_receive(
 ) -> tuple[Call, bool]:
     """Record an incoming call (once per CallSid: a redelivery finds it) and tell the dashboard.
 
-    One transaction, without a savepoint: a duplicate CallSid rolls all of it back (participants and
-    event included) and the existing call is read after the rollback.
+    The call and its participants are inserted by one statement (one round trip, atomic by itself):
+    a duplicate CallSid inserts nothing, and the existing call is read instead.
     """
+    call = Call(
+        call_sid=call_sid,
+        from_number=from_number,
+        to_number=to_number,
+        direction=direction,
+        twilio_status=twilio_status,
+        forwarded_to=forwarded_to,
+        screening=screening,
+        caller_name=caller_name[:200],
+        caller_city=caller_city[:100],
+        caller_state=caller_state[:50],
+    )
+    participants = [CallParticipant(call=call, role=CallParticipant.Role.CALLER, phone_number=from_number)]
+    if forwarded_to:
+        participants.append(CallParticipant(call=call, role=CallParticipant.Role.BUSINESS, phone_number=forwarded_to))
+    call_sql, call_params = insert_sql([call], returning=("started_at",))
+    participants_sql, participants_params = insert_sql(participants)
     try:
-        with transaction.atomic():
-            call = Call.objects.create(
-                call_sid=call_sid,
-                from_number=from_number,
-                to_number=to_number,
-                direction=direction,
-                twilio_status=twilio_status,
-                forwarded_to=forwarded_to,
-                screening=screening,
-                caller_name=caller_name[:200],
-                caller_city=caller_city[:100],
-                caller_state=caller_state[:50],
-            )
-            participants = [CallParticipant(call=call, role=CallParticipant.Role.CALLER, phone_number=from_number)]
-            if forwarded_to:
-                participants.append(
-                    CallParticipant(call=call, role=CallParticipant.Role.BUSINESS, phone_number=forwarded_to)
-                )
-            CallParticipant.objects.bulk_create(participants)
-            _publish("incoming_call", call)
+        # Both INSERTs are compiled by Django (values are parameters), so nothing here is interpolated input.
+        statement = (
+            f"WITH new_call AS ({call_sql}), new_participants AS ({participants_sql}) SELECT started_at FROM new_call"  # noqa: S608
+        )
+        (call.started_at,) = execute_one(statement, call_params + participants_params)
     except IntegrityError:
         return Call.objects.get(call_sid=call_sid), False
+    call._state.adding = False
+    _publish("incoming_call", call)
     return call, True
 
 
