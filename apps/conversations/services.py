@@ -15,6 +15,7 @@ from apps.conversations import keywords
 from apps.conversations.models import Conversation, Message, OptOut
 from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
 from apps.tenants.config.services import config_get
+from nevermisscall.db import insert_sql
 from nevermisscall.errors import BusinessRuleViolation
 from nevermisscall.events import publish_event
 
@@ -155,7 +156,7 @@ def message_queue_outbound(
     if not opt_out_checked and is_opted_out(phone_number=conversation.customer_number):
         raise BusinessRuleViolation("This customer replied STOP; no message can be sent to them.")
     now = timezone.now()
-    message = Message.objects.create(
+    message = Message(
         conversation=conversation,
         direction=Message.Direction.OUTBOUND,
         kind=kind,
@@ -166,7 +167,19 @@ def message_queue_outbound(
         idempotency_key=idempotency_key,
         sent_by=sent_by,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
+    # The outbox row and the conversation's last-message time in one round trip (both compiled by
+    # Django, values as parameters); a duplicate idempotency key raises IntegrityError as before.
+    message_sql, message_params = insert_sql([message], returning=("created_at",))
+    conversation_table = connection.ops.quote_name(Conversation._meta.db_table)
+    statement = (
+        f"WITH new_message AS ({message_sql}), touched AS ("  # noqa: S608
+        f"UPDATE {conversation_table} SET last_message_at = %s, updated_at = %s WHERE id = %s"
+        ") SELECT created_at FROM new_message"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*message_params, now, now, conversation.pk])
+        (message.created_at,) = cursor.fetchone()
+    message._state.adding = False
     conversation.last_message_at = now
     _enqueue_send(message.id)
     return message
