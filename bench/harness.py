@@ -1,0 +1,238 @@
+"""What every benchmark here shares: the stack started as ``make run`` starts it, test businesses
+with Twilio numbers, requests signed as Twilio signs them, and the figures' bookkeeping.
+
+``Stack.start()`` brings up embedded PostgreSQL and Redis (data under ``.data/bench/``, separate from
+``make run``'s), the Twilio REST stand-in in its own process (the twilio SDK pointed at it through
+``TWILIO_API_BASE_URL``), ``daphne nevermisscall.asgi:application`` pinned to CPU 0 and a Celery
+worker (``--concurrency=2``, prefork) pinned to CPU 1 with the load generator.
+"""
+
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data" / "bench"
+os.environ.setdefault("NMC_DATA_DIR", str(DATA_DIR))  # Before nevermisscall.embedded is imported.
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+TENANTS = 4
+NUMBERS_PER_TENANT = 10
+SERVER_CPU, CLIENT_CPU = "0", "1"
+OWNER_PASSWORD = "bench-password-123"
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pinned(cpu: str, command: list[str]) -> list[str]:
+    return ["taskset", "-c", cpu, *command] if os.cpu_count() and os.cpu_count() > 1 else command
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def http_get(url: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+            return response.read()
+    except OSError:
+        return None
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, {os.cpu_count()} CPUs ({model})"
+    )
+
+
+class Stack:
+    """The servers under test and the businesses they serve; ``start()`` then ``stop()``."""
+
+    def __init__(self):
+        self.processes: list[subprocess.Popen] = []
+        self.logs: list = []
+        self.stops = []
+        self.port = free_port()
+        self.public = f"http://127.0.0.1:{self.port}"
+        self.numbers: list[str] = []
+        self.numbers_by_tenant: list[list[str]] = []
+        self.owner_emails: list[str] = []
+
+    def start(self) -> None:
+        from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN
+        from nevermisscall import launcher
+
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.stops = launcher._start_stores()
+        port_file = DATA_DIR / "standin.url"
+        port_file.unlink(missing_ok=True)
+        self.spawn(pinned(CLIENT_CPU, [sys.executable, "-m", "bench.standin", str(port_file)]), "stand-in")
+        wait_for(port_file.exists, 10, "the Twilio stand-in")
+        self.standin = port_file.read_text()
+        os.environ.update(
+            {
+                "APP_ENV": "development",
+                "DEBUG": "false",
+                "LOG_LEVEL": "WARNING",
+                "ALLOWED_HOSTS": "*",
+                "PUBLIC_BASE_URL": self.public,
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "TWILIO_API_BASE_URL": self.standin,
+                "SMS_BACKEND": "twilio",
+                "DJANGO_SETTINGS_MODULE": "nevermisscall.settings",
+            }
+        )
+        log("migrating …")
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate_schemas", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True
+        )
+        self.setup_tenants()
+        daphne = [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "nevermisscall.asgi:application",
+        ]
+        self.spawn(pinned(SERVER_CPU, daphne), "daphne")
+        worker = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "nevermisscall",
+            "worker",
+            "--loglevel=WARNING",
+            "--concurrency=2",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        self.spawn(pinned(CLIENT_CPU, worker), "celery worker")
+        wait_for(lambda: http_get(self.public + "/healthz") is not None, 60, "daphne")
+        if os.cpu_count() and os.cpu_count() > 1:
+            os.sched_setaffinity(0, {int(CLIENT_CPU)})
+
+    def spawn(self, command: list[str], name: str) -> None:
+        log(f"starting {name}: {' '.join(command[-6:])}")
+        # Access logs stay out of the report; the file lives as long as the process (closed in stop()).
+        output = open(DATA_DIR / f"{name.split()[0]}.log", "ab")  # noqa: SIM115
+        self.logs.append(output)
+        self.processes.append(
+            subprocess.Popen(command, cwd=BASE_DIR, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT)
+        )
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for output in self.logs:
+            output.close()
+        for stop in self.stops:
+            stop()
+
+    def setup_tenants(self) -> None:
+        import django
+
+        django.setup()
+        from django.db import connection
+        from django_tenants.utils import tenant_context
+
+        from apps.accounts.models import User
+        from apps.telephony.phone_numbers import phone_number_assign
+        from apps.tenants.config.services import config_update
+        from apps.tenants.models import Business
+        from apps.tenants.services import business_register
+
+        for tenant in range(TENANTS):
+            name = f"Bench Trades {tenant}"
+            email = f"owner{tenant}@bench.test"
+            business = Business.objects.filter(name=name).first()
+            if business is None:
+                log(f"creating {name} …")
+                User.objects.filter(email=email).delete()
+                business, _ = business_register(
+                    business_name=name,
+                    owner_email=email,
+                    owner_password=OWNER_PASSWORD,
+                    owner_name="Bench Owner",
+                    trade="plumbing",
+                    timezone_name="America/Chicago",
+                )
+            self.owner_emails.append(email)
+            numbers = []
+            with tenant_context(business):
+                config_update(business=business, data={"forwarding_number": f"+1312555{tenant:02d}99"})
+                for index in range(NUMBERS_PER_TENANT):
+                    number = f"+1312555{tenant}{index:03d}"
+                    phone_number_assign(phone_number=number)
+                    numbers.append(number)
+            self.numbers_by_tenant.append(numbers)
+            self.numbers.extend(numbers)
+        connection.close()
+        log(f"{TENANTS} businesses, {len(self.numbers)} numbers")
+
+    def access_token(self, tenant: int) -> str:
+        """A dashboard JWT for the owner of business ``tenant`` (bound to that business)."""
+        from django.db import connection
+
+        from apps.accounts.models import User
+        from apps.accounts.tokens import token_pair_for
+
+        user = User.objects.select_related("business").get(email=self.owner_emails[tenant])
+        token = token_pair_for(user)["access_token"]
+        connection.close()
+        return token
+
+    def signed(self, path: str, params: dict) -> tuple[str, str, bytes, dict]:
+        """A request as Twilio sends it: form-encoded, ``X-Twilio-Signature`` over the public URL."""
+        from apps.telephony.testing import sign
+
+        body = urlencode(params).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(self.public + path, params),
+        }
+        return "POST", path, body, headers
