@@ -64,7 +64,7 @@ def _act(request, conversation_id, action):
             action(conversation)
         except APIException as exc:
             messages.error(request, " ".join(flatten_errors(exc.detail)))
-    return redirect("conversation-thread", conversation_id=conversation.pk)
+    return redirect("inbox-thread", conversation_id=conversation.pk)
 
 
 @business_member_required
