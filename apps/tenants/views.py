@@ -207,6 +207,7 @@ SETTINGS_SECTIONS = [
     ("ai", gettext_lazy("AI assistant")),
     ("calls", gettext_lazy("Calls")),
     ("team", gettext_lazy("Team")),
+    ("phone-numbers", gettext_lazy("Phone numbers")),
     ("api-keys", gettext_lazy("API keys")),
 ]
 
