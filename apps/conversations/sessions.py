@@ -9,8 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from apps.conversations import services
 from apps.conversations.assistant import Turn, assistant_turn
-from apps.conversations.models import AssistantSession
+from apps.conversations.models import AssistantSession, Conversation, Message
+from apps.conversations.selectors import is_opted_out
+from apps.telephony.selectors import sending_number
 from apps.tenants.config.models import DEFAULT_GREETING
 from apps.tenants.config.services import config_get
 from nevermisscall.errors import BusinessRuleViolation
@@ -137,6 +140,7 @@ def assistant_session_input(*, session: AssistantSession, text: str) -> tuple[As
     if turn.appointment is not None:
         locked.appointment_id = turn.appointment.id
         locked.status = AssistantSession.Status.BOOKED
+        _text_confirmation(locked, turn)
     elif turn.response["next_action"]["action"] in HANDOFF_ACTIONS:
         locked.status = AssistantSession.Status.TRANSFERRED
     if locked.status != AssistantSession.Status.ACTIVE:
@@ -144,6 +148,26 @@ def assistant_session_input(*, session: AssistantSession, text: str) -> tuple[As
     locked.save()
     _event(locked, turn.reply, turn)
     return locked, turn.reply, turn
+
+
+def _text_confirmation(session: AssistantSession, turn: Turn) -> Message | None:
+    """A booking by voice or chat is confirmed by SMS too, in the customer's SMS conversation (so
+    a reply to it reaches the assistant with the booking in view). Never to a number that opted out."""
+    business_number = session.called_number or sending_number()
+    if not session.caller_phone or not business_number or is_opted_out(phone_number=session.caller_phone):
+        return None
+    conversation, _ = services.conversation_open_locked(
+        customer_number=session.caller_phone, business_number=business_number
+    )
+    message = services.message_queue_outbound(
+        conversation=conversation,
+        body=turn.reply,
+        kind=Message.Kind.AI,
+        idempotency_key=f"booking-confirmation:{turn.appointment.id}",
+        opt_out_checked=True,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(appointment_id=turn.appointment.id, stage=turn.stage)
+    return message
 
 
 @transaction.atomic

@@ -13,19 +13,14 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from apps.conversations.selectors import is_opted_out
 from apps.conversations.sending import sms_breaker
 from apps.conversations.sms.backends import SmsRequest, TransientSmsError, get_backend
-from apps.telephony.models import PhoneNumber
+from apps.telephony.selectors import sending_number
 
 logger = logging.getLogger(__name__)
 
 
-def business_sending_number() -> str:
-    numbers = PhoneNumber.objects.filter(status=PhoneNumber.Status.ACTIVE).order_by("-is_primary", "created_at")
-    return numbers.values_list("phone_number", flat=True).first() or ""
-
-
 def owner_sms(*, message: str, forwarding_number: str, appointment_id: str | None) -> str:
     """Returns what happened: sent, no_number, opted_out, circuit_open or failed."""
-    sender = business_sending_number()
+    sender = sending_number()
     if not forwarding_number or not sender:
         return "no_number"
     if is_opted_out(phone_number=forwarding_number):

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from apps.conversations.models import AssistantSession
+from apps.conversations.models import AssistantSession, Message
 from apps.crm.models import Appointment
 from apps.tenants.config.services import config_update
 from apps.tenants.services import credential_create
@@ -128,7 +128,7 @@ def test_sessions_of_one_business_are_invisible_to_another(configured, beta, cli
     assert AssistantSession.objects.get(pk=session_id).status == "active"
 
 
-def test_widget_session_end_to_end_with_cors(configured, client_for):
+def test_widget_session_end_to_end_with_cors(configured, business_numbers, client_for):
     token = widget_token(configured)
     client = client_for(HTTP_X_WIDGET_TOKEN=token, HTTP_ORIGIN="https://alpha-plumbing.example")
     start = client.post("/v1/widget/session/start", {"caller_phone": "773-555-0142", "name": "Maria"}, format="json")
@@ -143,7 +143,10 @@ def test_widget_session_end_to_end_with_cors(configured, client_for):
     assert response.json()["reply_text"].startswith("You're booked!")
     assert response.json()["session_state"]["status"] == "booked"
     connection.set_tenant(configured)
-    assert Appointment.objects.get(pk=response.json()["session_state"]["appointment_id"]).source == "web"
+    appointment = Appointment.objects.get(pk=response.json()["session_state"]["appointment_id"])
+    assert appointment.source == "web"
+    confirmation = Message.objects.get(idempotency_key=f"booking-confirmation:{appointment.id}")
+    assert confirmation.to_number == "+17735550142" and confirmation.body.startswith("You're booked!")
     connection.set_schema_to_public()
     assert client.post(f"/v1/widget/session/{session_id}/end", format="json").json() == {
         "status": f"ended:{session_id}"

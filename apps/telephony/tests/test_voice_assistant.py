@@ -101,6 +101,10 @@ def test_call_answered_by_the_assistant_books_by_voice(voice_alpha, webhook, twi
     appointment = Appointment.objects.get(pk=session.appointment_id)
     assert appointment.source == "voice" and appointment.customer.phone == CALLER
     assert [turn["role"] for turn in session.history] == ["assistant"] + ["customer", "assistant"] * 3
+    # The confirmation goes out by SMS as well, in the caller's conversation.
+    texts = [sent.form for sent in twilio.messages()]
+    assert [(form["To"], form["From"]) for form in texts] == [(CALLER, "+13125550111")]
+    assert texts[0]["Body"] == said(root)[0]
     # An answered call is not a missed call: no missed-call text.
     with commit():
         post(webhook, "/api/callbot/call-status", payload("voice_call_status", CallSid=call_sid))
