@@ -28,11 +28,19 @@ from nevermisscall.errors import BusinessRuleViolation
 logger = logging.getLogger(__name__)
 
 VOICE_LANGUAGES = {"en": "en-US", "es": "es-US"}
+# Amazon Polly voices through Twilio, one per language (Twilio's basic voices speak no es-US).
+VOICES = {"en-US": "Polly.Joanna", "es-US": "Polly.Lupe"}
 MAX_SILENCES = 2
 
 
 def _language(code: str) -> str:
     return VOICE_LANGUAGES.get(code, "en-US")
+
+
+def _say(node, text: str, language: str) -> None:
+    """``<Say>`` in the caller's language (``language`` is ours: en / es)."""
+    spoken = _language(language)
+    node.say(text, language=spoken, voice=VOICES[spoken])
 
 
 def _gather(response: VoiceResponse, *, tenant, text: str, language: str) -> VoiceResponse:
@@ -44,7 +52,7 @@ def _gather(response: VoiceResponse, *, tenant, text: str, language: str) -> Voi
         speech_timeout="auto",
         timeout=6,
     )
-    gather.say(text, language=_language(language))
+    _say(gather, text, language)
     # No speech at all: Twilio falls through to here; collect counts the silence.
     response.redirect(public_url(f"/twilio/voice/collect?business_id={tenant.id}&silence=1"), method="POST")
     return response
@@ -52,9 +60,10 @@ def _gather(response: VoiceResponse, *, tenant, text: str, language: str) -> Voi
 
 def _voicemail(response: VoiceResponse, *, language: str) -> VoiceResponse:
     with override(language):
-        response.say(
+        _say(
+            response,
             _("Please leave your name, address and what you need after the tone, and we'll call you back."),
-            language=_language(language),
+            language,
         )
     response.record(max_length=120, play_beep=True, timeout=5)
     response.hangup()
@@ -64,11 +73,11 @@ def _voicemail(response: VoiceResponse, *, language: str) -> VoiceResponse:
 def _hand_to_owner(response: VoiceResponse, *, tenant, text: str, language: str) -> VoiceResponse:
     """Ring the owner; if nobody answers, the ``<Dial action>`` leads to voicemail."""
     config = config_get()
-    response.say(text, language=_language(language))
+    _say(response, text, language)
     if not config.forwarding_number:
         return _voicemail(response, language=language)
     with override(language):
-        response.say(_("Connecting you now."), language=_language(language))
+        _say(response, _("Connecting you now."), language)
     response.dial(
         config.forwarding_number,
         timeout=config.ring_timeout,
@@ -119,9 +128,9 @@ def _turn(request, session: AssistantSession) -> VoiceResponse:
         return _gather(response, tenant=request.tenant, text=prompt, language=session.language)
     session, reply, turn = sessions.assistant_session_input(session=session, text=speech)
     if session.status == AssistantSession.Status.BOOKED:
-        response.say(reply, language=_language(session.language))
+        _say(response, reply, session.language)
         with override(session.language):
-            response.say(_("We'll text you the details. Goodbye!"), language=_language(session.language))
+            _say(response, _("We'll text you the details. Goodbye!"), session.language)
         response.hangup()
         return response
     if session.status == AssistantSession.Status.TRANSFERRED:
@@ -189,10 +198,10 @@ def owner_voice(request):
         return _unknown_number_voice(request)
     config = config_get()
     response = VoiceResponse()
-    language = _language(config.language)
+    language = config.language
     with override(config.language):
         if not config.forwarding_number or _number(request.POST.get("From", "")) != config.forwarding_number:
-            response.say(_("Sorry, this line is for the business owner only. Goodbye."), language=language)
+            _say(response, _("Sorry, this line is for the business owner only. Goodbye."), language)
             response.hangup()
             return twiml(response)
         tz = ZoneInfo(tenant.timezone)
@@ -204,7 +213,7 @@ def owner_voice(request):
                 "day": label,
                 "count": count,
             }
-            response.say(" ".join([summary, *_spoken_jobs(jobs, tz)]), language=language)
-        response.say(_("Goodbye!"), language=language)
+            _say(response, " ".join([summary, *_spoken_jobs(jobs, tz)]), language)
+        _say(response, _("Goodbye!"), language)
     response.hangup()
     return twiml(response)

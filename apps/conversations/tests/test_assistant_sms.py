@@ -133,9 +133,14 @@ def test_missed_call_to_booked_appointment_with_openai(configured, webhook, twil
     assert [(row.engine, row.fallback_used) for row in usage] == [("openai", False)] * 3
 
 
-@pytest.mark.parametrize("mode", ["error500", "timeout", "malformed"])
-def test_openai_failures_fall_back_and_still_book(configured, webhook, twilio, commit, openai_standin, mode):
-    openai_standin.mode = mode
+@pytest.mark.parametrize("mode", ["error500", "timeout", "malformed", "breaker_open"])
+def test_openai_failures_fall_back_and_still_book(
+    configured, webhook, twilio, commit, openai_standin, openai_breaker, mode
+):
+    if mode == "breaker_open":
+        openai_breaker.open()
+    else:
+        openai_standin.mode = mode
     for message in ("my kitchen sink is clogged", f"I'm Maria Lopez, {ADDRESS}, tomorrow morning", "yes"):
         started = time.perf_counter()
         with commit():
@@ -147,6 +152,7 @@ def test_openai_failures_fall_back_and_still_book(configured, webhook, twilio, c
     assert conversation.appointment_id is not None
     usage = AiUsage.objects.filter(conversation_ref=str(conversation.id))
     assert usage.count() == 3 and all(row.fallback_used for row in usage)
+    assert (len(openai_standin.requests) == 0) == (mode == "breaker_open")
     assert not Message.objects.filter(direction="inbound").exclude(conversation=conversation).exists()
 
 

@@ -121,7 +121,7 @@ def test_seed_002_path_takes_turns_too_and_spanish_is_heard_in_spanish(voice_alp
         payload("voice_incoming", CallSid=call_sid, SpeechResult="Hola, el fregadero de la cocina está tapado"),
     )
     gather = gather_of(root)
-    assert gather.get("language") == "es-US"
+    assert gather.get("language") == "es-US" and gather.find("Say").get("voice") == "Polly.Lupe"
     assert any(word in said(gather)[0].lower() for word in ("nombre", "dirección"))
 
 
