@@ -86,6 +86,9 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
             return None
         Message.objects.filter(pk=reply.pk).update(proposed_slot=turn.response.get("proposed_slot"))
         changes = {"stage": turn.stage}
+        name = turn.response["extracted_info"].get("customer_name")
+        if name and not conversation.customer_name:
+            changes["customer_name"] = name[:200]  # The inbox shows who it is.
         if turn.owner_alerted:
             changes["owner_alerted_at"] = timezone.now()
         if turn.appointment is not None:
