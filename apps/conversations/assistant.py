@@ -14,6 +14,7 @@ from apps.dispatch.notifications import emergency_owner_notify
 from apps.dispatch.selectors import dispatch_request_build
 from apps.dispatch.services import appointment_book_from_dispatch, conversation_process, emergency_message
 from apps.tenants.config.services import config_get
+from nevermisscall.events import publish_event
 
 
 @dataclass
@@ -36,6 +37,22 @@ class Turn:
             {"role": "customer", "content": customer_text},
             {"role": "assistant", "content": self.reply, "proposed_slot": self.response.get("proposed_slot")},
         ]
+
+
+def _escalation_alert(*, response: dict, caller_phone: str, conversation_ref: str) -> None:
+    """The assistant told the customer the team will get back to them: the dashboard must show it."""
+    publish_event(
+        "system_alert",
+        {
+            "alert_type": "assistant_escalated",
+            "severity": "warning",
+            "message": f"The assistant handed {caller_phone} to the team: "
+            + (", ".join(response["validation"].get("issues") or []) or response["conversation_stage"]),
+            "conversation_ref": conversation_ref,
+            "customer_phone": caller_phone,
+        },
+        source_service="conversations",
+    )
 
 
 def _without_owner_alert(response: dict) -> dict:
@@ -69,6 +86,8 @@ def assistant_turn(
     )
     response = conversation_process(request=request, conversation_ref=conversation_ref, now=now)
     action = response["next_action"]
+    if action["action"] == "escalate_to_owner":
+        _escalation_alert(response=response, caller_phone=caller_phone, conversation_ref=conversation_ref)
     alert_wanted = action["notify_owner"] and ai_settings.get("emergency_alerts", True) and not owner_alerted
     if action["action"] == "book_appointment" and response.get("proposed_slot"):
         if not ai_settings.get("auto_book", True):

@@ -237,3 +237,18 @@ def test_assistant_off_or_out_of_messages_stays_silent(configured, webhook, twil
     with commit():
         text(webhook, "my kitchen sink is clogged")
     assert len(bodies_to(twilio, CUSTOMER)) == 1
+
+
+def test_escalation_alerts_the_dashboard(configured, webhook, twilio, commit, dashboard):
+    config_update(business=configured, data={"ai_settings": {**config_get().ai_settings, "emergency_service": False}})
+    with commit():
+        text(webhook, "EMERGENCY a pipe burst and water is flooding the basement!")
+    listener = dashboard(configured)
+    with commit():
+        text(webhook, f"Maria Lopez, {ADDRESS}")
+    events = listener.events()
+    alerts = [event["payload"] for event in events if event["type"] == "system_alert"]
+    escalations = [alert for alert in alerts if alert["alert_type"] == "assistant_escalated"]
+    assert len(escalations) == 1 and escalations[0]["customer_phone"] == CUSTOMER
+    assert "ai_response" in [event["type"] for event in events]
+    assert len(bodies_to(twilio, CUSTOMER)) == 2 and not Appointment.objects.exists()
