@@ -6,9 +6,6 @@ whether the owner was alerted) in their own transaction.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils.translation import gettext as _
-from django.utils.translation import override
-
 from apps.crm.models import Appointment
 from apps.dispatch.notifications import emergency_owner_notify
 from apps.dispatch.selectors import dispatch_request_build
@@ -71,7 +68,8 @@ def assistant_turn(
     owner_alerted: bool,
     now: datetime | None = None,
 ) -> Turn:
-    """Answer ``text``; book when the customer confirmed a slot (``ai_settings.auto_book``); alert
+    """Answer ``text``; book when the customer confirmed a slot (the engine escalates instead when
+    ``ai_settings.auto_book`` is off); alert
     the owner of an emergency unless this conversation already did. Run inside a transaction: the
     booking and the owner alert (after commit) belong to it."""
     config = config_get()
@@ -90,12 +88,6 @@ def assistant_turn(
         _escalation_alert(response=response, caller_phone=caller_phone, conversation_ref=conversation_ref)
     alert_wanted = action["notify_owner"] and ai_settings.get("emergency_alerts", True) and not owner_alerted
     if action["action"] == "book_appointment" and response.get("proposed_slot"):
-        if not ai_settings.get("auto_book", True):
-            with override(response["extracted_info"].get("language") or "en"):
-                reply = _(
-                    "Thank you! I've passed your request for %(when)s to the team; they will confirm shortly."
-                ) % {"when": response["proposed_slot"]["display"]}
-            return Turn(reply, response, None, False)
         outcome = appointment_book_from_dispatch(
             request=request,
             response=response if alert_wanted else _without_owner_alert(response),

@@ -252,3 +252,14 @@ def test_escalation_alerts_the_dashboard(configured, webhook, twilio, commit, da
     assert len(escalations) == 1 and escalations[0]["customer_phone"] == CUSTOMER
     assert "ai_response" in [event["type"] for event in events]
     assert len(bodies_to(twilio, CUSTOMER)) == 2 and not Appointment.objects.exists()
+
+
+def test_without_auto_book_the_team_confirms(configured, webhook, twilio, commit):
+    config_update(business=configured, data={"ai_settings": {**config_get().ai_settings, "auto_book": False}})
+    with commit():
+        for message in ("my kitchen sink is clogged", f"I'm Maria Lopez, {ADDRESS}, tomorrow morning", "yes"):
+            text(webhook, message)
+    # The engine (business_settings.auto_book) hands it to the team instead of booking.
+    assert "A team member will contact you shortly" in bodies_to(twilio, CUSTOMER)[-1]
+    assert not Appointment.objects.exists()
+    assert Conversation.objects.get(customer_number=CUSTOMER).appointment_id is None
