@@ -168,7 +168,35 @@ def process_env(**extra) -> dict:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup):
+def twilio_standin():
+    """One loopback server speaking Twilio's REST protocol for the whole session (tests, daphne, workers)."""
+    from apps.telephony.testing import TwilioStandIn
+
+    with TwilioStandIn() as server:
+        yield server
+
+
+def live_twilio_env(standin, public_base_url: str) -> dict:
+    """Settings that point a test process's twilio SDK at the stand-in."""
+    from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN
+
+    return {
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": standin.base_url,
+        "TWILIO_VALIDATE_SIGNATURES": "true",
+        "SMS_BACKEND": "twilio",
+        "PUBLIC_BASE_URL": public_base_url,
+    }
+
+
+@pytest.fixture(scope="session")
+def live_base_url():
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, twilio_standin, live_base_url):
     """A real Celery worker process on the real Redis broker, using the test database."""
     from nevermisscall.celery import app as celery_app
 
@@ -187,7 +215,7 @@ def celery_worker_process(django_db_setup):
             "-n",
             f"test-worker-{os.getpid()}@%h",
         ],
-        env=process_env(),
+        env=process_env(**live_twilio_env(twilio_standin, live_base_url)),
     )
     deadline = time.monotonic() + 30
     while not celery_app.control.ping(timeout=0.5):
@@ -200,13 +228,13 @@ def celery_worker_process(django_db_setup):
 
 
 @pytest.fixture(scope="session")
-def live_app(django_db_setup):
+def live_app(django_db_setup, twilio_standin, live_base_url):
     """The real ASGI app served by daphne (HTTP and websockets) on a free port, on the test database."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = live_base_url
+    port = base_url.rsplit(":", 1)[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "nevermisscall.asgi:application"],
-        env=process_env(PUBLIC_BASE_URL=base_url),
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", port, "nevermisscall.asgi:application"],
+        env=process_env(**live_twilio_env(twilio_standin, base_url)),
     )
     deadline = time.monotonic() + 30
     while True:

@@ -71,6 +71,7 @@ def _run_foreground(command: list[str]) -> int:
 def run() -> int:
     os.environ.setdefault("APP_ENV", "development")
     port = os.environ.setdefault("PORT", "8000")
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{port}")
     stops = _start_stores()
     try:
         _manage("migrate_schemas", "--noinput")

@@ -123,3 +123,11 @@ class ServiceKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "x-service-key"}
+
+
+class WidgetTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.conversations.session_api.WidgetTokenAuthentication"
+    name = "widgetToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-Widget-Token"}

@@ -77,6 +77,8 @@ TENANT_RESOLVERS = [
     "nevermisscall.tenancy.resolvers.from_bearer_jwt",
     "nevermisscall.tenancy.resolvers.from_owner_token",
     "nevermisscall.tenancy.resolvers.from_api_key",
+    # Only on /v1/widget/ paths: the public token a business embeds in its web page.
+    "nevermisscall.tenancy.resolvers.from_widget_token",
     "nevermisscall.tenancy.resolvers.from_service_key",
     "nevermisscall.tenancy.resolvers.from_session_user",
     "nevermisscall.tenancy.resolvers.from_domain",
@@ -397,5 +399,6 @@ GOOGLE_MAPS_TIMEOUT_SECONDS = env.float("GOOGLE_MAPS_TIMEOUT_SECONDS", default=0
 # Callables (dotted paths) told about every emergency booking: ``notifier(*, message, forwarding_number,
 # appointment_id)``. The dashboard alert is built in; telephony adds its owner-SMS sender here.
 DISPATCH_EMERGENCY_NOTIFIERS = env.list(
-    "DISPATCH_EMERGENCY_NOTIFIERS", default=["apps.dispatch.notifications.dashboard_alert"]
+    "DISPATCH_EMERGENCY_NOTIFIERS",
+    default=["apps.dispatch.notifications.dashboard_alert", "apps.telephony.notifiers.owner_sms"],
 )

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from apps.accounts.views import home, team
+from apps.accounts.views import team
 from nevermisscall import health
 
 handler400 = "nevermisscall.envelope.handler400"
@@ -14,7 +14,7 @@ handler404 = "nevermisscall.envelope.handler404"
 handler500 = "nevermisscall.envelope.handler500"
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", include("apps.analytics.page_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
@@ -22,6 +22,9 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("settings/team/", team, name="team"),
+    path("", include("apps.telephony.page_urls")),
+    path("", include("apps.conversations.page_urls")),
+    path("", include("apps.crm.page_urls")),
     path("", include("apps.tenants.page_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

@@ -3,7 +3,10 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
+
+PAGE_SIZE = 25
 
 
 def business_member_required(view):
@@ -26,3 +29,15 @@ def flatten_errors(detail, prefix="") -> list[str]:
     if isinstance(detail, list):
         return [line for value in detail for line in flatten_errors(value, prefix)]
     return [f"{prefix}{detail}"]
+
+
+def paginate(request, queryset, per_page: int = PAGE_SIZE):
+    """One page of ``queryset`` for a list page (``?page=``; out-of-range pages show the last)."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def query_without_page(request) -> str:
+    """The current filters as a query string, for pagination links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()

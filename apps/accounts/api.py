@@ -76,16 +76,7 @@ class RegisterApi(APIView):
             return Response({"user": UserOutputSerializer(user).data}, status=status.HTTP_201_CREATED)
         serializer = RegistrationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        _, owner = business_register(
-            business_name=data["business_name"],
-            owner_email=data["owner_email"],
-            owner_password=data["owner_password"],
-            owner_name=data["owner_name"],
-            trade=data["trade"],
-            timezone_name=data["timezone"],
-            phone=data["phone"],
-        )
+        _, owner = business_register(**serializer.validated_data)
         return Response(_session_payload(owner), status=status.HTTP_201_CREATED)
 
 

@@ -13,14 +13,6 @@ from nevermisscall.views import business_member_required, flatten_errors
 
 
 @business_member_required
-def home(request):
-    business = request.tenant
-    if not business.onboarding_completed and request.user.has_business_permission("config:write"):
-        return redirect("onboarding")
-    return render(request, "dashboard/overview.html", {"business": business, "nav": "overview"})
-
-
-@business_member_required
 @require_http_methods(["GET", "POST"])
 def team(request):
     can_manage = request.user.has_business_permission("users:manage")

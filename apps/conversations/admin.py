@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from apps.conversations.models import Conversation, Message, OptOut
+from apps.conversations.models import AssistantSession, Conversation, Message, OptOut
+from nevermisscall.admin import TenantModelAdmin
 
 
 class MessageInline(admin.TabularInline):
@@ -31,3 +32,11 @@ class OptOutAdmin(admin.ModelAdmin):
     list_display = ["phone_number", "opted_out", "source", "keyword", "opted_out_at", "opted_in_at"]
     list_filter = ["opted_out", "source"]
     search_fields = ["phone_number"]
+
+
+@admin.register(AssistantSession)
+class AssistantSessionAdmin(TenantModelAdmin):
+    list_display = ["channel", "caller_phone", "status", "stage", "turns", "language", "created_at"]
+    list_filter = ["channel", "status", "created_at"]
+    search_fields = ["caller_phone", "call_sid", "customer_name"]
+    readonly_fields = ["history", "appointment_id", "owner_alerted_at", "created_at", "ended_at"]

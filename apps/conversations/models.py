@@ -28,6 +28,11 @@ class Conversation(models.Model):
     notes = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
+    # The assistant's progress: its last conversation_stage, the appointment it booked, and when it
+    # alerted the owner about an emergency (once per conversation).
+    stage = models.CharField(max_length=30, blank=True, db_default="")
+    appointment_id = models.UUIDField(null=True, blank=True, help_text=_("Appointment the assistant booked"))
+    owner_alerted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +89,8 @@ class Message(models.Model):
     # Makes "send X once" a database fact, e.g. ``auto-reply:<CallSid>``.
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
     sent_by = models.UUIDField(null=True, blank=True, help_text=_("Staff user who wrote it"))
+    # On assistant replies: the slot this reply offered, so a later "yes" confirms that one.
+    proposed_slot = models.JSONField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=20, blank=True)
@@ -127,3 +134,46 @@ class OptOut(models.Model):
 
     def __str__(self):
         return f"{self.phone_number} ({'out' if self.opted_out else 'in'})"
+
+
+class AssistantSession(models.Model):
+    """A voice call or web-chat conversation with the assistant, turn by turn.
+
+    Persisted (not in process memory) so any web process can serve the next turn. ``history`` holds
+    the dispatch engine's conversation history: ``{"role", "content", "proposed_slot"}`` dicts.
+    """
+
+    class Channel(models.TextChoices):
+        VOICE = "voice", _("Voice call")
+        WEB = "web", _("Web chat widget")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        BOOKED = "booked", _("Appointment booked")
+        TRANSFERRED = "transferred", _("Handed to the owner or voicemail")
+        ENDED = "ended", _("Ended")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    call_sid = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text=_("Twilio CallSid"))
+    caller_phone = models.CharField(max_length=20, blank=True)
+    called_number = models.CharField(max_length=20, blank=True)
+    customer_name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=10, default="en")
+    history = models.JSONField(default=list, blank=True)
+    stage = models.CharField(max_length=30, blank=True)
+    turns = models.PositiveSmallIntegerField(default=0)
+    appointment_id = models.UUIDField(null=True, blank=True)
+    owner_alerted_at = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["channel", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.channel} {self.caller_phone or self.id} ({self.status})"

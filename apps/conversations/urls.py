@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.conversations import api
+from apps.conversations import api, session_api, widget
 
 urlpatterns = [
     path("api/conversations", api.ConversationListApi.as_view(), name="conversation-list"),
@@ -20,4 +20,26 @@ urlpatterns = [
         api.ConversationResolveApi.as_view(),
         name="conversation-resolve",
     ),
+    # Seed 002: voice session API and provider-agnostic telephony API
+    path("v1/voice/session/start", session_api.VoiceSessionStartApi.as_view(), name="voice-session-start"),
+    path(
+        "v1/voice/session/<str:session_id>/input",
+        session_api.VoiceSessionInputApi.as_view(),
+        name="voice-session-input",
+    ),
+    path("v1/voice/session/<str:session_id>/end", session_api.VoiceSessionEndApi.as_view(), name="voice-session-end"),
+    path("telephony/inbound", session_api.TelephonyInboundApi.as_view(), name="telephony-inbound"),
+    path("telephony/audio", session_api.TelephonyAudioApi.as_view(), name="telephony-audio"),
+    path("telephony/end", session_api.TelephonyEndApi.as_view(), name="telephony-end"),
+    # Seed 002: the web-chat widget's API, and the chat page embed.js puts in an iframe
+    path("v1/widget/session/start", session_api.WidgetSessionStartApi.as_view(), name="widget-session-start"),
+    path(
+        "v1/widget/session/<str:session_id>/input",
+        session_api.WidgetSessionInputApi.as_view(),
+        name="widget-session-input",
+    ),
+    path(
+        "v1/widget/session/<str:session_id>/end", session_api.WidgetSessionEndApi.as_view(), name="widget-session-end"
+    ),
+    path("widget/chat", widget.chat_page, name="widget-chat"),
 ]

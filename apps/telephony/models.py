@@ -92,6 +92,8 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["from_number", "-started_at"]),
             models.Index(fields=["status", "-started_at"]),
+            # The calls page (newest first) and the overview's day ranges.
+            models.Index(fields=["-started_at", "-id"], name="call_newest_first"),
         ]
 
     def __str__(self):

@@ -57,3 +57,9 @@ def phone_number_stats() -> dict:
         answered_calls_last_30_days=Count("id", filter=Q(status=Call.Status.ANSWERED)),
     )
     return {**numbers, **calls}
+
+
+def sending_number() -> str:
+    """The business's number that texts customers: its primary active number, else its oldest."""
+    numbers = PhoneNumber.objects.filter(status=PhoneNumber.Status.ACTIVE).order_by("-is_primary", "created_at")
+    return numbers.values_list("phone_number", flat=True).first() or ""

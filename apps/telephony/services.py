@@ -270,3 +270,16 @@ def call_conversation_create(*, call: Call):
     locked.conversation = conversation
     locked.save(update_fields=["conversation", "updated_at"])
     return conversation
+
+
+@transaction.atomic
+def call_answer_by_assistant(*, call_sid: str) -> Call | None:
+    """The AI voice assistant picked up: the call is answered (not missed, so no missed-call text)."""
+    call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
+    if call is None or call.is_final or call.status == Call.Status.IN_PROGRESS:
+        return call
+    call.answered_at = timezone.now()
+    call.status = Call.Status.IN_PROGRESS
+    call.save(update_fields=["answered_at", "status", "updated_at"])
+    _publish("call_answered", call)
+    return call

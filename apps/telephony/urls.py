@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.telephony import api, webhooks
+from apps.telephony import api, voice, webhooks
 
 urlpatterns = [
     # Twilio webhooks (seed 000 Twilio-Server, seed 002 /twilio/*, seed 003 callbot)
@@ -12,6 +12,10 @@ urlpatterns = [
     path("webhooks/twilio/sms", webhooks.incoming_sms, name="twilio-sms"),
     path("twilio/sms", webhooks.incoming_sms, name="twilio-sms-legacy"),
     path("webhooks/twilio/sms/status", webhooks.sms_status, name="twilio-sms-status"),
+    # The AI voice assistant (seed 001 / seed 002 /twilio/voice, /twilio/owner-voice)
+    path("twilio/voice", voice.voice, name="twilio-voice"),
+    path("twilio/voice/collect", voice.voice_collect, name="twilio-voice-collect"),
+    path("twilio/owner-voice", voice.owner_voice, name="twilio-owner-voice"),
     # PNS-Provisioning-Service
     path("phone-numbers", api.PhoneNumberListApi.as_view(), name="phone-number-list"),
     path("phone-numbers/search", api.PhoneNumberSearchApi.as_view(), name="phone-number-search"),

@@ -101,6 +101,10 @@ def incoming_call(request):
     if not call_sid:
         return HttpResponseBadRequest("CallSid is required")
     config = config_get()
+    if (config.ai_settings or {}).get("voice_enabled"):
+        from apps.telephony.voice import assistant_answers  # voice builds on this module's helpers
+
+        return twiml(assistant_answers(request, call_sid=call_sid))
     forwarding = config.forwarding_number
     call, _created = services.call_receive(
         call_sid=call_sid,

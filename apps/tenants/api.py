@@ -94,16 +94,7 @@ class TenantRegisterApi(PublicAPIView):
     def post(self, request):
         serializer = RegistrationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        business, owner = services.business_register(
-            business_name=data["business_name"],
-            owner_email=data["owner_email"],
-            owner_password=data["owner_password"],
-            owner_name=data["owner_name"],
-            trade=data["trade"],
-            timezone_name=data["timezone"],
-            phone=data["phone"],
-        )
+        business, owner = services.business_register(**serializer.validated_data)
         body = {
             "tenant": BusinessOutputSerializer(business).data,
             "user": UserOutputSerializer(owner).data,

@@ -14,7 +14,8 @@ class RegistrationInputSerializer(serializers.Serializer):
     owner_password = serializers.CharField(max_length=128, write_only=True)
     owner_name = serializers.CharField(max_length=200)
     trade = serializers.ChoiceField(choices=Trade.choices)
-    timezone = serializers.CharField(max_length=64, default="America/New_York")
+    # ``source`` names the service's keyword, so ``business_register(**validated_data)`` just works.
+    timezone = serializers.CharField(max_length=64, default="America/New_York", source="timezone_name")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
     def validate_timezone(self, value):

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import APIException
-from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from apps.tenants import selectors, services
 from apps.tenants.config import services as config_services
@@ -16,7 +15,7 @@ from apps.tenants.config.models import WEEKDAYS
 from apps.tenants.config.serializers import BusinessConfigSerializer
 from apps.tenants.forms import COMMON_TIMEZONES, SignupForm, all_timezones, hours_from_post, hours_initial
 from apps.tenants.models import ApiCredential
-from apps.tenants.serializers import BusinessUpdateInputSerializer
+from apps.tenants.serializers import BusinessUpdateInputSerializer, RegistrationInputSerializer
 from apps.tenants.services import ONBOARDING_STEPS
 from nevermisscall.choices import Trade
 from nevermisscall.views import business_member_required, flatten_errors
@@ -132,7 +131,7 @@ def _save_step(request, step: str) -> list[str]:
         services.business_onboarding_update(
             business=request.tenant, step=step, data={**business_data, **settings_data}, completed=True
         )
-    except (ApiValidationError, APIException) as exc:
+    except APIException as exc:
         return flatten_errors(exc.detail)
     return []
 
@@ -143,17 +142,11 @@ def signup(request):
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        # The same validation and service as ``POST /tenants``.
+        serializer = RegistrationInputSerializer(data=form.cleaned_data)
         try:
-            _, owner = services.business_register(
-                business_name=data["business_name"],
-                owner_email=data["owner_email"],
-                owner_password=data["owner_password"],
-                owner_name=data["owner_name"],
-                trade=data["trade"],
-                timezone_name=data["timezone"],
-                phone=data["phone"],
-            )
+            serializer.is_valid(raise_exception=True)
+            _, owner = services.business_register(**serializer.validated_data)
         except APIException as exc:
             for line in flatten_errors(exc.detail):
                 form.add_error(None, line)
@@ -207,6 +200,7 @@ SETTINGS_SECTIONS = [
     ("ai", gettext_lazy("AI assistant")),
     ("calls", gettext_lazy("Calls")),
     ("team", gettext_lazy("Team")),
+    ("phone-numbers", gettext_lazy("Phone numbers")),
     ("api-keys", gettext_lazy("API keys")),
 ]
 

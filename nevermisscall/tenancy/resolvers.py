@@ -83,7 +83,13 @@ def from_api_key(request):
     return _from_credential(request, "X-API-Key", ApiCredential.Kind.API_KEY)
 
 
+WIDGET_PREFIXES = ("/v1/widget/",)
+
+
 def from_widget_token(request):
+    """``X-Widget-Token`` (public, embedded in the business's web page): widget endpoints only."""
+    if not request.path.startswith(WIDGET_PREFIXES):
+        return None
     return _from_credential(request, "X-Widget-Token", ApiCredential.Kind.WIDGET_TOKEN)
 
 

@@ -2,12 +2,18 @@
 
 import os
 import shutil
+import uuid
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from apps.accounts.models import User
+from apps.tenants.config.models import BusinessConfig
 from apps.tenants.services import business_register
 
 # Playwright's sync API keeps an event loop running in the test thread; Django's ORM calls made by
@@ -36,8 +42,10 @@ def chromium_path():
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path):
+    """Package-scoped: Playwright's event loop runs in the test thread while it is open, which the
+    asyncio tests elsewhere must not inherit."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -61,6 +69,35 @@ def delta_owner(django_db_setup, django_db_blocker):
                 timezone_name="America/New_York",
                 phone="+16175550100",
             )
+        connection.set_schema_to_public()
+    return owner
+
+
+ECHO_NUMBER, ECHO_FORWARDING = "+16465550111", "+16465550199"
+
+
+@pytest.fixture(scope="session")
+def echo_owner(django_db_setup, django_db_blocker):
+    """A business already set up, with a Twilio number: where the live missed-call test happens."""
+    with django_db_blocker.unblock():
+        owner = User.objects.filter(email="erin@echo.test").first()
+        if owner is None:
+            business, owner = business_register(
+                business_name="Echo HVAC",
+                owner_email="erin@echo.test",
+                owner_password=BROWSER_PASSWORD,
+                owner_name="Erin Echo",
+                trade="hvac",
+                timezone_name="America/New_York",
+                phone="+16465550100",
+            )
+            business.onboarding_completed_at = timezone.now()
+            business.save(update_fields=["onboarding_completed_at"])
+            with tenant_context(business):
+                call_command(
+                    "assign_number", business.slug, ECHO_NUMBER, sid="PN" + uuid.uuid4().hex, stdout=StringIO()
+                )
+                BusinessConfig.objects.filter(pk=1).update(forwarding_number=ECHO_FORWARDING, call_screening=False)
         connection.set_schema_to_public()
     return owner
 

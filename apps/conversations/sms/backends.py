@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import requests
 from django.conf import settings
+from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 
 from nevermisscall.twilio_rest import twilio_client
@@ -43,7 +44,7 @@ class TwilioBackend:
     def send(self, sms: SmsRequest) -> str:
         try:
             created = twilio_client().messages.create(
-                to=sms.to, from_=sms.from_, body=sms.body, status_callback=sms.status_callback
+                to=sms.to, from_=sms.from_, body=sms.body, status_callback=sms.status_callback or values.unset
             )
         except TwilioRestException as exc:
             if exc.status == 429 or exc.status >= 500:

@@ -26,7 +26,7 @@ def test_inbound_sms_is_stored_and_answered_by_the_engine(alpha, webhook, twilio
     sent = twilio.messages()
     assert len(sent) == 1
     assert sent[0].form["To"] == CUSTOMER
-    assert "urgent" in sent[0].form["Body"]
+    assert "Leak repair" in sent[0].form["Body"]
     with tenant_context(alpha):
         conversation = Conversation.objects.get(customer_number=CUSTOMER)
         kinds = list(conversation.messages.order_by("created_at").values_list("kind", "status"))

@@ -21,7 +21,7 @@ from django_tenants.utils import tenant_context
 
 from apps.conversations.models import Conversation, Message
 from apps.telephony.models import Call
-from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN, TwilioStandIn, sign
+from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN, sign
 from apps.tenants.config.models import BusinessConfig
 from nevermisscall import events
 from nevermisscall.celery import app as celery_app
@@ -96,9 +96,9 @@ def business_numbers(people, django_db_blocker):
 
 
 @pytest.fixture(scope="session")
-def _standin():
-    with TwilioStandIn() as server:
-        yield server
+def _standin(twilio_standin):
+    """The session's Twilio stand-in (root conftest), shared with the test processes."""
+    return twilio_standin
 
 
 @pytest.fixture

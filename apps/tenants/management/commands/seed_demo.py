@@ -2,16 +2,17 @@
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
 from apps.accounts.models import User
+from apps.telephony.phone_numbers import phone_number_assign
 from apps.tenants.config.services import config_update
-from apps.tenants.demo import DEMO_BUSINESS, DEMO_OWNER, PLATFORM_ADMIN
+from apps.tenants.demo import DEMO_BUSINESS, DEMO_FORWARDING, DEMO_NUMBER, DEMO_OWNER, PLATFORM_ADMIN
 from apps.tenants.models import Business
 from apps.tenants.services import business_register
 
 DEMO_SETTINGS = {
-    "forwarding_number": "+15005550006",
+    "forwarding_number": DEMO_FORWARDING,
     "service_area": {
         "address": "350 5th Ave, New York, NY 10118",
         "latitude": 40.7484,
@@ -67,6 +68,8 @@ class Command(BaseCommand):
             with schema_context(business.schema_name):
                 config_update(business=business, data=DEMO_SETTINGS)
             self.stdout.write(f"Created demo business {business.name} ({business.schema_name}).")
+        with tenant_context(business):
+            phone_number_assign(phone_number=DEMO_NUMBER, friendly_name=f"{DEMO_BUSINESS} (demo)")
         if not User.objects.filter(email=PLATFORM_ADMIN[0]).exists():
             User.objects.create_superuser(email=PLATFORM_ADMIN[0], password=PLATFORM_ADMIN[1], first_name="Platform")
             self.stdout.write(f"Created platform superuser {PLATFORM_ADMIN[0]}.")

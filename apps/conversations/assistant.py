@@ -1,0 +1,107 @@
+"""One assistant turn, whatever the channel (SMS, voice, web chat): the dispatch engine decides the
+answer, and a confirmed slot becomes an appointment. Callers persist the turn (the history entry and
+whether the owner was alerted) in their own transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from apps.crm.models import Appointment
+from apps.dispatch.notifications import emergency_owner_notify
+from apps.dispatch.selectors import dispatch_request_build
+from apps.dispatch.services import appointment_book_from_dispatch, conversation_process, emergency_message
+from apps.tenants.config.services import config_get
+from nevermisscall.events import publish_event
+
+
+@dataclass
+class Turn:
+    reply: str
+    response: dict
+    appointment: Appointment | None
+    owner_alerted: bool  # The owner was alerted during this turn.
+
+    @property
+    def language(self) -> str:
+        return self.response["extracted_info"].get("language") or "en"
+
+    @property
+    def stage(self) -> str:
+        return "completed" if self.appointment is not None else self.response["conversation_stage"]
+
+    def history_entries(self, customer_text: str) -> list[dict]:
+        return [
+            {"role": "customer", "content": customer_text},
+            {"role": "assistant", "content": self.reply, "proposed_slot": self.response.get("proposed_slot")},
+        ]
+
+
+def _escalation_alert(*, response: dict, caller_phone: str, conversation_ref: str) -> None:
+    """The assistant told the customer the team will get back to them: the dashboard must show it."""
+    publish_event(
+        "system_alert",
+        {
+            "alert_type": "assistant_escalated",
+            "severity": "warning",
+            "message": f"The assistant handed {caller_phone} to the team: "
+            + (", ".join(response["validation"].get("issues") or []) or response["conversation_stage"]),
+            "conversation_ref": conversation_ref,
+            "customer_phone": caller_phone,
+        },
+        source_service="conversations",
+    )
+
+
+def _without_owner_alert(response: dict) -> dict:
+    return {**response, "next_action": {**response["next_action"], "notify_owner": False}}
+
+
+def assistant_turn(
+    *,
+    business,
+    caller_phone: str,
+    called_number: str,
+    history: list[dict],
+    text: str,
+    source: str,
+    conversation_ref: str,
+    owner_alerted: bool,
+    now: datetime | None = None,
+) -> Turn:
+    """Answer ``text``; book when the customer confirmed a slot (the engine escalates instead when
+    ``ai_settings.auto_book`` is off); alert
+    the owner of an emergency unless this conversation already did. Run inside a transaction: the
+    booking and the owner alert (after commit) belong to it."""
+    config = config_get()
+    ai_settings = config.ai_settings or {}
+    request = dispatch_request_build(
+        business=business,
+        caller_phone=caller_phone,
+        called_number=called_number,
+        history=history,
+        current_message=text,
+        now=now,
+    )
+    response = conversation_process(request=request, conversation_ref=conversation_ref, now=now)
+    action = response["next_action"]
+    if action["action"] == "escalate_to_owner":
+        _escalation_alert(response=response, caller_phone=caller_phone, conversation_ref=conversation_ref)
+    alert_wanted = action["notify_owner"] and ai_settings.get("emergency_alerts", True) and not owner_alerted
+    if action["action"] == "book_appointment" and response.get("proposed_slot"):
+        outcome = appointment_book_from_dispatch(
+            request=request,
+            response=response if alert_wanted else _without_owner_alert(response),
+            source=source,
+            conversation_ref=conversation_ref,
+            now=now,
+        )
+        booked = outcome.appointment is not None
+        return Turn(outcome.reply, outcome.response, outcome.appointment, booked and alert_wanted)
+    if alert_wanted:
+        info = response["extracted_info"]
+        emergency_owner_notify(
+            message=emergency_message(info=info, slot=None, phone=caller_phone),
+            forwarding_number=config.forwarding_number,
+        )
+        return Turn(action["message"], response, None, True)
+    return Turn(action["message"], response, None, False)
