@@ -10,7 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import HttpCommunicator
 from django_tenants.utils import tenant_context
 
-from apps.telephony.models import Call
+from apps.telephony.models import Call, CallParticipant
 from apps.telephony.testing import sign
 from apps.telephony.tests.conftest import PUBLIC_BASE_URL, cleanup_committed, new_call_sid, payload
 from nevermisscall.asgi import application
@@ -55,6 +55,23 @@ def _check_incoming(alpha, call_sid, params):
     assert b"<Dial" in response["body"]
     with tenant_context(alpha):
         assert Call.objects.filter(call_sid=call_sid).exists()
+
+
+def test_redelivered_incoming_call_in_autocommit_stores_one_call_with_its_participants(alpha, twilio):
+    """Outside a transaction the call and its participants are one statement; a redelivery adds nothing."""
+    call_sid = new_call_sid()
+    params = payload("voice_incoming", CallSid=call_sid, From=CALLER, Caller=CALLER)
+    signature = sign(PUBLIC_BASE_URL + "/webhooks/twilio/call", params)
+    try:
+        for _ in range(2):
+            assert _post("/webhooks/twilio/call", params, signature)["status"] == 200
+        with tenant_context(alpha):
+            call = Call.objects.get(call_sid=call_sid)
+            assert call.started_at is not None
+            roles = sorted(call.participants.values_list("role", "phone_number"))
+        assert roles == [(CallParticipant.Role.BUSINESS, "+13125550199"), (CallParticipant.Role.CALLER, CALLER)]
+    finally:
+        cleanup_committed(alpha, CALLER)
 
 
 def test_bad_signature_through_the_asgi_app(alpha, twilio):
