@@ -126,3 +126,40 @@ class CallParticipant(models.Model):
 
     def __str__(self):
         return f"{self.role} {self.phone_number}"
+
+
+class CallStatusEvent(models.Model):
+    """A call outcome as Twilio reported it (``<Dial action>`` or the call's status callback),
+    recorded by the webhook in one statement and applied to the call by a task.
+
+    Unique on (call_sid, kind, status): a redelivered callback inserts nothing and schedules nothing.
+    ``processed_at`` stays empty until the task has applied it in the same transaction as the call's
+    update, so the sweep finds anything recorded but never applied (a process that died after the
+    commit, a broker outage).
+    """
+
+    class Kind(models.TextChoices):
+        DIAL = "dial", _("Dial result (<Dial action>)")
+        STATUS = "status", _("Call status callback")
+
+    id = models.BigAutoField(primary_key=True)
+    call_sid = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=20, help_text=_("DialCallStatus or CallStatus"))
+    data = models.JSONField(default=dict, help_text=_("The callback's fields the call needs"))
+    created_at = models.DateTimeField(db_default=Now())
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["call_sid", "kind", "status"], name="unique_call_status_event"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=models.Q(processed_at__isnull=True), name="call_event_unprocessed"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.call_sid} {self.kind} {self.status}"

@@ -1,14 +1,20 @@
 """Writes on calls: the lifecycle Twilio reports (incoming, screened, answered or missed), and the
 hand-over of a missed call to the conversation (auto-text). Each runs in one transaction with the
-call row locked, so a redelivered or concurrent webhook finds the call already settled."""
+call row locked, so a redelivered or concurrent webhook finds the call already settled.
 
+The two status webhooks only record what Twilio said (``call_status_event_record``, one statement);
+``call_status_events_apply`` (a Celery task, and the sweep for a lost hand-off) settles the call."""
+
+import json
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.conversations import services as conversation_services
-from apps.telephony.models import Call, CallParticipant
+from apps.telephony.models import Call, CallParticipant, CallStatusEvent
 from nevermisscall.db import execute_one, insert_sql
 from nevermisscall.errors import BusinessRuleViolation, Conflict
 from nevermisscall.events import publish_event
@@ -138,7 +144,18 @@ def _mark_answered(call: Call, duration: int | None) -> None:
     _publish("call_ended", call)
 
 
-@transaction.atomic
+def dial_outcome(*, dial_status: str, dial_call_sid: str, screening: bool, screen_accepted: bool) -> str:
+    """What a ``<Dial>`` result makes of an unsettled call: ``answered`` only if the leg was bridged
+    and, with screening, the owner pressed 1; otherwise the missed reason."""
+    if dial_status in MISSED_DIAL_STATUSES:
+        return MISSED_DIAL_STATUSES[dial_status]
+    if screening and not screen_accepted:
+        return Call.MissedReason.NOT_ACCEPTED
+    if dial_status in ("completed", "answered") and (dial_call_sid or screen_accepted):
+        return Call.Status.ANSWERED
+    return Call.MissedReason.NOT_BRIDGED
+
+
 def call_record_dial_result(
     *,
     call_sid: str,
@@ -148,10 +165,9 @@ def call_record_dial_result(
     dial_call_sid: str = "",
     dial_duration: int | None = None,
     twilio_status: str = "",
-    config=None,
 ) -> Call:
-    """The ``<Dial action>`` callback: the forwarded leg ended. Answered only if it was bridged and,
-    with screening, the owner pressed 1; otherwise missed — and the caller gets the text."""
+    """The ``<Dial action>`` callback: the forwarded leg ended. Answered, or missed — and the caller
+    gets the text. Runs in ``call_status_events_apply``'s transaction."""
     call, _ = _locked_call(
         call_sid=call_sid, defaults={"from_number": from_number, "to_number": to_number, "twilio_status": twilio_status}
     )
@@ -161,14 +177,16 @@ def call_record_dial_result(
     call.dial_call_sid = dial_call_sid or call.dial_call_sid
     if twilio_status:
         call.twilio_status = twilio_status
-    if dial_status in MISSED_DIAL_STATUSES:
-        _mark_missed(call, MISSED_DIAL_STATUSES[dial_status], config)
-    elif call.screening and call.screen_accepted_at is None:
-        _mark_missed(call, Call.MissedReason.NOT_ACCEPTED, config)
-    elif dial_status in ("completed", "answered") and (dial_call_sid or call.screen_accepted_at):
+    outcome = dial_outcome(
+        dial_status=dial_status,
+        dial_call_sid=dial_call_sid,
+        screening=call.screening,
+        screen_accepted=call.screen_accepted_at is not None,
+    )
+    if outcome == Call.Status.ANSWERED:
         _mark_answered(call, dial_duration)
     else:
-        _mark_missed(call, Call.MissedReason.NOT_BRIDGED, config)
+        _mark_missed(call, outcome)
     return call
 
 
@@ -195,11 +213,10 @@ def call_screen_accept(*, call_sid: str) -> Call | None:
     return call
 
 
-@transaction.atomic
 def call_record_status(
     *, call_sid: str, from_number: str, to_number: str, twilio_status: str, duration: int | None = None
 ) -> Call:
-    """The call's status callback. A final status on a call nobody settled (the caller hung up while
+    """The call's status callback (in ``call_status_events_apply``'s transaction). A final status on a call nobody settled (the caller hung up while
     it rang, or no ``<Dial>`` result came) makes it missed, unless someone had accepted it."""
     call, _ = _locked_call(
         call_sid=call_sid, defaults={"from_number": from_number, "to_number": to_number, "twilio_status": twilio_status}
@@ -219,6 +236,106 @@ def call_record_status(
     else:
         _mark_missed(call, Call.MissedReason.NOT_BRIDGED)
     return call
+
+
+# --- status webhooks: record in the request, settle in a task ---------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedOutcome:
+    """What the webhook needs for its answer: whether this delivery was new, and the call as it was."""
+
+    recorded: bool
+    call_status: str | None  # None: no call row yet (Twilio's first word about it is a status).
+    screening: bool
+    screen_accepted: bool
+
+
+_RECORD_SQL = """
+    WITH recorded AS (
+        INSERT INTO {events} (call_sid, kind, status, data, created_at)
+        VALUES (%s, %s, %s, %s::jsonb, now())
+        ON CONFLICT (call_sid, kind, status) DO NOTHING
+        RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM recorded), call.status, call.screening, call.screen_accepted_at IS NOT NULL
+    FROM (SELECT 1) AS one LEFT JOIN {calls} AS call ON call.call_sid = %s
+"""
+
+
+def _enqueue_apply(call_sid: str) -> None:
+    """Hand the call's recorded outcomes to a worker after the commit; the sweep covers a lost hand-off."""
+    schema = connection.schema_name
+
+    def enqueue():
+        from apps.telephony.tasks import apply_call_status_events
+
+        try:
+            apply_call_status_events.apply_async(args=[call_sid], headers={"_schema_name": schema})
+        except Exception:  # Broker down: the outcome is committed and the sweep will apply it.
+            logger.warning("could not enqueue call %s; the call status sweep will", call_sid, exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
+def call_status_event_record(*, call_sid: str, kind: str, status: str, data: dict) -> RecordedOutcome:
+    """Record a status callback durably and schedule its work, in one statement (atomic by itself:
+    no BEGIN / COMMIT in autocommit). A redelivery (same call, kind and status) inserts nothing and
+    schedules nothing. The call's row is read in the same statement for the TwiML answer."""
+    sql = _RECORD_SQL.format(
+        events=connection.ops.quote_name(CallStatusEvent._meta.db_table),
+        calls=connection.ops.quote_name(Call._meta.db_table),
+    )
+    recorded, call_status, screening, screen_accepted = execute_one(
+        sql, [call_sid, kind, status[:20], json.dumps(data), call_sid]
+    )
+    if recorded:
+        _enqueue_apply(call_sid)
+    return RecordedOutcome(bool(recorded), call_status, bool(screening), bool(screen_accepted))
+
+
+def dial_result_is_missed(outcome: RecordedOutcome, *, dial_status: str, dial_call_sid: str) -> bool:
+    """Whether the ``<Dial>`` result leaves the call missed (the answer tells a caller still on the
+    line that a text is coming): the call's final status if settled, else what the task will decide."""
+    if outcome.call_status in (Call.Status.ANSWERED, Call.Status.MISSED):
+        return outcome.call_status == Call.Status.MISSED
+    decided = dial_outcome(
+        dial_status=dial_status,
+        dial_call_sid=dial_call_sid,
+        screening=outcome.screening,
+        screen_accepted=outcome.screen_accepted,
+    )
+    return decided != Call.Status.ANSWERED
+
+
+@transaction.atomic
+def call_status_events_apply(*, call_sid: str) -> int:
+    """Settle the call from its recorded, unapplied outcomes, in the order they arrived, and mark them
+    applied in the same transaction. Safe to run twice and concurrently: the events are locked, and a
+    second run waits for the first and then finds nothing left (the lock re-checks ``processed_at``);
+    the call row lock and the settled-call checks below it stay as before."""
+    events = list(
+        CallStatusEvent.objects.select_for_update().filter(call_sid=call_sid, processed_at__isnull=True).order_by("id")
+    )
+    for event in events:
+        if event.kind == CallStatusEvent.Kind.DIAL:
+            call_record_dial_result(call_sid=call_sid, **event.data)
+        else:
+            call_record_status(call_sid=call_sid, **event.data)
+    if events:
+        CallStatusEvent.objects.filter(pk__in=[event.pk for event in events]).update(processed_at=timezone.now())
+    return len(events)
+
+
+def call_status_events_due(*, older_than_seconds: int) -> list[str]:
+    """Calls with outcomes recorded at least ``older_than_seconds`` ago and never applied."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        CallStatusEvent.objects.filter(processed_at__isnull=True, created_at__lte=cutoff)
+        .order_by("call_sid")
+        .values_list("call_sid", flat=True)
+        .distinct()[:1000]
+    )
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from apps.conversations import services as conversation_services
 from apps.telephony import services
+from apps.telephony.models import CallStatusEvent
 from apps.tenants.config.services import config_get
 from nevermisscall.ids import parse_uuid
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
@@ -182,25 +183,34 @@ def screen_result(request, call_sid):
 
 @twilio_webhook
 def dial_status(request, call_sid):
-    """``/webhooks/twilio/call/status/{CallSid}``: the ``<Dial action>`` — answered, or missed → text."""
+    """``/webhooks/twilio/call/status/{CallSid}``: the ``<Dial action>`` — answered, or missed → text.
+
+    Records the result (one statement) and answers; a task settles the call and queues the text."""
     if request.tenant is None:
         return _unknown_number_voice(request)
     data = request.POST
     if data.get("CallSid") and data["CallSid"] != call_sid:
         return HttpResponseBadRequest("CallSid does not match the URL")
-    config = config_get()
-    call = services.call_record_dial_result(
+    dial_status = data.get("DialCallStatus", "")
+    dial_call_sid = data.get("DialCallSid", "")
+    outcome = services.call_status_event_record(
         call_sid=call_sid,
-        from_number=_number(data.get("From", "")),
-        to_number=_number(data.get("To", "")),
-        dial_status=data.get("DialCallStatus", ""),
-        dial_call_sid=data.get("DialCallSid", ""),
-        dial_duration=_duration(data.get("DialCallDuration")),
-        twilio_status=data.get("CallStatus", ""),
-        config=config,
+        kind=CallStatusEvent.Kind.DIAL,
+        status=dial_status,
+        data={
+            "from_number": _number(data.get("From", "")),
+            "to_number": _number(data.get("To", "")),
+            "dial_status": dial_status,
+            "dial_call_sid": dial_call_sid,
+            "dial_duration": _duration(data.get("DialCallDuration")),
+            "twilio_status": data.get("CallStatus", ""),
+        },
     )
     response = VoiceResponse()
-    if call.status == call.Status.MISSED and data.get("CallStatus") == "in-progress":
+    if data.get("CallStatus") == "in-progress" and services.dial_result_is_missed(
+        outcome, dial_status=dial_status, dial_call_sid=dial_call_sid
+    ):
+        config = config_get()
         with override(config.language):
             response.say(
                 _("Sorry we missed you. We'll text you right away."),
@@ -220,12 +230,16 @@ def call_status(request):
     call_sid = data.get("CallSid", "")
     if not call_sid or not data.get("CallStatus"):
         return HttpResponseBadRequest("CallSid and CallStatus are required")
-    services.call_record_status(
+    services.call_status_event_record(
         call_sid=call_sid,
-        from_number=_number(data.get("From", "")),
-        to_number=_number(data.get("To", "")),
-        twilio_status=data["CallStatus"],
-        duration=_duration(data.get("CallDuration", data.get("Duration"))),
+        kind=CallStatusEvent.Kind.STATUS,
+        status=data["CallStatus"],
+        data={
+            "from_number": _number(data.get("From", "")),
+            "to_number": _number(data.get("To", "")),
+            "twilio_status": data["CallStatus"],
+            "duration": _duration(data.get("CallDuration", data.get("Duration"))),
+        },
     )
     return twiml(VoiceResponse())
 

@@ -15,6 +15,7 @@ def conversation(alpha, webhook, commit):
     call_sid = new_call_sid()
     with commit():
         webhook.post(f"/webhooks/twilio/call/status/{call_sid}", payload("voice_dial_action", CallSid=call_sid))
+    with commit():  # The customer texts once the missed call was settled (its task ran).
         webhook.post("/webhooks/twilio/sms", payload("sms_incoming", MessageSid=new_message_sid()))
     with tenant_context(alpha):
         return Conversation.objects.get()

@@ -20,7 +20,7 @@ from django.test import Client, override_settings
 from django_tenants.utils import tenant_context
 
 from apps.conversations.models import Conversation, Message
-from apps.telephony.models import Call
+from apps.telephony.models import Call, CallStatusEvent
 from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN, sign
 from apps.tenants.config.models import BusinessConfig
 from nevermisscall import events
@@ -56,6 +56,8 @@ def cleanup_committed(business, caller):
     def delete():
         with tenant_context(business):
             Message.objects.filter(conversation__customer_number=caller).delete()
+            call_sids = Call.objects.filter(from_number=caller).values_list("call_sid", flat=True)
+            CallStatusEvent.objects.filter(call_sid__in=list(call_sids)).delete()
             Call.objects.filter(from_number=caller).delete()
             Conversation.objects.filter(customer_number=caller).delete()
 

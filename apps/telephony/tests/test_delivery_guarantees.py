@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from apps.conversations import tasks
 from apps.conversations.models import Conversation, Message
 from apps.conversations.sending import sms_breaker
-from apps.telephony.models import Call
+from apps.telephony.models import Call, CallStatusEvent
 from apps.telephony.tests.conftest import TwilioWebhookClient, cleanup_committed, in_thread, new_call_sid, payload
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,7 @@ def test_concurrent_deliveries_of_one_missed_call_send_one_sms(alpha, twilio):
         assert len([r for r in twilio.messages() if r.form["To"] == caller]) == 1
         with tenant_context(alpha):
             assert Call.objects.filter(call_sid=call_sid).count() == 1
+            assert CallStatusEvent.objects.filter(call_sid=call_sid).count() == 1  # The redelivery recorded nothing.
             assert Message.objects.filter(to_number=caller, kind=Message.Kind.AUTO_REPLY).count() == 1
             assert Message.objects.get(to_number=caller).status == Message.Status.SENT
     finally:
@@ -159,18 +160,75 @@ def test_send_task_is_safe_to_run_twice(alpha, webhook, twilio, commit):
     assert len(twilio.messages()) == 1
 
 
-@override_settings(SMS_OUTBOX_STALE_SECONDS=0)
-def test_a_lost_hand_off_is_sent_by_the_sweep(alpha, webhook, twilio):
-    """The webhook committed but the process died before enqueueing: no on_commit ran here."""
-    _missed_call(webhook)
-    assert twilio.messages() == []
-    with tenant_context(alpha):
-        assert Message.objects.get(to_number=CALLER).status == Message.Status.QUEUED
+@override_settings(SMS_OUTBOX_STALE_SECONDS=0, CALL_STATUS_STALE_SECONDS=0)
+def test_a_lost_hand_off_is_sent_by_the_sweeps(alpha, webhook, twilio):
+    """The webhook committed but the process died before enqueueing: no on_commit ran here. The call
+    status sweep applies the recorded outcome; the text it queued (its hand-off lost too) is sent by
+    the outbox sweep."""
     from django_tenants.utils import schema_context
 
+    from apps.telephony import tasks as telephony_tasks
+
+    call_sid = _missed_call(webhook)
+    assert twilio.messages() == []
+    with tenant_context(alpha):
+        assert not Call.objects.filter(call_sid=call_sid).exists()
+        assert CallStatusEvent.objects.get(call_sid=call_sid).processed_at is None
     with schema_context("public"):
+        assert telephony_tasks.call_status_sweep() == 1
+    with tenant_context(alpha):
+        assert Call.objects.get(call_sid=call_sid).status == Call.Status.MISSED
+        assert CallStatusEvent.objects.get(call_sid=call_sid).processed_at is not None
+        assert Message.objects.get(to_number=CALLER).status == Message.Status.QUEUED
+    with schema_context("public"):
+        assert telephony_tasks.call_status_sweep() == 0  # Applied: nothing left to pick up.
         assert tasks.sms_outbox_sweep() == 1
     assert len(twilio.messages()) == 1
+
+
+def test_concurrent_runs_of_the_call_task_send_one_sms(alpha, twilio):
+    """The task ran twice at once (the sweep re-enqueued a call whose first task was still running,
+    or the broker redelivered it): each on its own connection and transaction. One text goes out."""
+    from apps.telephony.tasks import apply_call_status_events
+
+    caller = "+17735550193"
+    call_sid = new_call_sid()
+    data = {
+        "from_number": caller,
+        "to_number": "+13125550111",
+        "dial_status": "no-answer",
+        "dial_call_sid": "",
+        "dial_duration": 0,
+        "twilio_status": "in-progress",
+    }
+
+    def record():
+        with tenant_context(alpha):
+            CallStatusEvent.objects.create(call_sid=call_sid, kind="dial", status="no-answer", data=data)
+
+    thread, errors = in_thread(record)
+    thread.join(30)
+    assert not errors, errors
+    barrier = threading.Barrier(2)
+    applied = []
+
+    def apply():
+        with tenant_context(alpha):
+            barrier.wait()
+            applied.append(apply_call_status_events(call_sid))
+
+    try:
+        threads = [in_thread(apply) for _ in range(2)]
+        for thread, errors in threads:
+            thread.join(30)
+            assert not errors, errors
+        assert sorted(applied) == [0, 1]
+        assert len([r for r in twilio.messages() if r.form["To"] == caller]) == 1
+        with tenant_context(alpha):
+            assert Call.objects.get(call_sid=call_sid).status == Call.Status.MISSED
+            assert Message.objects.filter(to_number=caller, kind=Message.Kind.AUTO_REPLY).count() == 1
+    finally:
+        cleanup_committed(alpha, caller)
 
 
 def test_unsubscribed_recipient_error_21610_opts_the_number_out(alpha, webhook, twilio, commit):

@@ -5,7 +5,10 @@ shows up as a savepoint pair instead of BEGIN / COMMIT; the number → business 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
 
+from apps.telephony import services
+from apps.telephony.models import CallStatusEvent
 from apps.telephony.tests.conftest import new_call_sid, payload
 
 pytestmark = pytest.mark.django_db
@@ -57,18 +60,47 @@ def test_missed_call_status_webhook_query_count(alpha, webhook, django_capture_o
     with django_capture_on_commit_callbacks():
         post_incoming(webhook, call_sid)
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as callbacks:
-        assert post_missed(webhook, call_sid).status_code == 200
-    # search_path, config; then the call locked, conversation upsert, opt-out and cooldown in one
-    # query, the outbox row with the conversation's last message time, and the call itself.
+        response = post_missed(webhook, call_sid)
+    assert response.status_code == 200
+    assert b"<Say" in response.content  # The caller is still on the line: told a text is coming.
+    # search_path; the outcome recorded and the call read in one statement (in production, in
+    # autocommit, without the savepoint pair); the config for the spoken answer's language.
+    assert statements(queries) == ["SET", "SAVEPOINT", "WITH", "RELEASE", "SELECT"]
+    assert len(callbacks) == 1  # the task that settles the call
+
+    # The task (in the worker, BEGIN / COMMIT instead of the savepoint pair): search_path, the
+    # outcome and the call locked, conversation upsert, opt-out and cooldown in one query, the
+    # config, the outbox row with the conversation's last message time, the call, the outcome
+    # marked applied.
+    with (
+        tenant_context(alpha),
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks() as callbacks,
+    ):
+        assert services.call_status_events_apply(call_sid=call_sid) == 1
     assert statements(queries) == [
         "SET",
-        "SELECT",
         "SAVEPOINT",
+        "SELECT",
         "SELECT",
         "INSERT",
         "SELECT",
+        "SELECT",
         "WITH",
+        "UPDATE",
         "UPDATE",
         "RELEASE",
     ]
     assert len(callbacks) == 3  # send_sms enqueued, call_missed, call_ended
+
+
+def test_redelivered_status_webhook_records_and_schedules_nothing(alpha, webhook, django_capture_on_commit_callbacks):
+    call_sid = new_call_sid()
+    with django_capture_on_commit_callbacks():
+        post_incoming(webhook, call_sid)
+        post_missed(webhook, call_sid)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert post_missed(webhook, call_sid).status_code == 200
+    assert callbacks == []
+    with tenant_context(alpha):
+        assert CallStatusEvent.objects.filter(call_sid=call_sid).count() == 1

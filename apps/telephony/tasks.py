@@ -1,0 +1,35 @@
+"""Celery tasks: they take ids, and are safe to run twice."""
+
+import logging
+
+from django.conf import settings
+from django_tenants.utils import tenant_context
+
+from apps.telephony import services
+from apps.tenants.models import Business
+from nevermisscall.celery import app
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(name="telephony.apply_call_status_events", acks_late=True, ignore_result=True)
+def apply_call_status_events(call_sid: str) -> int:
+    """Settle a call from its recorded status callbacks (missed → conversation, auto-text, events)."""
+    return services.call_status_events_apply(call_sid=call_sid)
+
+
+@app.task(name="telephony.call_status_sweep", ignore_result=True)
+def call_status_sweep() -> int:
+    """Beat, every 30 s: re-enqueue call outcomes recorded but never applied (the process died
+    between the commit and the enqueue, the broker was down, a worker died). Runs in the public
+    schema and visits each business."""
+    enqueued = 0
+    for business in Business.objects.exclude(schema_name="public").filter(status=Business.Status.ACTIVE):
+        with tenant_context(business):
+            due = services.call_status_events_due(older_than_seconds=settings.CALL_STATUS_STALE_SECONDS)
+            for call_sid in due:
+                apply_call_status_events.apply_async(args=[call_sid], headers={"_schema_name": business.schema_name})
+            enqueued += len(due)
+    if enqueued:
+        logger.info("call status sweep re-enqueued %d calls", enqueued)
+    return enqueued
