@@ -2,7 +2,9 @@
 go out after the commit (``publish_event``, ``transaction.on_commit``)."""
 
 import logging
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,8 +46,29 @@ def _tenant():
     return connection.tenant
 
 
+_in_process = threading.local()
+
+
+@contextmanager
+def sends_collected():
+    """Inside, queued messages are collected (the yielded list) instead of enqueued, for a worker
+    that sends them itself once its transaction committed: one task per missed call instead of two.
+    The rows are queued either way, so the outbox sweep still covers a process that dies first."""
+    collected = []
+    previous = getattr(_in_process, "collected", None)
+    _in_process.collected = collected
+    try:
+        yield collected
+    finally:
+        _in_process.collected = previous
+
+
 def _enqueue_send(message_id) -> None:
     """Hand the message to a worker after the commit; the outbox sweep covers a lost hand-off."""
+    collected = getattr(_in_process, "collected", None)
+    if collected is not None:
+        collected.append(message_id)
+        return
     schema = connection.schema_name
 
     def enqueue():

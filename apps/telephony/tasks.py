@@ -5,6 +5,8 @@ import logging
 from django.conf import settings
 from django_tenants.utils import tenant_context
 
+from apps.conversations import sending
+from apps.conversations import services as conversation_services
 from apps.telephony import services
 from apps.tenants.models import Business
 from nevermisscall.celery import app
@@ -14,8 +16,13 @@ logger = logging.getLogger(__name__)
 
 @app.task(name="telephony.apply_call_status_events", acks_late=True, ignore_result=True)
 def apply_call_status_events(call_sid: str) -> int:
-    """Settle a call from its recorded status callbacks (missed → conversation, auto-text, events)."""
-    return services.call_status_events_apply(call_sid=call_sid)
+    """Settle a call from its recorded status callbacks (missed → conversation, auto-text, events),
+    then send the text it queued here, after the commit, instead of through a second task."""
+    with conversation_services.sends_collected() as queued:
+        applied = services.call_status_events_apply(call_sid=call_sid)
+    for message_id in queued:
+        sending.sms_send(message_id=message_id)
+    return applied
 
 
 @app.task(name="telephony.call_status_sweep", ignore_result=True)

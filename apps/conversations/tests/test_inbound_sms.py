@@ -85,12 +85,12 @@ def test_every_opt_out_keyword(alpha, webhook, twilio, commit, word):
 def test_opt_out_is_enforced_at_send_time_too(alpha, webhook, twilio, commit):
     """A message queued before the STOP arrived is never sent."""
     from apps.conversations import tasks
-    from apps.telephony.tasks import apply_call_status_events
+    from apps.telephony.services import call_status_events_apply
 
     call_sid = new_call_sid()
     webhook.post(f"/webhooks/twilio/call/status/{call_sid}", payload("voice_dial_action", CallSid=call_sid))
     with tenant_context(alpha):
-        apply_call_status_events(call_sid)  # The missed-call work, without the send's hand-off.
+        call_status_events_apply(call_sid=call_sid)  # The missed-call work; the send not handed off.
         queued = Message.objects.get(kind="auto_reply")
         OptOut.objects.create(phone_number=CUSTOMER, source="staff")
         assert tasks.send_sms(str(queued.id)) == "opted_out"

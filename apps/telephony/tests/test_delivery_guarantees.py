@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.test import override_settings
-from django_tenants.utils import tenant_context
+from django_tenants.utils import schema_context, tenant_context
 
 from apps.conversations import tasks
 from apps.conversations.models import Conversation, Message
@@ -161,12 +161,9 @@ def test_send_task_is_safe_to_run_twice(alpha, webhook, twilio, commit):
 
 
 @override_settings(SMS_OUTBOX_STALE_SECONDS=0, CALL_STATUS_STALE_SECONDS=0)
-def test_a_lost_hand_off_is_sent_by_the_sweeps(alpha, webhook, twilio):
+def test_a_lost_call_outcome_hand_off_is_applied_by_the_sweep(alpha, webhook, twilio):
     """The webhook committed but the process died before enqueueing: no on_commit ran here. The call
-    status sweep applies the recorded outcome; the text it queued (its hand-off lost too) is sent by
-    the outbox sweep."""
-    from django_tenants.utils import schema_context
-
+    status sweep applies the recorded outcome, and its task sends the text; nothing is left over."""
     from apps.telephony import tasks as telephony_tasks
 
     call_sid = _missed_call(webhook)
@@ -179,9 +176,24 @@ def test_a_lost_hand_off_is_sent_by_the_sweeps(alpha, webhook, twilio):
     with tenant_context(alpha):
         assert Call.objects.get(call_sid=call_sid).status == Call.Status.MISSED
         assert CallStatusEvent.objects.get(call_sid=call_sid).processed_at is not None
-        assert Message.objects.get(to_number=CALLER).status == Message.Status.QUEUED
+        assert Message.objects.get(to_number=CALLER).status == Message.Status.SENT
     with schema_context("public"):
         assert telephony_tasks.call_status_sweep() == 0  # Applied: nothing left to pick up.
+        assert tasks.sms_outbox_sweep() == 0
+    assert len(twilio.messages()) == 1
+
+
+@override_settings(SMS_OUTBOX_STALE_SECONDS=0)
+def test_a_lost_send_hand_off_is_sent_by_the_outbox_sweep(alpha, webhook, twilio):
+    """The missed call was settled and its text queued, but the process died before sending it."""
+    from apps.telephony.services import call_status_events_apply
+
+    call_sid = _missed_call(webhook)
+    with tenant_context(alpha):
+        call_status_events_apply(call_sid=call_sid)  # Its send hand-off (on_commit) never runs here.
+        assert Message.objects.get(to_number=CALLER).status == Message.Status.QUEUED
+    assert twilio.messages() == []
+    with schema_context("public"):
         assert tasks.sms_outbox_sweep() == 1
     assert len(twilio.messages()) == 1
 
