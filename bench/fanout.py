@@ -24,7 +24,7 @@ import uuid
 
 import websockets
 
-from bench.harness import BASE_DIR, Stack, log, machine, percentile
+from bench.harness import Stack, log, machine, percentile, save_results
 from bench.httpload import Connection
 
 FANOUT = (1, 10, 100)
@@ -201,9 +201,7 @@ class Fanout(Stack):
         verdicts.append(f"{storm['connected']}/{FANOUT[-1]} simultaneous connections succeeded")
         lines.append("targets: " + "; ".join(verdicts))
         log("\n".join(lines))
-        out = BASE_DIR / "bench" / "fanout.json"
-        out.write_text(json.dumps({"machine": machine(), **self.results}, indent=2))
-        log(f"(figures saved to {out.relative_to(BASE_DIR)})")
+        save_results("fanout.json", self.results)
 
 
 def main() -> int:

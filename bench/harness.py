@@ -7,6 +7,7 @@ with Twilio numbers, requests signed as Twilio signs them, and the figures' book
 worker (``--concurrency=2``, prefork) pinned to CPU 1 with the load generator.
 """
 
+import json
 import os
 import platform
 import socket
@@ -64,6 +65,13 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def save_results(filename: str, results: dict) -> None:
+    """Write ``results`` (with the machine they came from) to ``bench/<filename>``."""
+    out = BASE_DIR / "bench" / filename
+    out.write_text(json.dumps({"machine": machine(), **results}, indent=2))
+    log(f"(figures saved to {out.relative_to(BASE_DIR)})")
 
 
 def machine() -> str:

@@ -23,7 +23,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
-from bench.harness import BASE_DIR, Stack, http_get, log, machine, wait_for
+from bench.harness import Stack, http_get, log, machine, save_results, wait_for
 from bench.httpload import closed_loop, open_loop
 
 CONCURRENCY = (1, 10, 50)
@@ -200,9 +200,7 @@ class Bench(Stack):
         errors = sum(v for row in self.results.values() for k, v in row.items() if "errors" in k)
         lines.append(f"errors: {errors}")
         log("\n".join(lines))
-        out = BASE_DIR / "bench" / "results.json"
-        out.write_text(json.dumps({"machine": machine(), **self.results}, indent=2))
-        log(f"(figures saved to {out.relative_to(BASE_DIR)})")
+        save_results("results.json", self.results)
 
 
 def main() -> int:
