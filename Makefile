@@ -25,7 +25,7 @@ run: $(VENV)/.installed-runtime
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests"; \
-		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
 test: $(VENV)/.installed-dev chromium
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m nevermisscall.launcher test -- $(PYTEST_ARGS)
