@@ -48,16 +48,17 @@
   function describe(event) {
     var p = event.payload || {};
     var who = p.caller || p.from_number || p.customer_phone || "";
+    var customer = p.customer_number || p.to_number || who;
     switch (event.type) {
-      case "incoming_call": return "📞 " + (who || "Incoming call");
+      case "incoming_call": return "Incoming call " + who;
       case "call_missed": return "Missed call " + who;
       case "call_answered": return "Answered " + who;
       case "call_ended": return "Call ended " + who;
-      case "new_message": return "💬 " + who + ": " + (p.body || "");
+      case "new_message": return "Text from " + who + ": " + (p.body || "");
       case "message_sent": return "Text sent to " + (p.to_number || who);
       case "message_delivered": return "Delivered to " + (p.to_number || who);
       case "human_takeover": return "Taken over by " + (p.user_email || "staff");
-      case "ai_response": return "AI replied " + who;
+      case "ai_response": return "AI replied to " + customer;
       default: return event.type.replace(/_/g, " ");
     }
   }

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from apps.accounts.models import User
@@ -9,7 +10,7 @@ from apps.telephony.phone_numbers import phone_number_assign
 from apps.tenants.config.services import config_update
 from apps.tenants.demo import DEMO_BUSINESS, DEMO_FORWARDING, DEMO_NUMBER, DEMO_OWNER, PLATFORM_ADMIN
 from apps.tenants.models import Business
-from apps.tenants.services import business_register
+from apps.tenants.services import ONBOARDING_STEPS, business_register
 
 DEMO_SETTINGS = {
     "forwarding_number": DEMO_FORWARDING,
@@ -67,6 +68,11 @@ class Command(BaseCommand):
             )
             with schema_context(business.schema_name):
                 config_update(business=business, data=DEMO_SETTINGS)
+            # The demo is a business already set up: its owner lands on the dashboard, not the wizard.
+            business.onboarding_completed_steps = list(ONBOARDING_STEPS)
+            business.onboarding_step = "done"
+            business.onboarding_completed_at = timezone.now()
+            business.save(update_fields=["onboarding_completed_steps", "onboarding_step", "onboarding_completed_at"])
             self.stdout.write(f"Created demo business {business.name} ({business.schema_name}).")
         with tenant_context(business):
             phone_number_assign(phone_number=DEMO_NUMBER, friendly_name=f"{DEMO_BUSINESS} (demo)")
