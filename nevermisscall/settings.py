@@ -106,6 +106,9 @@ MIDDLEWARE = [
 ]
 
 # Twilio's webhooks (nevermisscall/webhook_handler.py) need none of the browser middleware above.
+# Threads serving them (nevermisscall/webhook_handler.py); the voice assistant's turns have their own.
+TWILIO_WEBHOOK_THREADS = env.int("TWILIO_WEBHOOK_THREADS", default=10)
+TWILIO_VOICE_THREADS = env.int("TWILIO_VOICE_THREADS", default=20)
 TWILIO_WEBHOOK_MIDDLEWARE = [
     "nevermisscall.middleware.RequestIdMiddleware",
     "nevermisscall.tenancy.middleware.TenantResolutionMiddleware",

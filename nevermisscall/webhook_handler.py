@@ -1,4 +1,4 @@
-"""Twilio's webhooks served by a Django handler with a short middleware list.
+"""Twilio's webhooks served by a Django handler with a short middleware list, on a thread pool.
 
 Every middleware runs on every request (ARCHITECTURE.md section 5 measured −18 to −28 % for a
 longer list). Twilio's callbacks carry no session, cookie, CSRF token or language preference, so
@@ -6,31 +6,80 @@ sessions, auth, CSRF, messages, locale, clickjacking and htmx are dead weight on
 of the product. ``PathRouter`` sends ``/webhooks/twilio/``, ``/twilio/`` and ``/api/callbot/`` to
 a handler built from ``settings.TWILIO_WEBHOOK_MIDDLEWARE`` and everything else to the normal one.
 
-The chain is built synchronously (as under WSGI) and entered with one ``sync_to_async``: Django's
-async chain with sync middleware hops event loop → thread → loop → thread around the view
-(``async_to_sync(_get_response_async)`` inside, then ``sync_to_async(view)``); these views and
-middleware are all synchronous, so one hop is enough.
+The views and middleware are all synchronous, so a request is handled the way a threaded WSGI
+server handles it: the body is read on the event loop, then ``request_started``, the middleware
+chain, the view and ``response.close()`` (``request_finished``, which returns the database
+connection to the pool) run on one thread of a fixed pool, and the rendered response goes back
+through the event loop. Django's ASGI handler instead gives every request a new thread of its own
+(``ThreadSensitiveContext``) and hops loop → thread → loop → thread around sync middleware; a new
+thread also rebuilds every thread-local the request touches (Celery's result backend and kombu's
+Redis client among them). Measured in bench/README.md. Each request runs in a copy of the event
+loop's context, so context-local state (translation, urlconf) never carries over between requests
+that share a thread; the tenant is reset by ``TenantResolutionMiddleware`` at the start of each.
+
+The voice assistant's turns (``VOICE_PATH_PREFIXES``) may wait seconds on the language model; they
+run on a pool of their own so they can never occupy the threads the missed-call path needs.
 """
 
-from asgiref.sync import sync_to_async
+import asyncio
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.urls import set_script_prefix
 
 from nevermisscall.tenancy.resolvers import TWILIO_WEBHOOK_PREFIXES
 
+VOICE_PATH_PREFIXES = ("/twilio/voice", "/twilio/owner-voice")
+
 
 class TwilioWebhookHandler(ASGIHandler):
+    def __init__(self):
+        super().__init__()
+        self.executor = ThreadPoolExecutor(settings.TWILIO_WEBHOOK_THREADS, thread_name_prefix="twilio-webhook")
+        self.voice_executor = ThreadPoolExecutor(settings.TWILIO_VOICE_THREADS, thread_name_prefix="twilio-voice")
+
     def load_middleware(self, is_async=False):
         # BaseHandler reads settings.MIDDLEWARE; swap it while this handler builds its chain
-        # (once, at start-up, before any request is served).
+        # (once, at start-up, before any request is served). The chain is synchronous: see respond().
         full = settings.MIDDLEWARE
         settings.MIDDLEWARE = settings.TWILIO_WEBHOOK_MIDDLEWARE
         try:
             super().load_middleware(is_async=False)
         finally:
             settings.MIDDLEWARE = full
-        if is_async:
-            self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+    async def __call__(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        executor = self.voice_executor if scope["path"].startswith(VOICE_PATH_PREFIXES) else self.executor
+        context = contextvars.copy_context()
+        response = await asyncio.get_running_loop().run_in_executor(
+            executor, context.run, self.respond, scope, body_file
+        )
+        await self.send_response(response, send)
+
+    def respond(self, scope, body_file):
+        """The whole request on this pool thread, ``request_finished`` included; the response comes
+        back closed and fully rendered (webhook responses are never streamed)."""
+        try:
+            set_script_prefix(get_script_prefix(scope))
+            signals.request_started.send(sender=self.__class__, scope=scope)
+            request, response = self.create_request(scope, body_file)
+            if request is not None:
+                response = self.get_response(request)
+        except BaseException:
+            signals.request_finished.send(sender=self.__class__)
+            raise
+        finally:
+            body_file.close()
+        response.close()
+        return response
 
 
 class PathRouter:
