@@ -170,7 +170,7 @@ if not REDIS_URL:
 _REDIS_POOL = "nevermisscall.cache.SharedConnectionPool"
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "nevermisscall.cache.RedisCache",
         "LOCATION": REDIS_URL,
         # Cache keys carry the tenant schema (django-tenants #1052, #599).
         "KEY_FUNCTION": "django_tenants.cache.make_key",
@@ -179,7 +179,7 @@ CACHES = {
     },
     # Platform-wide entries (business by id, domain -> business) that every schema must agree on.
     "platform": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "nevermisscall.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "platform",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "pool_class": _REDIS_POOL},

@@ -14,6 +14,7 @@ handler404 = "nevermisscall.envelope.handler404"
 handler500 = "nevermisscall.envelope.handler500"
 
 urlpatterns = [
+    path("", include("apps.telephony.webhook_urls")),
     path("", include("apps.analytics.page_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

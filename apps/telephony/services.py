@@ -10,11 +10,14 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.conversations import services as conversation_services
 from apps.telephony.models import Call, CallParticipant, CallStatusEvent
+from apps.tenants.config.models import BusinessConfig
+from nevermisscall import handoff
 from nevermisscall.db import execute_one, insert_sql
 from nevermisscall.errors import BusinessRuleViolation, Conflict
 from nevermisscall.events import publish_event
@@ -243,12 +246,14 @@ def call_record_status(
 
 @dataclass(frozen=True)
 class RecordedOutcome:
-    """What the webhook needs for its answer: whether this delivery was new, and the call as it was."""
+    """What the webhook needs for its answer: whether this delivery was new, the call as it was, and
+    the business's language for anything spoken."""
 
     recorded: bool
     call_status: str | None  # None: no call row yet (Twilio's first word about it is a status).
     screening: bool
     screen_accepted: bool
+    language: str
 
 
 _RECORD_SQL = """
@@ -258,40 +263,38 @@ _RECORD_SQL = """
         ON CONFLICT (call_sid, kind, status) DO NOTHING
         RETURNING id
     )
-    SELECT EXISTS (SELECT 1 FROM recorded), call.status, call.screening, call.screen_accepted_at IS NOT NULL
+    SELECT EXISTS (SELECT 1 FROM recorded), call.status, call.screening, call.screen_accepted_at IS NOT NULL,
+        (SELECT language FROM {config} WHERE id = 1)
     FROM (SELECT 1) AS one LEFT JOIN {calls} AS call ON call.call_sid = %s
 """
 
 
 def _enqueue_apply(call_sid: str) -> None:
-    """Hand the call's recorded outcomes to a worker after the commit; the sweep covers a lost hand-off."""
-    schema = connection.schema_name
+    """Hand the call's recorded outcomes to a worker after the commit, from the process's publisher
+    thread (the response does not wait for the broker); the sweep covers a lost hand-off."""
+    from apps.telephony.tasks import apply_call_status_events
 
-    def enqueue():
-        from apps.telephony.tasks import apply_call_status_events
-
-        try:
-            apply_call_status_events.apply_async(args=[call_sid], headers={"_schema_name": schema})
-        except Exception:  # Broker down: the outcome is committed and the sweep will apply it.
-            logger.warning("could not enqueue call %s; the call status sweep will", call_sid, exc_info=True)
-
-    transaction.on_commit(enqueue)
+    handoff.enqueue_on_commit(apply_call_status_events, call_sid, schema=connection.schema_name)
 
 
 def call_status_event_record(*, call_sid: str, kind: str, status: str, data: dict) -> RecordedOutcome:
     """Record a status callback durably and schedule its work, in one statement (atomic by itself:
     no BEGIN / COMMIT in autocommit). A redelivery (same call, kind and status) inserts nothing and
-    schedules nothing. The call's row is read in the same statement for the TwiML answer."""
+    schedules nothing. The call's row and the business's language are read in the same statement for
+    the TwiML answer."""
     sql = _RECORD_SQL.format(
         events=connection.ops.quote_name(CallStatusEvent._meta.db_table),
         calls=connection.ops.quote_name(Call._meta.db_table),
+        config=connection.ops.quote_name(BusinessConfig._meta.db_table),
     )
-    recorded, call_status, screening, screen_accepted = execute_one(
+    recorded, call_status, screening, screen_accepted, language = execute_one(
         sql, [call_sid, kind, status[:20], json.dumps(data), call_sid]
     )
     if recorded:
         _enqueue_apply(call_sid)
-    return RecordedOutcome(bool(recorded), call_status, bool(screening), bool(screen_accepted))
+    return RecordedOutcome(
+        bool(recorded), call_status, bool(screening), bool(screen_accepted), language or settings.LANGUAGE_CODE
+    )
 
 
 def dial_result_is_missed(outcome: RecordedOutcome, *, dial_status: str, dial_call_sid: str) -> bool:

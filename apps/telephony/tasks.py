@@ -9,19 +9,29 @@ from apps.conversations import sending
 from apps.conversations import services as conversation_services
 from apps.telephony import services
 from apps.tenants.models import Business
+from nevermisscall import handoff
 from nevermisscall.celery import app
 
 logger = logging.getLogger(__name__)
 
 
 @app.task(name="telephony.apply_call_status_events", acks_late=True, ignore_result=True)
-def apply_call_status_events(call_sid: str) -> int:
-    """Settle a call from its recorded status callbacks (missed → conversation, auto-text, events),
-    then send the text it queued here, after the commit, instead of through a second task."""
-    with conversation_services.sends_collected() as queued:
-        applied = services.call_status_events_apply(call_sid=call_sid)
-    for message_id in queued:
-        sending.sms_send(message_id=message_id)
+def apply_call_status_events(*call_sids: str) -> int:
+    """Settle each call from its recorded status callbacks (missed → conversation, auto-text, events),
+    then send the text it queued, after that call's commit, instead of through a second task.
+
+    The publisher batches the calls of one business (nevermisscall/handoff.py); each is settled in
+    its own transaction, and one that fails is left to the sweep without holding up the others."""
+    applied = 0
+    for call_sid in call_sids:
+        try:
+            with conversation_services.sends_collected() as queued:
+                applied += services.call_status_events_apply(call_sid=call_sid)
+        except Exception:
+            logger.exception("could not settle call %s; the call status sweep will retry it", call_sid)
+            continue
+        for message_id in queued:
+            sending.sms_send(message_id=message_id)
     return applied
 
 
@@ -34,8 +44,9 @@ def call_status_sweep() -> int:
     for business in Business.objects.exclude(schema_name="public").filter(status=Business.Status.ACTIVE):
         with tenant_context(business):
             due = services.call_status_events_due(older_than_seconds=settings.CALL_STATUS_STALE_SECONDS)
-            for call_sid in due:
-                apply_call_status_events.apply_async(args=[call_sid], headers={"_schema_name": business.schema_name})
+            for start in range(0, len(due), handoff.MAX_IDS_PER_MESSAGE):
+                chunk = due[start : start + handoff.MAX_IDS_PER_MESSAGE]
+                apply_call_status_events.apply_async(args=chunk, headers={"_schema_name": business.schema_name})
             enqueued += len(due)
     if enqueued:
         logger.info("call status sweep re-enqueued %d calls", enqueued)

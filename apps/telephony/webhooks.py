@@ -88,7 +88,11 @@ def _unknown_number_voice(request) -> HttpResponse:
 
 
 def _voice_language(config) -> str:
-    return VOICE_LANGUAGES.get(config.language, "en-US")
+    return _voice_language_of(config.language)
+
+
+def _voice_language_of(code: str) -> str:
+    return VOICE_LANGUAGES.get(code, "en-US")
 
 
 @twilio_webhook
@@ -210,11 +214,10 @@ def dial_status(request, call_sid):
     if data.get("CallStatus") == "in-progress" and services.dial_result_is_missed(
         outcome, dial_status=dial_status, dial_call_sid=dial_call_sid
     ):
-        config = config_get()
-        with override(config.language):
+        with override(outcome.language):
             response.say(
                 _("Sorry we missed you. We'll text you right away."),
-                language=_voice_language(config),
+                language=_voice_language_of(outcome.language),
             )
         response.hangup()
     return twiml(response)

@@ -1,4 +1,5 @@
-"""The Redis caches share one connection pool per process, whatever the thread or async context."""
+"""The Redis caches share one connection pool, and one client, per process, whatever the thread or
+async context."""
 
 import threading
 
@@ -24,3 +25,19 @@ def test_cache_instances_of_other_threads_share_one_redis_pool():
     assert len({id(cache) for _, _, cache in pools}) == 3  # Three cache instances …
     assert len({id(pool) for default, platform, _ in pools for pool in (default, platform)}) == 1  # … one pool.
     assert caches["platform"].get("pool-check") == 1
+
+
+def test_cache_instances_of_other_threads_share_one_redis_client():
+    clients = []
+
+    def request():
+        caches["default"].get("client-check")
+        clients.append(caches["default"]._cache.get_client(write=True))
+
+    threads = [threading.Thread(target=request) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(client) for client in clients}) == 1
+    assert clients[0].connection_pool is _pool("default")
