@@ -25,12 +25,3 @@ application = ProtocolTypeRouter(
         "websocket": websocket_application,
     }
 )
-
-import sys as _sys  # noqa: E402
-
-if os.environ.get("NMC_SWITCH_INTERVAL"):
-    _sys.setswitchinterval(float(os.environ["NMC_SWITCH_INTERVAL"]))
-if os.environ.get("NMC_GC_FREEZE"):
-    import gc as _gc
-
-    _gc.freeze()
