@@ -21,7 +21,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from apps.conversations import services as conversation_services
 from apps.telephony import services
 from apps.telephony.models import CallStatusEvent
-from apps.tenants.config.services import config_get
+from apps.tenants.config.selectors import call_routing_get
 from nevermisscall.ids import parse_uuid
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
 
@@ -87,11 +87,7 @@ def _unknown_number_voice(request) -> HttpResponse:
     return twiml(response)
 
 
-def _voice_language(config) -> str:
-    return _voice_language_of(config.language)
-
-
-def _voice_language_of(code: str) -> str:
+def _voice_language(code: str) -> str:
     return VOICE_LANGUAGES.get(code, "en-US")
 
 
@@ -105,35 +101,35 @@ def incoming_call(request):
     call_sid = data.get("CallSid", "")
     if not call_sid:
         return HttpResponseBadRequest("CallSid is required")
-    config = config_get()
-    if (config.ai_settings or {}).get("voice_enabled"):
+    routing = call_routing_get()
+    if routing.voice_enabled:
         from apps.telephony.voice import assistant_answers  # voice builds on this module's helpers
 
         return twiml(assistant_answers(request, call_sid=call_sid))
-    forwarding = config.forwarding_number
+    forwarding = routing.forwarding_number
     call, _created = services.call_receive(
         call_sid=call_sid,
         from_number=_number(data.get("From", "")),
         to_number=_number(data.get("To", "")),
         twilio_status=data.get("CallStatus", "ringing"),
         forwarded_to=forwarding,
-        screening=bool(forwarding and config.call_screening),
+        screening=bool(forwarding and routing.call_screening),
         caller_name=data.get("CallerName", ""),
         caller_city=data.get("FromCity", ""),
         caller_state=data.get("FromState", ""),
     )
     response = VoiceResponse()
-    with override(config.language):
+    with override(routing.language):
         if not forwarding:
-            services.call_mark_unforwarded(call_sid=call_sid, config=config)
+            services.call_mark_unforwarded(call_sid=call_sid)
             response.say(
                 _("Sorry, we can't take your call right now. We'll text you in a moment."),
-                language=_voice_language(config),
+                language=_voice_language(routing.language),
             )
             response.hangup()
             return twiml(response)
     dial = Dial(
-        timeout=config.ring_timeout,
+        timeout=routing.ring_timeout,
         action=public_url(f"/webhooks/twilio/call/status/{call_sid}"),
         method="POST",
     )
@@ -156,7 +152,7 @@ def screen_call(request, call_sid):
     tenant = request.tenant
     if tenant is None:
         return _unknown_number_voice(request)
-    config = config_get()
+    language = call_routing_get().language
     response = VoiceResponse()
     gather = response.gather(
         num_digits=1,
@@ -164,10 +160,10 @@ def screen_call(request, call_sid):
         action=public_url(f"/webhooks/twilio/call/screen/{call_sid}/result?business_id={tenant.id}"),
         method="POST",
     )
-    with override(config.language):
+    with override(language):
         gather.say(
             _("Call for %(business)s. Press 1 to accept.") % {"business": tenant.name},
-            language=_voice_language(config),
+            language=_voice_language(language),
         )
     response.hangup()
     return twiml(response)
@@ -217,7 +213,7 @@ def dial_status(request, call_sid):
         with override(outcome.language):
             response.say(
                 _("Sorry we missed you. We'll text you right away."),
-                language=_voice_language_of(outcome.language),
+                language=_voice_language(outcome.language),
             )
         response.hangup()
     return twiml(response)
