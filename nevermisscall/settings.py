@@ -211,6 +211,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_TENANT_CACHE_SECONDS = 60
+# Celery's Django fix-up closes the database connection before and after every task, and in a
+# prefork worker with a connection pool the whole pool: a new PostgreSQL backend for every task
+# (~16 % of a missed-call task's time, bench/README.md). Keep it for this many tasks instead;
+# nevermisscall/celery.py drops a connection that broke.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # Transactional outbox: re-enqueue SMS that were committed but never handed to a worker.

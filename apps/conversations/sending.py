@@ -4,6 +4,11 @@ breaker with bounded retries (exponential backoff, jitter), record the outcome.
 Safe to run twice and concurrently: the claim is a conditional UPDATE, and a message that is not
 ``queued`` (or stale ``sending``) is left alone. Transient failures put it back to ``queued`` for
 the outbox sweep; an open circuit does the same without touching the provider.
+
+A request the provider did not answer in time may have been accepted. It is not sent again at once:
+the message stays claimed, and its status callback (which names the message) marks it sent if
+Twilio took it; only if no callback came once the claim is stale (``SMS_SENDING_STALE_SECONDS``)
+does the sweep send it again. A late text rather than a doubled one.
 """
 
 import logging
@@ -15,7 +20,13 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_a
 
 from apps.conversations import services
 from apps.conversations.selectors import is_opted_out
-from apps.conversations.sms.backends import PermanentSmsError, SmsRequest, TransientSmsError, get_backend
+from apps.conversations.sms.backends import (
+    PermanentSmsError,
+    SmsRequest,
+    TransientSmsError,
+    UncertainSmsError,
+    get_backend,
+)
 from nevermisscall.breakers import get_breaker
 
 logger = logging.getLogger(__name__)
@@ -40,7 +51,7 @@ def status_callback_url(message) -> str:
 
 
 def sms_send(*, message_id) -> str:
-    """Returns what happened: sent, skipped, opted_out, failed, retry or circuit_open."""
+    """Returns what happened: sent, skipped, opted_out, failed, retry, unconfirmed or circuit_open."""
     message = services.message_claim(message_id=message_id)
     if message is None:
         return "skipped"
@@ -77,6 +88,10 @@ def sms_send(*, message_id) -> str:
         services.message_release(message=message, error="circuit open")
         logger.warning("SMS %s held: the provider's circuit is open", message.id)
         return "circuit_open"
+    except UncertainSmsError as exc:
+        services.message_hold_unconfirmed(message=message, error=str(exc))
+        logger.warning("SMS %s: %s; waiting for its status callback before sending again", message.id, exc)
+        return "unconfirmed"
     except PermanentSmsError as exc:
         services.message_mark_failed(message=message, code=exc.code, error=str(exc))
         logger.warning("SMS %s failed permanently: %s %s", message.id, exc.code, exc)

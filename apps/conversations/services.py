@@ -300,6 +300,14 @@ def message_release(*, message: Message, error: str) -> None:
     )
 
 
+def message_hold_unconfirmed(*, message: Message, error: str) -> None:
+    """Keep the claim after a request whose outcome is unknown: the status callback settles it, or
+    the claim goes stale and the sweep sends it again (sending.py)."""
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        error_message=f"unconfirmed: {error}"[:500]
+    )
+
+
 @transaction.atomic
 def message_mark_failed(*, message: Message, code: str, error: str) -> None:
     Message.objects.filter(pk=message.pk, status__in=[Message.Status.SENDING, Message.Status.QUEUED]).update(
@@ -356,11 +364,13 @@ def message_status_update(*, message_id=None, provider_sid: str, twilio_status: 
     message.status = status
     if provider_sid and not message.provider_sid:
         message.provider_sid = provider_sid
+    if status in (Message.Status.SENT, Message.Status.DELIVERED) and message.sent_at is None:
+        message.sent_at = timezone.now()  # Its send's answer was lost (sending.py): the callback tells.
     if status == Message.Status.DELIVERED:
         message.delivered_at = timezone.now()
     if error_code:
         message.error_code = error_code
-    message.save(update_fields=["status", "provider_sid", "delivered_at", "error_code", "updated_at"])
+    message.save(update_fields=["status", "provider_sid", "sent_at", "delivered_at", "error_code", "updated_at"])
     if error_code == "21610":
         opt_out_set(phone_number=message.to_number, source=OptOut.Source.PROVIDER, keyword="")
     if status == Message.Status.DELIVERED:

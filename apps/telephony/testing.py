@@ -49,6 +49,8 @@ class StandInState:
     requests: list = field(default_factory=list)
     fail_next: int = 0
     fail_status: int = 500
+    slow_next: int = 0  # Requests accepted, then answered only after slow_seconds (a read timeout).
+    slow_seconds: float = 0.0
     down: bool = False
     refuse: dict = field(default_factory=dict)  # recipient -> Twilio error code
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,11 +69,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(self, status: int, body: dict | None) -> None:
         payload = b"" if body is None else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # The client timed out (``slow()``).
+            self.close_connection = True
 
     def _error(self, status: int, code: int, message: str) -> None:
         self._json(
@@ -104,6 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
             failing = recorded is None and state.fail_next > 0
             if failing:
                 state.fail_next -= 1
+            slow = recorded is None and not failing and state.slow_next > 0
+            if slow:
+                state.slow_next -= 1
         if recorded is not None:
             return self._dump_messages(recorded)
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{self.server.auth_token}".encode()).decode()
@@ -115,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             return self._error(404, 20404, "The requested resource was not found")
         handler, match = route
+        if slow:
+            time.sleep(state.slow_seconds)
         handler(match, form, query)
 
     def _dump_messages(self, recorded: list) -> None:
@@ -277,12 +287,18 @@ class TwilioStandIn:
         with self.state.lock:
             self.state.requests.clear()
             self.state.fail_next = 0
+            self.state.slow_next = 0
             self.state.down = False
             self.state.refuse.clear()
 
     def fail(self, times: int, status: int = 500) -> None:
         with self.state.lock:
             self.state.fail_next, self.state.fail_status = times, status
+
+    def slow(self, times: int, seconds: float) -> None:
+        """The next ``times`` requests are processed (a message is created) but answered late."""
+        with self.state.lock:
+            self.state.slow_next, self.state.slow_seconds = times, seconds
 
     def set_down(self, down: bool) -> None:
         with self.state.lock:

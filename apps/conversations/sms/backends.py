@@ -1,8 +1,10 @@
 """Where outbound SMS go, chosen by ``SMS_BACKEND``: ``twilio`` (REST API through the twilio SDK),
 ``console`` (logs the message and treats it as sent) or ``locmem`` (kept in memory, for tests).
 
-Backends raise ``TransientSmsError`` for what is worth retrying (429, 5xx, timeouts, connection
-errors) and ``PermanentSmsError`` for what is not (Twilio's 4xx, e.g. 21610 unsubscribed).
+Backends raise ``TransientSmsError`` for what is worth retrying (429, 5xx, connection errors,
+connect timeouts), ``UncertainSmsError`` when the request may have been accepted (no answer within
+the read timeout) and ``PermanentSmsError`` for what is not worth retrying (Twilio's 4xx, e.g.
+21610 unsubscribed).
 """
 
 import logging
@@ -22,6 +24,11 @@ logger = logging.getLogger(__name__)
 
 class TransientSmsError(Exception):
     pass
+
+
+class UncertainSmsError(Exception):
+    """The provider got the request but did not answer in time: it may have accepted the message,
+    and Twilio's Messages API has no idempotency key, so sending again could text someone twice."""
 
 
 class PermanentSmsError(Exception):
@@ -50,6 +57,8 @@ class TwilioBackend:
             if exc.status == 429 or exc.status >= 500:
                 raise TransientSmsError(f"Twilio answered {exc.status}: {exc.msg}") from exc
             raise PermanentSmsError(str(exc.code or exc.status), str(exc.msg)) from exc
+        except requests.ReadTimeout as exc:
+            raise UncertainSmsError(f"Twilio did not answer within {settings.TWILIO_HTTP_TIMEOUT} s") from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientSmsError(f"Twilio unreachable: {exc.__class__.__name__}") from exc
         return created.sid

@@ -151,6 +151,56 @@ def test_provider_down_opens_the_circuit_and_the_sweep_sends_after_recovery(
         assert set(Message.objects.filter(to_number__in=callers).values_list("status", flat=True)) == {"sent"}
 
 
+def _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings) -> Message:
+    """A missed call whose text Twilio accepts but answers after the client's read timeout."""
+    settings.TWILIO_HTTP_TIMEOUT = 0.3
+    twilio.slow(1, seconds=1.0)
+    with commit():
+        _missed_call(webhook)
+    assert len(twilio.messages()) == 1  # Not sent again at once: Twilio may have taken it.
+    with tenant_context(alpha):
+        message = Message.objects.get(to_number=CALLER)
+        assert message.status == Message.Status.SENDING
+        assert message.error_message.startswith("unconfirmed")
+    with commit(), schema_context("public"):
+        tasks.sms_outbox_sweep()  # While the claim is fresh, the sweep waits for the callback too.
+    assert len(twilio.messages()) == 1
+    return message
+
+
+def test_a_read_timeout_is_settled_by_the_status_callback_not_sent_twice(alpha, webhook, twilio, commit, settings):
+    message = _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings)
+    with commit():
+        response = webhook.post(
+            f"/webhooks/twilio/sms/status?business_id={alpha.id}&message_id={message.id}",
+            payload("sms_status", MessageSid="SM" + "c" * 32, SmsSid="SM" + "c" * 32, MessageStatus="sent"),
+        )
+    assert response.status_code == 204
+    settings.SMS_SENDING_STALE_SECONDS = 0
+    with commit(), schema_context("public"):
+        assert tasks.sms_outbox_sweep() == 0
+    assert len(twilio.messages()) == 1
+    with tenant_context(alpha):
+        message.refresh_from_db()
+        assert message.status == Message.Status.SENT
+        assert message.provider_sid == "SM" + "c" * 32
+        assert message.sent_at is not None
+
+
+def test_a_read_timeout_without_a_callback_is_sent_again_once_the_claim_is_stale(
+    alpha, webhook, twilio, commit, settings
+):
+    message = _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings)
+    settings.SMS_SENDING_STALE_SECONDS = 0
+    with commit(), schema_context("public"):
+        assert tasks.sms_outbox_sweep() == 1
+    assert len(twilio.messages()) == 2
+    with tenant_context(alpha):
+        message.refresh_from_db()
+        assert message.status == Message.Status.SENT
+        assert message.attempts == 2
+
+
 def test_send_task_is_safe_to_run_twice(alpha, webhook, twilio, commit):
     with commit():
         _missed_call(webhook)
