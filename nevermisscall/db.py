@@ -64,7 +64,12 @@ def _cursor_with_search_path():
     statement together: the client-side-binding cursor uses PostgreSQL's simple query protocol,
     which runs both from one message, in one implicit transaction."""
     wrapper = connections[DEFAULT_DB_ALIAS]
-    if not get_limit_set_calls() or wrapper.search_path_set_schemas or wrapper._setting_search_path:
+    if (
+        not get_limit_set_calls()
+        or wrapper.search_path_set_schemas
+        or wrapper._setting_search_path
+        or wrapper.settings_dict["OPTIONS"].get("server_side_binding")  # One statement per message.
+    ):
         return wrapper.cursor(), None
     search_paths = wrapper._get_cursor_search_paths()
     return super(TenantDatabaseWrapper, wrapper)._cursor(), search_paths
