@@ -222,6 +222,8 @@ CELERY_BEAT_SCHEDULE = {
     "sms-outbox-sweep": {"task": "conversations.sms_outbox_sweep", "schedule": 30.0},
     # Call outcomes recorded by the status webhooks but never applied (lost hand-off to the worker).
     "call-status-sweep": {"task": "telephony.call_status_sweep", "schedule": 30.0},
+    # Customers' texts never handed to the conversation engine (lost hand-off).
+    "inbound-sweep": {"task": "conversations.inbound_sweep", "schedule": 30.0},
 }
 
 # --- Auth ---------------------------------------------------------------------------------------
@@ -370,6 +372,7 @@ SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
 SMS_OUTBOX_STALE_SECONDS = env.int("SMS_OUTBOX_STALE_SECONDS", default=20)
 # A recorded call outcome (status webhook) not applied after this long is re-enqueued by the sweep.
 CALL_STATUS_STALE_SECONDS = env.int("CALL_STATUS_STALE_SECONDS", default=20)
+INBOUND_STALE_SECONDS = env.int("INBOUND_STALE_SECONDS", default=20)
 SMS_SENDING_STALE_SECONDS = env.int("SMS_SENDING_STALE_SECONDS", default=120)
 # Circuit breaker around each provider: consecutive failures before it opens, seconds before a trial.
 CIRCUIT_BREAKER_FAIL_MAX = env.int("CIRCUIT_BREAKER_FAIL_MAX", default=5)

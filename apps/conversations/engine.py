@@ -57,12 +57,15 @@ def _answer(*, conversation: Conversation, inbound: Message) -> Turn:
 
 def conversation_handle_inbound(*, message_id) -> Message | None:
     """Answer one inbound message unless a human has the conversation, the assistant is off, or it
-    already answered enough. Safe to run twice: one answer per inbound message at most."""
+    already answered enough. Safe to run twice: one decision per inbound message, recorded in
+    ``handled_at`` in the same transaction (what the inbound sweep looks for)."""
     with transaction.atomic():
         inbound = Message.objects.select_related("conversation").filter(pk=message_id).first()
         if inbound is None or inbound.direction != Message.Direction.INBOUND:
             return None
         conversation = Conversation.objects.select_for_update().get(pk=inbound.conversation_id)
+        if not Message.objects.filter(pk=inbound.pk, handled_at__isnull=True).update(handled_at=timezone.now()):
+            return None  # Decided already (after waiting for the conversation's lock, if it was running).
         if conversation.status != Conversation.Status.ACTIVE or conversation.handled_by != Conversation.Handler.AI:
             return None
         idempotency_key = f"ai-reply:{inbound.id}"

@@ -98,6 +98,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(db_default=Now())
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Inbound: when the conversation engine took its decision (answer or not). Null only while a
+    # message waits for the engine; the inbound sweep hands over the ones whose hand-off was lost.
+    handled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -107,6 +110,11 @@ class Message(models.Model):
             models.Index(fields=["to_number", "kind", "-created_at"]),
             # The outbox sweep: small partial index over what is waiting to go out.
             models.Index(fields=["created_at"], condition=Q(status__in=["queued", "sending"]), name="message_outbox"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(direction="inbound", handled_at__isnull=True),
+                name="message_unhandled",
+            ),
         ]
 
     def __str__(self):

@@ -83,3 +83,19 @@ def message_outbox_due(*, older_than_seconds: int, sending_stale_seconds: int, l
         status=Message.Status.SENDING, claimed_at__lt=now - timedelta(seconds=sending_stale_seconds)
     )
     return list((queued | stale).order_by("created_at").values_list("id", flat=True)[:limit])
+
+
+def inbound_unhandled(*, older_than_seconds: int, within_hours: int, limit: int = 500) -> list:
+    """Ids of inbound messages the engine never decided on (lost hand-off), oldest first; none older
+    than ``within_hours`` (a conversation idle that long is over)."""
+    now = timezone.now()
+    return list(
+        Message.objects.filter(
+            direction=Message.Direction.INBOUND,
+            handled_at__isnull=True,
+            created_at__lt=now - timedelta(seconds=older_than_seconds),
+            created_at__gte=now - timedelta(hours=within_hours),
+        )
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )

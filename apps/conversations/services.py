@@ -17,6 +17,7 @@ from apps.conversations import keywords
 from apps.conversations.models import Conversation, Message, OptOut
 from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
 from apps.tenants.config.services import config_get
+from nevermisscall import handoff
 from nevermisscall.db import insert_sql
 from nevermisscall.errors import BusinessRuleViolation
 from nevermisscall.events import publish_event
@@ -428,6 +429,7 @@ def message_receive(*, message_sid: str, from_number: str, to_number: str, body:
         keyword = None  # "Yes" to a question is a reply, not a re-subscription.
     conversation, _ = conversation_open_locked(customer_number=from_number, business_number=to_number)
     now = timezone.now()
+    for_the_engine = keyword is None and not opted_out
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -440,6 +442,7 @@ def message_receive(*, message_sid: str, from_number: str, to_number: str, body:
                 media=media,
                 status=Message.Status.RECEIVED,
                 provider_sid=message_sid,
+                handled_at=None if for_the_engine else now,  # Keywords are answered here.
             )
     except IntegrityError:  # The same MessageSid delivered twice at once.
         return InboundOutcome(None, True, None)
@@ -463,16 +466,9 @@ def message_receive(*, message_sid: str, from_number: str, to_number: str, body:
                 body=f"{business.name}: call or text us at {contact}. Reply STOP to opt out.",
                 kind=Message.Kind.KEYWORD,
             )
-    elif not opted_out:
-        message_id, schema = message.id, connection.schema_name
-        transaction.on_commit(lambda: _hand_off(message_id, schema))
+    elif for_the_engine:
+        from apps.conversations.tasks import handle_inbound_message
+
+        # After the commit, from the publisher thread; the inbound sweep covers a lost hand-off.
+        handoff.enqueue_on_commit(handle_inbound_message, str(message.id), schema=connection.schema_name)
     return InboundOutcome(message, False, keyword)
-
-
-def _hand_off(message_id, schema: str) -> None:
-    from apps.conversations.tasks import handle_inbound_message
-
-    try:
-        handle_inbound_message.apply_async(args=[str(message_id)], headers={"_schema_name": schema})
-    except Exception:
-        logger.exception("could not hand message %s to the conversation engine", message_id)

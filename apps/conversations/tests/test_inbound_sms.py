@@ -1,8 +1,10 @@
 """Inbound SMS: stored in the caller's conversation, keywords honoured, handed to the engine."""
 
 import pytest
-from django_tenants.utils import tenant_context
+from django.test import override_settings
+from django_tenants.utils import schema_context, tenant_context
 
+from apps.conversations import tasks
 from apps.conversations.models import Conversation, Message, OptOut
 from apps.telephony.tests.conftest import new_call_sid, new_message_sid, payload
 
@@ -141,6 +143,42 @@ def test_no_ai_answer_once_a_human_took_over(alpha, alice, webhook, twilio, comm
     with commit():
         text(webhook, "are you there?")
     assert len(twilio.messages()) == 1
+
+
+@override_settings(INBOUND_STALE_SECONDS=0)
+def test_a_lost_hand_off_to_the_engine_is_answered_by_the_inbound_sweep_once(alpha, webhook, twilio, commit):
+    """The text was committed but the process died before handing it over: no on_commit ran here."""
+    text(webhook, "Hi, my kitchen sink is leaking. Can someone come today?")
+    assert twilio.messages() == []
+    with tenant_context(alpha):
+        assert Message.objects.get(direction=Message.Direction.INBOUND).handled_at is None
+    with commit(), schema_context("public"):
+        assert tasks.inbound_sweep() == 1
+    assert [r.form["To"] for r in twilio.messages()] == [CUSTOMER]
+    with tenant_context(alpha):
+        assert Message.objects.get(direction=Message.Direction.INBOUND).handled_at is not None
+    with commit(), schema_context("public"):
+        assert tasks.inbound_sweep() == 0
+    assert len(twilio.messages()) == 1
+
+
+@override_settings(INBOUND_STALE_SECONDS=0)
+def test_the_inbound_sweep_leaves_keywords_and_decided_messages_alone(alpha, alice, webhook, twilio, commit):
+    from apps.conversations import services
+
+    with commit():
+        text(webhook, "hello")  # Answered by the engine.
+    with tenant_context(alpha):
+        services.conversation_takeover(conversation=Conversation.objects.get(), user=alice)
+    with commit():
+        text(webhook, "are you there?")  # Decided: a human has it, no answer.
+        text(webhook, "HELP")  # Answered on arrival.
+    with tenant_context(alpha):
+        assert not Message.objects.filter(direction=Message.Direction.INBOUND, handled_at__isnull=True).exists()
+    sent = len(twilio.messages())
+    with commit(), schema_context("public"):
+        assert tasks.inbound_sweep() == 0
+    assert len(twilio.messages()) == sent
 
 
 def test_media_is_recorded(alpha, webhook, twilio, commit):
