@@ -3,7 +3,7 @@
 ``emergency_owner_notify(...)`` runs every callable named in ``settings.DISPATCH_EMERGENCY_NOTIFIERS``
 after the current transaction commits (so a rolled-back booking alerts nobody). The built-in
 ``dashboard_alert`` publishes a ``system_alert`` to the business's live dashboard. The telephony
-app adds its own notifier that texts ``forwarding_number`` through its SMS backend and outbox:
+app adds its own notifier that texts ``forwarding_number`` from a retrying Celery task:
 
     DISPATCH_EMERGENCY_NOTIFIERS = [
         "apps.dispatch.notifications.dashboard_alert",

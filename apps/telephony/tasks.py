@@ -7,7 +7,7 @@ from django_tenants.utils import tenant_context
 
 from apps.conversations import sending
 from apps.conversations import services as conversation_services
-from apps.telephony import services
+from apps.telephony import notifiers, services
 from apps.tenants.models import Business
 from nevermisscall import handoff
 from nevermisscall.celery import app
@@ -51,3 +51,17 @@ def call_status_sweep() -> int:
     if enqueued:
         logger.info("call status sweep re-enqueued %d calls", enqueued)
     return enqueued
+
+
+OWNER_ALERT_MAX_RETRIES = 12  # 5 s doubling to 10 minutes: about an hour in all.
+
+
+@app.task(name="telephony.owner_alert_sms", bind=True, acks_late=True, ignore_result=True)
+def owner_alert_sms(self, *, message: str, forwarding_number: str) -> str:
+    """Text the owner an emergency alert; while the provider fails, try again with backoff."""
+    outcome = notifiers.owner_sms_send(message=message, forwarding_number=forwarding_number)
+    if outcome == "retry" and self.request.retries < OWNER_ALERT_MAX_RETRIES:
+        raise self.retry(countdown=min(600, 5 * 2**self.request.retries), max_retries=OWNER_ALERT_MAX_RETRIES)
+    if outcome == "retry":
+        logger.error("owner emergency SMS to %s abandoned after %d tries", forwarding_number, self.request.retries + 1)
+    return outcome
