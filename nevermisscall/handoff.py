@@ -54,12 +54,10 @@ class _Publisher:
             task, schema, ident = item
             groups.setdefault((task.name, schema), (task, []))[1].append(ident)
         for (name, schema), (task, ids) in groups.items():
-            for start in range(0, len(ids), MAX_IDS_PER_MESSAGE):
-                chunk = ids[start : start + MAX_IDS_PER_MESSAGE]
-                try:
-                    task.apply_async(args=chunk, headers={"_schema_name": schema})
-                except Exception:  # Broker down: the rows are committed and the sweep re-publishes them.
-                    logger.warning("could not publish %s for %s (%d ids); the sweep will", name, schema, len(chunk))
+            try:
+                publish(task, ids, schema=schema)
+            except Exception:  # Broker down: the rows are committed and the sweep re-publishes them.
+                logger.warning("could not publish %s for %s (%d ids); the sweep will", name, schema, len(ids))
         for marker in markers:  # flush(): everything submitted before the marker is published.
             marker.set()
 
@@ -74,6 +72,13 @@ def _current_publisher() -> _Publisher:
         if _publisher is None or _publisher.pid != os.getpid():  # First use, or a forked child.
             _publisher = _Publisher()
         return _publisher
+
+
+def publish(task, ids: list, *, schema: str) -> None:
+    """Publish ``task(*ids)`` for the business ``schema`` now, ``MAX_IDS_PER_MESSAGE`` ids a message
+    (the publisher thread, and the sweeps that re-publish what was lost)."""
+    for start in range(0, len(ids), MAX_IDS_PER_MESSAGE):
+        task.apply_async(args=ids[start : start + MAX_IDS_PER_MESSAGE], headers={"_schema_name": schema})
 
 
 def enqueue_on_commit(task, ident: str, *, schema: str) -> None:

@@ -63,9 +63,7 @@ def inbound_sweep() -> int:
                     older_than_seconds=settings.INBOUND_STALE_SECONDS, within_hours=settings.CONVERSATION_IDLE_HOURS
                 )
             ]
-            for start in range(0, len(due), handoff.MAX_IDS_PER_MESSAGE):
-                chunk = due[start : start + handoff.MAX_IDS_PER_MESSAGE]
-                handle_inbound_message.apply_async(args=chunk, headers={"_schema_name": business.schema_name})
+            handoff.publish(handle_inbound_message, due, schema=business.schema_name)
             enqueued += len(due)
     if enqueued:
         logger.info("inbound sweep handed %d messages to the engine", enqueued)

@@ -44,9 +44,7 @@ def call_status_sweep() -> int:
     for business in Business.objects.exclude(schema_name="public").filter(status=Business.Status.ACTIVE):
         with tenant_context(business):
             due = services.call_status_events_due(older_than_seconds=settings.CALL_STATUS_STALE_SECONDS)
-            for start in range(0, len(due), handoff.MAX_IDS_PER_MESSAGE):
-                chunk = due[start : start + handoff.MAX_IDS_PER_MESSAGE]
-                apply_call_status_events.apply_async(args=chunk, headers={"_schema_name": business.schema_name})
+            handoff.publish(apply_call_status_events, due, schema=business.schema_name)
             enqueued += len(due)
     if enqueued:
         logger.info("call status sweep re-enqueued %d calls", enqueued)
