@@ -42,3 +42,13 @@ class ExternalServiceUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "An external service is unavailable; try again later."
     default_code = ErrorCode.EXTERNAL_SERVICE_UNAVAILABLE
+
+
+class ValidationFailed(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request is not valid."
+    default_code = ErrorCode.VALIDATION_FAILED
+
+    def __init__(self, detail=None, *, details=None):
+        super().__init__(detail)
+        self.details = details

@@ -5,17 +5,14 @@ sent to the business's Channels group. Delivery is best effort: the database sta
 truth, so a channel-layer outage is logged and never fails the state change that raised the event.
 """
 
-import asyncio
 import json
 import logging
-import os
-import threading
 from datetime import UTC, datetime
 
-from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection
 
+from nevermisscall import after_commit
 from nevermisscall.middleware import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -42,8 +39,6 @@ EVENT_TYPES = frozenset(
         "maintenance_mode",
     }
 )
-# The Channels message type consumers implement (``dashboard_event`` handler).
-CHANNEL_MESSAGE_TYPE = "dashboard.event"
 
 
 def dashboard_group(schema_name: str) -> str:
@@ -69,71 +64,14 @@ def build_event(event_type: str, payload: dict, *, source_service: str, correlat
     }
 
 
-class _Publisher:
-    """One event loop per process, on a daemon thread, that sends queued events in order.
-
-    ``async_to_sync(group_send)`` from a thread without a running loop (a Celery task, a
-    management command) builds a new event loop and a new Redis connection for every event, about
-    5 ms each on this machine; handing the event to this loop costs a thread-safe queue put, and the
-    request or task never waits for Redis.
-    """
-
-    def __init__(self):
-        self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
-        self.queue: asyncio.Queue | None = None
-        started = threading.Event()
-
-        def run():
-            asyncio.set_event_loop(self.loop)
-            self.queue = asyncio.Queue()
-            self.loop.create_task(self._drain())
-            started.set()
-            self.loop.run_forever()
-
-        threading.Thread(target=run, name="event-publisher", daemon=True).start()
-        started.wait()
-
-    async def _drain(self) -> None:
-        while True:
-            group, event = await self.queue.get()
-            if isinstance(event, threading.Event):  # A flush() marker: everything before it is sent.
-                event.set()
-                continue
-            layer = get_channel_layer()
-            if layer is None:
-                continue
-            try:
-                await layer.group_send(group, {"type": CHANNEL_MESSAGE_TYPE, "event": event})
-            except Exception:
-                logger.exception("could not deliver %s to %s", event.get("type"), group)
-
-    def submit(self, group: str, event) -> None:
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, event))
-
-
-_publisher: _Publisher | None = None
-_publisher_lock = threading.Lock()
-
-
-def _current_publisher() -> _Publisher:
-    global _publisher
-    with _publisher_lock:
-        if _publisher is None or _publisher.pid != os.getpid():  # First use, or a forked child.
-            _publisher = _Publisher()
-        return _publisher
-
-
 def send_to_group(group: str, event: dict) -> None:
-    """Hand ``event`` to this process's publisher loop; it is sent in order, without waiting."""
-    _current_publisher().submit(group, event)
+    """Hand ``event`` to the group once the current transaction commits (at once outside one)."""
+    after_commit.publish_to_group(group, event)
 
 
 def flush(timeout: float = 5.0) -> bool:
     """Wait until every event handed over so far has been sent (tests, graceful shutdown)."""
-    marker = threading.Event()
-    _current_publisher().submit("", marker)
-    return marker.wait(timeout)
+    return after_commit.flush(timeout)
 
 
 def publish_event(
@@ -153,5 +91,5 @@ def publish_event(
     schema = schema_name or connection.schema_name
     event = build_event(event_type, payload, source_service=source_service, correlation_id=correlation_id)
     group = user_group(schema, user_id) if user_id is not None else dashboard_group(schema)
-    transaction.on_commit(lambda: send_to_group(group, event))
+    after_commit.publish_to_group(group, event)
     return event

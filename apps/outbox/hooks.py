@@ -1,0 +1,43 @@
+"""What the outbox needs from the apps above it, registered from their ``AppConfig.ready`` so that
+the dependencies point one way (every app may import the outbox; the outbox imports none of them).
+
+- ``opt_out``: ``is_opted_out(phone_number) -> bool`` and ``record_opt_out(phone_number)`` for the
+  current business (conversations owns the STOP list);
+- ``default_sms_sender() -> str``: the business's texting number (telephony);
+- ``cause listeners``: told, inside the transaction that changes it, whenever a delivery caused by
+  one of their rows changes status (conversations mirrors its messages' status and publishes the
+  dashboard events).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class _Hooks:
+    is_opted_out: Callable[[str], bool] = lambda phone_number: False
+    record_opt_out: Callable[[str], None] = lambda phone_number: None
+    default_sms_sender: Callable[[], str] = lambda: ""
+
+
+hooks = _Hooks()
+_cause_listeners: dict[str, Callable] = {}
+
+
+def register_opt_out(*, is_opted_out: Callable[[str], bool], record_opt_out: Callable[[str], None]) -> None:
+    hooks.is_opted_out, hooks.record_opt_out = is_opted_out, record_opt_out
+
+
+def register_default_sms_sender(function: Callable[[], str]) -> None:
+    hooks.default_sms_sender = function
+
+
+def register_cause_listener(cause_type: str, listener: Callable) -> None:
+    """``listener(delivery, previous_status)`` runs in the transaction of every status change."""
+    _cause_listeners[cause_type] = listener
+
+
+def notify_cause(delivery, previous_status: str) -> None:
+    listener = _cause_listeners.get(delivery.cause_type)
+    if listener is not None:
+        listener(delivery, previous_status)

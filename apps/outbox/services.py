@@ -1,0 +1,373 @@
+"""Writes on deliveries: queue one in the caller's transaction (the dispatcher sends it after the
+commit), claim it atomically, record each attempt and its outcome, retry a dead letter, apply a
+provider's status callback. Every status change tells the delivery's cause (``hooks``).
+"""
+
+import logging
+import random
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.outbox.hooks import hooks, notify_cause
+from apps.outbox.models import Channel, Delivery, DeliveryAttempt, WebhookEndpoint
+from apps.outbox.segments import count_segments
+from nevermisscall import after_commit
+from nevermisscall.errors import BusinessRuleViolation, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+
+def _business():
+    """The business whose schema is active, or None in the public schema (platform mail)."""
+    tenant = getattr(connection, "tenant", None)
+    return tenant if tenant is not None and getattr(tenant, "schema_name", "public") != "public" else None
+
+
+def _hand_off(delivery: Delivery) -> None:
+    from apps.outbox.tasks import deliver
+
+    schema = delivery.business.schema_name if delivery.business_id else "public"
+    after_commit.enqueue(deliver, str(delivery.id), schema=schema)
+
+
+def _queue(
+    *,
+    channel: str,
+    recipient: str,
+    payload: dict,
+    purpose: str,
+    idempotency_key: str,
+    kind: str = Delivery.Kind.TRANSACTIONAL,
+    sender: str = "",
+    language: str = "",
+    cause: tuple[str, str] = ("", ""),
+    expires_at: datetime | None = None,
+    max_attempts: int | None = None,
+    segments=None,
+) -> Delivery:
+    business = _business()
+    now = timezone.now()
+    delivery = Delivery(
+        business=business,
+        channel=channel,
+        kind=kind,
+        purpose=purpose,
+        recipient=recipient,
+        sender=sender,
+        payload=payload,
+        language=language or settings.LANGUAGE_CODE,
+        cause_type=cause[0],
+        cause_id=str(cause[1]),
+        idempotency_key=idempotency_key,
+        max_attempts=max_attempts or settings.DELIVERY_MAX_ATTEMPTS,
+        next_attempt_at=now,
+        created_at=now,
+        expires_at=expires_at,
+        segments=segments.segments if segments else None,
+        encoding=segments.encoding if segments else "",
+    )
+    delivery.save(force_insert=True)
+    _hand_off(delivery)
+    return delivery
+
+
+def sms_body_check(body: str):
+    """The segment count of ``body``; ValidationFailed when it is empty or longer than allowed."""
+    if not body.strip():
+        raise ValidationFailed("The text is empty.", details={"body": ["The text is empty."]})
+    segments = count_segments(body)
+    if segments.segments > settings.SMS_MAX_SEGMENTS:
+        message = (
+            f"The text is {segments.segments} SMS segments ({segments.units} {segments.encoding} characters); "
+            f"the most one text may be is {settings.SMS_MAX_SEGMENTS}. Shorten it."
+        )
+        raise ValidationFailed(message, details={"body": [message]})
+    return segments
+
+
+def delivery_queue_sms(
+    *,
+    to: str,
+    body: str,
+    purpose: str,
+    idempotency_key: str | None = None,
+    kind: str = Delivery.Kind.TRANSACTIONAL,
+    sender: str = "",
+    cause: tuple[str, str] = ("", ""),
+    expires_at: datetime | None = None,
+    max_attempts: int | None = None,
+    check_opt_out: bool = True,
+) -> Delivery:
+    """Queue a text from the business's number (``sender`` to override) in the caller's transaction.
+
+    Refused now (and nothing stored) when the body is too long or the number opted out; the policy
+    runs again at send time (``policy.sms_decide``)."""
+    segments = sms_body_check(body)
+    if check_opt_out and hooks.is_opted_out(to):
+        raise BusinessRuleViolation("This number replied STOP; no text can be sent to it.")
+    return _queue(
+        channel=Channel.SMS,
+        recipient=to,
+        payload={"body": body},
+        purpose=purpose,
+        idempotency_key=idempotency_key or f"sms:{uuid.uuid4()}",
+        kind=kind,
+        sender=sender or hooks.default_sms_sender(),
+        cause=cause,
+        expires_at=expires_at,
+        max_attempts=max_attempts,
+        segments=segments,
+    )
+
+
+def delivery_queue_email(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    purpose: str,
+    idempotency_key: str | None = None,
+    language: str = "",
+    cause: tuple[str, str] = ("", ""),
+) -> Delivery:
+    """Queue an e-mail rendered at send time from ``templates/<template>_subject.txt``, ``.txt`` and
+    ``.html`` in ``language``; ``context`` must be JSON."""
+    return _queue(
+        channel=Channel.EMAIL,
+        recipient=to,
+        payload={"template": template, "context": context},
+        purpose=purpose,
+        idempotency_key=idempotency_key or f"email:{uuid.uuid4()}",
+        language=language,
+        cause=cause,
+    )
+
+
+def webhook_event_emit(*, event_type: str, data: dict, event_id: str, cause: tuple[str, str] = ("", "")) -> list:
+    """Queue ``event_type`` for every active endpoint of the business that wants it (once per
+    endpoint and event: ``event_id`` makes the idempotency key)."""
+    business = _business()
+    if business is None:
+        return []
+    queued = []
+    for endpoint in WebhookEndpoint.objects.filter(business=business, is_active=True):
+        if not endpoint.wants(event_type):
+            continue
+        key = f"webhook:{endpoint.id}:{event_type}:{event_id}"
+        try:
+            with transaction.atomic():
+                queued.append(
+                    _queue(
+                        channel=Channel.WEBHOOK,
+                        recipient=endpoint.url,
+                        payload={"endpoint_id": str(endpoint.id), "event": event_type, "event_id": event_id, "data": data},
+                        purpose="webhook_event",
+                        idempotency_key=key,
+                        cause=cause,
+                    )
+                )
+        except IntegrityError:  # Emitted before: once is enough.
+            continue
+    return queued
+
+
+# --- the dispatcher's writes ------------------------------------------------------------------------
+
+
+def delivery_claim(*, delivery_id, now: datetime) -> Delivery | None:
+    """Claim a due delivery (or one whose worker died mid-send) with one conditional UPDATE; None
+    when another worker has it, it is not due yet, or it is done."""
+    stale = now - timedelta(seconds=settings.DELIVERY_SENDING_STALE_SECONDS)
+    claimable = Delivery.objects.filter(pk=delivery_id).filter(
+        Q(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
+        | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
+    )
+    if claimable.update(status=Delivery.Status.SENDING, claimed_at=now) != 1:
+        return None
+    return Delivery.objects.select_related("business").get(pk=delivery_id)
+
+
+def _change(delivery: Delivery, previous: str, **fields) -> bool:
+    """Apply ``fields`` if the row is still ``sending`` (ours), and tell its cause."""
+    if not Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(**fields):
+        return False
+    for name, value in fields.items():
+        if not isinstance(value, F):
+            setattr(delivery, name, value)
+    notify_cause(delivery, previous)
+    return True
+
+
+def attempt_record(
+    *, delivery: Delivery, started_at: datetime, outcome: str, provider_status="", provider_answer="", error=""
+) -> DeliveryAttempt:
+    delivery.attempts += 1
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    elapsed = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
+    return DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=delivery.attempts,
+        started_at=started_at,
+        duration_ms=elapsed,
+        outcome=outcome,
+        provider_status=str(provider_status)[:20],
+        provider_answer=str(provider_answer)[:2000],
+        error=str(error)[:500],
+    )
+
+
+@transaction.atomic
+def delivery_mark_sent(*, delivery: Delivery, provider_ref: str, delivered: bool, now: datetime) -> bool:
+    status = Delivery.Status.DELIVERED if delivered else Delivery.Status.SENT
+    return _change(
+        delivery,
+        Delivery.Status.SENDING,
+        status=status,
+        provider_ref=provider_ref or None,
+        sent_at=now,
+        delivered_at=now if delivered else None,
+        hold_reason="",
+        last_error="",
+        last_error_code="",
+    )
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential from ``DELIVERY_BACKOFF_BASE_SECONDS``, capped, with jitter (half to all of it)."""
+    ceiling = min(settings.DELIVERY_BACKOFF_MAX_SECONDS, settings.DELIVERY_BACKOFF_BASE_SECONDS * 2 ** min(attempts, 20))
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not a secret)
+
+
+@transaction.atomic
+def delivery_retry_later(*, delivery: Delivery, error: str, now: datetime, code: str = "") -> str:
+    """A transient failure: back off, or dead-letter the row after its last attempt."""
+    if delivery.attempts >= delivery.max_attempts:
+        _change(delivery, Delivery.Status.SENDING, status=Delivery.Status.DEAD, last_error=error[:500],
+                last_error_code=code or "max_attempts", hold_reason="")
+        logger.error("delivery %s dead after %d attempts: %s", delivery.id, delivery.attempts, error)
+        return "dead"
+    _change(
+        delivery,
+        Delivery.Status.SENDING,
+        status=Delivery.Status.QUEUED,
+        next_attempt_at=now + timedelta(seconds=backoff_seconds(delivery.attempts)),
+        last_error=error[:500],
+        last_error_code=code,
+        hold_reason="",
+    )
+    return "retry"
+
+
+@transaction.atomic
+def delivery_hold(*, delivery: Delivery, until: datetime, reason: str, hold: str) -> None:
+    """Back to the queue until ``until`` without an attempt (quiet hours, quota, open circuit)."""
+    _change(delivery, Delivery.Status.SENDING, status=Delivery.Status.QUEUED, next_attempt_at=until,
+            hold_reason=hold, last_error=reason[:500])
+
+
+def delivery_hold_unconfirmed(*, delivery: Delivery, error: str, now: datetime) -> None:
+    """Keep the claim after a request whose outcome is unknown: the status callback settles it, or
+    the claim goes stale (``DELIVERY_SENDING_STALE_SECONDS``) and it is sent again."""
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+        claimed_at=now, last_error=f"unconfirmed: {error}"[:500], last_error_code="unconfirmed"
+    )
+
+
+@transaction.atomic
+def delivery_fail(*, delivery: Delivery, code: str, error: str, status: str = Delivery.Status.FAILED) -> None:
+    _change(delivery, Delivery.Status.SENDING, status=status, last_error=error[:500], last_error_code=code[:40],
+            hold_reason="")
+    if delivery.channel == Channel.SMS and code == "21610":
+        hooks.record_opt_out(delivery.recipient)
+
+
+@transaction.atomic
+def delivery_retry(*, delivery: Delivery) -> Delivery:
+    """Send a failed or dead delivery again (owner, operator): same row, same idempotency key, a
+    fresh allowance of attempts."""
+    locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if not locked.is_retryable:
+        raise BusinessRuleViolation(f"Only failed or dead deliveries can be retried; this one is {locked.status}.")
+    previous = locked.status
+    now = timezone.now()
+    locked.status = Delivery.Status.QUEUED
+    locked.next_attempt_at = now
+    locked.max_attempts = locked.attempts + settings.DELIVERY_MAX_ATTEMPTS
+    locked.hold_reason = ""
+    locked.save(update_fields=["status", "next_attempt_at", "max_attempts", "hold_reason", "updated_at"])
+    notify_cause(locked, previous)
+    _hand_off(locked)
+    return locked
+
+
+# --- provider status callbacks ----------------------------------------------------------------------
+
+# Twilio's message statuses in order; a callback never moves a delivery backwards.
+TWILIO_STATUS = {
+    "accepted": None,
+    "scheduled": None,
+    "queued": None,
+    "sending": None,
+    "sent": Delivery.Status.SENT,
+    "delivered": Delivery.Status.DELIVERED,
+    "read": Delivery.Status.DELIVERED,
+    "undelivered": Delivery.Status.FAILED,
+    "failed": Delivery.Status.FAILED,
+    "canceled": Delivery.Status.CANCELED,
+}
+FINAL = {Delivery.Status.DELIVERED, Delivery.Status.FAILED, Delivery.Status.DEAD, Delivery.Status.CANCELED}
+
+
+@transaction.atomic
+def delivery_status_update(*, delivery_id=None, provider_ref: str = "", provider_status: str, error_code: str = "") -> bool:
+    """Apply a provider's status callback for a delivery of the current business; False when it
+    changes nothing (unknown, stale, repeated, or another business's)."""
+    if provider_status not in TWILIO_STATUS:
+        return False
+    status = TWILIO_STATUS[provider_status]
+    queryset = Delivery.objects.select_for_update().filter(business=_business(), channel=Channel.SMS)
+    delivery = queryset.filter(pk=delivery_id).first() if delivery_id else None
+    if delivery is None and provider_ref:
+        delivery = queryset.filter(provider_ref=provider_ref).first()
+    if delivery is None or status is None or delivery.status in FINAL:
+        return False
+    if status == delivery.status:
+        return False
+    previous, now = delivery.status, timezone.now()
+    delivery.status = status
+    if provider_ref and not delivery.provider_ref:
+        delivery.provider_ref = provider_ref
+    if delivery.sent_at is None:
+        delivery.sent_at = now  # Its send's answer was lost (an uncertain attempt): the callback tells.
+    if status == Delivery.Status.DELIVERED:
+        delivery.delivered_at = now
+    if error_code:
+        delivery.last_error_code = error_code[:40]
+        delivery.last_error = f"provider reported {provider_status} ({error_code})"
+    delivery.save(
+        update_fields=["status", "provider_ref", "sent_at", "delivered_at", "last_error", "last_error_code", "updated_at"]
+    )
+    if error_code == "21610":
+        hooks.record_opt_out(delivery.recipient)
+    notify_cause(delivery, previous)
+    return True
+
+
+def deliveries_cancel_for(*, recipient: str) -> int:
+    """Cancel what still waits for ``recipient`` in the current business (it opted out)."""
+    waiting = Delivery.objects.filter(
+        business=_business(), channel=Channel.SMS, recipient=recipient, status=Delivery.Status.QUEUED
+    )
+    canceled = 0
+    for delivery in waiting.select_for_update(skip_locked=True):
+        previous = delivery.status
+        delivery.status, delivery.last_error, delivery.hold_reason = Delivery.Status.CANCELED, "opted out", ""
+        delivery.save(update_fields=["status", "last_error", "hold_reason", "updated_at"])
+        notify_cause(delivery, previous)
+        canceled += 1
+    return canceled
