@@ -84,6 +84,11 @@ CHECKS = {
 }
 
 
+def register_check(name: str, function, *, critical: bool = False, timeout: float = 3.0) -> None:
+    """Add an app's check (from its ``AppConfig.ready``): ``function() -> CheckResult``."""
+    CHECKS[name] = (function, critical, timeout)
+
+
 def _timed(function) -> CheckResult:
     started = time.perf_counter()
     try:

@@ -43,6 +43,7 @@ SHARED_APPS = [
     "apps.tenants",
     "apps.accounts",
     "apps.telephony.registry",
+    "apps.outbox",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -218,8 +219,8 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 60
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
-    # Transactional outbox: re-enqueue SMS that were committed but never handed to a worker.
-    "sms-outbox-sweep": {"task": "conversations.sms_outbox_sweep", "schedule": 30.0},
+    # The outbox: deliveries whose hand-off was lost, retries and holds that came due, stale claims.
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": env.float("DELIVERY_SWEEP_SECONDS", default=10.0)},
     # Call outcomes recorded by the status webhooks but never applied (lost hand-off to the worker).
     "call-status-sweep": {"task": "telephony.call_status_sweep", "schedule": 30.0},
     # Customers' texts never handed to the conversation engine (lost hand-off).
@@ -367,13 +368,11 @@ if SMS_BACKEND not in {"twilio", "console", "locmem"}:
     raise environ.ImproperlyConfigured(f"SMS_BACKEND must be twilio, console or locmem, not {SMS_BACKEND!r}")
 if SMS_BACKEND == "twilio" and not _TWILIO_CONFIGURED:
     raise environ.ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
-# Outbound SMS: attempts per message (HTTP attempts, across task retries) and the outbox sweep's patience.
-SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
-SMS_OUTBOX_STALE_SECONDS = env.int("SMS_OUTBOX_STALE_SECONDS", default=20)
 # A recorded call outcome (status webhook) not applied after this long is re-enqueued by the sweep.
 CALL_STATUS_STALE_SECONDS = env.int("CALL_STATUS_STALE_SECONDS", default=20)
 INBOUND_STALE_SECONDS = env.int("INBOUND_STALE_SECONDS", default=20)
-SMS_SENDING_STALE_SECONDS = env.int("SMS_SENDING_STALE_SECONDS", default=120)
+# A worker's claim on an inbound text (the engine deciding it) older than this is taken over.
+INBOUND_CLAIM_STALE_SECONDS = env.int("INBOUND_CLAIM_STALE_SECONDS", default=60)
 # Circuit breaker around each provider: consecutive failures before it opens, seconds before a trial.
 CIRCUIT_BREAKER_FAIL_MAX = env.int("CIRCUIT_BREAKER_FAIL_MAX", default=5)
 CIRCUIT_BREAKER_RESET_SECONDS = env.int("CIRCUIT_BREAKER_RESET_SECONDS", default=30)
@@ -411,9 +410,32 @@ OPENAI_PRICES_PER_MILLION = {
 GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
 GOOGLE_MAPS_BASE_URL = env.str("GOOGLE_MAPS_BASE_URL", default="https://maps.googleapis.com")
 GOOGLE_MAPS_TIMEOUT_SECONDS = env.float("GOOGLE_MAPS_TIMEOUT_SECONDS", default=0.8)
-# Callables (dotted paths) told about every emergency booking: ``notifier(*, message, forwarding_number,
-# appointment_id)``. The dashboard alert is built in; telephony adds its owner-SMS sender here.
-DISPATCH_EMERGENCY_NOTIFIERS = env.list(
-    "DISPATCH_EMERGENCY_NOTIFIERS",
-    default=["apps.dispatch.notifications.dashboard_alert", "apps.telephony.notifiers.owner_sms"],
-)
+
+# --- Outbox: every text, e-mail and webhook (docs/outbox.md) ------------------------------------
+# Attempts at the provider before a delivery is dead-lettered; owner alerts keep trying for hours
+# (5 s doubling to 10 minutes between runs, with jitter).
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=12)
+DELIVERY_OWNER_ALERT_MAX_ATTEMPTS = env.int("DELIVERY_OWNER_ALERT_MAX_ATTEMPTS", default=40)
+DELIVERY_ATTEMPTS_PER_RUN = env.int("DELIVERY_ATTEMPTS_PER_RUN", default=3)
+DELIVERY_BACKOFF_BASE_SECONDS = env.float("DELIVERY_BACKOFF_BASE_SECONDS", default=5.0)
+DELIVERY_BACKOFF_MAX_SECONDS = env.float("DELIVERY_BACKOFF_MAX_SECONDS", default=600.0)
+# A fresh delivery still queued after this long lost its hand-off: the sweep sends it.
+DELIVERY_HANDOFF_GRACE_SECONDS = env.int("DELIVERY_HANDOFF_GRACE_SECONDS", default=20)
+# A claim older than this is stale (its worker died, or the provider never answered nor called
+# back): the sweep sends it again.
+DELIVERY_SENDING_STALE_SECONDS = env.int("DELIVERY_SENDING_STALE_SECONDS", default=120)
+DELIVERY_SWEEP_LIMIT = env.int("DELIVERY_SWEEP_LIMIT", default=2000)
+DELIVERY_BACKLOG_WARNING_SECONDS = env.int("DELIVERY_BACKLOG_WARNING_SECONDS", default=300)
+# The longest text accepted (Twilio's limit is 1,600 characters, about 10 segments).
+SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=10)
+# Twilio's ValidityPeriod by purpose, else by kind: after this the carrier drops the text.
+SMS_VALIDITY_SECONDS = {"transactional": 4 * 3600, "marketing": 10 * 3600, "owner_alert": 10 * 3600}
+SMS_DAILY_QUOTA_DEFAULT = env.int("SMS_DAILY_QUOTA_DEFAULT", default=1000)
+# Fernet keys for secrets stored encrypted (webhook signing secrets), newest first.
+if IS_PRODUCTION:
+    OUTBOX_ENCRYPTION_KEYS = env.list("OUTBOX_ENCRYPTION_KEYS")
+else:
+    OUTBOX_ENCRYPTION_KEYS = env.list("OUTBOX_ENCRYPTION_KEYS", default=[SECRET_KEY])
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)

@@ -21,7 +21,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["to_number", "direction", "kind", "status", "attempts", "error_code", "created_at"]
+    list_display = ["to_number", "direction", "kind", "status", "segments", "error_code", "created_at"]
     list_filter = ["direction", "kind", "status", "created_at"]
     search_fields = ["to_number", "from_number", "body", "provider_sid", "idempotency_key"]
     readonly_fields = ["provider_sid", "idempotency_key", "created_at", "sent_at", "delivered_at"]

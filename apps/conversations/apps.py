@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class ConversationsConfig(AppConfig):
     name = "apps.conversations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from apps.conversations import selectors, services
+        from apps.outbox import hooks
+
+        hooks.register_opt_out(
+            is_opted_out=lambda phone_number: selectors.is_opted_out(phone_number=phone_number),
+            record_opt_out=services.opt_out_record_from_provider,
+        )
+        hooks.register_cause_listener("message", services.message_delivery_changed)

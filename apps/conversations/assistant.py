@@ -1,6 +1,8 @@
-"""One assistant turn, whatever the channel (SMS, voice, web chat): the dispatch engine decides the
-answer, and a confirmed slot becomes an appointment. Callers persist the turn (the history entry and
-whether the owner was alerted) in their own transaction.
+"""One assistant turn, whatever the channel (SMS, voice, web chat), in two steps: the dispatch
+engine decides the answer (``assistant_decide``, slow I/O, no transaction), then the decision is
+applied (``assistant_apply``: a confirmed slot becomes an appointment, an emergency alerts the
+owner) in the caller's short transaction. Callers persist the turn (the history entry and whether
+the owner was alerted) in that transaction.
 """
 
 from dataclasses import dataclass
@@ -56,24 +58,26 @@ def _without_owner_alert(response: dict) -> dict:
     return {**response, "next_action": {**response["next_action"], "notify_owner": False}}
 
 
-def assistant_turn(
+@dataclass(frozen=True)
+class Decision:
+    """What the engine decided about one message, before anything is written for it."""
+
+    request: dict
+    response: dict
+
+
+def assistant_decide(
     *,
     business,
     caller_phone: str,
     called_number: str,
     history: list[dict],
     text: str,
-    source: str,
     conversation_ref: str,
-    owner_alerted: bool,
     now: datetime | None = None,
-) -> Turn:
-    """Answer ``text``; book when the customer confirmed a slot (the engine escalates instead when
-    ``ai_settings.auto_book`` is off); alert
-    the owner of an emergency unless this conversation already did. Run inside a transaction: the
-    booking and the owner alert (after commit) belong to it."""
-    config = config_get()
-    ai_settings = config.ai_settings or {}
+) -> Decision:
+    """Run the engine on ``text`` (OpenAI or the rules, geocoding): slow I/O, so call it with no
+    transaction open and no row locked. Only the AI usage row is written."""
     request = dispatch_request_build(
         business=business,
         caller_phone=caller_phone,
@@ -82,7 +86,25 @@ def assistant_turn(
         current_message=text,
         now=now,
     )
-    response = conversation_process(request=request, conversation_ref=conversation_ref, now=now)
+    return Decision(request, conversation_process(request=request, conversation_ref=conversation_ref, now=now))
+
+
+def assistant_apply(
+    *,
+    decision: Decision,
+    caller_phone: str,
+    source: str,
+    conversation_ref: str,
+    owner_alerted: bool,
+    now: datetime | None = None,
+) -> Turn:
+    """Act on the decision inside the caller's transaction: book when the customer confirmed a slot
+    (the engine escalates instead when ``ai_settings.auto_book`` is off), alert the owner of an
+    emergency unless this conversation already did. The booking and the owner's alerts (outbox
+    deliveries) commit or roll back together."""
+    request, response = decision.request, decision.response
+    config = config_get()
+    ai_settings = config.ai_settings or {}
     action = response["next_action"]
     if action["action"] == "escalate_to_owner":
         _escalation_alert(response=response, caller_phone=caller_phone, conversation_ref=conversation_ref)
@@ -102,6 +124,39 @@ def assistant_turn(
         emergency_owner_notify(
             message=emergency_message(info=info, slot=None, phone=caller_phone),
             forwarding_number=config.forwarding_number,
+            reference=conversation_ref,
         )
         return Turn(action["message"], response, None, True)
     return Turn(action["message"], response, None, False)
+
+
+def assistant_turn(
+    *,
+    business,
+    caller_phone: str,
+    called_number: str,
+    history: list[dict],
+    text: str,
+    source: str,
+    conversation_ref: str,
+    owner_alerted: bool,
+    now: datetime | None = None,
+) -> Turn:
+    """Decide and apply in one go (voice and chat sessions, whose turns hold their session row)."""
+    decision = assistant_decide(
+        business=business,
+        caller_phone=caller_phone,
+        called_number=called_number,
+        history=history,
+        text=text,
+        conversation_ref=conversation_ref,
+        now=now,
+    )
+    return assistant_apply(
+        decision=decision,
+        caller_phone=caller_phone,
+        source=source,
+        conversation_ref=conversation_ref,
+        owner_alerted=owner_alerted,
+        now=now,
+    )

@@ -4,16 +4,20 @@ its fallback) decides the answer; a confirmed slot is booked and the confirmatio
 """
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.conversations import services
-from apps.conversations.assistant import Turn, assistant_turn
+from apps.conversations.assistant import assistant_apply, assistant_decide
 from apps.conversations.models import Conversation, Message
+from apps.conversations.selectors import is_opted_out
 from apps.crm.models import Appointment
+from apps.outbox.segments import clip_to_segments
 from apps.tenants.config.services import config_get
-from nevermisscall.errors import BusinessRuleViolation
 from nevermisscall.events import publish_event
 
 logger = logging.getLogger(__name__)
@@ -42,51 +46,82 @@ def conversation_history(*, conversation: Conversation, before: Message) -> list
     return history
 
 
-def _answer(*, conversation: Conversation, inbound: Message) -> Turn:
-    return assistant_turn(
+def _inbound_claim(*, message_id) -> Message | None:
+    """Claim an undecided inbound message for this worker (one conditional UPDATE, committed at
+    once); None when it is decided, or another worker's claim on it is fresh."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.INBOUND_CLAIM_STALE_SECONDS)
+    claimable = Message.objects.filter(pk=message_id, direction=Message.Direction.INBOUND, handled_at__isnull=True)
+    claimable = claimable.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+    if claimable.update(claimed_at=now) != 1:
+        return None
+    return Message.objects.select_related("conversation").get(pk=message_id)
+
+
+def _assistant_may_answer(conversation: Conversation, inbound: Message) -> bool:
+    if conversation.status != Conversation.Status.ACTIVE or conversation.handled_by != Conversation.Handler.AI:
+        return False
+    if is_opted_out(phone_number=conversation.customer_number):
+        return False
+    ai_settings = config_get().ai_settings or {}
+    if not ai_settings.get("enabled", True):
+        return False
+    sent_by_ai = conversation.messages.filter(kind=Message.Kind.AI).count()
+    return sent_by_ai < int(ai_settings.get("max_ai_messages", 20))
+
+
+def _decided(inbound: Message) -> bool:
+    """Record the engine's decision on ``inbound`` (in the caller's transaction); False when another
+    worker recorded one first."""
+    return bool(Message.objects.filter(pk=inbound.pk, handled_at__isnull=True).update(handled_at=timezone.now()))
+
+
+def conversation_handle_inbound(*, message_id) -> Message | None:
+    """Answer one inbound message unless a human has the conversation, the customer opted out, the
+    assistant is off, or it already answered enough. Claim, decide with no transaction open (the
+    engine may wait on OpenAI or the geocoder), then apply in a short transaction that locks the
+    conversation and checks again: a takeover or an opt-out that happened meanwhile wins. Safe to
+    run twice: one decision per inbound message, recorded in ``handled_at`` (what the inbound sweep
+    looks for)."""
+    inbound = _inbound_claim(message_id=message_id)
+    if inbound is None:
+        return None
+    conversation = inbound.conversation
+    if not _assistant_may_answer(conversation, inbound):
+        _decided(inbound)
+        return None
+    decision = assistant_decide(
         business=connection.tenant,
         caller_phone=conversation.customer_number,
         called_number=conversation.business_number,
         history=conversation_history(conversation=conversation, before=inbound),
         text=inbound.body,
-        source=Appointment.Source.SMS,
         conversation_ref=str(conversation.id),
-        owner_alerted=conversation.owner_alerted_at is not None,
     )
-
-
-def conversation_handle_inbound(*, message_id) -> Message | None:
-    """Answer one inbound message unless a human has the conversation, the assistant is off, or it
-    already answered enough. Safe to run twice: one decision per inbound message, recorded in
-    ``handled_at`` in the same transaction (what the inbound sweep looks for)."""
     with transaction.atomic():
-        inbound = Message.objects.select_related("conversation").filter(pk=message_id).first()
-        if inbound is None or inbound.direction != Message.Direction.INBOUND:
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if not _decided(inbound):
+            return None  # Another worker decided it while this one was thinking.
+        if not _assistant_may_answer(conversation, inbound):
             return None
-        conversation = Conversation.objects.select_for_update().get(pk=inbound.conversation_id)
-        if not Message.objects.filter(pk=inbound.pk, handled_at__isnull=True).update(handled_at=timezone.now()):
-            return None  # Decided already (after waiting for the conversation's lock, if it was running).
-        if conversation.status != Conversation.Status.ACTIVE or conversation.handled_by != Conversation.Handler.AI:
-            return None
-        idempotency_key = f"ai-reply:{inbound.id}"
-        if Message.objects.filter(idempotency_key=idempotency_key).exists():
-            return None
-        ai_settings = config_get().ai_settings or {}
-        if not ai_settings.get("enabled", True):
-            return None
-        sent_by_ai = conversation.messages.filter(kind=Message.Kind.AI).count()
-        if sent_by_ai >= int(ai_settings.get("max_ai_messages", 20)):
-            return None
-        turn = _answer(conversation=conversation, inbound=inbound)
+        turn = assistant_apply(
+            decision=decision,
+            caller_phone=conversation.customer_number,
+            source=Appointment.Source.SMS,
+            conversation_ref=str(conversation.id),
+            owner_alerted=conversation.owner_alerted_at is not None,
+        )
         try:
             with transaction.atomic():
                 reply = services.message_queue_outbound(
-                    conversation=conversation, body=turn.reply, kind=Message.Kind.AI, idempotency_key=idempotency_key
+                    conversation=conversation,
+                    body=clip_to_segments(turn.reply, settings.SMS_MAX_SEGMENTS),
+                    kind=Message.Kind.AI,
+                    idempotency_key=f"ai-reply:{inbound.id}",
+                    opt_out_checked=True,
                 )
         except IntegrityError:
-            return None
-        except BusinessRuleViolation:  # Opted out since it arrived.
-            return None
+            return None  # Answered already.
         Message.objects.filter(pk=reply.pk).update(proposed_slot=turn.response.get("proposed_slot"))
         changes = {"stage": turn.stage}
         name = turn.response["extracted_info"].get("customer_name")

@@ -1,4 +1,5 @@
-"""Conversations with customers, their SMS messages (the outbound outbox too) and opt-outs."""
+"""Conversations with customers, their SMS messages and opt-outs. An outbound message is sent by
+the outbox (``apps.outbox``): its delivery row, whose status the message mirrors."""
 
 import uuid
 
@@ -91,7 +92,9 @@ class Message(models.Model):
     sent_by = models.UUIDField(null=True, blank=True, help_text=_("Staff user who wrote it"))
     # On assistant replies: the slot this reply offered, so a later "yes" confirms that one.
     proposed_slot = models.JSONField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    segments = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("SMS segments it costs"))
+    # Inbound: when the conversation engine claimed it (its decision runs with no transaction open;
+    # a claim older than INBOUND_CLAIM_STALE_SECONDS belonged to a worker that died).
     claimed_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=20, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
@@ -108,8 +111,6 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "created_at"]),
             models.Index(fields=["to_number", "kind", "-created_at"]),
-            # The outbox sweep: small partial index over what is waiting to go out.
-            models.Index(fields=["created_at"], condition=Q(status__in=["queued", "sending"]), name="message_outbox"),
             models.Index(
                 fields=["created_at"],
                 condition=Q(direction="inbound", handled_at__isnull=True),

@@ -73,18 +73,6 @@ def message_list(*, conversation: Conversation, filters: dict | None = None) -> 
     return queryset.order_by("created_at", "id")
 
 
-def message_outbox_due(*, older_than_seconds: int, sending_stale_seconds: int, limit: int = 500) -> list:
-    """Ids of outbound messages committed but not sent: queued too long, or claimed by a dead worker."""
-    now = timezone.now()
-    queued = Message.objects.filter(
-        status=Message.Status.QUEUED, created_at__lt=now - timedelta(seconds=older_than_seconds)
-    )
-    stale = Message.objects.filter(
-        status=Message.Status.SENDING, claimed_at__lt=now - timedelta(seconds=sending_stale_seconds)
-    )
-    return list((queued | stale).order_by("created_at").values_list("id", flat=True)[:limit])
-
-
 def inbound_unhandled(*, older_than_seconds: int, within_hours: int, limit: int = 500) -> list:
     """Ids of inbound messages the engine never decided on (lost hand-off), oldest first; none older
     than ``within_hours`` (a conversation idle that long is over)."""

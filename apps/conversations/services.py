@@ -1,26 +1,25 @@
-"""Writes on conversations, messages and opt-outs. Each runs in one transaction; events and tasks
-go out after the commit (``publish_event``, ``transaction.on_commit``)."""
+"""Writes on conversations, messages and opt-outs. Each runs in one transaction; events, tasks and
+texts go out after the commit (``publish_event``, ``nevermisscall.after_commit``, the outbox)."""
 
 import logging
-import threading
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.conversations import keywords
 from apps.conversations.models import Conversation, Message, OptOut
 from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
+from apps.outbox import services as outbox
+from apps.outbox.models import Delivery
 from apps.tenants.config.services import config_get
-from nevermisscall import handoff
+from nevermisscall import after_commit
 from nevermisscall.db import insert_sql
 from nevermisscall.errors import BusinessRuleViolation
 from nevermisscall.events import publish_event
+from nevermisscall.ids import parse_uuid
 
 logger = logging.getLogger(__name__)
 
@@ -39,48 +38,13 @@ def message_payload(message: Message) -> dict:
         "body": message.body,
         "status": message.status,
         "provider_sid": message.provider_sid,
+        "segments": message.segments,
         "created_at": message.created_at,
     }
 
 
 def _tenant():
     return connection.tenant
-
-
-_in_process = threading.local()
-
-
-@contextmanager
-def sends_collected():
-    """Inside, queued messages are collected (the yielded list) instead of enqueued, for a worker
-    that sends them itself once its transaction committed: one task per missed call instead of two.
-    The rows are queued either way, so the outbox sweep still covers a process that dies first."""
-    collected = []
-    previous = getattr(_in_process, "collected", None)
-    _in_process.collected = collected
-    try:
-        yield collected
-    finally:
-        _in_process.collected = previous
-
-
-def _enqueue_send(message_id) -> None:
-    """Hand the message to a worker after the commit; the outbox sweep covers a lost hand-off."""
-    collected = getattr(_in_process, "collected", None)
-    if collected is not None:
-        collected.append(message_id)
-        return
-    schema = connection.schema_name
-
-    def enqueue():
-        from apps.conversations.tasks import send_sms
-
-        try:
-            send_sms.apply_async(args=[str(message_id)], headers={"_schema_name": schema})
-        except Exception:  # Broker down: the row is committed as queued and the sweep will send it.
-            logger.warning("could not enqueue message %s; the outbox sweep will", message_id, exc_info=True)
-
-    transaction.on_commit(enqueue)
 
 
 # --- conversations ---------------------------------------------------------------------------------
@@ -176,10 +140,9 @@ def message_queue_outbound(
     sent_by=None,
     opt_out_checked: bool = False,
 ) -> Message:
-    """Store an outbound SMS as ``queued`` in the caller's transaction; a worker sends it after commit."""
-    if not opt_out_checked and is_opted_out(phone_number=conversation.customer_number):
-        raise BusinessRuleViolation("This customer replied STOP; no message can be sent to them.")
-    now = timezone.now()
+    """Store an outbound SMS in the conversation and its delivery in the outbox, in the caller's
+    transaction; the dispatcher sends it after the commit. Raises ValidationFailed for a body too
+    long to send and BusinessRuleViolation for a number that opted out."""
     message = Message(
         conversation=conversation,
         direction=Message.Direction.OUTBOUND,
@@ -191,21 +154,33 @@ def message_queue_outbound(
         idempotency_key=idempotency_key,
         sent_by=sent_by,
     )
-    # The outbox row and the conversation's last-message time in one round trip (both compiled by
-    # Django, values as parameters); a duplicate idempotency key raises IntegrityError as before.
+    delivery = outbox.sms_delivery_build(
+        to=conversation.customer_number,
+        body=body,
+        purpose=kind,
+        idempotency_key=f"message:{message.id}",
+        sender=conversation.business_number,
+        cause=("message", message.id),
+        check_opt_out=not opt_out_checked,
+    )
+    message.segments = delivery.segments
+    now = timezone.now()
+    # The message, its delivery and the conversation's last-message time in one round trip (all
+    # compiled by Django, values as parameters); a duplicate idempotency key raises IntegrityError.
     message_sql, message_params = insert_sql([message], returning=("created_at",))
+    delivery_sql, delivery_params = insert_sql([delivery])
     conversation_table = connection.ops.quote_name(Conversation._meta.db_table)
     statement = (
-        f"WITH new_message AS ({message_sql}), touched AS ("  # noqa: S608
+        f"WITH new_message AS ({message_sql}), new_delivery AS ({delivery_sql}), touched AS ("  # noqa: S608
         f"UPDATE {conversation_table} SET last_message_at = %s, updated_at = %s WHERE id = %s"
         ") SELECT created_at FROM new_message"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*message_params, now, now, conversation.pk])
+        cursor.execute(statement, [*message_params, *delivery_params, now, now, conversation.pk])
         (message.created_at,) = cursor.fetchone()
-    message._state.adding = False
+    message._state.adding = delivery._state.adding = False
     conversation.last_message_at = now
-    _enqueue_send(message.id)
+    outbox.delivery_hand_off(delivery)
     return message
 
 
@@ -262,127 +237,51 @@ def render_template(template: str) -> str:
     return template.replace("{business_name}", business.name).replace("{business_phone}", business.phone or "")
 
 
-# --- sending (called by the send_sms task) ------------------------------------------------------
+# --- the outbox tells a message how its delivery goes ---------------------------------------------
+
+MESSAGE_STATUS_OF_DELIVERY = {
+    Delivery.Status.QUEUED: Message.Status.QUEUED,
+    Delivery.Status.SENDING: Message.Status.SENDING,
+    Delivery.Status.SENT: Message.Status.SENT,
+    Delivery.Status.DELIVERED: Message.Status.DELIVERED,
+    Delivery.Status.FAILED: Message.Status.FAILED,
+    Delivery.Status.DEAD: Message.Status.FAILED,
+    Delivery.Status.CANCELED: Message.Status.CANCELED,
+}
+_MIRROR_SQL = """
+    UPDATE {table} SET status = %s, provider_sid = COALESCE(%s, provider_sid), sent_at = %s, delivered_at = %s,
+        error_code = %s, error_message = %s, updated_at = %s
+    WHERE id = %s RETURNING *
+"""
 
 
-def message_claim(*, message_id) -> Message | None:
-    """Claim a queued message for sending (or one whose worker died); None if another worker has it
-    or it is done. A conditional UPDATE, so two workers can never both claim it."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.SMS_SENDING_STALE_SECONDS)
-    claimable = Message.objects.filter(pk=message_id, direction=Message.Direction.OUTBOUND).filter(
-        Q(status=Message.Status.QUEUED) | Q(status=Message.Status.SENDING, claimed_at__lt=stale)
-    )
-    if claimable.update(status=Message.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1) != 1:
-        return None
-    return Message.objects.get(pk=message_id)
-
-
-def message_count_attempt(*, message: Message) -> None:
-    Message.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
-    message.attempts += 1
-
-
-@transaction.atomic
-def message_mark_sent(*, message: Message, provider_sid: str) -> None:
-    now = timezone.now()
-    updated = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=Message.Status.SENT, provider_sid=provider_sid, sent_at=now, error_code="", error_message=""
-    )
-    if updated:
-        message.status, message.provider_sid, message.sent_at = Message.Status.SENT, provider_sid, now
+def message_delivery_changed(delivery: Delivery, previous_status: str) -> None:
+    """Mirror the delivery's status on its message (one statement) and tell the dashboard."""
+    status = MESSAGE_STATUS_OF_DELIVERY[delivery.status]
+    sql = _MIRROR_SQL.format(table=connection.ops.quote_name(Message._meta.db_table))
+    params = [
+        status,
+        delivery.provider_ref,
+        delivery.sent_at,
+        delivery.delivered_at,
+        delivery.last_error_code[:20],
+        delivery.last_error[:500],
+        timezone.now(),
+        parse_uuid(delivery.cause_id),
+    ]
+    message = next(iter(Message.objects.raw(sql, params)), None)
+    if message is None:
+        return
+    if status == Message.Status.SENT:
         publish_event("message_sent", message_payload(message), source_service=SOURCE)
-
-
-def message_release(*, message: Message, error: str) -> None:
-    """Back to ``queued`` after a transient failure (or an open breaker): the sweep retries it."""
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=Message.Status.QUEUED, error_message=error[:500]
-    )
-
-
-def message_hold_unconfirmed(*, message: Message, error: str) -> None:
-    """Keep the claim after a request whose outcome is unknown: the status callback settles it, or
-    the claim goes stale and the sweep sends it again (sending.py)."""
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        error_message=f"unconfirmed: {error}"[:500]
-    )
-
-
-@transaction.atomic
-def message_mark_failed(*, message: Message, code: str, error: str) -> None:
-    Message.objects.filter(pk=message.pk, status__in=[Message.Status.SENDING, Message.Status.QUEUED]).update(
-        status=Message.Status.FAILED, error_code=code, error_message=error[:500]
-    )
-    if code == "21610":
-        opt_out_set(phone_number=message.to_number, source=OptOut.Source.PROVIDER, keyword="")
-
-
-def message_cancel(*, message: Message, reason: str) -> None:
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=Message.Status.CANCELED, error_message=reason
-    )
-
-
-# Order of Twilio's message statuses; a callback never moves a message backwards.
-STATUS_RANK = {
-    Message.Status.QUEUED: 0,
-    Message.Status.SENDING: 1,
-    Message.Status.SENT: 2,
-    Message.Status.DELIVERED: 3,
-    Message.Status.UNDELIVERED: 3,
-    Message.Status.FAILED: 3,
-    Message.Status.CANCELED: 3,
-}
-TWILIO_STATUS = {
-    "accepted": Message.Status.QUEUED,
-    "scheduled": Message.Status.QUEUED,
-    "queued": Message.Status.QUEUED,
-    "sending": Message.Status.SENDING,
-    "sent": Message.Status.SENT,
-    "delivered": Message.Status.DELIVERED,
-    "read": Message.Status.DELIVERED,
-    "undelivered": Message.Status.UNDELIVERED,
-    "failed": Message.Status.FAILED,
-    "canceled": Message.Status.CANCELED,
-}
-
-
-@transaction.atomic
-def message_status_update(*, message_id=None, provider_sid: str, twilio_status: str, error_code: str = "") -> bool:
-    """Apply a Twilio status callback; False when it changes nothing (unknown, stale or repeated)."""
-    status = TWILIO_STATUS.get(twilio_status)
-    if status is None:
-        return False
-    queryset = Message.objects.select_for_update().filter(direction=Message.Direction.OUTBOUND)
-    message = None
-    if message_id is not None:
-        message = queryset.filter(pk=message_id).first()
-    if message is None and provider_sid:
-        message = queryset.filter(provider_sid=provider_sid).first()
-    if message is None or STATUS_RANK[status] <= STATUS_RANK.get(message.status, 0):
-        return False
-    message.status = status
-    if provider_sid and not message.provider_sid:
-        message.provider_sid = provider_sid
-    if status in (Message.Status.SENT, Message.Status.DELIVERED) and message.sent_at is None:
-        message.sent_at = timezone.now()  # Its send's answer was lost (sending.py): the callback tells.
-    if status == Message.Status.DELIVERED:
-        message.delivered_at = timezone.now()
-    if error_code:
-        message.error_code = error_code
-    message.save(update_fields=["status", "provider_sid", "sent_at", "delivered_at", "error_code", "updated_at"])
-    if error_code == "21610":
-        opt_out_set(phone_number=message.to_number, source=OptOut.Source.PROVIDER, keyword="")
-    if status == Message.Status.DELIVERED:
+    elif status == Message.Status.DELIVERED:
         publish_event("message_delivered", message_payload(message), source_service=SOURCE)
-    else:
+    elif status in (Message.Status.FAILED, Message.Status.CANCELED):
         publish_event(
             "dashboard_update",
             {"entity": "message", **message_payload(message), "error_code": message.error_code},
             source_service=SOURCE,
         )
-    return True
 
 
 # --- opt-out ----------------------------------------------------------------------------------------
@@ -394,11 +293,13 @@ def opt_out_set(*, phone_number: str, source: str, keyword: str) -> OptOut:
         phone_number=phone_number,
         defaults={"opted_out": True, "source": source, "keyword": keyword, "opted_out_at": now},
     )
-    # Anything still waiting for this number will not go out.
-    Message.objects.filter(
-        to_number=phone_number, direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED
-    ).update(status=Message.Status.CANCELED, error_message="opted out")
+    outbox.deliveries_cancel_for(recipient=phone_number)  # Nothing still waiting for it goes out.
     return opt_out
+
+
+def opt_out_record_from_provider(phone_number: str) -> None:
+    """Twilio refused the number (21610: it replied STOP to Twilio itself)."""
+    opt_out_set(phone_number=phone_number, source=OptOut.Source.PROVIDER, keyword="")
 
 
 def opt_in_set(*, phone_number: str, keyword: str) -> None:
@@ -470,5 +371,5 @@ def message_receive(*, message_sid: str, from_number: str, to_number: str, body:
         from apps.conversations.tasks import handle_inbound_message
 
         # After the commit, from the publisher thread; the inbound sweep covers a lost hand-off.
-        handoff.enqueue_on_commit(handle_inbound_message, str(message.id), schema=connection.schema_name)
+        after_commit.enqueue(handle_inbound_message, str(message.id), schema=connection.schema_name)
     return InboundOutcome(message, False, keyword)

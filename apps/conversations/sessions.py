@@ -13,7 +13,7 @@ from apps.conversations import services
 from apps.conversations.assistant import Turn, assistant_turn
 from apps.conversations.models import AssistantSession, Conversation, Message
 from apps.conversations.selectors import is_opted_out
-from apps.telephony.selectors import sending_number
+from apps.outbox.hooks import hooks
 from apps.tenants.config.models import DEFAULT_GREETING
 from apps.tenants.config.services import config_get
 from nevermisscall.errors import BusinessRuleViolation
@@ -153,7 +153,7 @@ def assistant_session_input(*, session: AssistantSession, text: str) -> tuple[As
 def _text_confirmation(session: AssistantSession, turn: Turn) -> Message | None:
     """A booking by voice or chat is confirmed by SMS too, in the customer's SMS conversation (so
     a reply to it reaches the assistant with the booking in view). Never to a number that opted out."""
-    business_number = session.called_number or sending_number()
+    business_number = session.called_number or hooks.default_sms_sender()
     if not session.caller_phone or not business_number or is_opted_out(phone_number=session.caller_phone):
         return None
     conversation, _ = services.conversation_open_locked(

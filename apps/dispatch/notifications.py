@@ -1,30 +1,34 @@
-"""The owner hears about an emergency at once. This is the extension point for that.
-
-``emergency_owner_notify(...)`` runs every callable named in ``settings.DISPATCH_EMERGENCY_NOTIFIERS``
-after the current transaction commits (so a rolled-back booking alerts nobody). The built-in
-``dashboard_alert`` publishes a ``system_alert`` to the business's live dashboard. The telephony
-app adds its own notifier that texts ``forwarding_number`` from a retrying Celery task:
-
-    DISPATCH_EMERGENCY_NOTIFIERS = [
-        "apps.dispatch.notifications.dashboard_alert",
-        "apps.telephony.notifiers.owner_sms",   # def owner_sms(*, message, forwarding_number, appointment_id)
-    ]
-
-A notifier that raises is logged and does not stop the others.
+"""The owner hears about an emergency at once: a ``system_alert`` on the live dashboard, a text to
+the forwarding number, an e-mail to the business's address, and an ``emergency.detected`` event to
+the business's webhook endpoints. Everything but the dashboard event is a delivery in the outbox,
+committed with the booking (or the conversation turn) that found the emergency: a rolled-back
+booking alerts nobody, and a provider outage delays the text (retried for hours) instead of losing
+it.
 """
 
 import logging
+import uuid
 
 from django.conf import settings
-from django.db import transaction
-from django.utils.module_loading import import_string
+from django.db import IntegrityError, connection, transaction
 
+from apps.outbox import services as outbox
+from apps.outbox.hooks import hooks
+from apps.tenants.config.services import config_get
 from nevermisscall.events import publish_event
 
 logger = logging.getLogger(__name__)
 
+OWNER_SMS_MAX_CHARACTERS = 600
 
-def dashboard_alert(*, message: str, forwarding_number: str, appointment_id: str | None) -> None:
+
+def emergency_owner_notify(
+    *, message: str, forwarding_number: str, reference: str, appointment_id: str | None = None
+) -> list:
+    """Alert the owner once per ``reference`` (the conversation or session that found it), in the
+    caller's transaction. Returns the deliveries queued."""
+    business = connection.tenant
+    reference = reference or appointment_id or str(uuid.uuid4())
     publish_event(
         "system_alert",
         {
@@ -36,22 +40,45 @@ def dashboard_alert(*, message: str, forwarding_number: str, appointment_id: str
         },
         source_service="dispatch",
     )
+    cause = ("appointment", appointment_id) if appointment_id else ("conversation", reference)
+    deliveries = []
+    if forwarding_number and not hooks.is_opted_out(forwarding_number):
+        deliveries += _once(
+            lambda: outbox.delivery_queue_sms(
+                to=forwarding_number,
+                body=message[:OWNER_SMS_MAX_CHARACTERS],
+                purpose="owner_alert",
+                idempotency_key=f"owner-alert:sms:{reference}",
+                cause=cause,
+                max_attempts=settings.DELIVERY_OWNER_ALERT_MAX_ATTEMPTS,
+                check_opt_out=False,
+            )
+        )
+    if business.email:
+        deliveries += _once(
+            lambda: outbox.delivery_queue_email(
+                to=business.email,
+                template="outbox/email/emergency_alert",
+                context={"business_name": business.name, "message": message, "appointment_id": appointment_id},
+                purpose="owner_alert",
+                idempotency_key=f"owner-alert:email:{reference}",
+                language=config_get().language,
+                cause=cause,
+            )
+        )
+    deliveries += outbox.webhook_event_emit(
+        event_type="emergency.detected",
+        data={"message": message, "appointment_id": appointment_id, "reference": reference},
+        event_id=f"emergency:{reference}",
+        cause=cause,
+    )
+    return deliveries
 
 
-def _notifiers():
-    return [import_string(path) for path in settings.DISPATCH_EMERGENCY_NOTIFIERS]
-
-
-def emergency_owner_notify(*, message: str, forwarding_number: str, appointment_id: str | None = None) -> int:
-    """Tell the owner about an emergency, on commit. Returns how many notifiers were queued."""
-    notifiers = _notifiers()
-
-    def run():
-        for notifier in notifiers:
-            try:
-                notifier(message=message, forwarding_number=forwarding_number, appointment_id=appointment_id)
-            except Exception:
-                logger.exception("emergency notifier %s failed", notifier)
-
-    transaction.on_commit(run)
-    return len(notifiers)
+def _once(queue) -> list:
+    """The delivery ``queue()`` makes, or nothing when this alert was queued before (same key)."""
+    try:
+        with transaction.atomic():
+            return [queue()]
+    except IntegrityError:
+        return []

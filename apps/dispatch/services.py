@@ -110,6 +110,7 @@ def appointment_book_from_dispatch(
                 emergency_owner_notify(
                     message=emergency_message(info=info, slot=slot, phone=customer.phone),
                     forwarding_number=config.forwarding_number,
+                    reference=conversation_ref,
                     appointment_id=str(appointment.id),
                 )
     except Conflict:

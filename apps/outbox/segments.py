@@ -36,3 +36,16 @@ def count_segments(body: str) -> SegmentCount:
             segments, used = segments + 1, 0
         used += cost
     return SegmentCount(encoding, units, segments)
+
+
+def clip_to_segments(body: str, max_segments: int) -> str:
+    """``body`` shortened at a word, with an ellipsis, until it fits in ``max_segments``."""
+    if count_segments(body).segments <= max_segments:
+        return body
+    words = body.split(" ")
+    while len(words) > 1:
+        words.pop()
+        candidate = " ".join(words).rstrip(",;:") + "…"
+        if count_segments(candidate).segments <= max_segments:
+            return candidate
+    return body[: 60 * max_segments]

@@ -5,6 +5,7 @@ provider's status callback. Every status change tells the delivery's cause (``ho
 
 import logging
 import random
+import secrets
 import uuid
 from datetime import datetime, timedelta
 
@@ -13,8 +14,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.outbox import crypto
 from apps.outbox.hooks import hooks, notify_cause
-from apps.outbox.models import Channel, Delivery, DeliveryAttempt, WebhookEndpoint
+from apps.outbox.models import Channel, Delivery, DeliveryAttempt, SmsConsent, WebhookEndpoint
 from apps.outbox.segments import count_segments
 from nevermisscall import after_commit
 from nevermisscall.errors import BusinessRuleViolation, ValidationFailed
@@ -28,14 +30,16 @@ def _business():
     return tenant if tenant is not None and getattr(tenant, "schema_name", "public") != "public" else None
 
 
-def _hand_off(delivery: Delivery) -> None:
+def delivery_hand_off(delivery: Delivery) -> None:
+    """Send ``delivery`` once the current transaction commits (for callers that insert the row in
+    a statement of their own); the sweep covers a lost hand-off."""
     from apps.outbox.tasks import deliver
 
     schema = delivery.business.schema_name if delivery.business_id else "public"
     after_commit.enqueue(deliver, str(delivery.id), schema=schema)
 
 
-def _queue(
+def _build(
     *,
     channel: str,
     recipient: str,
@@ -71,8 +75,13 @@ def _queue(
         segments=segments.segments if segments else None,
         encoding=segments.encoding if segments else "",
     )
+    return delivery
+
+
+def _queue(**fields) -> Delivery:
+    delivery = _build(**fields)
     delivery.save(force_insert=True)
-    _hand_off(delivery)
+    delivery_hand_off(delivery)
     return delivery
 
 
@@ -90,7 +99,7 @@ def sms_body_check(body: str):
     return segments
 
 
-def delivery_queue_sms(
+def sms_delivery_build(
     *,
     to: str,
     body: str,
@@ -103,14 +112,12 @@ def delivery_queue_sms(
     max_attempts: int | None = None,
     check_opt_out: bool = True,
 ) -> Delivery:
-    """Queue a text from the business's number (``sender`` to override) in the caller's transaction.
-
-    Refused now (and nothing stored) when the body is too long or the number opted out; the policy
-    runs again at send time (``policy.sms_decide``)."""
+    """An unsaved text from the business's number (``sender`` to override), or a domain error when
+    the body is too long or the number opted out (the policy runs again at send time)."""
     segments = sms_body_check(body)
     if check_opt_out and hooks.is_opted_out(to):
         raise BusinessRuleViolation("This number replied STOP; no text can be sent to it.")
-    return _queue(
+    return _build(
         channel=Channel.SMS,
         recipient=to,
         payload={"body": body},
@@ -123,6 +130,14 @@ def delivery_queue_sms(
         max_attempts=max_attempts,
         segments=segments,
     )
+
+
+def delivery_queue_sms(**fields) -> Delivery:
+    """Queue a text in the caller's transaction (arguments of ``sms_delivery_build``)."""
+    delivery = sms_delivery_build(**fields)
+    delivery.save(force_insert=True)
+    delivery_hand_off(delivery)
+    return delivery
 
 
 def delivery_queue_email(
@@ -165,7 +180,12 @@ def webhook_event_emit(*, event_type: str, data: dict, event_id: str, cause: tup
                     _queue(
                         channel=Channel.WEBHOOK,
                         recipient=endpoint.url,
-                        payload={"endpoint_id": str(endpoint.id), "event": event_type, "event_id": event_id, "data": data},
+                        payload={
+                            "endpoint_id": str(endpoint.id),
+                            "event": event_type,
+                            "event_id": event_id,
+                            "data": data,
+                        },
                         purpose="webhook_event",
                         idempotency_key=key,
                         cause=cause,
@@ -239,7 +259,9 @@ def delivery_mark_sent(*, delivery: Delivery, provider_ref: str, delivered: bool
 
 def backoff_seconds(attempts: int) -> float:
     """Exponential from ``DELIVERY_BACKOFF_BASE_SECONDS``, capped, with jitter (half to all of it)."""
-    ceiling = min(settings.DELIVERY_BACKOFF_MAX_SECONDS, settings.DELIVERY_BACKOFF_BASE_SECONDS * 2 ** min(attempts, 20))
+    ceiling = min(
+        settings.DELIVERY_BACKOFF_MAX_SECONDS, settings.DELIVERY_BACKOFF_BASE_SECONDS * 2 ** min(attempts, 20)
+    )
     return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not a secret)
 
 
@@ -247,8 +269,14 @@ def backoff_seconds(attempts: int) -> float:
 def delivery_retry_later(*, delivery: Delivery, error: str, now: datetime, code: str = "") -> str:
     """A transient failure: back off, or dead-letter the row after its last attempt."""
     if delivery.attempts >= delivery.max_attempts:
-        _change(delivery, Delivery.Status.SENDING, status=Delivery.Status.DEAD, last_error=error[:500],
-                last_error_code=code or "max_attempts", hold_reason="")
+        _change(
+            delivery,
+            Delivery.Status.SENDING,
+            status=Delivery.Status.DEAD,
+            last_error=error[:500],
+            last_error_code=code or "max_attempts",
+            hold_reason="",
+        )
         logger.error("delivery %s dead after %d attempts: %s", delivery.id, delivery.attempts, error)
         return "dead"
     _change(
@@ -266,8 +294,14 @@ def delivery_retry_later(*, delivery: Delivery, error: str, now: datetime, code:
 @transaction.atomic
 def delivery_hold(*, delivery: Delivery, until: datetime, reason: str, hold: str) -> None:
     """Back to the queue until ``until`` without an attempt (quiet hours, quota, open circuit)."""
-    _change(delivery, Delivery.Status.SENDING, status=Delivery.Status.QUEUED, next_attempt_at=until,
-            hold_reason=hold, last_error=reason[:500])
+    _change(
+        delivery,
+        Delivery.Status.SENDING,
+        status=Delivery.Status.QUEUED,
+        next_attempt_at=until,
+        hold_reason=hold,
+        last_error=reason[:500],
+    )
 
 
 def delivery_hold_unconfirmed(*, delivery: Delivery, error: str, now: datetime) -> None:
@@ -280,10 +314,20 @@ def delivery_hold_unconfirmed(*, delivery: Delivery, error: str, now: datetime) 
 
 @transaction.atomic
 def delivery_fail(*, delivery: Delivery, code: str, error: str, status: str = Delivery.Status.FAILED) -> None:
-    _change(delivery, Delivery.Status.SENDING, status=status, last_error=error[:500], last_error_code=code[:40],
-            hold_reason="")
+    _change(
+        delivery,
+        Delivery.Status.SENDING,
+        status=status,
+        last_error=error[:500],
+        last_error_code=code[:40],
+        hold_reason="",
+    )
     if delivery.channel == Channel.SMS and code == "21610":
         hooks.record_opt_out(delivery.recipient)
+    if delivery.channel == Channel.WEBHOOK and code == "410":
+        WebhookEndpoint.objects.filter(pk=delivery.payload.get("endpoint_id"), is_active=True).update(
+            is_active=False, disabled_at=timezone.now(), disabled_reason="The endpoint answered 410 Gone."
+        )
 
 
 @transaction.atomic
@@ -301,7 +345,7 @@ def delivery_retry(*, delivery: Delivery) -> Delivery:
     locked.hold_reason = ""
     locked.save(update_fields=["status", "next_attempt_at", "max_attempts", "hold_reason", "updated_at"])
     notify_cause(locked, previous)
-    _hand_off(locked)
+    delivery_hand_off(locked)
     return locked
 
 
@@ -324,7 +368,9 @@ FINAL = {Delivery.Status.DELIVERED, Delivery.Status.FAILED, Delivery.Status.DEAD
 
 
 @transaction.atomic
-def delivery_status_update(*, delivery_id=None, provider_ref: str = "", provider_status: str, error_code: str = "") -> bool:
+def delivery_status_update(
+    *, delivery_id=None, provider_ref: str = "", provider_status: str, error_code: str = ""
+) -> bool:
     """Apply a provider's status callback for a delivery of the current business; False when it
     changes nothing (unknown, stale, repeated, or another business's)."""
     if provider_status not in TWILIO_STATUS:
@@ -350,7 +396,15 @@ def delivery_status_update(*, delivery_id=None, provider_ref: str = "", provider
         delivery.last_error_code = error_code[:40]
         delivery.last_error = f"provider reported {provider_status} ({error_code})"
     delivery.save(
-        update_fields=["status", "provider_ref", "sent_at", "delivered_at", "last_error", "last_error_code", "updated_at"]
+        update_fields=[
+            "status",
+            "provider_ref",
+            "sent_at",
+            "delivered_at",
+            "last_error",
+            "last_error_code",
+            "updated_at",
+        ]
     )
     if error_code == "21610":
         hooks.record_opt_out(delivery.recipient)
@@ -371,3 +425,91 @@ def deliveries_cancel_for(*, recipient: str) -> int:
         notify_cause(delivery, previous)
         canceled += 1
     return canceled
+
+
+# --- webhook endpoints ------------------------------------------------------------------------------
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def _check_url(url: str) -> None:
+    if not url.startswith(("https://", "http://")):
+        raise ValidationFailed("The URL must start with https://.", details={"url": ["Use an https:// URL."]})
+    if settings.IS_PRODUCTION and not url.startswith("https://"):
+        raise ValidationFailed("Webhook URLs must use https.", details={"url": ["Use an https:// URL."]})
+
+
+@transaction.atomic
+def webhook_endpoint_create(*, business, url: str, description: str = "", event_types=(), user=None):
+    """Returns the endpoint and its signing secret, which is shown this once and stored encrypted."""
+    _check_url(url)
+    secret = _new_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        business=business,
+        url=url,
+        description=description,
+        event_types=list(event_types),
+        secret_encrypted=crypto.encrypt(secret),
+        secret_prefix=secret[:12],
+        created_by=user,
+    )
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict) -> WebhookEndpoint:
+    if "url" in data:
+        _check_url(data["url"])
+    for name in ("url", "description", "event_types"):
+        if name in data:
+            setattr(endpoint, name, data[name])
+    if "is_active" in data and data["is_active"] != endpoint.is_active:
+        endpoint.is_active = data["is_active"]
+        endpoint.disabled_at = None if endpoint.is_active else timezone.now()
+        endpoint.disabled_reason = "" if endpoint.is_active else "Disabled by the business."
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
+    """A new secret at once; the old one stops signing (shown once, like the first)."""
+    secret = _new_secret()
+    endpoint.secret_encrypted, endpoint.secret_prefix = crypto.encrypt(secret), secret[:12]
+    endpoint.save(update_fields=["secret_encrypted", "secret_prefix", "updated_at"])
+    return secret
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    endpoint.delete()
+
+
+def webhook_secrets_reencrypt() -> int:
+    """Re-encrypt every stored secret under the newest ``OUTBOX_ENCRYPTION_KEYS`` key."""
+    count = 0
+    for endpoint in WebhookEndpoint.objects.select_for_update().iterator():
+        endpoint.secret_encrypted = crypto.reencrypt(endpoint.secret_encrypted)
+        endpoint.save(update_fields=["secret_encrypted"])
+        count += 1
+    return count
+
+
+# --- consent ----------------------------------------------------------------------------------------
+
+
+def sms_consent_record(*, phone_number: str, source: str, evidence: str = "") -> SmsConsent:
+    """Record (or renew) a number's consent to the current business's marketing texts."""
+    consent, _ = SmsConsent.objects.update_or_create(
+        business=_business(),
+        phone_number=phone_number,
+        defaults={"source": source, "evidence": evidence, "granted_at": timezone.now(), "revoked_at": None},
+    )
+    return consent
+
+
+def sms_consent_revoke(*, phone_number: str) -> int:
+    return SmsConsent.objects.filter(business=_business(), phone_number=phone_number, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.conversations import services as conversation_services
 from apps.telephony.models import Call, CallParticipant, CallStatusEvent
 from apps.tenants.config.models import BusinessConfig
-from nevermisscall import handoff
+from nevermisscall import after_commit
 from nevermisscall.db import execute_one, insert_sql
 from nevermisscall.errors import BusinessRuleViolation, Conflict
 from nevermisscall.events import publish_event
@@ -274,7 +274,7 @@ def _enqueue_apply(call_sid: str) -> None:
     thread (the response does not wait for the broker); the sweep covers a lost hand-off."""
     from apps.telephony.tasks import apply_call_status_events
 
-    handoff.enqueue_on_commit(apply_call_status_events, call_sid, schema=connection.schema_name)
+    after_commit.enqueue(apply_call_status_events, call_sid, schema=connection.schema_name)
 
 
 def call_status_event_record(*, call_sid: str, kind: str, status: str, data: dict) -> RecordedOutcome:

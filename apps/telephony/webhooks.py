@@ -19,6 +19,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from apps.conversations import services as conversation_services
+from apps.outbox import services as outbox
 from apps.telephony import services
 from apps.telephony.models import CallStatusEvent
 from apps.tenants.config.selectors import call_routing_get
@@ -283,10 +284,10 @@ def sms_status(request):
         logger.warning("SMS status callback without a known business (%s)", request.get_full_path())
         return HttpResponse(status=204)
     data = request.POST
-    conversation_services.message_status_update(
-        message_id=parse_uuid(request.GET.get("message_id")),
-        provider_sid=data.get("MessageSid") or data.get("SmsSid") or "",
-        twilio_status=data.get("MessageStatus") or data.get("SmsStatus") or "",
+    outbox.delivery_status_update(
+        delivery_id=parse_uuid(request.GET.get("delivery_id")),
+        provider_ref=data.get("MessageSid") or data.get("SmsSid") or "",
+        provider_status=data.get("MessageStatus") or data.get("SmsStatus") or "",
         error_code=data.get("ErrorCode", ""),
     )
     return HttpResponse(status=204)

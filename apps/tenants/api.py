@@ -54,6 +54,7 @@ def config_payload(business: Business, config) -> dict:
         "call_screening": config.call_screening,
         "sms_cooldown_minutes": config.sms_cooldown_minutes,
         "reminder_hours": config.reminder_hours,
+        "sms_daily_quota": config.sms_daily_quota,
         "language": config.language,
         "updated_at": config.updated_at,
     }

@@ -14,17 +14,21 @@ A transport's ``send(delivery) -> SendResult`` raises:
 from dataclasses import dataclass
 
 
-class TransientError(Exception):
+class ChannelError(Exception):
     def __init__(self, message: str, *, provider_status: str = "", provider_answer: str = ""):
         super().__init__(message)
         self.provider_status, self.provider_answer = provider_status, provider_answer
 
 
-class UncertainError(TransientError):
+class TransientError(ChannelError):
     pass
 
 
-class PermanentError(TransientError):
+class UncertainError(ChannelError):
+    pass
+
+
+class PermanentError(ChannelError):
     def __init__(self, code: str, message: str, *, provider_status: str = "", provider_answer: str = ""):
         super().__init__(message, provider_status=provider_status or code, provider_answer=provider_answer)
         self.code = code

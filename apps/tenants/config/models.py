@@ -1,5 +1,6 @@
 """A business's settings, kept in its own schema (one row per schema)."""
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
@@ -55,6 +56,8 @@ class BusinessConfig(models.Model):
     call_screening = models.BooleanField(default=True)
     sms_cooldown_minutes = models.PositiveSmallIntegerField(default=15)
     reminder_hours = models.PositiveSmallIntegerField(default=24)
+    # Texts the business may send per local day; the rest wait for midnight (apps/outbox/policy.py).
+    sms_daily_quota = models.PositiveIntegerField(default=settings.SMS_DAILY_QUOTA_DEFAULT)
     language = models.CharField(max_length=5, default="en", choices=[("en", "English"), ("es", "Español")])
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -110,6 +110,9 @@ class BusinessConfigSerializer(serializers.Serializer):
     call_screening = serializers.BooleanField(required=False)
     sms_cooldown_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60, required=False)
     reminder_hours = serializers.IntegerField(min_value=1, max_value=168, required=False)
+    sms_daily_quota = serializers.IntegerField(
+        min_value=1, max_value=100000, required=False, help_text="Texts per local day; more wait for midnight."
+    )
     language = serializers.ChoiceField(choices=["en", "es"], required=False)
 
     def validate_timezone(self, value):
@@ -160,5 +163,6 @@ class BusinessConfigOutputSerializer(serializers.Serializer):
     call_screening = serializers.BooleanField()
     sms_cooldown_minutes = serializers.IntegerField()
     reminder_hours = serializers.IntegerField()
+    sms_daily_quota = serializers.IntegerField()
     language = serializers.CharField()
     updated_at = serializers.DateTimeField()

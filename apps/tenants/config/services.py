@@ -16,6 +16,7 @@ SIMPLE_FIELDS = (
     "call_screening",
     "sms_cooldown_minutes",
     "reminder_hours",
+    "sms_daily_quota",
     "language",
 )
 MERGED_FIELDS = ("service_area", "ai_settings")

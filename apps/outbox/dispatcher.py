@@ -1,0 +1,156 @@
+"""Send one delivery: claim it, let the channel's policy decide (at send time, not only when it was
+queued), call the provider through its circuit breaker with a few quick retries, store every
+attempt, and settle the row by the error taxonomy (``apps.outbox.channels``).
+
+Safe to run twice and concurrently: the claim is a conditional UPDATE, so two dispatchers never
+send one row. Slow I/O happens with no transaction open; each outcome is written in its own short
+transaction that re-checks the row is still ours. A request the provider may have accepted is not
+repeated blind: the row stays claimed until its status callback settles it or the claim goes stale
+(a late text rather than a doubled one).
+"""
+
+import logging
+from contextlib import nullcontext
+from datetime import timedelta
+
+import pybreaker
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from apps.outbox import policy, services
+from apps.outbox.channels import ChannelError, PermanentError, TransientError, UncertainError, transport_for
+from apps.outbox.models import Channel, Delivery, DeliveryAttempt
+from nevermisscall.breakers import get_breaker
+
+logger = logging.getLogger(__name__)
+
+BREAKERS = {Channel.SMS: "twilio-sms", Channel.EMAIL: "smtp", Channel.WEBHOOK: "outgoing-webhooks"}
+
+
+def breaker_for(channel: str) -> pybreaker.CircuitBreaker:
+    return get_breaker(
+        BREAKERS[channel],
+        fail_max=settings.CIRCUIT_BREAKER_FAIL_MAX,
+        reset_timeout=settings.CIRCUIT_BREAKER_RESET_SECONDS,
+        exclude=(PermanentError,),
+    )
+
+
+def _business_context(delivery: Delivery):
+    business = delivery.business
+    if business is None or getattr(connection, "schema_name", None) == business.schema_name:
+        return nullcontext()
+    return tenant_context(business)
+
+
+def delivery_send(*, delivery_id) -> str:
+    """Returns what happened: sent, delivered, skipped, held, canceled, failed, retry, dead,
+    unconfirmed or circuit_open."""
+    now = timezone.now()
+    delivery = services.delivery_claim(delivery_id=delivery_id, now=now)
+    if delivery is None:
+        return "skipped"
+    with _business_context(delivery):
+        return _send_claimed(delivery, now=now)
+
+
+def _decide(delivery: Delivery, now) -> policy.Decision:
+    if delivery.channel == Channel.SMS:
+        return policy.sms_decide(delivery, now=now)
+    return policy.SEND
+
+
+def _send_claimed(delivery: Delivery, *, now) -> str:
+    decision = _decide(delivery, now)
+    if decision.action == "cancel":
+        services.delivery_fail(
+            delivery=delivery, code="opted_out", error=decision.reason, status=Delivery.Status.CANCELED
+        )
+        return "canceled"
+    if decision.action == "fail":
+        services.delivery_fail(delivery=delivery, code="policy", error=decision.reason)
+        return "failed"
+    if decision.action == "hold":
+        services.delivery_hold(delivery=delivery, until=decision.until, reason=decision.reason, hold=decision.hold)
+        return "held"
+
+    transport = transport_for(delivery.channel)
+    breaker = breaker_for(delivery.channel)
+    options = {}
+    if delivery.channel == Channel.SMS:
+        options["validity_period"] = policy.sms_validity_seconds(delivery, now=now)
+    retrying = Retrying(
+        retry=retry_if_exception_type(TransientError),
+        wait=wait_random_exponential(multiplier=0.1, max=2.0),
+        stop=stop_after_attempt(settings.DELIVERY_ATTEMPTS_PER_RUN),
+        reraise=False,
+    )
+    try:
+        result = retrying(breaker.call, _attempt, transport, delivery, options)
+    except pybreaker.CircuitBreakerError:
+        until = timezone.now() + timedelta(seconds=max(1.0, float(breaker.reset_timeout)))
+        services.delivery_hold(
+            delivery=delivery, until=until, reason="The provider's circuit is open.", hold=Delivery.Hold.CIRCUIT_OPEN
+        )
+        logger.warning("delivery %s held: the %s circuit is open", delivery.id, breaker.name)
+        return "circuit_open"
+    except UncertainError as exc:
+        services.delivery_hold_unconfirmed(delivery=delivery, error=str(exc), now=timezone.now())
+        logger.warning("delivery %s: %s; waiting for its status callback before sending again", delivery.id, exc)
+        return "unconfirmed"
+    except PermanentError as exc:
+        services.delivery_fail(delivery=delivery, code=exc.code, error=str(exc))
+        logger.warning("delivery %s failed permanently: %s %s", delivery.id, exc.code, exc)
+        return "failed"
+    except RetryError as exc:
+        error = exc.last_attempt.exception()
+        return services.delivery_retry_later(
+            delivery=delivery, error=str(error), now=timezone.now(), code=getattr(error, "provider_status", "")
+        )
+    services.delivery_mark_sent(
+        delivery=delivery, provider_ref=result.provider_ref, delivered=result.delivered, now=timezone.now()
+    )
+    return "delivered" if result.delivered else "sent"
+
+
+OUTCOMES = {
+    TransientError: DeliveryAttempt.Outcome.TRANSIENT,
+    UncertainError: DeliveryAttempt.Outcome.UNCERTAIN,
+    PermanentError: DeliveryAttempt.Outcome.PERMANENT,
+}
+
+
+def _attempt(transport, delivery: Delivery, options: dict):
+    """One call to the provider, stored as an attempt whatever happens (inside the breaker, so a
+    failure that trips it is recorded too)."""
+    started = timezone.now()
+    try:
+        result = transport.send(delivery, **options)
+    except ChannelError as exc:
+        services.attempt_record(
+            delivery=delivery,
+            started_at=started,
+            outcome=OUTCOMES[type(exc)],
+            provider_status=exc.provider_status,
+            provider_answer=exc.provider_answer,
+            error=str(exc),
+        )
+        raise
+    except Exception as exc:  # A bug or an unexpected library error: retried, then dead-lettered.
+        logger.exception("delivery %s: unexpected error from the %s transport", delivery.id, delivery.channel)
+        services.attempt_record(
+            delivery=delivery, started_at=started, outcome=DeliveryAttempt.Outcome.TRANSIENT, error=repr(exc)
+        )
+        raise TransientError(f"unexpected error: {exc!r}") from exc
+    outcome = DeliveryAttempt.Outcome.DELIVERED if result.delivered else DeliveryAttempt.Outcome.SENT
+    services.attempt_record(
+        delivery=delivery,
+        started_at=started,
+        outcome=outcome,
+        provider_status=result.provider_status,
+        provider_answer=result.provider_answer,
+    )
+    return result
