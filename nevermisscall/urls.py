@@ -52,4 +52,5 @@ urlpatterns = [
     path("", include("apps.conversations.urls")),
     path("", include("apps.dispatch.urls")),
     path("", include("apps.crm.urls")),
+    path("", include("apps.outbox.urls")),
 ]

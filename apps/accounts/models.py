@@ -30,6 +30,8 @@ ROLE_PERMISSIONS = {
         "appointments:write",
         "analytics:read",
         "alerts:manage",
+        "deliveries:read",
+        "deliveries:manage",
     ],
     Role.ADMIN: [
         "config:write",
@@ -42,8 +44,17 @@ ROLE_PERMISSIONS = {
         "appointments:write",
         "analytics:read",
         "alerts:manage",
+        "deliveries:read",
+        "deliveries:manage",
     ],
-    Role.STAFF: ["calls:read", "conversations:write", "customers:write", "appointments:write", "analytics:read"],
+    Role.STAFF: [
+        "calls:read",
+        "conversations:write",
+        "customers:write",
+        "appointments:write",
+        "analytics:read",
+        "deliveries:read",
+    ],
     Role.TECHNICIAN: ["appointments:read", "jobs:write"],
 }
 PLATFORM_PERMISSIONS = ["platform:admin"]

@@ -482,6 +482,18 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     return secret
 
 
+def webhook_endpoint_test(*, endpoint: WebhookEndpoint) -> Delivery:
+    """A ``webhook.test`` event to this endpoint only, signed like every other."""
+    event_id = f"test:{uuid.uuid4()}"
+    return _queue(
+        channel=Channel.WEBHOOK,
+        recipient=endpoint.url,
+        payload={"endpoint_id": str(endpoint.id), "event": "webhook.test", "event_id": event_id, "data": {}},
+        purpose="webhook_test",
+        idempotency_key=f"webhook:{endpoint.id}:{event_id}",
+    )
+
+
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 

@@ -218,16 +218,6 @@ def test_emergency_texts_the_owner_once(configured, webhook, twilio, commit):
     assert Conversation.objects.get(customer_number=CUSTOMER).owner_alerted_at is not None
 
 
-def test_owner_alert_survives_a_failing_provider(configured, twilio):
-    """Three 500s exhaust one round of attempts; the task tries again later (at once, eagerly, here)."""
-    from apps.telephony.tasks import owner_alert_sms
-
-    twilio.fail(3, status=500)
-    result = owner_alert_sms.apply(kwargs={"message": "EMERGENCY burst pipe", "forwarding_number": OWNER})
-    assert result.get() == "sent"
-    assert bodies_to(twilio, OWNER) == ["EMERGENCY burst pipe"] * 4  # Three refused, then accepted.
-
-
 def test_owner_who_opted_out_is_not_texted(configured, webhook, twilio, commit):
     OptOut.objects.create(phone_number=OWNER, source="staff")
     with commit():

@@ -86,7 +86,8 @@ def test_every_opt_out_keyword(alpha, webhook, twilio, commit, word):
 
 def test_opt_out_is_enforced_at_send_time_too(alpha, webhook, twilio, commit):
     """A message queued before the STOP arrived is never sent."""
-    from apps.conversations import tasks
+    from apps.outbox import tasks
+    from apps.outbox.models import Delivery
     from apps.telephony.services import call_status_events_apply
 
     call_sid = new_call_sid()
@@ -95,7 +96,8 @@ def test_opt_out_is_enforced_at_send_time_too(alpha, webhook, twilio, commit):
         call_status_events_apply(call_sid=call_sid)  # The missed-call work; the send not handed off.
         queued = Message.objects.get(kind="auto_reply")
         OptOut.objects.create(phone_number=CUSTOMER, source="staff")
-        assert tasks.send_sms(str(queued.id)) == "opted_out"
+        delivery = Delivery.objects.get(cause_type="message", cause_id=str(queued.id))
+        assert tasks.deliver(str(delivery.id)) == ["canceled"]
         queued.refresh_from_db()
         assert queued.status == Message.Status.CANCELED
     assert twilio.messages() == []

@@ -7,24 +7,19 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import connection, connections, transaction
 
 from apps.crm.models import Appointment, Customer
 from apps.crm.services import customer_get_or_create_by_phone as customer_get_or_create
 from apps.dispatch import engine, selectors, services
+from apps.outbox.models import Delivery
 from apps.tenants.config.services import config_update
 from nevermisscall.errors import BusinessRuleViolation
 
 pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY_10AM = datetime(2026, 11, 23, 10, tzinfo=CHICAGO)
-NOTIFICATIONS = []
-
-
-def record_notification(*, message, forwarding_number, appointment_id):
-    NOTIFICATIONS.append({"message": message, "forwarding_number": forwarding_number, "appointment_id": appointment_id})
-
-
 ESTIMATES = [
     {"job_type": "Drain cleaning", "trade": "plumbing", "min_price": 150, "max_price": 250, "duration_minutes": 90},
     {"job_type": "Burst pipe", "trade": "plumbing", "min_price": 300, "max_price": 600, "duration_minutes": 120},
@@ -107,14 +102,13 @@ def test_confirmed_slot_books_an_appointment_for_a_new_customer(configured_alpha
     assert history["name"] == "Maria Lopez" and history["previous_appointments"] == 1
 
 
-def test_emergency_booking_alerts_the_owner_after_commit(
-    configured_alpha, settings, django_capture_on_commit_callbacks
+def _owner_alerts():
+    return list(Delivery.objects.filter(purpose="owner_alert", channel="sms").order_by("created_at"))
+
+
+def test_emergency_booking_queues_the_owner_alert_with_the_booking(
+    configured_alpha, django_capture_on_commit_callbacks
 ):
-    settings.DISPATCH_EMERGENCY_NOTIFIERS = [
-        "apps.dispatch.notifications.dashboard_alert",
-        "apps.dispatch.tests.test_booking_flow.record_notification",
-    ]
-    NOTIFICATIONS.clear()
     saturday_night = datetime(2026, 11, 28, 22, 40, tzinfo=CHICAGO)
     request, response = converse(
         configured_alpha,
@@ -129,14 +123,10 @@ def test_emergency_booking_alerts_the_owner_after_commit(
     assert appointment.is_emergency and appointment.start == datetime(2026, 11, 28, 23, 45, tzinfo=CHICAGO)
     # Burst pipe $300-$600 at the Saturday-night multiplier 2.75: $825-$1,650, midpoint $1,237.50.
     assert appointment.estimated_value == Decimal("1237.50")
-    assert [
-        {
-            "message": NOTIFICATIONS[0]["message"],
-            "forwarding_number": "+13125550100",
-            "appointment_id": str(appointment.id),
-        }
-    ] == NOTIFICATIONS
-    assert NOTIFICATIONS[0]["message"].startswith("EMERGENCY Burst pipe for Kim (+13125550188) at 310 Elm St")
+    [alert] = _owner_alerts()
+    assert (alert.recipient, alert.cause_type, alert.cause_id) == ("+13125550100", "appointment", str(appointment.id))
+    assert alert.payload["body"].startswith("EMERGENCY Burst pipe for Kim (+13125550188) at 310 Elm St")
+    assert alert.max_attempts == settings.DELIVERY_OWNER_ALERT_MAX_ATTEMPTS
 
 
 def test_booking_needs_a_confirmed_slot(configured_alpha):
@@ -218,36 +208,19 @@ def test_two_customers_confirming_the_same_slot_one_booking_one_polite_alternati
         _cleanup(configured_alpha)
 
 
-def test_emergency_notify_runs_after_commit_and_survives_a_failing_notifier(
-    configured_alpha, settings, monkeypatch, django_capture_on_commit_callbacks
-):
-    from apps.dispatch import notifications
-    from nevermisscall import events
-
-    sent = []
-    monkeypatch.setattr(events, "send_to_group", lambda group, event: sent.append((group, event)))
-    settings.DISPATCH_EMERGENCY_NOTIFIERS = [
-        "apps.dispatch.tests.test_booking_flow.failing_notifier",
-        "apps.dispatch.notifications.dashboard_alert",
-    ]
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        queued = notifications.emergency_owner_notify(message="EMERGENCY gas smell", forwarding_number="+13125550100")
-        assert queued == 2 and sent == []  # nothing before the commit
-    assert len(callbacks) >= 1
-    assert [(group, event["type"], event["payload"]["message"]) for group, event in sent] == [
-        (f"tenant.{configured_alpha.schema_name}.dashboard", "system_alert", "EMERGENCY gas smell")
-    ]
+def test_a_rolled_back_emergency_booking_alerts_nobody(configured_alpha):
+    night = datetime(2026, 11, 24, 23, 0, tzinfo=CHICAGO)
+    request, response = converse(
+        configured_alpha, "+13125550197", ["Burst pipe! This is Ann, 9 N Main St, Chicago IL 60614", "yes"], now=night
+    )
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert services.appointment_book_from_dispatch(request=request, response=response, now=night).appointment
+        assert len(_owner_alerts()) == 1
+        raise RuntimeError("the turn failed after booking")
+    assert _owner_alerts() == []
 
 
-def failing_notifier(**kwargs):
-    raise RuntimeError("SMS provider down")
-
-
-def test_owner_who_turned_emergency_alerts_off_is_not_alerted(
-    configured_alpha, settings, django_capture_on_commit_callbacks
-):
-    settings.DISPATCH_EMERGENCY_NOTIFIERS = ["apps.dispatch.tests.test_booking_flow.record_notification"]
-    NOTIFICATIONS.clear()
+def test_owner_who_turned_emergency_alerts_off_is_not_alerted(configured_alpha, django_capture_on_commit_callbacks):
     config_update(business=configured_alpha, data={"ai_settings": {"emergency_alerts": False}})
     night = datetime(2026, 11, 24, 23, 0, tzinfo=CHICAGO)
     request, response = converse(
@@ -255,7 +228,7 @@ def test_owner_who_turned_emergency_alerts_off_is_not_alerted(
     )
     with django_capture_on_commit_callbacks(execute=True):
         outcome = services.appointment_book_from_dispatch(request=request, response=response, now=night)
-    assert outcome.appointment.is_emergency and NOTIFICATIONS == []
+    assert outcome.appointment.is_emergency and _owner_alerts() == []
 
 
 def test_request_is_built_from_the_business_settings_calendar_and_customer(configured_alpha):

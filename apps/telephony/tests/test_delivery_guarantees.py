@@ -8,9 +8,10 @@ import pytest
 from django.test import override_settings
 from django_tenants.utils import schema_context, tenant_context
 
-from apps.conversations import tasks
 from apps.conversations.models import Conversation, Message
-from apps.conversations.sending import sms_breaker
+from apps.outbox import tasks
+from apps.outbox.dispatcher import breaker_for
+from apps.outbox.models import Delivery
 from apps.telephony.models import Call, CallStatusEvent
 from apps.telephony.tests.conftest import TwilioWebhookClient, cleanup_committed, in_thread, new_call_sid, payload
 
@@ -79,6 +80,10 @@ def test_two_calls_from_one_caller_at_once_share_one_conversation_and_one_text(a
         cleanup_committed(alpha, caller)
 
 
+def _delivery(message) -> Delivery:
+    return Delivery.objects.get(cause_type="message", cause_id=str(message.id))
+
+
 def _missed_call(webhook, caller=CALLER):
     call_sid = new_call_sid()
     webhook.post(
@@ -96,7 +101,8 @@ def test_provider_500_twice_then_201_sends_one_message(alpha, webhook, twilio, c
     with tenant_context(alpha):
         message = Message.objects.get(to_number=CALLER)
         assert message.status == Message.Status.SENT
-        assert message.attempts == 3
+        assert _delivery(message).attempts == 3
+        assert list(_delivery(message).attempt_rows.values_list("outcome", flat=True)) == ["transient"] * 2 + ["sent"]
         assert message.provider_sid
 
 
@@ -111,7 +117,7 @@ def test_rate_limited_by_provider_is_retried(alpha, webhook, twilio, commit):
 @pytest.fixture
 def quick_breaker():
     """The SMS breaker with a one-second reset timeout (the process-wide breaker, restored after)."""
-    breaker = sms_breaker()
+    breaker = breaker_for("sms")
     reset_timeout = breaker.reset_timeout
     breaker.reset_timeout = 1
     yield breaker
@@ -119,7 +125,7 @@ def quick_breaker():
     breaker.close()
 
 
-@override_settings(SMS_OUTBOX_STALE_SECONDS=0)
+@override_settings(DELIVERY_HANDOFF_GRACE_SECONDS=0)
 def test_provider_down_opens_the_circuit_and_the_sweep_sends_after_recovery(
     alpha, webhook, twilio, commit, quick_breaker
 ):
@@ -137,14 +143,14 @@ def test_provider_down_opens_the_circuit_and_the_sweep_sends_after_recovery(
         assert statuses == {Message.Status.QUEUED}
     # Still down, circuit open: the sweep does not even try.
     with commit():
-        tasks.sms_outbox_sweep.delay()
+        tasks.outbox_sweep.delay()
     with tenant_context(alpha):
         assert Message.objects.filter(to_number__in=callers, status=Message.Status.QUEUED).count() == 3
 
     twilio.set_down(False)
     time.sleep(1.1)  # The breaker's reset timeout: the next call is the half-open trial.
     with commit():
-        tasks.sms_outbox_sweep.delay()
+        tasks.outbox_sweep.delay()
     assert sorted(r.form["To"] for r in twilio.messages()) == callers
     assert breaker.current_state == "closed"
     with tenant_context(alpha):
@@ -163,7 +169,7 @@ def _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings) -> Messag
         assert message.status == Message.Status.SENDING
         assert message.error_message.startswith("unconfirmed")
     with commit(), schema_context("public"):
-        tasks.sms_outbox_sweep()  # While the claim is fresh, the sweep waits for the callback too.
+        tasks.outbox_sweep()  # While the claim is fresh, the sweep waits for the callback too.
     assert len(twilio.messages()) == 1
     return message
 
@@ -172,13 +178,13 @@ def test_a_read_timeout_is_settled_by_the_status_callback_not_sent_twice(alpha, 
     message = _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings)
     with commit():
         response = webhook.post(
-            f"/webhooks/twilio/sms/status?business_id={alpha.id}&message_id={message.id}",
+            f"/webhooks/twilio/sms/status?business_id={alpha.id}&delivery_id={_delivery(message).id}",
             payload("sms_status", MessageSid="SM" + "c" * 32, SmsSid="SM" + "c" * 32, MessageStatus="sent"),
         )
     assert response.status_code == 204
-    settings.SMS_SENDING_STALE_SECONDS = 0
+    settings.DELIVERY_SENDING_STALE_SECONDS = 0
     with commit(), schema_context("public"):
-        assert tasks.sms_outbox_sweep() == 0
+        assert tasks.outbox_sweep() == 0
     assert len(twilio.messages()) == 1
     with tenant_context(alpha):
         message.refresh_from_db()
@@ -191,14 +197,14 @@ def test_a_read_timeout_without_a_callback_is_sent_again_once_the_claim_is_stale
     alpha, webhook, twilio, commit, settings
 ):
     message = _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings)
-    settings.SMS_SENDING_STALE_SECONDS = 0
+    settings.DELIVERY_SENDING_STALE_SECONDS = 0
     with commit(), schema_context("public"):
-        assert tasks.sms_outbox_sweep() == 1
+        assert tasks.outbox_sweep() == 1
     assert len(twilio.messages()) == 2
     with tenant_context(alpha):
         message.refresh_from_db()
         assert message.status == Message.Status.SENT
-        assert message.attempts == 2
+        assert _delivery(message).attempts == 2
 
 
 def test_send_task_is_safe_to_run_twice(alpha, webhook, twilio, commit):
@@ -206,11 +212,11 @@ def test_send_task_is_safe_to_run_twice(alpha, webhook, twilio, commit):
         _missed_call(webhook)
     with tenant_context(alpha):
         message = Message.objects.get(to_number=CALLER)
-        assert tasks.send_sms(str(message.id)) == "skipped"
+        assert tasks.deliver(str(_delivery(message).id)) == ["skipped"]
     assert len(twilio.messages()) == 1
 
 
-@override_settings(SMS_OUTBOX_STALE_SECONDS=0, CALL_STATUS_STALE_SECONDS=0)
+@override_settings(DELIVERY_HANDOFF_GRACE_SECONDS=0, CALL_STATUS_STALE_SECONDS=0)
 def test_a_lost_call_outcome_hand_off_is_applied_by_the_sweep(alpha, webhook, twilio):
     """The webhook committed but the process died before enqueueing: no on_commit ran here. The call
     status sweep applies the recorded outcome, and its task sends the text; nothing is left over."""
@@ -229,11 +235,11 @@ def test_a_lost_call_outcome_hand_off_is_applied_by_the_sweep(alpha, webhook, tw
         assert Message.objects.get(to_number=CALLER).status == Message.Status.SENT
     with schema_context("public"):
         assert telephony_tasks.call_status_sweep() == 0  # Applied: nothing left to pick up.
-        assert tasks.sms_outbox_sweep() == 0
+        assert tasks.outbox_sweep() == 0
     assert len(twilio.messages()) == 1
 
 
-@override_settings(SMS_OUTBOX_STALE_SECONDS=0)
+@override_settings(DELIVERY_HANDOFF_GRACE_SECONDS=0)
 def test_a_lost_send_hand_off_is_sent_by_the_outbox_sweep(alpha, webhook, twilio):
     """The missed call was settled and its text queued, but the process died before sending it."""
     from apps.telephony.services import call_status_events_apply
@@ -244,7 +250,7 @@ def test_a_lost_send_hand_off_is_sent_by_the_outbox_sweep(alpha, webhook, twilio
         assert Message.objects.get(to_number=CALLER).status == Message.Status.QUEUED
     assert twilio.messages() == []
     with schema_context("public"):
-        assert tasks.sms_outbox_sweep() == 1
+        assert tasks.outbox_sweep() == 1
     assert len(twilio.messages()) == 1
 
 
@@ -304,7 +310,7 @@ def test_unsubscribed_recipient_error_21610_opts_the_number_out(alpha, webhook, 
         assert message.status == Message.Status.FAILED
         assert message.error_code == "21610"
         assert OptOut.objects.get(phone_number=CALLER).opted_out
-    assert sms_breaker().current_state == "closed"  # A refusal is not a provider failure.
+    assert breaker_for("sms").current_state == "closed"  # A refusal is not a provider failure.
     twilio.state.refuse.clear()
     with commit():
         with tenant_context(alpha):

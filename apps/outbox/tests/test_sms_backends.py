@@ -5,7 +5,7 @@ from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from apps.conversations.models import Message
-from apps.conversations.sms.backends import LocmemBackend
+from apps.outbox.channels.sms import LocmemBackend
 from apps.telephony.tests.conftest import new_call_sid, payload
 from nevermisscall.twilio_rest import RedirectingHttpClient
 
