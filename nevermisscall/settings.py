@@ -73,15 +73,15 @@ TENANT_LIMIT_SET_CALLS = True
 # Where the tenant of a request may come from, in order; the first credential present decides.
 TENANT_RESOLVERS = [
     # Only on Twilio webhook and /internal/ paths (see the function); signature or service key guard them.
-    "nevermisscall.tenancy.resolvers.from_twilio_webhook",
-    "nevermisscall.tenancy.resolvers.from_bearer_jwt",
-    "nevermisscall.tenancy.resolvers.from_owner_token",
-    "nevermisscall.tenancy.resolvers.from_api_key",
+    "apps.telephony.registry.resolvers.from_twilio_webhook",
+    "apps.accounts.resolvers.from_bearer_jwt",
+    "apps.accounts.resolvers.from_owner_token",
+    "apps.tenants.resolvers.from_api_key",
     # Only on /v1/widget/ paths: the public token a business embeds in its web page.
-    "nevermisscall.tenancy.resolvers.from_widget_token",
-    "nevermisscall.tenancy.resolvers.from_service_key",
-    "nevermisscall.tenancy.resolvers.from_session_user",
-    "nevermisscall.tenancy.resolvers.from_domain",
+    "apps.tenants.resolvers.from_widget_token",
+    "apps.tenants.resolvers.from_service_key",
+    "apps.accounts.resolvers.from_session_user",
+    "apps.tenants.resolvers.from_domain",
 ]
 
 # Infrastructure paths that never belong to a business skip tenant resolution entirely.
