@@ -118,6 +118,10 @@ TWILIO_WEBHOOK_MIDDLEWARE = [
 
 ROOT_URLCONF = "nevermisscall.urls"
 ASGI_APPLICATION = "nevermisscall.asgi.application"
+# Each app's websocket routes, like include() for HTTP (the project package imports no app).
+WEBSOCKET_URLPATTERNS = ["apps.analytics.routing.websocket_urlpatterns"]
+# raw access token -> its active user, or AuthenticationFailed: how ``?token=`` signs a websocket in.
+WEBSOCKET_TOKEN_USER = "apps.accounts.authentication.user_from_access_token"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
