@@ -2,7 +2,9 @@
 
 Successful responses are wrapped by ``EnvelopeRenderer``; errors are shaped by
 ``envelope_exception_handler``, which maps DRF and Django exceptions to seed 000's error codes.
-Families from the other seeds keep their own shapes by choosing other renderer classes.
+Families from the other seeds keep their own shapes by choosing other renderer classes; every
+handler first passes the exception through ``as_api_exception``, the one place where the domain
+errors of ``nevermisscall.errors`` become HTTP.
 """
 
 import logging
@@ -16,6 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from nevermisscall import errors as domain
 from nevermisscall.errors import ErrorCode
 from nevermisscall.middleware import current_request_id
 
@@ -67,6 +70,32 @@ class EnvelopeRenderer(JSONRenderer):
         return super().render(data, accepted_media_type, renderer_context)
 
 
+class DomainAPIException(exceptions.APIException):
+    """A domain error on its way through DRF's handlers; the envelope also shows its details."""
+
+    def __init__(self, error: domain.DomainError):
+        super().__init__(error.message, code=error.code)
+        self.status_code = error.http_status
+        self.error = error
+
+
+def as_api_exception(exc):
+    """The DRF exception every handler renders for a ``DomainError`` (any other exception unchanged).
+
+    Validation errors, "not found" and "forbidden" become DRF's own, so they look the same in every
+    family whoever raised them; the others keep their code and status.
+    """
+    if isinstance(exc, domain.ValidationFailed):
+        return exceptions.ValidationError(exc.details if exc.details is not None else [exc.message])
+    if isinstance(exc, domain.NotFound):
+        return exceptions.NotFound(exc.message)
+    if isinstance(exc, domain.PermissionDenied):
+        return exceptions.PermissionDenied(exc.message)
+    if isinstance(exc, domain.DomainError):
+        return DomainAPIException(exc)
+    return exc
+
+
 def _flatten_validation_errors(detail, prefix="") -> list[dict]:
     errors = []
     if isinstance(detail, dict):
@@ -113,6 +142,8 @@ def _code_and_details(exc):
         return ErrorCode.INVALID_FORMAT, str(exc.detail), None
     if isinstance(exc, exceptions.Throttled):
         return ErrorCode.RATE_LIMIT_EXCEEDED, "Too many requests.", {"retry_after": exc.wait and math.ceil(exc.wait)}
+    if isinstance(exc, DomainAPIException):
+        return exc.error.code, exc.error.message, exc.error.details
     code = exc.get_codes() if hasattr(exc, "get_codes") else None
     if isinstance(code, str) and code in ErrorCode.__members__:
         return ErrorCode(code), str(exc.detail), None
@@ -121,6 +152,7 @@ def _code_and_details(exc):
 
 def envelope_exception_handler(exc, context):
     request = context.get("request")
+    exc = as_api_exception(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

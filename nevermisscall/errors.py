@@ -1,9 +1,12 @@
-"""Seed 000's error codes, and the exceptions services raise to produce them."""
+"""Seed 000's error codes, and the domain exceptions services raise to produce them.
+
+Services, selectors, tasks and the engine raise only these plain exceptions (never DRF's): they
+run from Celery, management commands and dashboard pages as well as from the API. Each knows its
+code and HTTP status; ``nevermisscall.envelope.as_api_exception`` is the one place that turns them
+into what every exception handler renders.
+"""
 
 from enum import StrEnum
-
-from rest_framework import status
-from rest_framework.exceptions import APIException
 
 
 class ErrorCode(StrEnum):
@@ -26,29 +29,51 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The resource already exists."
-    default_code = ErrorCode.RESOURCE_ALREADY_EXISTS
+class DomainError(Exception):
+    """A request the domain refuses: an ErrorCode, a message for people and optional ``details``."""
 
+    http_status = 422
+    code = ErrorCode.BUSINESS_RULE_VIOLATION
+    default_message = "The request breaks a business rule."
 
-class BusinessRuleViolation(APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "The request breaks a business rule."
-    default_code = ErrorCode.BUSINESS_RULE_VIOLATION
-
-
-class ExternalServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "An external service is unavailable; try again later."
-    default_code = ErrorCode.EXTERNAL_SERVICE_UNAVAILABLE
-
-
-class ValidationFailed(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The request is not valid."
-    default_code = ErrorCode.VALIDATION_FAILED
-
-    def __init__(self, detail=None, *, details=None):
-        super().__init__(detail)
+    def __init__(self, message: str | None = None, *, details=None):
+        self.message = message or self.default_message
         self.details = details
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    """Rendered like a serializer's errors: ``details`` maps each field to its messages (without
+    them, the message is the one non-field error)."""
+
+    http_status = 400
+    code = ErrorCode.VALIDATION_FAILED
+    default_message = "The request is not valid."
+
+
+class NotFound(DomainError):
+    http_status = 404
+    code = ErrorCode.RESOURCE_NOT_FOUND
+    default_message = "The resource was not found."
+
+
+class PermissionDenied(DomainError):
+    http_status = 403
+    code = ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS
+    default_message = "You do not have permission to perform this action."
+
+
+class Conflict(DomainError):
+    http_status = 409
+    code = ErrorCode.RESOURCE_ALREADY_EXISTS
+    default_message = "The resource already exists."
+
+
+class BusinessRuleViolation(DomainError):
+    pass
+
+
+class ExternalServiceUnavailable(DomainError):
+    http_status = 503
+    code = ErrorCode.EXTERNAL_SERVICE_UNAVAILABLE
+    default_message = "An external service is unavailable; try again later."

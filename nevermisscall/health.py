@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
+from django_tenants.utils import get_tenant_model
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from nevermisscall.metrics import STARTED_AT, request_summary
@@ -179,17 +181,14 @@ def health_detailed(request):
 
 @require_GET
 def metrics_json(request):
-    from apps.accounts.models import User
-    from apps.tenants.models import Business
-
     connection.set_schema_to_public()
     return JsonResponse(
         {
             "timestamp": _now(),
             "uptime_seconds": round(time.time() - STARTED_AT, 1),
             "requests": request_summary(),
-            "businesses": Business.objects.exclude(schema_name="public").count(),
-            "users": User.objects.count(),
+            "businesses": get_tenant_model().objects.exclude(schema_name="public").count(),
+            "users": get_user_model().objects.count(),
         }
     )
 

@@ -38,8 +38,6 @@ def _manage(*args: str) -> None:
 
 
 def _banner(port: str) -> str:
-    from apps.tenants.demo import DEMO_OWNER, PLATFORM_ADMIN
-
     url = f"http://localhost:{port}"
     return "\n".join(
         [
@@ -48,8 +46,7 @@ def _banner(port: str) -> str:
             f"  Dashboard:       {url}/login/",
             f"  API docs:        {url}/docs  (OpenAPI: {url}/api/schema/)",
             f"  Django admin:    {url}/admin/",
-            f"  Demo owner:      {DEMO_OWNER[0]} / {DEMO_OWNER[1]}",
-            f"  Platform admin:  {PLATFORM_ADMIN[0]} / {PLATFORM_ADMIN[1]}",
+            "  Logins:          the demo owner and platform admin printed by seed_demo above",
             "  Stop with Ctrl-C.",
             "",
         ]

@@ -1,5 +1,7 @@
-"""Websocket routes of every app (the Twilio media stream joins with the voice issue)."""
+"""Websocket routes of every app, named in ``settings.WEBSOCKET_URLPATTERNS`` (the Twilio media
+stream joins with the voice issue)."""
 
-from apps.analytics.routing import websocket_urlpatterns as analytics_routes
+from django.conf import settings
+from django.utils.module_loading import import_string
 
-websocket_urlpatterns = [*analytics_routes]
+websocket_urlpatterns = [route for path in settings.WEBSOCKET_URLPATTERNS for route in import_string(path)]

@@ -11,6 +11,7 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView, exception_handler
 
+from nevermisscall.envelope import as_api_exception
 from nevermisscall.middleware import current_request_id
 
 
@@ -26,6 +27,7 @@ def _locations(detail, path=()):
 
 
 def seed001_exception_handler(exc, context):
+    exc = as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -6,10 +6,12 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView, exception_handler
 
+from nevermisscall.envelope import as_api_exception
 from nevermisscall.seed001 import _locations
 
 
 def seed002_exception_handler(exc, context):
+    exc = as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is None:
         return None

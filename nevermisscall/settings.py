@@ -74,15 +74,15 @@ TENANT_LIMIT_SET_CALLS = True
 # Where the tenant of a request may come from, in order; the first credential present decides.
 TENANT_RESOLVERS = [
     # Only on Twilio webhook and /internal/ paths (see the function); signature or service key guard them.
-    "nevermisscall.tenancy.resolvers.from_twilio_webhook",
-    "nevermisscall.tenancy.resolvers.from_bearer_jwt",
-    "nevermisscall.tenancy.resolvers.from_owner_token",
-    "nevermisscall.tenancy.resolvers.from_api_key",
+    "apps.telephony.registry.resolvers.from_twilio_webhook",
+    "apps.accounts.resolvers.from_bearer_jwt",
+    "apps.accounts.resolvers.from_owner_token",
+    "apps.tenants.resolvers.from_api_key",
     # Only on /v1/widget/ paths: the public token a business embeds in its web page.
-    "nevermisscall.tenancy.resolvers.from_widget_token",
-    "nevermisscall.tenancy.resolvers.from_service_key",
-    "nevermisscall.tenancy.resolvers.from_session_user",
-    "nevermisscall.tenancy.resolvers.from_domain",
+    "apps.tenants.resolvers.from_widget_token",
+    "apps.tenants.resolvers.from_service_key",
+    "apps.accounts.resolvers.from_session_user",
+    "apps.tenants.resolvers.from_domain",
 ]
 
 # Infrastructure paths that never belong to a business skip tenant resolution entirely.
@@ -119,6 +119,10 @@ TWILIO_WEBHOOK_MIDDLEWARE = [
 
 ROOT_URLCONF = "nevermisscall.urls"
 ASGI_APPLICATION = "nevermisscall.asgi.application"
+# Each app's websocket routes, like include() for HTTP (the project package imports no app).
+WEBSOCKET_URLPATTERNS = ["apps.analytics.routing.websocket_urlpatterns"]
+# raw access token -> its active user, or AuthenticationFailed: how ``?token=`` signs a websocket in.
+WEBSOCKET_TOKEN_USER = "apps.accounts.authentication.user_from_access_token"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

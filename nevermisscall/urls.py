@@ -5,7 +5,6 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from apps.accounts.views import team
 from nevermisscall import health
 
 handler400 = "nevermisscall.envelope.handler400"
@@ -22,7 +21,7 @@ urlpatterns = [
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
-    path("settings/team/", team, name="team"),
+    path("", include("apps.accounts.page_urls")),
     path("", include("apps.telephony.page_urls")),
     path("", include("apps.conversations.page_urls")),
     path("", include("apps.crm.page_urls")),

@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 
+from nevermisscall.errors import DomainError, ValidationFailed
+
 PAGE_SIZE = 25
 
 
@@ -29,6 +31,13 @@ def flatten_errors(detail, prefix="") -> list[str]:
     if isinstance(detail, list):
         return [line for value in detail for line in flatten_errors(value, prefix)]
     return [f"{prefix}{detail}"]
+
+
+def error_lines(error: DomainError) -> list[str]:
+    """A service's refusal as readable lines for a form page (per field when it names fields)."""
+    if isinstance(error, ValidationFailed) and error.details is not None:
+        return flatten_errors(error.details)
+    return [error.message]
 
 
 def paginate(request, queryset, per_page: int = PAGE_SIZE):

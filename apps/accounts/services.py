@@ -10,10 +10,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
-from rest_framework.exceptions import ValidationError
 
 from apps.accounts.models import User
-from nevermisscall.errors import Conflict
+from nevermisscall.errors import Conflict, ValidationFailed
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
 
@@ -22,7 +21,7 @@ def _check_password(password: str, user: User | None = None, field: str = "passw
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise ValidationError({field: list(exc.messages)}) from exc
+        raise ValidationFailed(details={field: list(exc.messages)}) from exc
 
 
 def split_name(full_name: str) -> tuple[str, str]:
@@ -85,9 +84,9 @@ def user_update_profile(*, user: User, data: dict) -> User:
 
 def user_change_password(*, user: User, current_password: str, new_password: str) -> User:
     if not user.check_password(current_password):
-        raise ValidationError({"current_password": ["The current password is not correct."]})
+        raise ValidationFailed(details={"current_password": ["The current password is not correct."]})
     if current_password == new_password:
-        raise ValidationError({"new_password": ["The new password must differ from the current one."]})
+        raise ValidationFailed(details={"new_password": ["The new password must differ from the current one."]})
     _check_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
@@ -130,15 +129,15 @@ def _photo_format(upload) -> str:
             image_format = image.format
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError({"photo": ["The file is not a JPEG, PNG or GIF image."]}) from exc
+        raise ValidationFailed(details={"photo": ["The file is not a JPEG, PNG or GIF image."]}) from exc
     if image_format not in PHOTO_FORMATS:
-        raise ValidationError({"photo": ["The file is not a JPEG, PNG or GIF image."]})
+        raise ValidationFailed(details={"photo": ["The file is not a JPEG, PNG or GIF image."]})
     return image_format
 
 
 def user_set_photo(*, user: User, upload) -> User:
     if upload.size > settings.PROFILE_PHOTO_MAX_BYTES:
-        raise ValidationError({"photo": ["The photo is larger than 5 MB."]})
+        raise ValidationFailed(details={"photo": ["The photo is larger than 5 MB."]})
     extension = PHOTO_FORMATS[_photo_format(upload)]
     owner_dir = str(user.business_id) if user.business_id else "platform"
     relative = Path("profiles") / owner_dir / f"{uuid.uuid4().hex}.{extension}"

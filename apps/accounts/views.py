@@ -4,12 +4,12 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from rest_framework.exceptions import APIException
 
 from apps.accounts import selectors, services
 from apps.accounts.models import Role, User
 from apps.tenants.views import SETTINGS_SECTIONS
-from nevermisscall.views import business_member_required, flatten_errors
+from nevermisscall.errors import DomainError
+from nevermisscall.views import business_member_required, error_lines
 
 
 @business_member_required
@@ -30,8 +30,8 @@ def team(request):
                     if request.POST.get("role") in {Role.ADMIN, Role.STAFF, Role.TECHNICIAN}
                     else Role.STAFF,
                 )
-            except APIException as exc:
-                errors = flatten_errors(exc.detail)
+            except DomainError as exc:
+                errors = error_lines(exc)
             else:
                 messages.success(request, _("Team member added."))
                 return redirect("team")

@@ -6,11 +6,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
 from apps.conversations import selectors, services
 from apps.conversations.models import Conversation, Message
-from nevermisscall.views import business_member_required, flatten_errors, paginate, query_without_page
+from nevermisscall.errors import DomainError
+from nevermisscall.views import business_member_required, error_lines, paginate, query_without_page
 
 
 def _inbox_queryset(status: str):
@@ -62,8 +62,8 @@ def _act(request, conversation_id, action):
     else:
         try:
             action(conversation)
-        except APIException as exc:
-            messages.error(request, " ".join(flatten_errors(exc.detail)))
+        except DomainError as exc:
+            messages.error(request, " ".join(error_lines(exc)))
     return redirect("inbox-thread", conversation_id=conversation.pk)
 
 

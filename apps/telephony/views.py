@@ -8,14 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from rest_framework.exceptions import APIException
 
 from apps.telephony import phone_numbers, selectors
 from apps.telephony.models import Call, PhoneNumber
 from apps.telephony.providers import twilio_numbers
 from apps.tenants.views import SETTINGS_SECTIONS
+from nevermisscall.errors import DomainError
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
-from nevermisscall.views import business_member_required, flatten_errors, paginate, query_without_page
+from nevermisscall.views import business_member_required, error_lines, paginate, query_without_page
 
 
 def _call_filters(request, business) -> dict:
@@ -70,8 +70,8 @@ def phone_numbers_page(request):
                 phone_numbers.phone_number_provision(phone_number=to_e164(request.POST.get("phone_number", "")))
                 messages.success(request, _("Your new number is ready. Calls to it now forward to you."))
                 return redirect("phone-numbers")
-        except APIException as exc:
-            errors = flatten_errors(exc.detail)
+        except DomainError as exc:
+            errors = error_lines(exc)
         except InvalidPhoneNumber:
             errors = [_("That is not a valid phone number.")]
     context = {

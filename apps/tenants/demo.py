@@ -1,4 +1,4 @@
-"""The demo data's names and logins, printed by ``make run`` and created by ``manage.py seed_demo``."""
+"""The demo data's names and logins, created and printed by ``manage.py seed_demo`` (``make run``)."""
 
 DEMO_BUSINESS = "Acme Plumbing"
 DEMO_OWNER = ("owner@acme.test", "acme-demo-2026")

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.exceptions import APIException
 
 from apps.tenants import selectors, services
 from apps.tenants.config import services as config_services
@@ -18,7 +17,8 @@ from apps.tenants.models import ApiCredential
 from apps.tenants.serializers import BusinessUpdateInputSerializer, RegistrationInputSerializer
 from apps.tenants.services import ONBOARDING_STEPS
 from nevermisscall.choices import Trade
-from nevermisscall.views import business_member_required, flatten_errors
+from nevermisscall.errors import DomainError
+from nevermisscall.views import business_member_required, error_lines, flatten_errors
 
 STEP_TITLES = {
     "business_details": gettext_lazy("Business details"),
@@ -131,8 +131,8 @@ def _save_step(request, step: str) -> list[str]:
         services.business_onboarding_update(
             business=request.tenant, step=step, data={**business_data, **settings_data}, completed=True
         )
-    except APIException as exc:
-        return flatten_errors(exc.detail)
+    except DomainError as exc:
+        return error_lines(exc)
     return []
 
 
@@ -144,15 +144,18 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         # The same validation and service as ``POST /tenants``.
         serializer = RegistrationInputSerializer(data=form.cleaned_data)
-        try:
-            serializer.is_valid(raise_exception=True)
-            _, owner = services.business_register(**serializer.validated_data)
-        except APIException as exc:
-            for line in flatten_errors(exc.detail):
-                form.add_error(None, line)
+        if serializer.is_valid():
+            try:
+                _, owner = services.business_register(**serializer.validated_data)
+            except DomainError as exc:
+                errors = error_lines(exc)
+            else:
+                login(request, owner, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect("onboarding")
         else:
-            login(request, owner, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("onboarding")
+            errors = flatten_errors(serializer.errors)
+        for line in errors:
+            form.add_error(None, line)
     return render(request, "tenants/signup.html", {"form": form})
 
 

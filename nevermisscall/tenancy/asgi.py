@@ -1,17 +1,18 @@
 """Tenant resolution for websockets (the HTTP middleware does not run for them).
 
 Runs inside Channels' AuthMiddlewareStack: a session user is already in ``scope["user"]``;
-otherwise a JWT from ``?token=`` is checked. The result is ``scope["tenant"]`` (a Business or
-None) and ``scope["user"]``. Consumers decide what to do with an unauthenticated scope (the
-dashboard accepts a first-message ``auth`` within a few seconds, then closes with 4401).
+otherwise a JWT from ``?token=`` is checked by ``settings.WEBSOCKET_TOKEN_USER`` (the accounts
+app's, named there so that this package imports no app). The result is ``scope["tenant"]`` (a
+Business or None) and ``scope["user"]``. Consumers decide what to do with an unauthenticated
+scope (the dashboard accepts a first-message ``auth`` within a few seconds, then closes with 4401).
 """
 
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils.module_loading import import_string
 from rest_framework.exceptions import AuthenticationFailed
-
-from apps.accounts.authentication import user_from_access_token
 
 
 @database_sync_to_async
@@ -25,7 +26,7 @@ def _session_business(user):
 @database_sync_to_async
 def _token_user(raw: str):
     try:
-        return user_from_access_token(raw)
+        return import_string(settings.WEBSOCKET_TOKEN_USER)(raw)
     except AuthenticationFailed:
         return None
 

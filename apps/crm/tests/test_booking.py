@@ -50,7 +50,7 @@ def test_overlapping_bookings_conflict_adjacent_ones_do_not_and_cancelling_frees
     assert len(callbacks) == 1  # the dashboard_update event, sent on commit
     with pytest.raises(Conflict) as raised:
         appointment_book(customer=customer, start=NINE + timedelta(minutes=30), end=NINE + 2 * HOUR)
-    assert raised.value.status_code == 409 and raised.value.get_codes() == "RESOURCE_ALREADY_EXISTS"
+    assert raised.value.http_status == 409 and raised.value.code == "RESOURCE_ALREADY_EXISTS"
     # [09:00, 10:00) and [10:00, 11:00) touch but do not overlap.
     appointment_book(customer=customer, start=NINE + HOUR, end=NINE + 2 * HOUR)
     appointment_update(appointment=first, status=Appointment.Status.CANCELLED)

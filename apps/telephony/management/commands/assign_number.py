@@ -32,7 +32,7 @@ class Command(BaseCommand):
             try:
                 phone_number_assign(phone_number=number, twilio_sid=options["sid"])
             except Conflict as exc:
-                raise CommandError(str(exc.detail))
+                raise CommandError(exc.message)
             if forwarding:
                 config_update(business=business, data={"forwarding_number": forwarding})
         self.stdout.write(f"{number} now rings {business.name}.")

@@ -79,3 +79,5 @@ class Command(BaseCommand):
         if not User.objects.filter(email=PLATFORM_ADMIN[0]).exists():
             User.objects.create_superuser(email=PLATFORM_ADMIN[0], password=PLATFORM_ADMIN[1], first_name="Platform")
             self.stdout.write(f"Created platform superuser {PLATFORM_ADMIN[0]}.")
+        self.stdout.write(f"  Demo owner:      {DEMO_OWNER[0]} / {DEMO_OWNER[1]}")
+        self.stdout.write(f"  Platform admin:  {PLATFORM_ADMIN[0]} / {PLATFORM_ADMIN[1]}")
