@@ -306,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "MessageKindEnum": "apps.conversations.models.Message.Kind",
         "CredentialKindEnum": "apps.tenants.models.ApiCredential.Kind",
         "CallParticipantRoleEnum": "apps.telephony.models.CallParticipant.Role",
+        "DeliveryStatusEnum": "apps.outbox.models.Delivery.Status",
+        "DeliveryKindEnum": "apps.outbox.models.Delivery.Kind",
     },
 }
 

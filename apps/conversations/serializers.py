@@ -42,7 +42,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "status",
             "provider_sid",
             "sent_by",
-            "attempts",
+            "segments",
             "error_code",
             "error_message",
             "created_at",

@@ -258,6 +258,8 @@ _MIRROR_SQL = """
 def message_delivery_changed(delivery: Delivery, previous_status: str) -> None:
     """Mirror the delivery's status on its message (one statement) and tell the dashboard."""
     status = MESSAGE_STATUS_OF_DELIVERY[delivery.status]
+    if status == Message.Status.FAILED and delivery.provider_status == "undelivered":
+        status = Message.Status.UNDELIVERED
     sql = _MIRROR_SQL.format(table=connection.ops.quote_name(Message._meta.db_table))
     params = [
         status,

@@ -63,6 +63,7 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Worthless after this: never sent late"))
     provider_ref = models.CharField(max_length=100, null=True, blank=True, unique=True, help_text=_("e.g. MessageSid"))
+    provider_status = models.CharField(max_length=20, blank=True, help_text=_("Last status the provider reported"))
     segments = models.PositiveSmallIntegerField(null=True, blank=True)
     encoding = models.CharField(max_length=10, blank=True, help_text=_("GSM-7 or UCS-2"))
     last_error = models.CharField(max_length=500, blank=True)

@@ -258,10 +258,11 @@ def delivery_mark_sent(*, delivery: Delivery, provider_ref: str, delivered: bool
 
 
 def backoff_seconds(attempts: int) -> float:
-    """Exponential from ``DELIVERY_BACKOFF_BASE_SECONDS``, capped, with jitter (half to all of it)."""
-    ceiling = min(
-        settings.DELIVERY_BACKOFF_MAX_SECONDS, settings.DELIVERY_BACKOFF_BASE_SECONDS * 2 ** min(attempts, 20)
-    )
+    """Between runs (each makes up to ``DELIVERY_ATTEMPTS_PER_RUN`` quick attempts): exponential from
+    ``DELIVERY_BACKOFF_BASE_SECONDS`` per failed run, capped, with jitter (half to all of it)."""
+    failed_runs = max(1, -(-attempts // settings.DELIVERY_ATTEMPTS_PER_RUN))
+    exponent = min(failed_runs - 1, 20)
+    ceiling = min(settings.DELIVERY_BACKOFF_MAX_SECONDS, settings.DELIVERY_BACKOFF_BASE_SECONDS * 2**exponent)
     return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not a secret)
 
 
@@ -304,11 +305,16 @@ def delivery_hold(*, delivery: Delivery, until: datetime, reason: str, hold: str
     )
 
 
+@transaction.atomic
 def delivery_hold_unconfirmed(*, delivery: Delivery, error: str, now: datetime) -> None:
     """Keep the claim after a request whose outcome is unknown: the status callback settles it, or
     the claim goes stale (``DELIVERY_SENDING_STALE_SECONDS``) and it is sent again."""
-    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
-        claimed_at=now, last_error=f"unconfirmed: {error}"[:500], last_error_code="unconfirmed"
+    _change(
+        delivery,
+        Delivery.Status.QUEUED,
+        claimed_at=now,
+        last_error=f"unconfirmed: {error}"[:500],
+        last_error_code="unconfirmed",
     )
 
 
@@ -385,7 +391,7 @@ def delivery_status_update(
     if status == delivery.status:
         return False
     previous, now = delivery.status, timezone.now()
-    delivery.status = status
+    delivery.status, delivery.provider_status = status, provider_status
     if provider_ref and not delivery.provider_ref:
         delivery.provider_ref = provider_ref
     if delivery.sent_at is None:
@@ -398,6 +404,7 @@ def delivery_status_update(
     delivery.save(
         update_fields=[
             "status",
+            "provider_status",
             "provider_ref",
             "sent_at",
             "delivered_at",

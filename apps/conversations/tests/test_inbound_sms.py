@@ -210,7 +210,7 @@ def test_status_callbacks_never_move_backwards(alpha, webhook, twilio, commit):
         webhook.post(f"/webhooks/twilio/call/status/{call_sid}", payload("voice_dial_action", CallSid=call_sid))
     with tenant_context(alpha):
         message = Message.objects.get(kind="auto_reply")
-    path = f"/webhooks/twilio/sms/status?business_id={alpha.id}&message_id={message.id}"
+    path = f"/webhooks/twilio/sms/status?business_id={alpha.id}"
     with commit():
         for status in ("delivered", "sent", "queued", "delivered"):
             webhook.post(path, payload("sms_status", MessageSid=message.provider_sid, MessageStatus=status))
@@ -227,7 +227,7 @@ def test_undelivered_callback_with_21610_opts_out(alpha, webhook, twilio, commit
         message = Message.objects.get(kind="auto_reply")
     with commit():
         webhook.post(
-            f"/webhooks/twilio/sms/status?business_id={alpha.id}&message_id={message.id}",
+            f"/webhooks/twilio/sms/status?business_id={alpha.id}",
             payload("sms_status", MessageSid=message.provider_sid, MessageStatus="undelivered", ErrorCode="21610"),
         )
     with tenant_context(alpha):

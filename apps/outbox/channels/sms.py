@@ -90,8 +90,9 @@ def get_backend():
 
 
 def status_callback_url(delivery) -> str:
-    base = f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/sms/status?delivery_id={delivery.id}"
-    return f"{base}&business_id={delivery.business_id}" if delivery.business_id else base
+    base = f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/sms/status?"
+    business = f"business_id={delivery.business_id}&" if delivery.business_id else ""
+    return f"{base}{business}delivery_id={delivery.id}"
 
 
 def send(delivery, *, validity_period: int | None) -> SendResult:

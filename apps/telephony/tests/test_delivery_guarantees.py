@@ -125,7 +125,7 @@ def quick_breaker():
     breaker.close()
 
 
-@override_settings(DELIVERY_HANDOFF_GRACE_SECONDS=0)
+@override_settings(DELIVERY_HANDOFF_GRACE_SECONDS=0, DELIVERY_BACKOFF_BASE_SECONDS=0.5)
 def test_provider_down_opens_the_circuit_and_the_sweep_sends_after_recovery(
     alpha, webhook, twilio, commit, quick_breaker
 ):
@@ -217,7 +217,7 @@ def test_send_task_is_safe_to_run_twice(alpha, webhook, twilio, commit):
 
 
 @override_settings(DELIVERY_HANDOFF_GRACE_SECONDS=0, CALL_STATUS_STALE_SECONDS=0)
-def test_a_lost_call_outcome_hand_off_is_applied_by_the_sweep(alpha, webhook, twilio):
+def test_a_lost_call_outcome_hand_off_is_applied_by_the_sweep(alpha, webhook, twilio, commit):
     """The webhook committed but the process died before enqueueing: no on_commit ran here. The call
     status sweep applies the recorded outcome, and its task sends the text; nothing is left over."""
     from apps.telephony import tasks as telephony_tasks
@@ -227,7 +227,7 @@ def test_a_lost_call_outcome_hand_off_is_applied_by_the_sweep(alpha, webhook, tw
     with tenant_context(alpha):
         assert not Call.objects.filter(call_sid=call_sid).exists()
         assert CallStatusEvent.objects.get(call_sid=call_sid).processed_at is None
-    with schema_context("public"):
+    with commit(), schema_context("public"):
         assert telephony_tasks.call_status_sweep() == 1
     with tenant_context(alpha):
         assert Call.objects.get(call_sid=call_sid).status == Call.Status.MISSED

@@ -10,6 +10,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.conversations.models import Conversation, Message
+from apps.outbox.models import Delivery
 from apps.telephony.models import Call
 from apps.telephony.tests.conftest import PUBLIC_BASE_URL, new_call_sid, payload
 
@@ -86,14 +87,16 @@ def test_missed_call_texts_the_caller_through_twilio(alpha, webhook, twilio, com
         assert message.status == Message.Status.SENT
         assert message.kind == Message.Kind.AUTO_REPLY
         assert message.provider_sid.startswith("SM")
+        delivery = Delivery.objects.get(cause_type="message", cause_id=str(message.id))
+        assert (delivery.status, delivery.provider_ref, delivery.segments) == ("sent", message.provider_sid, 1)
         assert call.conversation.status == Conversation.Status.ACTIVE
     assert request.form["StatusCallback"] == (
-        f"{PUBLIC_BASE_URL}/webhooks/twilio/sms/status?business_id={alpha.id}&message_id={message.id}"
+        f"{PUBLIC_BASE_URL}/webhooks/twilio/sms/status?business_id={alpha.id}&delivery_id={delivery.id}"
     )
     assert listener.types() == ["incoming_call", "call_missed", "call_ended", "message_sent"]
 
     # Twilio reports delivery.
-    status_path = f"/webhooks/twilio/sms/status?business_id={alpha.id}&message_id={message.id}"
+    status_path = f"/webhooks/twilio/sms/status?business_id={alpha.id}&delivery_id={delivery.id}"
     with commit():
         response = webhook.post(
             status_path, payload("sms_status", MessageSid=message.provider_sid, SmsSid=message.provider_sid)
