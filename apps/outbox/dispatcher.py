@@ -85,12 +85,15 @@ def _send_claimed(delivery: Delivery, *, now) -> str:
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError),
         wait=wait_random_exponential(multiplier=0.1, max=2.0),
-        stop=stop_after_attempt(settings.DELIVERY_ATTEMPTS_PER_RUN),
+        stop=stop_after_attempt(max(1, min(settings.DELIVERY_ATTEMPTS_PER_RUN, delivery.max_attempts - delivery.attempts))),
         reraise=False,
     )
+    attempts_before = delivery.attempts
     try:
         result = retrying(breaker.call, _attempt, transport, delivery, options)
-    except pybreaker.CircuitBreakerError:
+    except pybreaker.CircuitBreakerError as exc:
+        if delivery.attempts > attempts_before:  # Our own failure tripped it: back off like any failure.
+            return services.delivery_retry_later(delivery=delivery, error=str(exc), now=timezone.now(), code="circuit")
         until = timezone.now() + timedelta(seconds=max(1.0, float(breaker.reset_timeout)))
         services.delivery_hold(
             delivery=delivery, until=until, reason="The provider's circuit is open.", hold=Delivery.Hold.CIRCUIT_OPEN
