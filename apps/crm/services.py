@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from apps.crm.models import Appointment, Customer
+from apps.outbox import services as outbox
 from nevermisscall.errors import BusinessRuleViolation, Conflict
 from nevermisscall.events import publish_event
 from nevermisscall.phone import to_e164
@@ -103,6 +104,12 @@ def appointment_book(
         "dashboard_update",
         {"entity": "appointment", "action": "created", **appointment_payload(appointment)},
         source_service=SOURCE_SERVICE,
+    )
+    outbox.webhook_event_emit(
+        event_type="appointment.booked",
+        data=appointment_payload(appointment),
+        event_id=f"appointment:{appointment.id}",
+        cause=("appointment", appointment.id),
     )
     return appointment
 

@@ -85,7 +85,9 @@ def _send_claimed(delivery: Delivery, *, now) -> str:
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError),
         wait=wait_random_exponential(multiplier=0.1, max=2.0),
-        stop=stop_after_attempt(max(1, min(settings.DELIVERY_ATTEMPTS_PER_RUN, delivery.max_attempts - delivery.attempts))),
+        stop=stop_after_attempt(
+            max(1, min(settings.DELIVERY_ATTEMPTS_PER_RUN, delivery.max_attempts - delivery.attempts))
+        ),
         reraise=False,
     )
     attempts_before = delivery.attempts

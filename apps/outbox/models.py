@@ -8,6 +8,7 @@ cover every business; every read goes through ``selectors`` and is filtered by b
 import uuid
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -50,7 +51,7 @@ class Delivery(models.Model):
     purpose = models.CharField(max_length=40, help_text=_("What it is: auto_reply, owner_alert, webhook_event…"))
     recipient = models.CharField(max_length=500, help_text=_("E.164 number, e-mail address or webhook URL"))
     sender = models.CharField(max_length=200, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     language = models.CharField(max_length=10, default="en")
     cause_type = models.CharField(max_length=40, blank=True, help_text=_("conversation, message, appointment…"))
     cause_id = models.CharField(max_length=64, blank=True)
