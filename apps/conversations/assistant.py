@@ -128,35 +128,3 @@ def assistant_apply(
         )
         return Turn(action["message"], response, None, True)
     return Turn(action["message"], response, None, False)
-
-
-def assistant_turn(
-    *,
-    business,
-    caller_phone: str,
-    called_number: str,
-    history: list[dict],
-    text: str,
-    source: str,
-    conversation_ref: str,
-    owner_alerted: bool,
-    now: datetime | None = None,
-) -> Turn:
-    """Decide and apply in one go (voice and chat sessions, whose turns hold their session row)."""
-    decision = assistant_decide(
-        business=business,
-        caller_phone=caller_phone,
-        called_number=called_number,
-        history=history,
-        text=text,
-        conversation_ref=conversation_ref,
-        now=now,
-    )
-    return assistant_apply(
-        decision=decision,
-        caller_phone=caller_phone,
-        source=source,
-        conversation_ref=conversation_ref,
-        owner_alerted=owner_alerted,
-        now=now,
-    )

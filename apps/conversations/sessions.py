@@ -1,7 +1,8 @@
 """Voice calls and web chats with the assistant (``AssistantSession``): start, one turn, end.
 
-Each turn locks its session row, so two web processes serving the same session take turns; the
-whole history lives in the row, so any process can serve the next turn.
+The engine decides each turn with no transaction open; the turn is then applied with the session
+row locked and re-checked, so two web processes serving the same session cannot both apply a turn
+on the same history. The whole history lives in the row, so any process can serve the next turn.
 """
 
 from django.db import connection, transaction
@@ -10,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from apps.conversations import services
-from apps.conversations.assistant import Turn, assistant_turn
+from apps.conversations.assistant import Turn, assistant_apply, assistant_decide
 from apps.conversations.models import AssistantSession, Conversation, Message
 from apps.conversations.selectors import is_opted_out
 from apps.outbox.hooks import hooks
 from apps.tenants.config.models import DEFAULT_GREETING
 from apps.tenants.config.services import config_get
-from nevermisscall.errors import BusinessRuleViolation
+from nevermisscall.errors import BusinessRuleViolation, Conflict
 from nevermisscall.events import publish_event
 
 SOURCE = "conversations"
@@ -105,26 +106,54 @@ def assistant_session_get(*, session_id) -> AssistantSession | None:
     return AssistantSession.objects.filter(pk=session_id).first()
 
 
-@transaction.atomic
+SESSION_TURN_TRIES = 3
+
+
 def assistant_session_input(*, session: AssistantSession, text: str) -> tuple[AssistantSession, str, Turn | None]:
     """One caller turn: the reply, the updated session, and the engine's turn (None when the
-    assistant handed the conversation to the team because it reached its message limit)."""
+    assistant handed the conversation to the team because it reached its message limit).
+
+    The engine decides with no transaction open (it may wait on OpenAI or the geocoder); the turn is
+    applied in a short transaction that locks the session and checks it did not move on meanwhile
+    (another turn of the same session won the race: decide again on the new history)."""
+    for _try in range(SESSION_TURN_TRIES):
+        current = AssistantSession.objects.get(pk=session.pk)
+        if current.status != AssistantSession.Status.ACTIVE:
+            raise BusinessRuleViolation("This session has ended.")
+        ai_settings = config_get().ai_settings or {}
+        if current.turns >= int(ai_settings.get("max_ai_messages", 20)):
+            return _session_hand_over(current)
+        decision = assistant_decide(
+            business=connection.tenant,
+            caller_phone=current.caller_phone,
+            called_number=current.called_number,
+            history=current.history,
+            text=text,
+            conversation_ref=str(current.id),
+        )
+        with transaction.atomic():
+            locked = AssistantSession.objects.select_for_update().get(pk=session.pk)
+            if locked.turns != current.turns or locked.status != AssistantSession.Status.ACTIVE:
+                continue
+            return _session_apply(locked, text=text, decision=decision)
+    raise Conflict("The conversation moved on while this answer was being prepared; send it again.")
+
+
+@transaction.atomic
+def _session_hand_over(session: AssistantSession) -> tuple[AssistantSession, str, None]:
     locked = AssistantSession.objects.select_for_update().get(pk=session.pk)
-    if locked.status != AssistantSession.Status.ACTIVE:
-        raise BusinessRuleViolation("This session has ended.")
-    ai_settings = config_get().ai_settings or {}
-    if locked.turns >= int(ai_settings.get("max_ai_messages", 20)):
-        reply = handoff_message(language=locked.language)
+    reply = handoff_message(language=locked.language)
+    if locked.status == AssistantSession.Status.ACTIVE:
         locked.status, locked.ended_at = AssistantSession.Status.TRANSFERRED, timezone.now()
         locked.save(update_fields=["status", "ended_at", "updated_at"])
         _event(locked, reply, None)
-        return locked, reply, None
-    turn = assistant_turn(
-        business=connection.tenant,
+    return locked, reply, None
+
+
+def _session_apply(locked: AssistantSession, *, text: str, decision) -> tuple[AssistantSession, str, Turn]:
+    turn = assistant_apply(
+        decision=decision,
         caller_phone=locked.caller_phone,
-        called_number=locked.called_number,
-        history=locked.history,
-        text=text,
         source="voice" if locked.channel == AssistantSession.Channel.VOICE else "web",
         conversation_ref=str(locked.id),
         owner_alerted=locked.owner_alerted_at is not None,

@@ -10,6 +10,7 @@ from apps.conversations import sessions
 from apps.conversations.models import AssistantSession, Conversation, Message
 from apps.crm.models import Appointment, Customer
 from apps.dispatch.models import AiUsage
+from apps.outbox.models import Delivery
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -43,6 +44,7 @@ def cleanup(business):
         Conversation.objects.filter(customer_number__in=PHONES).delete()
         Appointment.objects.filter(customer__phone__in=PHONES).delete()
         Customer.objects.filter(phone__in=PHONES).delete()
+        Delivery.objects.filter(recipient__in=PHONES).delete()
 
     thread, result = on_own_connection(business, work)
     thread.join()

@@ -20,6 +20,7 @@ from django.test import Client, override_settings
 from django_tenants.utils import tenant_context
 
 from apps.conversations.models import Conversation, Message
+from apps.outbox.models import Delivery
 from apps.telephony.models import Call, CallStatusEvent
 from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN, sign
 from apps.tenants.config.models import BusinessConfig
@@ -60,6 +61,7 @@ def cleanup_committed(business, caller):
             CallStatusEvent.objects.filter(call_sid__in=list(call_sids)).delete()
             Call.objects.filter(from_number=caller).delete()
             Conversation.objects.filter(customer_number=caller).delete()
+            Delivery.objects.filter(business=business, recipient=caller).delete()
 
     thread, errors = in_thread(delete)
     thread.join()
