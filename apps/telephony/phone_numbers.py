@@ -11,6 +11,7 @@ from apps.telephony.models import PhoneNumber
 from apps.telephony.providers import twilio_numbers
 from apps.telephony.registry.models import NumberRoute
 from apps.telephony.registry.selectors import number_cache_clear
+from nevermisscall import after_commit
 from nevermisscall.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def phone_number_assign(*, phone_number: str, twilio_sid: str = "", friendly_nam
     )
     if route is None:
         NumberRoute.objects.create(phone_number=phone_number, business=business, phone_number_id=number.id)
-    transaction.on_commit(lambda: number_cache_clear(phone_number))
+    after_commit.call(lambda: number_cache_clear(phone_number))
     return number
 
 

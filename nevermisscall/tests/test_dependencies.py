@@ -67,3 +67,16 @@ def test_nobody_imports_analytics_or_alerts(app):
 def test_the_check_sees_imports_in_the_allowed_direction():
     """Guards the rules above against passing vacuously: telephony may, and does, use conversations."""
     assert _violations("apps/telephony", ("apps.conversations",))
+
+
+def test_only_the_after_commit_module_schedules_work_after_a_commit():
+    """One after-commit mechanism (nevermisscall/after_commit.py): nothing else calls
+    ``transaction.on_commit``, ``apply_async`` or ``delay``."""
+    offenders = []
+    for path in [*(ROOT / "apps").rglob("*.py"), *(ROOT / "nevermisscall").rglob("*.py")]:
+        if "tests" in path.parts or path.name == "after_commit.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in {"on_commit", "apply_async", "delay"}:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}")
+    assert offenders == []
