@@ -212,14 +212,14 @@ def delivery_claim(*, delivery_id, now: datetime) -> Delivery | None:
     return Delivery.objects.select_related("business").get(pk=delivery_id)
 
 
-def _change(delivery: Delivery, previous: str, **fields) -> bool:
+def _change(delivery: Delivery, **fields) -> bool:
     """Apply ``fields`` if the row is still ``sending`` (ours), and tell its cause."""
     if not Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(**fields):
         return False
     for name, value in fields.items():
         if not isinstance(value, F):
             setattr(delivery, name, value)
-    notify_cause(delivery, previous)
+    notify_cause(delivery, Delivery.Status.SENDING)
     return True
 
 
@@ -246,7 +246,6 @@ def delivery_mark_sent(*, delivery: Delivery, provider_ref: str, delivered: bool
     status = Delivery.Status.DELIVERED if delivered else Delivery.Status.SENT
     return _change(
         delivery,
-        Delivery.Status.SENDING,
         status=status,
         provider_ref=provider_ref or None,
         sent_at=now,
@@ -272,7 +271,6 @@ def delivery_retry_later(*, delivery: Delivery, error: str, now: datetime, code:
     if delivery.attempts >= delivery.max_attempts:
         _change(
             delivery,
-            Delivery.Status.SENDING,
             status=Delivery.Status.DEAD,
             last_error=error[:500],
             last_error_code=code or "max_attempts",
@@ -282,7 +280,6 @@ def delivery_retry_later(*, delivery: Delivery, error: str, now: datetime, code:
         return "dead"
     _change(
         delivery,
-        Delivery.Status.SENDING,
         status=Delivery.Status.QUEUED,
         next_attempt_at=now + timedelta(seconds=backoff_seconds(delivery.attempts)),
         last_error=error[:500],
@@ -297,7 +294,6 @@ def delivery_hold(*, delivery: Delivery, until: datetime, reason: str, hold: str
     """Back to the queue until ``until`` without an attempt (quiet hours, quota, open circuit)."""
     _change(
         delivery,
-        Delivery.Status.SENDING,
         status=Delivery.Status.QUEUED,
         next_attempt_at=until,
         hold_reason=hold,
@@ -311,7 +307,6 @@ def delivery_hold_unconfirmed(*, delivery: Delivery, error: str, now: datetime) 
     the claim goes stale (``DELIVERY_SENDING_STALE_SECONDS``) and it is sent again."""
     _change(
         delivery,
-        Delivery.Status.QUEUED,
         claimed_at=now,
         last_error=f"unconfirmed: {error}"[:500],
         last_error_code="unconfirmed",
@@ -322,7 +317,6 @@ def delivery_hold_unconfirmed(*, delivery: Delivery, error: str, now: datetime) 
 def delivery_fail(*, delivery: Delivery, code: str, error: str, status: str = Delivery.Status.FAILED) -> None:
     _change(
         delivery,
-        Delivery.Status.SENDING,
         status=status,
         last_error=error[:500],
         last_error_code=code[:40],
