@@ -18,16 +18,16 @@ _registered = False
 def _counts() -> dict:
     from apps.outbox import selectors
 
-    try:
-        counts = selectors.delivery_counts(since=timezone.now() - timedelta(hours=24))
-        counts["oldest_due_seconds"] = selectors.delivery_oldest_pending_seconds()
-        return counts
-    finally:
-        connections["default"].close()  # Runs on a health or scrape thread: give the connection back.
+    counts = selectors.delivery_counts(since=timezone.now() - timedelta(hours=24))
+    counts["oldest_due_seconds"] = selectors.delivery_oldest_pending_seconds()
+    return counts
 
 
 def check_outbox() -> health.CheckResult:
-    counts = _counts()
+    try:
+        counts = _counts()
+    finally:
+        connections["default"].close()  # Runs on a health-check thread: give the connection back.
     oldest = counts["oldest_due_seconds"]
     if counts["dead"] or (oldest is not None and oldest > settings.DELIVERY_BACKLOG_WARNING_SECONDS):
         message = (

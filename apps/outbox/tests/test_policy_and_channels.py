@@ -330,3 +330,30 @@ def test_another_business_sees_none_of_it(alpha, alice, charlie, client_for, twi
         assert not services.delivery_status_update(delivery_id=sms.id, provider_status="delivered")
     sms.refresh_from_db()
     assert sms.status == Delivery.Status.DEAD
+
+
+def test_counts_in_health_detail_and_prometheus(alpha, client):
+    """The health check reads on its own thread and connection: the dead row is committed."""
+    from apps.telephony.tests.conftest import in_thread
+
+    created = []
+
+    def dead_letter():
+        with tenant_context(alpha):
+            delivery = services.sms_delivery_build(to=CUSTOMER, body="Dead", purpose="test")
+            delivery.status = Delivery.Status.DEAD
+            delivery.save(force_insert=True)
+            created.append(delivery.pk)
+
+    thread, errors = in_thread(dead_letter)
+    thread.join(30)
+    assert not errors, errors
+    try:
+        outbox = client.get("/health/detailed").json()["checks"]["outbox"]
+        assert outbox["status"] == "degraded" and outbox["details"]["dead"] >= 1
+        text = client.get("/metrics/prometheus").content.decode()
+        assert 'nmc_outbox_deliveries{status="dead"}' in text
+        assert 'nmc_outbox_held{reason="quota"}' in text
+    finally:
+        thread, errors = in_thread(lambda: Delivery.objects.filter(pk__in=created).delete())
+        thread.join(30)
