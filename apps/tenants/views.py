@@ -202,6 +202,7 @@ SETTINGS_SECTIONS = [
     ("team", gettext_lazy("Team")),
     ("phone-numbers", gettext_lazy("Phone numbers")),
     ("api-keys", gettext_lazy("API keys")),
+    ("webhooks", gettext_lazy("Webhooks")),
 ]
 
 
