@@ -399,6 +399,15 @@ def test_webhooks_is_a_settings_section(owner):
     assert 'href="/settings/webhooks/"' in page
 
 
+def test_the_spanish_page(client, alice, alpha):
+    _set(_sms(alpha), hold_reason=Delivery.Hold.QUOTA)
+    alice.language = "es"
+    alice.save(update_fields=["language"])
+    page = _login(client, alice).get("/deliveries/?date_from=2026-13-45").content.decode()
+    assert "Envíos" in page and "Texto por llamada perdida" in page
+    assert "no es una fecha" in page and "Límite diario de textos alcanzado" in page
+
+
 def test_recent_counts_leave_out_old_finished_rows(owner, alpha):
     old = _dead(alpha)
     _set(old, created_at=timezone.now() - timedelta(days=40))
