@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("apps.telephony.page_urls")),
     path("", include("apps.conversations.page_urls")),
     path("", include("apps.crm.page_urls")),
+    path("", include("apps.outbox.page_urls")),
     path("", include("apps.tenants.page_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

@@ -6,7 +6,7 @@ class ConversationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from apps.conversations import selectors, services
+        from apps.conversations import selectors, services, views
         from apps.outbox import hooks
 
         hooks.register_opt_out(
@@ -14,3 +14,5 @@ class ConversationsConfig(AppConfig):
             record_opt_out=services.opt_out_record_from_provider,
         )
         hooks.register_cause_listener("message", services.message_delivery_changed)
+        hooks.register_cause_link("message", views.thread_url_of_message)
+        hooks.register_cause_link("conversation", views.thread_url_of_conversation)

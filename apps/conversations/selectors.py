@@ -1,5 +1,6 @@
 """Reads of conversations, messages and opt-outs (the current schema's)."""
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -61,6 +62,12 @@ def conversation_get(*, conversation_id) -> Conversation | None:
     if pk is None:
         return None
     return Conversation.objects.annotate(message_count=Count("messages")).filter(pk=pk).first()
+
+
+def message_conversation_id(*, message_id) -> uuid.UUID | None:
+    """The conversation of a message (the cause of its delivery), or None."""
+    pk = parse_uuid(message_id)
+    return Message.objects.filter(pk=pk).values_list("conversation_id", flat=True).first() if pk else None
 
 
 def message_list(*, conversation: Conversation, filters: dict | None = None) -> QuerySet[Message]:

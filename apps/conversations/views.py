@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -40,6 +41,17 @@ def _conversation_or_404(conversation_id) -> Conversation:
     if conversation is None:
         raise Http404
     return conversation
+
+
+def thread_url_of_message(message_id) -> str | None:
+    """The thread a delivery's message belongs to (the deliveries page links its cause there)."""
+    conversation_id = selectors.message_conversation_id(message_id=message_id)
+    return reverse("inbox-thread", kwargs={"conversation_id": conversation_id}) if conversation_id else None
+
+
+def thread_url_of_conversation(conversation_id) -> str | None:
+    conversation = selectors.conversation_get(conversation_id=conversation_id)
+    return reverse("inbox-thread", kwargs={"conversation_id": conversation.pk}) if conversation else None
 
 
 @business_member_required

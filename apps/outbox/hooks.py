@@ -6,7 +6,9 @@ the dependencies point one way (every app may import the outbox; the outbox impo
 - ``default_sms_sender() -> str``: the business's texting number (telephony);
 - ``cause listeners``: told, inside the transaction that changes it, whenever a delivery caused by
   one of their rows changes status (conversations mirrors its messages' status and publishes the
-  dashboard events).
+  dashboard events);
+- ``cause links``: the dashboard page of a delivery's cause (conversations: a message's thread), so
+  the deliveries page can link to it without importing the app that owns it.
 """
 
 from collections.abc import Callable
@@ -22,6 +24,7 @@ class _Hooks:
 
 hooks = _Hooks()
 _cause_listeners: dict[str, Callable] = {}
+_cause_links: dict[str, Callable[[str], str | None]] = {}
 
 
 def register_opt_out(*, is_opted_out: Callable[[str], bool], record_opt_out: Callable[[str], None]) -> None:
@@ -41,3 +44,14 @@ def notify_cause(delivery, previous_status: str) -> None:
     listener = _cause_listeners.get(delivery.cause_type)
     if listener is not None:
         listener(delivery, previous_status)
+
+
+def register_cause_link(cause_type: str, link: Callable[[str], str | None]) -> None:
+    """``link(cause_id)``: the URL of the cause's dashboard page, read in the current business's
+    schema, or None when it is gone."""
+    _cause_links[cause_type] = link
+
+
+def cause_link(delivery) -> str | None:
+    link = _cause_links.get(delivery.cause_type)
+    return link(delivery.cause_id) if link is not None and delivery.cause_id else None

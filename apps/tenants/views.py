@@ -66,11 +66,14 @@ def _settings_from_post(step: str, post) -> dict:
                 )
         return {"job_estimates": rows}
     if step == "greeting":
-        return {
+        data = {
             "greeting_template": post.get("greeting_template", ""),
             "auto_reply_template": post.get("auto_reply_template", ""),
             "language": post.get("language", "en"),
         }
+        if "sms_daily_quota" in post:  # Only the settings page has it (the wizard keeps the default).
+            data["sms_daily_quota"] = post.get("sms_daily_quota") or None
+        return data
     if step == "ai_settings":
         return {
             "ai_settings": {
@@ -205,6 +208,7 @@ SETTINGS_SECTIONS = [
     ("team", gettext_lazy("Team")),
     ("phone-numbers", gettext_lazy("Phone numbers")),
     ("api-keys", gettext_lazy("API keys")),
+    ("webhooks", gettext_lazy("Webhooks")),
 ]
 
 

@@ -100,6 +100,19 @@ def test_settings_page_rejects_bad_hours_and_keeps_the_old_ones(owner_browser, a
         assert BusinessConfig.objects.get().business_hours["monday"]["open"] == "08:00"
 
 
+def test_the_daily_text_limit_is_set_on_the_messages_settings_only(owner_browser, alpha):
+    form = {"greeting_template": "Hi", "auto_reply_template": "Sorry we missed you", "language": "en"}
+    assert owner_browser.post("/settings/templates/", {**form, "sms_daily_quota": "750"}).status_code == 302
+    with schema_context(alpha.schema_name):
+        assert BusinessConfig.objects.get().sms_daily_quota == 750
+    assert b'name="sms_daily_quota" type="number"' in owner_browser.get("/settings/templates/").content
+    response = owner_browser.post("/settings/templates/", {**form, "sms_daily_quota": "0"})
+    assert response.status_code == 200 and b"errorlist" in response.content
+    with schema_context(alpha.schema_name):
+        assert BusinessConfig.objects.get().sms_daily_quota == 750
+    assert b'name="sms_daily_quota"' not in owner_browser.get("/onboarding/greeting/").content
+
+
 def test_staff_sees_settings_read_only(client, bob):
     assert client.login(username=bob.email, password=PASSWORD)
     page = client.get("/settings/calls/")
