@@ -14,14 +14,13 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.exceptions import APIException
 
 from apps.outbox import hooks, selectors, services
 from apps.outbox.models import Channel, Delivery, WebhookEndpoint
 from apps.outbox.serializers import WEBHOOK_EVENT_TYPES, WebhookEndpointInputSerializer
 from apps.tenants.views import SETTINGS_SECTIONS
-from nevermisscall.errors import BusinessRuleViolation
-from nevermisscall.views import business_member_required, flatten_errors, paginate, query_without_page
+from nevermisscall.errors import BusinessRuleViolation, ValidationFailed
+from nevermisscall.views import business_member_required, error_lines, flatten_errors, paginate, query_without_page
 
 # The summary strip counts the last month, plus whatever still waits whatever its age.
 SUMMARY_DAYS = 30
@@ -264,9 +263,8 @@ def _endpoint_create(request, form: dict) -> tuple[WebhookEndpoint | None, str |
             event_types=data["event_types"],
             user=request.user,
         )
-    except APIException as exc:
-        details = getattr(exc, "details", None)
-        return None, None, _endpoint_errors(details) if details else flatten_errors(exc.detail)
+    except ValidationFailed as exc:
+        return None, None, _endpoint_errors(exc.details) if exc.details else error_lines(exc)
     return endpoint, secret, []
 
 

@@ -6,6 +6,7 @@ from django.db import connection
 
 from apps.conversations import services
 from apps.conversations.models import Conversation, Message
+from apps.dispatch.models import AiUsage
 from apps.telephony.tests.conftest import cleanup_committed, in_thread, new_message_sid
 
 pytestmark = pytest.mark.django_db
@@ -54,4 +55,14 @@ def test_a_takeover_while_the_engine_decides_wins(alpha, alice, twilio, openai_s
         assert not conversation.messages.filter(kind=Message.Kind.AI).exists()
         assert [sent for sent in twilio.messages() if sent.form["To"] == CUSTOMER] == []
     finally:
+
+        def delete_ai_usage():
+            connection.set_tenant(alpha)
+            refs = [
+                str(pk) for pk in Conversation.objects.filter(customer_number=CUSTOMER).values_list("pk", flat=True)
+            ]
+            AiUsage.objects.filter(conversation_ref__in=refs).delete()
+
+        thread, errors = in_thread(delete_ai_usage)
+        thread.join(30)
         cleanup_committed(alpha, CUSTOMER)
