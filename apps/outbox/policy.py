@@ -71,9 +71,9 @@ def local_midnight(*, now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
 
 
-def has_marketing_consent(delivery: Delivery) -> bool:
+def has_marketing_consent(*, business_id, phone_number: str) -> bool:
     return SmsConsent.objects.filter(
-        business_id=delivery.business_id, phone_number=delivery.recipient, revoked_at__isnull=True
+        business_id=business_id, phone_number=phone_number, revoked_at__isnull=True
     ).exists()
 
 
@@ -110,7 +110,7 @@ def sms_decide(delivery: Delivery, *, now: datetime) -> Decision:
     business = delivery.business
     business_zone = business.timezone if business else settings.TIME_ZONE
     if delivery.kind == Delivery.Kind.MARKETING:
-        if not has_marketing_consent(delivery):
+        if not has_marketing_consent(business_id=delivery.business_id, phone_number=delivery.recipient):
             return Decision("fail", "No marketing consent is recorded for this number.")
         until = quiet_hours_end(now=now, zone=recipient_timezone(delivery.recipient, business_zone))
         if until is not None:

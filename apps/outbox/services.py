@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.outbox import crypto
+from apps.outbox import crypto, policy
 from apps.outbox.hooks import hooks, notify_cause
 from apps.outbox.models import Channel, Delivery, DeliveryAttempt, SmsConsent, WebhookEndpoint
 from apps.outbox.segments import count_segments
@@ -117,6 +117,11 @@ def sms_delivery_build(
     segments = sms_body_check(body)
     if check_opt_out and hooks.is_opted_out(to):
         raise BusinessRuleViolation("This number replied STOP; no text can be sent to it.")
+    business = _business()
+    if kind == Delivery.Kind.MARKETING and not policy.has_marketing_consent(
+        business_id=business.id if business else None, phone_number=to
+    ):
+        raise BusinessRuleViolation("No marketing consent is recorded for this number.")
     return _build(
         channel=Channel.SMS,
         recipient=to,

@@ -115,9 +115,17 @@ def test_marketing_at_2130_waits_for_0800_across_the_dst_change_and_a_reminder_g
     assert [request.form["Body"] for request in twilio.messages()] == ["See you at 9", "10% off"]
 
 
-def test_marketing_without_consent_is_not_sent(alpha, twilio, commit):
-    with time_machine.travel(datetime(2026, 11, 3, 12, 0, tzinfo=CHICAGO)), commit(), tenant_context(alpha):
+def test_marketing_without_consent_is_refused_and_a_revoked_consent_stops_what_waits(alpha, twilio, commit):
+    from nevermisscall.errors import BusinessRuleViolation
+
+    with time_machine.travel(datetime(2026, 11, 3, 12, 0, tzinfo=CHICAGO)), tenant_context(alpha):
+        with pytest.raises(BusinessRuleViolation):
+            services.delivery_queue_sms(to=CUSTOMER, body="10% off", purpose="campaign", kind="marketing")
+        services.sms_consent_record(phone_number=CUSTOMER, source="staff")
         offer = services.delivery_queue_sms(to=CUSTOMER, body="10% off", purpose="campaign", kind="marketing")
+        services.sms_consent_revoke(phone_number=CUSTOMER)
+        with commit():
+            services.delivery_hand_off(offer)
     offer.refresh_from_db()
     assert offer.status == Delivery.Status.FAILED and "consent" in offer.last_error
     assert twilio.messages() == []
