@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from apps.outbox import crypto, policy
@@ -204,17 +204,27 @@ def webhook_event_emit(*, event_type: str, data: dict, event_id: str, cause: tup
 # --- the dispatcher's writes ------------------------------------------------------------------------
 
 
+_CLAIM_SQL = """
+    UPDATE {table} SET status = 'sending', claimed_at = %s
+    WHERE id = %s AND ((status = 'queued' AND next_attempt_at <= %s) OR (status = 'sending' AND claimed_at < %s))
+    RETURNING *
+"""
+
+
 def delivery_claim(*, delivery_id, now: datetime) -> Delivery | None:
-    """Claim a due delivery (or one whose worker died mid-send) with one conditional UPDATE; None
-    when another worker has it, it is not due yet, or it is done."""
+    """Claim a due delivery (or one whose worker died mid-send) with one conditional UPDATE that
+    returns the row; None when another worker has it, it is not due yet, or it is done."""
     stale = now - timedelta(seconds=settings.DELIVERY_SENDING_STALE_SECONDS)
-    claimable = Delivery.objects.filter(pk=delivery_id).filter(
-        Q(status=Delivery.Status.QUEUED, next_attempt_at__lte=now)
-        | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
-    )
-    if claimable.update(status=Delivery.Status.SENDING, claimed_at=now) != 1:
-        return None
-    return Delivery.objects.select_related("business").get(pk=delivery_id)
+    sql = _CLAIM_SQL.format(table=connection.ops.quote_name(Delivery._meta.db_table))
+    delivery = next(iter(Delivery.objects.raw(sql, [now, delivery_id, now, stale])), None)
+    tenant = getattr(connection, "tenant", None)
+    if (
+        delivery is not None
+        and delivery.business_id is not None
+        and getattr(tenant, "pk", None) == delivery.business_id
+    ):
+        delivery.business = tenant  # The worker runs in the delivery's business (the task's schema header).
+    return delivery
 
 
 def _change(delivery: Delivery, **fields) -> bool:
@@ -228,22 +238,29 @@ def _change(delivery: Delivery, **fields) -> bool:
     return True
 
 
+_ATTEMPT_SQL = """
+    WITH counted AS (UPDATE {deliveries} SET attempts = attempts + 1 WHERE id = %s RETURNING attempts)
+    INSERT INTO {attempts} (delivery_id, number, started_at, duration_ms, outcome, provider_status, provider_answer, error)
+    SELECT %s, attempts, %s, %s, %s, %s, %s, %s FROM counted
+    RETURNING number
+"""
+
+
 def attempt_record(
     *, delivery: Delivery, started_at: datetime, outcome: str, provider_status="", provider_answer="", error=""
-) -> DeliveryAttempt:
-    delivery.attempts += 1
-    Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
-    elapsed = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
-    return DeliveryAttempt.objects.create(
-        delivery=delivery,
-        number=delivery.attempts,
-        started_at=started_at,
-        duration_ms=elapsed,
-        outcome=outcome,
-        provider_status=str(provider_status)[:20],
-        provider_answer=str(provider_answer)[:2000],
-        error=str(error)[:500],
+) -> int:
+    """Store one attempt and count it on the delivery, in one statement; returns its number."""
+    sql = _ATTEMPT_SQL.format(
+        deliveries=connection.ops.quote_name(Delivery._meta.db_table),
+        attempts=connection.ops.quote_name(DeliveryAttempt._meta.db_table),
     )
+    elapsed = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
+    params = [delivery.pk, delivery.pk, started_at, elapsed, outcome]
+    params += [str(provider_status)[:20], str(provider_answer)[:2000], str(error)[:500]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (delivery.attempts,) = cursor.fetchone()
+    return delivery.attempts
 
 
 @transaction.atomic
