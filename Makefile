@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format bench bench-fanout clean-data chromium
+.PHONY: run test lint format bench bench-outbox bench-fanout clean-data chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Outbox drain: 10,000 texts over 50 businesses, two workers, one killed halfway; see bench/README.md.
+bench-outbox: $(VENV)/.installed-dev
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m bench.outbox $(BENCH_ARGS)
 
 # Live-dashboard websocket fan-out (1, 10, 100 dashboards of one business); see bench/README.md.
 bench-fanout: $(VENV)/.installed-dev

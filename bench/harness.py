@@ -4,7 +4,9 @@ with Twilio numbers, requests signed as Twilio signs them, and the figures' book
 ``Stack.start()`` brings up embedded PostgreSQL and Redis (data under ``.data/bench/``, separate from
 ``make run``'s), the Twilio REST stand-in in its own process (the twilio SDK pointed at it through
 ``TWILIO_API_BASE_URL``), ``daphne nevermisscall.asgi:application`` pinned to CPU 0 and a Celery
-worker (``--concurrency=2``, prefork) pinned to CPU 1 with the load generator.
+worker (``--concurrency=2``, prefork, importing ``bench.floor``) pinned to CPU 1 with the load
+generator. ``NMC_BENCH_DATA_DIR`` moves the data elsewhere (``bench.outbox`` keeps its 50 businesses
+in ``.data/bench-outbox/``, so this database keeps its 4).
 """
 
 import json
@@ -19,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = BASE_DIR / ".data" / "bench"
+DATA_DIR = Path(os.environ.get("NMC_BENCH_DATA_DIR") or BASE_DIR / ".data" / "bench")
 os.environ.setdefault("NMC_DATA_DIR", str(DATA_DIR))  # Before nevermisscall.embedded is imported.
 if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
@@ -28,6 +30,8 @@ TENANTS = 4
 NUMBERS_PER_TENANT = 10
 SERVER_CPU, CLIENT_CPU = "0", "1"
 OWNER_PASSWORD = "bench-password-123"
+# Above any day of benchmarking (the field's maximum in the API); ignored by checkouts without a quota.
+BENCH_SMS_QUOTA = 100_000
 
 
 def log(message: str) -> None:
@@ -102,6 +106,30 @@ class Stack:
         self.owner_emails: list[str] = []
 
     def start(self) -> None:
+        self.start_base()
+        self.setup_tenants()
+        self.start_daphne()
+        worker = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "nevermisscall",
+            "worker",
+            "-I",
+            "bench.floor",
+            "--loglevel=WARNING",
+            "--concurrency=2",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        self.spawn(pinned(CLIENT_CPU, worker), "celery worker")
+        self.wait_for_daphne()
+        if os.cpu_count() and os.cpu_count() > 1:
+            os.sched_setaffinity(0, {int(CLIENT_CPU)})
+
+    def start_base(self, standin_args: tuple[str, ...] = (), standin_cpu: str | None = CLIENT_CPU) -> None:
+        """Data stores, the stand-in, the environment every process inherits, migrations."""
         from apps.telephony.testing import ACCOUNT_SID, AUTH_TOKEN
         from nevermisscall import launcher
 
@@ -109,7 +137,8 @@ class Stack:
         self.stops = launcher._start_stores()
         port_file = DATA_DIR / "standin.url"
         port_file.unlink(missing_ok=True)
-        self.spawn(pinned(CLIENT_CPU, [sys.executable, "-m", "bench.standin", str(port_file)]), "stand-in")
+        standin = [sys.executable, "-m", "bench.standin", str(port_file), *standin_args]
+        self.spawn(pinned(standin_cpu, standin) if standin_cpu else standin, "stand-in")
         wait_for(port_file.exists, 10, "the Twilio stand-in")
         self.standin = port_file.read_text()
         os.environ.update(
@@ -130,7 +159,8 @@ class Stack:
         subprocess.run(
             [sys.executable, "manage.py", "migrate_schemas", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True
         )
-        self.setup_tenants()
+
+    def start_daphne(self, cpu: str | None = SERVER_CPU) -> None:
         daphne = [
             sys.executable,
             "-m",
@@ -141,36 +171,32 @@ class Stack:
             str(self.port),
             "nevermisscall.asgi:application",
         ]
-        self.spawn(pinned(SERVER_CPU, daphne), "daphne")
-        worker = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "nevermisscall",
-            "worker",
-            "--loglevel=WARNING",
-            "--concurrency=2",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-        self.spawn(pinned(CLIENT_CPU, worker), "celery worker")
-        wait_for(lambda: http_get(self.public + "/healthz") is not None, 60, "daphne")
-        if os.cpu_count() and os.cpu_count() > 1:
-            os.sched_setaffinity(0, {int(CLIENT_CPU)})
+        self.spawn(pinned(cpu, daphne) if cpu else daphne, "daphne")
 
-    def spawn(self, command: list[str], name: str) -> None:
+    def wait_for_daphne(self) -> None:
+        wait_for(lambda: http_get(self.public + "/healthz") is not None, 60, "daphne")
+
+    def spawn(self, command: list[str], name: str, new_session: bool = False) -> subprocess.Popen:
+        """Start ``command`` (its own process group with ``new_session``, so it can be killed whole)."""
         log(f"starting {name}: {' '.join(command[-6:])}")
         # Access logs stay out of the report; the file lives as long as the process (closed in stop()).
         output = open(DATA_DIR / f"{name.split()[0]}.log", "ab")  # noqa: SIM115
         self.logs.append(output)
-        self.processes.append(
-            subprocess.Popen(command, cwd=BASE_DIR, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=os.environ.copy(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
         )
+        self.processes.append(process)
+        return process
 
     def stop(self) -> None:
         for process in reversed(self.processes):
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
         for process in self.processes:
             try:
                 process.wait(15)
@@ -210,9 +236,14 @@ class Stack:
                     timezone_name="America/Chicago",
                 )
             self.owner_emails.append(email)
+            self.reset_call_data(business)
             numbers = []
             with tenant_context(business):
-                config_update(business=business, data={"forwarding_number": f"+1312555{tenant:02d}99"})
+                # The daily SMS quota (where the checkout has one) would hold the texts of repeated runs.
+                config_update(
+                    business=business,
+                    data={"forwarding_number": f"+1312555{tenant:02d}99", "sms_daily_quota": BENCH_SMS_QUOTA},
+                )
                 for index in range(NUMBERS_PER_TENANT):
                     number = f"+1312555{tenant}{index:03d}"
                     phone_number_assign(phone_number=number)
@@ -221,6 +252,33 @@ class Stack:
             self.numbers.extend(numbers)
         connection.close()
         log(f"{TENANTS} businesses, {len(self.numbers)} numbers")
+
+    @staticmethod
+    def reset_call_data(business) -> None:
+        """Empty the business's calls, conversations, messages (and, where the checkout has the
+        outbox, its deliveries) so every run starts from the same tables: callers are random, and
+        one that met an open conversation or the cooldown of an earlier run on this database got no
+        text, and the run waited for it until it timed out."""
+        from django.db import connection
+        from django_tenants.utils import tenant_context
+
+        from apps.conversations.models import Conversation, Message
+        from apps.telephony.models import Call, CallStatusEvent
+
+        tables = ", ".join(model._meta.db_table for model in (CallStatusEvent, Call, Message, Conversation))
+        with tenant_context(business), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
+        try:
+            from apps.outbox.models import Delivery, DeliveryAttempt
+        except ImportError:  # A checkout from before the outbox.
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {DeliveryAttempt._meta.db_table} WHERE delivery_id IN "
+                f"(SELECT id FROM {Delivery._meta.db_table} WHERE business_id = %s)",
+                [business.pk],
+            )
+            cursor.execute(f"DELETE FROM {Delivery._meta.db_table} WHERE business_id = %s", [business.pk])
 
     def access_token(self, tenant: int) -> str:
         """A dashboard JWT for the owner of business ``tenant`` (bound to that business)."""

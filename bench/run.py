@@ -9,7 +9,11 @@ Twilio REST API replaced by the loopback stand-in, then measures in one run:
 
 each as requests/s at concurrency 1, 10 and 50 (closed loop) and as p50/p99 latency at 20 requests/s
 (open loop), with correctly signed requests to many numbers across several businesses; and
-4. the time from a missed-call status webhook to the SMS request reaching the Twilio stand-in.
+4. the time from a missed-call status webhook to the SMS request reaching the Twilio stand-in, at
+   20/s open loop, and
+5. the floor for (4) measured just before it (``bench/floor.py``): a row committed and, after the
+   commit, a no-op Celery task that only POSTs to the stand-in, at the same rate; (4) is reported
+   as a ratio to it.
 """
 
 import argparse
@@ -23,7 +27,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
-from bench.harness import Stack, http_get, log, machine, save_results, wait_for
+from bench.harness import Stack, http_get, log, machine, percentile, save_results, wait_for
 from bench.httpload import closed_loop, open_loop
 
 CONCURRENCY = (1, 10, 50)
@@ -104,10 +108,43 @@ class Bench(Stack):
             )
             if name == "status":
                 self.drain()
+        if name == "status":
+            # Right before the missed calls it is compared with, on the same idle worker.
+            await asyncio.to_thread(self.measure_floor)
         result = await open_loop(host, port, factory, RATE, self.args.open_count, on_sent=self.on_sent)
         entry.update(open_p50_ms=round(result.p50, 2), open_p99_ms=round(result.p99, 2), open_errors=result.errors)
         log(
             f"  {name:9s} {RATE:.0f} req/s open loop: p50 {result.p50:.1f} ms  p99 {result.p99:.1f} ms  errors {result.errors}"
+        )
+
+    def measure_floor(self) -> None:
+        """``bench/floor.py`` at ``RATE`` for ``open_count`` iterations (after 20 not counted)."""
+        from django.db import connection
+
+        from bench import floor  # Here: it loads the Celery app, which reads the settings.
+
+        floor.ensure_table()
+        base = random.randrange(10_000_000)
+        warm = floor.open_loop(RATE, 20, base)
+        wait_for(lambda: set(warm) <= {m["to"] for m in self.standin_messages()}, 60, "the floor's warm-up")
+        scheduled = floor.open_loop(RATE, self.args.open_count, base + 100)
+        connection.close()
+
+        def arrived():
+            return {m["to"]: m["received_wall"] for m in self.standin_messages() if m["to"] in scheduled}
+
+        wait_for(lambda: len(arrived()) >= len(scheduled), 60, "the floor's texts")
+        received = arrived()
+        latencies = [(received[to] - at) * 1000 for to, at in scheduled.items() if to in received]
+        self.results["floor"] = {
+            "count": len(latencies),
+            "missing": len(scheduled) - len(latencies),
+            "p50_ms": round(percentile(latencies, 50), 1),
+            "p99_ms": round(percentile(latencies, 99), 1),
+        }
+        log(
+            f"  floor     {RATE:.0f} /s open loop: commit → task → stand-in p50 {self.results['floor']['p50_ms']} ms  "
+            f"p99 {self.results['floor']['p99_ms']} ms"
         )
 
     def on_sent(self, request) -> None:
@@ -186,6 +223,14 @@ class Bench(Stack):
             f"missed call → SMS at the provider: p50 {sms['p50_ms']} ms, p99 {sms['p99_ms']} ms "
             f"over {sms['count']} calls ({sms['missing']} missing, {sms['duplicates']} duplicate texts in the run)"
         )
+        fl = self.results["floor"]
+        lines.append(
+            f"floor (commit → no-op task → stand-in): p50 {fl['p50_ms']} ms, p99 {fl['p99_ms']} ms over {fl['count']} "
+            f"({fl['missing']} missing)"
+        )
+        sms_ratio = {q: sms[f"{q}_ms"] / fl[f"{q}_ms"] for q in ("p50", "p99")}
+        self.results["missed_call_to_sms"].update({f"{q}_to_floor": round(v, 2) for q, v in sms_ratio.items()})
+        lines.append(f"missed call → SMS / floor: p50 {sms_ratio['p50']:.2f}×, p99 {sms_ratio['p99']:.2f}×")
         lines.append("")
         target_ratio = self.results["incoming"]["rps_c10"] / bare["rps_c10"]
         status_ratio = self.results["status"]["rps_c10"] / bare["rps_c10"]
@@ -199,6 +244,8 @@ class Bench(Stack):
         )
         errors = sum(v for row in self.results.values() for k, v in row.items() if "errors" in k)
         lines.append(f"errors: {errors}")
+        lines.append(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        self.results["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
         log("\n".join(lines))
         save_results("results.json", self.results)
 
