@@ -250,6 +250,7 @@ class Stack:
                     numbers.append(number)
             self.numbers_by_tenant.append(numbers)
             self.numbers.extend(numbers)
+        self.vacuum_outbox()
         connection.close()
         log(f"{TENANTS} businesses, {len(self.numbers)} numbers")
 
@@ -279,6 +280,20 @@ class Stack:
                 [business.pk],
             )
             cursor.execute(f"DELETE FROM {Delivery._meta.db_table} WHERE business_id = %s", [business.pk])
+
+    @staticmethod
+    def vacuum_outbox() -> None:
+        """The businesses' deliveries are deleted, not truncated (the table is shared): vacuum it so a
+        run does not pay for the dead rows of the runs before it (21,000 after a few runs, in every
+        index the claim and the inserts walk), as the truncated per-business tables do not."""
+        from django.db import connection
+
+        try:
+            from apps.outbox.models import Delivery, DeliveryAttempt
+        except ImportError:  # A checkout from before the outbox.
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {Delivery._meta.db_table}, {DeliveryAttempt._meta.db_table}")
 
     def access_token(self, tenant: int) -> str:
         """A dashboard JWT for the owner of business ``tenant`` (bound to that business)."""

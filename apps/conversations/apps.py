@@ -10,7 +10,7 @@ class ConversationsConfig(AppConfig):
         from apps.outbox import hooks
 
         hooks.register_opt_out(
-            is_opted_out=lambda phone_number: selectors.is_opted_out(phone_number=phone_number),
+            opt_out_rows=lambda phone_number: selectors.opt_out_rows(phone_number=phone_number),
             record_opt_out=services.opt_out_record_from_provider,
         )
         hooks.register_cause_listener("message", services.message_delivery_changed)

@@ -12,8 +12,13 @@ from apps.conversations.models import Conversation, Message, OptOut
 from nevermisscall.ids import parse_uuid
 
 
+def opt_out_rows(*, phone_number: str) -> QuerySet:
+    """Non-empty when ``phone_number`` replied STOP to this business."""
+    return OptOut.objects.filter(phone_number=phone_number, opted_out=True)
+
+
 def is_opted_out(*, phone_number: str) -> bool:
-    return OptOut.objects.filter(phone_number=phone_number, opted_out=True).exists()
+    return opt_out_rows(phone_number=phone_number).exists()
 
 
 def conversation_is_open(conversation: Conversation, *, now: datetime | None = None) -> bool:

@@ -1,8 +1,9 @@
 """What the outbox needs from the apps above it, registered from their ``AppConfig.ready`` so that
 the dependencies point one way (every app may import the outbox; the outbox imports none of them).
 
-- ``opt_out``: ``is_opted_out(phone_number) -> bool`` and ``record_opt_out(phone_number)`` for the
-  current business (conversations owns the STOP list);
+- ``opt_out``: ``opt_out_rows(phone_number)``, a queryset that is non-empty when the number replied
+  STOP to the current business (a queryset, so the send-time policy reads it in the statement that
+  reads the quota), and ``record_opt_out(phone_number)`` (conversations owns the STOP list);
 - ``default_sms_sender() -> str``: the business's texting number (telephony);
 - ``cause listeners``: told, inside the transaction that changes it, whenever a delivery caused by
   one of their rows changes status (conversations mirrors its messages' status and publishes the
@@ -14,12 +15,18 @@ the dependencies point one way (every app may import the outbox; the outbox impo
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 
 @dataclass
 class _Hooks:
-    is_opted_out: Callable[[str], bool] = lambda phone_number: False
+    opt_out_rows: Callable[[str], QuerySet | None] = lambda phone_number: None
     record_opt_out: Callable[[str], None] = lambda phone_number: None
     default_sms_sender: Callable[[], str] = lambda: ""
+
+    def is_opted_out(self, phone_number: str) -> bool:
+        rows = self.opt_out_rows(phone_number)
+        return rows is not None and rows.exists()
 
 
 hooks = _Hooks()
@@ -27,8 +34,8 @@ _cause_listeners: dict[str, Callable] = {}
 _cause_links: dict[str, Callable[[str], str | None]] = {}
 
 
-def register_opt_out(*, is_opted_out: Callable[[str], bool], record_opt_out: Callable[[str], None]) -> None:
-    hooks.is_opted_out, hooks.record_opt_out = is_opted_out, record_opt_out
+def register_opt_out(*, opt_out_rows: Callable[[str], QuerySet], record_opt_out: Callable[[str], None]) -> None:
+    hooks.opt_out_rows, hooks.record_opt_out = opt_out_rows, record_opt_out
 
 
 def register_default_sms_sender(function: Callable[[], str]) -> None:

@@ -78,21 +78,34 @@ def has_marketing_consent(*, business_id, phone_number: str) -> bool:
     ).exists()
 
 
-def sms_quota_and_sent_today(*, business, now: datetime) -> tuple[int, int]:
-    """The business's daily quota and how many texts it sent since its local midnight: one round
-    trip, because it runs before every text."""
+@dataclass(frozen=True)
+class SendState:
+    opted_out: bool
+    quota: int
+    sent_today: int
+
+
+def sms_send_state(*, business, recipient: str, now: datetime) -> SendState:
+    """Whether ``recipient`` opted out, the business's daily quota and how many texts it sent since
+    its local midnight: one round trip, because it runs before every text."""
     zone = ZoneInfo(business.timezone)
     sent = Delivery.objects.filter(
         business=business, channel=Channel.SMS, sent_at__gte=local_midnight(now=now, zone=zone)
     ).values("id")
     quota = BusinessConfig.objects.filter(pk=1).values("sms_daily_quota")
-    sent_sql, sent_params = sent.query.sql_with_params()
+    opt_out = hooks.opt_out_rows(recipient)
     quota_sql, quota_params = quota.query.sql_with_params()
-    statement = f"SELECT ({quota_sql}), (SELECT count(*) FROM ({sent_sql}) AS sent)"  # noqa: S608 (compiled by Django)
+    sent_sql, sent_params = sent.query.sql_with_params()
+    opt_out_sql, opt_out_params = (
+        ("SELECT 1 WHERE FALSE", ()) if opt_out is None else opt_out.values("pk")[:1].query.sql_with_params()
+    )
+    # Compiled by Django; the values are parameters.
+    statement = f"SELECT ({quota_sql}), (SELECT count(*) FROM ({sent_sql}) AS sent), EXISTS({opt_out_sql})"  # noqa: S608
+    params = [*quota_params, *sent_params, *opt_out_params]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*quota_params, *sent_params])
-        configured, count = cursor.fetchone()
-    return configured or settings.SMS_DAILY_QUOTA_DEFAULT, count
+        cursor.execute(statement, params)
+        configured, count, opted_out = cursor.fetchone()
+    return SendState(opted_out=bool(opted_out), quota=configured or settings.SMS_DAILY_QUOTA_DEFAULT, sent_today=count)
 
 
 def _warn_quota_reached(*, business, quota: int, now: datetime) -> None:
@@ -114,11 +127,14 @@ def _warn_quota_reached(*, business, quota: int, now: datetime) -> None:
 
 def sms_decide(delivery: Delivery, *, now: datetime) -> Decision:
     """Run in the recipient's business's schema, with the row claimed."""
-    if hooks.is_opted_out(delivery.recipient):
+    business = delivery.business
+    state = None
+    if business is not None:
+        state = sms_send_state(business=business, recipient=delivery.recipient, now=now)
+    if state.opted_out if state is not None else hooks.is_opted_out(delivery.recipient):
         return Decision("cancel", "The recipient replied STOP.")
     if delivery.expires_at is not None and now >= delivery.expires_at:
         return Decision("fail", "Expired before it could be sent.")
-    business = delivery.business
     business_zone = business.timezone if business else settings.TIME_ZONE
     if delivery.kind == Delivery.Kind.MARKETING:
         if not has_marketing_consent(business_id=delivery.business_id, phone_number=delivery.recipient):
@@ -126,12 +142,10 @@ def sms_decide(delivery: Delivery, *, now: datetime) -> Decision:
         until = quiet_hours_end(now=now, zone=recipient_timezone(delivery.recipient, business_zone))
         if until is not None:
             return Decision("hold", "Quiet hours at the recipient's location.", until, Delivery.Hold.QUIET_HOURS)
-    if business is not None and delivery.purpose not in QUOTA_EXEMPT_PURPOSES:
-        quota, sent_today = sms_quota_and_sent_today(business=business, now=now)
-        if sent_today >= quota:
-            _warn_quota_reached(business=business, quota=quota, now=now)
-            until = next_local_midnight(now=now, zone=ZoneInfo(business.timezone))
-            return Decision("hold", f"Daily SMS quota of {quota} reached.", until, Delivery.Hold.QUOTA)
+    if state is not None and delivery.purpose not in QUOTA_EXEMPT_PURPOSES and state.sent_today >= state.quota:
+        _warn_quota_reached(business=business, quota=state.quota, now=now)
+        until = next_local_midnight(now=now, zone=ZoneInfo(business.timezone))
+        return Decision("hold", f"Daily SMS quota of {state.quota} reached.", until, Delivery.Hold.QUOTA)
     return SEND
 
 

@@ -247,14 +247,21 @@ _ATTEMPT_SQL = """
 
 
 def attempt_record(
-    *, delivery: Delivery, started_at: datetime, outcome: str, provider_status="", provider_answer="", error=""
+    *,
+    delivery: Delivery,
+    started_at: datetime,
+    outcome: str,
+    provider_status="",
+    provider_answer="",
+    error="",
+    ended_at: datetime | None = None,
 ) -> int:
     """Store one attempt and count it on the delivery, in one statement; returns its number."""
     sql = _ATTEMPT_SQL.format(
         deliveries=connection.ops.quote_name(Delivery._meta.db_table),
         attempts=connection.ops.quote_name(DeliveryAttempt._meta.db_table),
     )
-    elapsed = max(0, int((timezone.now() - started_at).total_seconds() * 1000))
+    elapsed = max(0, int(((ended_at or timezone.now()) - started_at).total_seconds() * 1000))
     params = [delivery.pk, delivery.pk, started_at, elapsed, outcome]
     params += [str(provider_status)[:20], str(provider_answer)[:2000], str(error)[:500]]
     with connection.cursor() as cursor:
@@ -264,14 +271,22 @@ def attempt_record(
 
 
 @transaction.atomic
-def delivery_mark_sent(*, delivery: Delivery, provider_ref: str, delivered: bool, now: datetime) -> bool:
-    status = Delivery.Status.DELIVERED if delivered else Delivery.Status.SENT
+def delivery_mark_sent(*, delivery: Delivery, result, started_at: datetime, now: datetime) -> bool:
+    """The provider accepted (or delivered): store the attempt and settle the row, one commit."""
+    attempt_record(
+        delivery=delivery,
+        started_at=started_at,
+        outcome=DeliveryAttempt.Outcome.DELIVERED if result.delivered else DeliveryAttempt.Outcome.SENT,
+        provider_status=result.provider_status,
+        provider_answer=result.provider_answer,
+        ended_at=now,
+    )
     return _change(
         delivery,
-        status=status,
-        provider_ref=provider_ref or None,
+        status=Delivery.Status.DELIVERED if result.delivered else Delivery.Status.SENT,
+        provider_ref=result.provider_ref or None,
         sent_at=now,
-        delivered_at=now if delivered else None,
+        delivered_at=now if result.delivered else None,
         hold_reason="",
         last_error="",
         last_error_code="",

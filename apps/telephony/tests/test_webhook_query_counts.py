@@ -106,3 +106,22 @@ def test_redelivered_status_webhook_records_and_schedules_nothing(alpha, webhook
     assert callbacks == []
     with tenant_context(alpha):
         assert CallStatusEvent.objects.filter(call_sid=call_sid).count() == 1
+
+
+def test_missed_call_text_send_query_count(alpha, webhook, twilio, django_capture_on_commit_callbacks):
+    """The text the task queued, sent: the claim, the send-time policy (opt-out, daily quota, texts
+    sent today) in one statement, then the provider's answer, the attempt, the delivery and its
+    message in one transaction: two commits, as before the outbox (bench/README.md)."""
+    call_sid = new_call_sid()
+    with django_capture_on_commit_callbacks():
+        post_incoming(webhook, call_sid)
+        post_missed(webhook, call_sid)
+    with tenant_context(alpha), django_capture_on_commit_callbacks() as callbacks:
+        services.call_status_events_apply(call_sid=call_sid)
+    with tenant_context(alpha), CaptureQueriesContext(connection) as queries:
+        for callback in callbacks:
+            callback()
+    assert len(twilio.messages()) == 1
+    # The task's schema is set first (in production it travels with the claim); the transaction
+    # shows up as a savepoint pair here, BEGIN / COMMIT in production.
+    assert statements(queries) == ["SET", "UPDATE", "SELECT", "SAVEPOINT", "WITH", "UPDATE", "UPDATE", "RELEASE"]
