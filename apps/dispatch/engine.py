@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from apps.dispatch import pricing, replies, rules, scheduling
 from apps.dispatch.geo import Geocoder, check_service_area, get_geocoder
 from apps.dispatch.providers import openai_chat
+from nevermisscall.choices import Trade
 
 STAGES = ("initial", "collecting_info", "awaiting_confirmation", "confirmed", "escalated", "completed")
 ACTIONS = (
@@ -27,6 +28,7 @@ ACTIONS = (
     "book_appointment",
     "escalate_to_owner",
     "decline_out_of_area",
+    "decline_out_of_trade",
 )
 
 
@@ -81,6 +83,7 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
         "job_confidence": job.confidence,
         "urgency": urgency,
         "urgency_confidence": urgency_confidence,
+        "urgency_reasons": rules.urgency_reasons(texts),  # the words behind each level
         "customer_name": _first(rules.extract_name(text) for text in texts),
         "address": address,
         "preference": preference,
@@ -304,6 +307,8 @@ class _Turn:
 
     # --- the decision ----------------------------------------------------------------------------
     def decide(self) -> None:
+        if not self.info["trade"] and rules.looks_like_spam(self.request["current_message"]):
+            self.issues.append("suspected_spam")
         if self.area_check.valid is False:
             self.issues.append("outside_service_area")
             self.notify_owner = self.emergency
@@ -315,8 +320,26 @@ class _Turn:
             self.decide_as("answer_question", stage, self.info["reply"] or self.seed_template("general_inquiry"))
         elif self.info["intent"] == "pricing" and not self.proposed:
             self.answer_price()
+        elif self.out_of_trade():
+            self.issues.append("outside_trades")
+            self.notify_owner = self.emergency
+            job = self.label if self.info["job_label"] else Trade(self.info["trade"]).label
+            self.decide_as("decline_out_of_trade", "escalated", self.say("out_of_trade", job=job))
         else:
             self.collect_or_propose()
+
+    def out_of_trade(self) -> bool:
+        """A named job of a trade the business does not serve (``trade_type``, ``business_trades``,
+        the trades of its estimates), and no message of the conversation asks for one it serves. A
+        bare trade word ("the key is under the mat") is not enough."""
+        request = self.request
+        served = {request.get("trade_type"), *(request.get("business_trades") or [])}
+        served |= {estimate.get("trade") for estimate in request.get("job_estimates", [])}
+        served -= {None, ""}
+        if not served or not self.info["job_type"] or self.info["trade"] in served:
+            return False
+        texts = _customer_texts(request)
+        return not any(rules.detect_job_type(text, trades=sorted(served)).trade in served for text in texts)
 
     def confirm(self) -> None:
         """A "yes" to the proposed slot: book it if it is still free, else offer the next one."""
@@ -369,6 +392,7 @@ class _Turn:
             self.emergency and not self.settings.get("emergency_service", True)
         ):
             intent_key = "emergency" if self.emergency else "appointment_request"
+            self.issues.append("auto_book_off" if not self.settings.get("auto_book", True) else "emergency_service_off")
             self.decide_as("escalate_to_owner", "escalated", self.seed_template(intent_key))
         elif self.confirmation == "rejected" and self.is_bare_rejection():
             self.missing.append("preferred_time")
@@ -403,6 +427,7 @@ class _Turn:
                 "trade": info["trade"],
                 "job_description": info["job_description"],
                 "urgency_level": info["urgency"],
+                "urgency_reason": (info.get("urgency_reasons") or {}).get(info["urgency"]),
                 "intent": info["intent"],
                 "customer_address": address.text if address else None,
                 "address_components": (

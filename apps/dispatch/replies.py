@@ -82,6 +82,10 @@ def render(key: str, language: str = "en", **values) -> str:
                 "Sorry, {address} is outside our service area. We've passed your request to the owner, who may reach out."
             ),
             "price_answer": _("A {job} job usually runs {price}. Would you like us to schedule a visit?"),
+            # Translators: {job} is a job ("AC repair") or a trade ("Electrical").
+            "out_of_trade": _(
+                "Sorry, that's not a service we offer ({job}). We've passed your request to the owner, who may be able to recommend someone."
+            ),
             "no_openings": _(
                 "We're fully booked for the next two weeks. A team member will contact you shortly to find a time."
             ),

@@ -1183,3 +1183,91 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
         pref.at = _clock(bare)
         hit("at")
     return pref
+
+
+# --- Why: the customer's own words behind the urgency, and texts that are not customers ---------
+def _folded_with_positions(text: str) -> tuple[str, list[int]]:
+    """``fold(text)`` character by character, with the position in ``text`` of every folded character."""
+    folded, positions = [], []
+    for index, char in enumerate(text):
+        piece = fold(char)
+        folded.append(piece)
+        positions.extend([index] * len(piece))
+    return "".join(folded), positions
+
+
+def _whole_words(text: str, start: int, end: int) -> str:
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end].strip()
+
+
+def urgency_reason(text: str, level: str) -> str | None:
+    """The words of ``text`` that make it ``level``: "burst, flooding" for an emergency, "no hot water"
+    for urgent, "no rush" for normal; None when nothing in it says so. Same patterns as
+    ``detect_urgency`` ("not an emergency" is no emergency)."""
+    folded, positions = _folded_with_positions(text)
+    calm = [match.span() for match in re.finditer(_NOT_URGENT, folded)]
+    if level == "normal":
+        spans = calm
+    else:
+        patterns = _EMERGENCY if level == "emergency" else _URGENT if level == "urgent" else ()
+        spans = [
+            match.span()
+            for pattern in patterns
+            for match in re.finditer(pattern, folded)
+            if not any(start <= match.start() < end for start, end in calm)
+        ]
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:  # Overlapping matches are one phrase.
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    words: list[str] = []
+    for start, end in merged:
+        phrase = _whole_words(text, positions[start], positions[end - 1] + 1)
+        if phrase and phrase.lower() not in (word.lower() for word in words):
+            words.append(phrase)
+    return ", ".join(words)[:200] or None
+
+
+def urgency_reasons(texts: list[str]) -> dict[str, str | None]:
+    """For each urgency level, the reason found in the newest of ``texts`` that has one."""
+    return {level: next(filter(None, (urgency_reason(text, level) for text in texts)), None) for level in URGENCIES}
+
+
+_LINK = r"https?://|\bwww\.|\bbit\.ly/|\b[a-z0-9-]+\.(com|net|io|biz|info|xyz|top)/"
+_SPAM = (
+    r"\bseo\b",
+    r"first\s+page\s+(of|on)\s+google",
+    r"\bgoogle\s+(ranking|reviews|listing|business\s+profile|maps\s+ranking)",
+    r"\bmore\s+(leads|customers|clients|reviews|traffic)\b",
+    r"\b(business|small\s+business)\s+(loan|funding|financing|line\s+of\s+credit)",
+    r"\bmerchant\s+(cash|services)",
+    r"\bcash\s+advance",
+    r"\bpre-?approved\b",
+    r"\b(crypto|bitcoin|forex)\b",
+    r"\byou('ve|\s+have)\s+(won|been\s+selected)",
+    r"\bclaim\s+your\s+(prize|reward|gift)",
+    r"\bgift\s+card\b",
+    r"\bclick\s+(here|the\s+link|below)",
+    r"\blimited[\s-]time\s+offer",
+    r"\bpromo\s+code",
+    r"\b(reply|text|txt)\s+stop\s+to\s+(opt\s+out|unsubscribe|end|cancel|quit)",
+    r"\bunsubscribe\b",
+    r"\b(marketing|advertising)\s+(agency|services|campaign)",
+    r"\b(web\s*site|web)\s+(design|redesign|development)\b",
+    r"\b(car|auto|vehicle)\s+warranty",
+)
+
+
+def looks_like_spam(text: str) -> bool:
+    """A marketing or scam text rather than a customer: two spam phrases, or a link and one. Kept
+    conservative (a customer mentioning a review or a link is not spam); callers only use it for a
+    message that names no job."""
+    folded = fold(text)
+    hits = _any(_SPAM, folded)
+    return hits >= 2 or (hits >= 1 and re.search(_LINK, folded) is not None)

@@ -17,6 +17,7 @@ def business_context(*, business) -> dict:
     return {
         "business_name": business.name,
         "trade_type": (config.trades or [business.trade])[0],
+        "business_trades": list(config.trades or [business.trade]),
         "business_hours": {
             "timezone": business.timezone,
             **{day: config.business_hours.get(day) or {"closed": True} for day in WEEKDAYS},

@@ -142,6 +142,13 @@ class ProcessConversationRequestSerializer(serializers.Serializer):
     business_settings = BusinessSettingsSerializer()
     existing_calendar = CalendarEventSerializer(many=True, max_length=1000)
     customer_history = CustomerHistorySerializer(required=False, allow_null=True, default=None)
+    business_trades = serializers.ListField(
+        child=serializers.ChoiceField(choices=Trade.choices),
+        required=False,
+        default=list,
+        max_length=len(Trade.choices),
+        help_text="Every trade the business serves (not in seed 000; trade_type and the estimates' trades count too). A named job of another trade is declined (decline_out_of_trade).",
+    )
 
     def validate_caller_phone(self, value):
         return _phone(value)
@@ -157,6 +164,13 @@ class ExtractedInfoSerializer(serializers.Serializer):
     trade = serializers.ChoiceField(choices=Trade.choices, allow_null=True)
     job_description = serializers.CharField(allow_null=True)
     urgency_level = serializers.ChoiceField(choices=URGENCIES)
+    urgency_reason = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "Not in seed 000: the customer's words behind urgency_level (burst, flooding / no hot water / "
+            "no rush); null when none (a normal job, or the model's judgement alone)."
+        ),
+    )
     intent = serializers.ChoiceField(choices=INTENTS)
     customer_address = serializers.CharField(allow_null=True)
     address_components = serializers.DictField(allow_null=True, help_text="street, city, state, zip_code")
