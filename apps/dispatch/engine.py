@@ -11,8 +11,10 @@ rule-based engine otherwise or when OpenAI fails; everything after that (validat
 the next action and the facts in the reply) is deterministic code.
 """
 
+import dataclasses
 import time as clock
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from apps.dispatch import pricing, replies, rules, scheduling
@@ -251,10 +253,47 @@ class _Turn:
     def quote_for(self, start: datetime) -> pricing.PriceQuote | None:
         if self.estimate is None or not self.estimate.matched:
             return None
-        return pricing.quote(self.estimate, emergency=self.emergency, start=start, tz=self.tz)
+        own = self.settings.get("emergency_multiplier")
+        return pricing.quote(
+            self.estimate,
+            emergency=self.emergency,
+            start=start,
+            tz=self.tz,
+            business_multiplier=Decimal(str(own)) if own is not None else None,
+        )
+
+    def closure_asked_for(self) -> str | None:
+        """The name of the closure ("" if unnamed) on the day the customer asked for; None if open."""
+        preference = self.info["preference"]
+        if preference is None or preference.date is None:
+            return None
+        return scheduling.closed_on(preference.date, self.hours)
+
+    def waits_for_opening(self) -> bool:
+        """An emergency outside business hours at a business that does not dispatch after hours:
+        the first slot of the next open day, and the owner is told now."""
+        return (
+            self.emergency
+            and self.settings.get("after_hours_emergency") == "next_open_day"
+            and not scheduling.is_within_business_hours(self.now, self.hours, self.tz)
+        )
 
     def find(self, extra_busy=()) -> tuple[list[scheduling.Slot], bool]:
         busy = [*self.busy, *extra_busy]
+        if self.waits_for_opening():
+            self.issues.append("emergency_waits_for_opening")
+            slots, _ = scheduling.find_slots(
+                business_hours=self.hours,
+                tz=self.tz,
+                busy=busy,
+                duration=self.duration,
+                buffer=self.buffer,
+                now=self.now,
+                horizon_days=self.settings.get("booking_horizon_days", 14),
+                min_lead=timedelta(minutes=self.settings.get("min_lead_minutes", 60)),
+                limit=1,
+            )
+            return slots, True
         if self.emergency and self.settings.get("emergency_service", True):
             found = scheduling.emergency_slot(
                 business_hours=self.hours,
@@ -269,6 +308,10 @@ class _Turn:
         preference = self.info["preference"]
         if preference is not None and preference.asap:
             preference = None
+        if self.closure_asked_for() is not None:  # Closed that day: the same time on the days after.
+            preference = dataclasses.replace(
+                preference, date=None, weekday=None, earliest_date=preference.date + timedelta(days=1)
+            )
         return scheduling.find_slots(
             business_hours=self.hours,
             tz=self.tz,
@@ -298,6 +341,11 @@ class _Turn:
         elif self.emergency:
             key = "emergency_slot" if price else "emergency_slot_no_price"
             message = f"{self.seed_template('emergency')} {self.say(key, when=moment, price=price)}"
+        elif self.closure_asked_for() is not None:
+            self.issues.append("closed_that_day")
+            day, name = preference.date, self.closure_asked_for()
+            holiday = f" ({name})" if name and self.language == "en" else ""
+            message = self.say("closed_that_day", day=replies.day(day, self.language), holiday=holiday, when=moment)
         elif not self.preference_satisfied and preference is not None and not preference.asap:
             self.issues.append("preference_unavailable")
             message = self.say("propose_other_time", when=moment, preference=replies.preference_phrase(preference.raw))
@@ -363,7 +411,13 @@ class _Turn:
             return
         job = replies.mid_sentence(self.label)
         price = replies.price_range(self.quote.min_price, self.quote.max_price)
-        self.decide_as("answer_question", "collecting_info", self.say("price_answer", job=job, price=price))
+        note = (self.settings.get("pricing_note") or "").strip()
+        message = (
+            self.say("price_answer_note", job=job, price=price, note=note)
+            if note
+            else self.say("price_answer", job=job, price=price)
+        )
+        self.decide_as("answer_question", "collecting_info", message)
 
     def collect_or_propose(self) -> None:
         """Ask for what is missing (the problem, then address and name); then propose a slot."""

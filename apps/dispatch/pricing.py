@@ -134,9 +134,22 @@ def match_estimate(
     return None
 
 
-def quote(estimate: Estimate, *, emergency: bool, start: datetime | None, tz: ZoneInfo) -> PriceQuote:
-    """The estimate's range, times the emergency multiplier for the slot's start when it is one."""
-    multiplier = emergency_multiplier(start, tz) if emergency and start is not None else Decimal("1.00")
+def quote(
+    estimate: Estimate,
+    *,
+    emergency: bool,
+    start: datetime | None,
+    tz: ZoneInfo,
+    business_multiplier: Decimal | None = None,
+) -> PriceQuote:
+    """The estimate's range, times the emergency multiplier when it is one: the business's own, or
+    seed 000's for the slot's start."""
+    if not emergency:
+        multiplier = Decimal("1.00")
+    elif business_multiplier is not None:
+        multiplier = business_multiplier
+    else:
+        multiplier = emergency_multiplier(start, tz) if start is not None else Decimal("1.00")
     return PriceQuote(
         base_min=estimate.min_price,
         base_max=estimate.max_price,

@@ -5,7 +5,7 @@ the model may phrase a question, but a proposed slot or a price is read out from
 own numbers. Seed 000's four fallback templates are kept word for word.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,13 @@ def when(moment: datetime, tz: ZoneInfo, language: str = "en") -> str:
         return formats.date_format(moment.astimezone(tz), _("l, F j, g:i A"))
 
 
+def day(value: date, language: str = "en") -> str:
+    """ "Friday, December 25" / "viernes 25 de diciembre"."""
+    with translation.override(_language(language)):
+        # Translators: a PHP-style date format (Django's date filter) for a day.
+        return formats.date_format(value, _("l, F j"))
+
+
 def money(value: Decimal | float) -> str:
     return f"${Decimal(str(value)):,.0f}"
 
@@ -70,6 +77,10 @@ def render(key: str, language: str = "en", **values) -> str:
             "propose_other_time": _(
                 "We don't have an opening {preference}. The earliest we can come is {when}. Does that work? Reply YES to book."
             ),
+            # Translators: {holiday} is " (Christmas Day)" or empty.
+            "closed_that_day": _(
+                "We're closed on {day}{holiday}. The closest we can come is {when}. Does that work? Reply YES to book."
+            ),
             "emergency_slot": _(
                 "The earliest a technician can be there is {when}. The emergency rate is {price}. Reply YES to confirm."
             ),
@@ -86,6 +97,8 @@ def render(key: str, language: str = "en", **values) -> str:
             "out_of_trade": _(
                 "Sorry, that's not a service we offer ({job}). We've passed your request to the owner, who may be able to recommend someone."
             ),
+            # Translators: {note} is the business's own note on what its prices include.
+            "price_answer_note": _("A {job} job usually runs {price}. {note} Would you like us to schedule a visit?"),
             "no_openings": _(
                 "We're fully booked for the next two weeks. A team member will contact you shortly to find a time."
             ),

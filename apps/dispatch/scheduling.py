@@ -31,35 +31,60 @@ class Slot:
         return self.start.astimezone(tz), self.end.astimezone(tz)
 
 
-def _parse_hhmm(value) -> time | None:
-    if not value:
-        return None
+def _clock(value: str) -> timedelta:
+    """``HH:MM`` as time since midnight ("24:00" is the midnight that ends the day)."""
     hours, minutes = str(value).split(":")[:2]
-    return time(int(hours), int(minutes))
+    return timedelta(hours=int(hours), minutes=int(minutes))
 
 
-def opening_window(day: date, business_hours: dict, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
-    """The UTC instants the business opens and closes on local ``day``; None when closed."""
-    hours = business_hours.get(WEEKDAYS[day.weekday()]) or {}
-    opening, closing = _parse_hhmm(hours.get("open")), _parse_hhmm(hours.get("close"))
-    if hours.get("closed") or opening is None or closing is None or opening >= closing:
-        return None
-    return (
-        datetime.combine(day, opening, tzinfo=tz).astimezone(UTC),
-        datetime.combine(day, closing, tzinfo=tz).astimezone(UTC),
-    )
+def day_intervals(hours: dict) -> list[tuple[str, str]]:
+    """One weekday's opening intervals as ``(open, close)`` strings: several when the business has a
+    lunch break or a split shift, none when it is closed."""
+    if not hours or hours.get("closed"):
+        return []
+    if "intervals" in hours:
+        return [(interval["open"], interval["close"]) for interval in hours["intervals"]]
+    if hours.get("open") and hours.get("close"):
+        return [(hours["open"], hours["close"])]
+    return []
+
+
+def closed_on(day: date, business_hours: dict) -> str | None:
+    """The name of the closure (a holiday, a vacation) on local ``day``, "" if unnamed; None if open."""
+    for closure in business_hours.get("closed_dates") or ():
+        if closure["date"] == day.isoformat():
+            return closure.get("name") or ""
+    return None
+
+
+def opening_windows(day: date, business_hours: dict, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The UTC instants the business opens and closes on local ``day``, one pair per interval;
+    empty when it is closed (its weekday, or a holiday closure). Local times are resolved in the
+    zone first, so a DST change inside an interval makes it an hour longer or shorter."""
+    if closed_on(day, business_hours) is not None:
+        return []
+    midnight = datetime.combine(day, time(0))
+    windows = []
+    for opening, closing in day_intervals(business_hours.get(WEEKDAYS[day.weekday()]) or {}):
+        start = (midnight + _clock(opening)).replace(tzinfo=tz).astimezone(UTC)
+        end = (midnight + _clock(closing)).replace(tzinfo=tz).astimezone(UTC)
+        if start < end:
+            windows.append((start, end))
+    return windows
 
 
 def is_within_business_hours(
     moment: datetime, business_hours: dict, tz: ZoneInfo, *, end: datetime | None = None
 ) -> bool:
-    """Whether ``moment`` (and ``end``, if given) falls inside one day's opening hours."""
-    local_day = moment.astimezone(tz).date()
-    window = opening_window(local_day, business_hours, tz)
-    if window is None:
-        return False
+    """Whether ``moment`` (and ``end``, if given) falls inside one opening interval."""
     start_utc, end_utc = moment.astimezone(UTC), (end or moment).astimezone(UTC)
-    return window[0] <= start_utc and end_utc <= window[1]
+    local_day = moment.astimezone(tz).date()
+    # An interval that closes at 24:00 belongs to the day before the instant that ends it.
+    for day in (local_day, local_day - timedelta(days=1)):
+        for opening, closing in opening_windows(day, business_hours, tz):
+            if opening <= start_utc and end_utc <= closing:
+                return True
+    return False
 
 
 def _overlaps(start: datetime, end: datetime, busy: list[Busy], buffer: timedelta) -> bool:
@@ -105,20 +130,18 @@ def candidate_slots(
     """Every free start inside business hours, earliest first, from ``now + min_lead`` on.
 
     A slot is free when it keeps ``buffer`` clear on both sides of every busy block (travel and
-    clean-up time), and fits inside one day's opening hours.
+    clean-up time), and fits inside one opening interval (a job does not run through lunch).
     """
     earliest = _ceil_to_step(now.astimezone(UTC) + min_lead, step)
     first_day = now.astimezone(tz).date()
     for offset in range(horizon_days + 1):
-        window = opening_window(first_day + timedelta(days=offset), business_hours, tz)
-        if window is None:
-            continue
-        start = _align(max(window[0], earliest), window[0], step)
-        while start + duration <= window[1]:
-            end = start + duration
-            if not _overlaps(start, end, busy, buffer):
-                yield Slot(start, end, True)
-            start += step
+        for opening, closing in opening_windows(first_day + timedelta(days=offset), business_hours, tz):
+            start = _align(max(opening, earliest), opening, step)
+            while start + duration <= closing:
+                end = start + duration
+                if not _overlaps(start, end, busy, buffer):
+                    yield Slot(start, end, True)
+                start += step
 
 
 def _align(moment: datetime, anchor: datetime, step: timedelta) -> datetime:

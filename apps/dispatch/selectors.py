@@ -1,19 +1,25 @@
 """Reads that assemble the engine's input from the current business's own data."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apps.crm import selectors as crm_selectors
 from apps.dispatch import rules
 from apps.tenants.config.models import WEEKDAYS
+from apps.tenants.config.selectors import closed_dates
 from apps.tenants.config.services import config_get
 
+BOOKING_HORIZON_DAYS = 14
 
-def business_context(*, business) -> dict:
+
+def business_context(*, business, now: datetime | None = None) -> dict:
     """The business fields of a ProcessConversationRequest, from its settings (TS-Config-Service)."""
     config = config_get()
     area = config.service_area or {}
     where = rules.extract_address(area.get("address") or "") or rules.Address("")
     ai = config.ai_settings or {}
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(business.timezone)).date()
+    closed = closed_dates(config, start=today - timedelta(days=1), end=today + timedelta(days=BOOKING_HORIZON_DAYS + 2))
     return {
         "business_name": business.name,
         "trade_type": (config.trades or [business.trade])[0],
@@ -21,6 +27,7 @@ def business_context(*, business) -> dict:
         "business_hours": {
             "timezone": business.timezone,
             **{day: config.business_hours.get(day) or {"closed": True} for day in WEEKDAYS},
+            "closed_dates": [{"date": day.isoformat(), "name": name} for day, name in closed.items()],
         },
         "business_address": {
             "street": where.street or area.get("address") or "",
@@ -36,10 +43,15 @@ def business_context(*, business) -> dict:
             "ai_enabled": ai.get("enabled", True),
             "auto_book": ai.get("auto_book", True),
             "emergency_service": ai.get("emergency_service", True),
+            "after_hours_emergency": ai.get("after_hours_emergency", "dispatch_now"),
+            "emergency_multiplier": (
+                float(config.emergency_multiplier) if config.emergency_multiplier is not None else None
+            ),
+            "pricing_note": config.pricing_note,
             "emergency_response_minutes": 60,
             "appointment_buffer_minutes": 30,
             "min_lead_minutes": 60,
-            "booking_horizon_days": 14,
+            "booking_horizon_days": BOOKING_HORIZON_DAYS,
             "language": config.language,
         },
     }
@@ -98,7 +110,7 @@ def dispatch_request_build(
         "called_number": called_number,
         "conversation_history": history,
         "current_message": current_message,
-        **business_context(business=business),
+        **business_context(business=business, now=now),
         "existing_calendar": calendar_events(now=now),
         "customer_history": customer_history(phone=caller_phone),
     }

@@ -11,9 +11,10 @@ from rest_framework import serializers
 from apps.dispatch.engine import ACTIONS, STAGES
 from apps.dispatch.rules import INTENTS, URGENCIES
 from apps.tenants.config.models import WEEKDAYS
-from apps.tenants.config.serializers import DayHoursSerializer, JobEstimateSerializer
+from apps.tenants.config.serializers import AFTER_HOURS_EMERGENCY, DayHoursSerializer, JobEstimateSerializer
 from nevermisscall.choices import Trade
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
+from nevermisscall.serializers import StrictSerializer
 
 MAX_HISTORY = 100
 MAX_TEXT = 1600
@@ -46,6 +47,14 @@ class ConversationMessageSerializer(serializers.Serializer):
     )
 
 
+class ClosedDateSerializer(StrictSerializer):
+    date = serializers.DateField()
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        return {"date": attrs["date"].isoformat(), "name": attrs["name"]}
+
+
 class BusinessHoursInputSerializer(serializers.Serializer):
     timezone = serializers.CharField(default="America/New_York")
     monday = DayHoursSerializer(required=False)
@@ -55,6 +64,9 @@ class BusinessHoursInputSerializer(serializers.Serializer):
     friday = DayHoursSerializer(required=False)
     saturday = DayHoursSerializer(required=False)
     sunday = DayHoursSerializer(required=False)
+    closed_dates = ClosedDateSerializer(
+        many=True, required=False, default=list, help_text="Days closed whatever the weekday (holidays, vacations)."
+    )
 
     def validate_timezone(self, value):
         if value not in zoneinfo.available_timezones():
@@ -63,7 +75,7 @@ class BusinessHoursInputSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            unknown = set(data) - {"timezone", *WEEKDAYS}
+            unknown = set(data) - {"timezone", "closed_dates", *WEEKDAYS}
             if unknown:
                 raise serializers.ValidationError(f"Unknown weekdays: {', '.join(sorted(map(str, unknown)))}.")
         return super().to_internal_value(data)
@@ -90,6 +102,20 @@ class BusinessSettingsSerializer(serializers.Serializer):
     emergency_service = serializers.BooleanField(
         default=True, help_text="Emergencies are served outside business hours."
     )
+    after_hours_emergency = serializers.ChoiceField(
+        choices=AFTER_HOURS_EMERGENCY,
+        default="dispatch_now",
+        help_text="Outside business hours: dispatch now, or the first slot of the next open day and tell the owner.",
+    )
+    emergency_multiplier = serializers.FloatField(
+        min_value=1,
+        max_value=5,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The business's own emergency multiplier; null: 1.5×–2.75× by time of day (seed 000).",
+    )
+    pricing_note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     emergency_response_minutes = serializers.IntegerField(default=60, min_value=15, max_value=24 * 60)
     appointment_buffer_minutes = serializers.IntegerField(default=30, min_value=0, max_value=240)
     min_lead_minutes = serializers.IntegerField(default=60, min_value=0, max_value=7 * 24 * 60)

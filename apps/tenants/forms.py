@@ -1,5 +1,6 @@
 """Dashboard forms. Settings are validated by the same serializer as the config API."""
 
+import re
 import zoneinfo
 
 from django import forms
@@ -41,32 +42,99 @@ WEEKDAY_LABELS = {
 }
 
 
+MAX_FORM_INTERVALS = 3
+ALL_DAY = {"open": "00:00", "close": "24:00"}
+
+
+def _day_intervals(hours: dict) -> list[dict]:
+    if hours.get("closed"):
+        return []
+    if "intervals" in hours:
+        return list(hours["intervals"])
+    if hours.get("open") and hours.get("close"):
+        return [{"open": hours["open"], "close": hours["close"]}]
+    return []
+
+
 def hours_initial(business_hours: dict) -> list[dict]:
-    """One row per weekday for the hours form."""
+    """One row per weekday for the hours form: up to three intervals (a lunch break, a split shift),
+    one more empty than the day has, or "open 24 hours"."""
     rows = []
     for day in WEEKDAYS:
         hours = business_hours.get(day) or {}
+        intervals = _day_intervals(hours)
+        all_day = intervals == [ALL_DAY]
+        shown = [] if all_day else intervals
+        slots = [*shown, *[{"open": "", "close": ""}] * max(1, MAX_FORM_INTERVALS - len(shown))]
         rows.append(
             {
                 "day": day,
                 "label": WEEKDAY_LABELS[day],
-                "open": hours.get("open") or "",
-                "close": hours.get("close") or "",
+                "intervals": slots[: max(MAX_FORM_INTERVALS, len(shown))],
                 "closed": bool(hours.get("closed")),
+                "all_day": all_day,
             }
         )
     return rows
 
 
 def hours_from_post(post) -> dict:
-    return {
-        day: (
-            {"closed": True}
-            if post.get(f"{day}_closed")
-            else {"open": post.get(f"{day}_open", ""), "close": post.get(f"{day}_close", ""), "closed": False}
-        )
-        for day in WEEKDAYS
-    }
+    """The hours form as the config API's shape: one interval stays seed 000's open/close pair,
+    several become ``intervals``; empty pairs are skipped, half-filled ones go to validation."""
+    hours = {}
+    for day in WEEKDAYS:
+        if post.get(f"{day}_closed"):
+            hours[day] = {"closed": True}
+            continue
+        if post.get(f"{day}_all_day"):
+            hours[day] = {"closed": False, "intervals": [dict(ALL_DAY)]}
+            continue
+        pairs = []
+        for index in range(int(post.get(f"{day}_interval_count") or MAX_FORM_INTERVALS)):
+            opening, closing = post.get(f"{day}_open_{index}", ""), post.get(f"{day}_close_{index}", "")
+            if opening or closing:
+                pairs.append({"open": opening, "close": closing})
+        if len(pairs) == 1:
+            hours[day] = {**pairs[0], "closed": False}
+        elif pairs:
+            hours[day] = {"closed": False, "intervals": pairs}
+        else:  # Neither hours nor "Closed": validation asks for one (a day is never closed by omission).
+            hours[day] = {"open": "", "close": "", "closed": False}
+    return hours
+
+
+CLOSURE_LINE = re.compile(
+    r"^(?P<start>\d{4}-\d{2}-\d{2})(?:\s*(?:–|—|-|to|\.\.)\s*(?P<end>\d{4}-\d{2}-\d{2}))?\s*(?P<name>.*)$"
+)
+
+
+def closures_initial(closures: list[dict]) -> str:
+    lines = []
+    for closure in closures or []:
+        span = closure["start_date"]
+        if closure.get("end_date") and closure["end_date"] != closure["start_date"]:
+            span += f" – {closure['end_date']}"
+        lines.append(f"{span} {closure.get('name') or ''}".strip())
+    return "\n".join(lines)
+
+
+def closures_from_post(text: str) -> list:
+    """One closure per line, "2026-12-24 – 2026-12-26 Christmas break"; a line that is not one is
+    passed on as it is, so validation names it instead of dropping it."""
+    closures = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        match = CLOSURE_LINE.match(line)
+        if match is None:
+            closures.append({"start_date": line})
+            continue
+        closure = {"start_date": match["start"], "name": match["name"].strip()[:100]}
+        if match["end"]:
+            closure["end_date"] = match["end"]
+        closures.append(closure)
+    return closures
 
 
 def all_timezones() -> list[str]:

@@ -1,9 +1,14 @@
 """Dashboard pages for a business: sign-up, the onboarding wizard and the settings pages."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
 from django.contrib import messages
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,8 +16,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.tenants import selectors, services
 from apps.tenants.config import services as config_services
 from apps.tenants.config.models import WEEKDAYS
+from apps.tenants.config.selectors import closed_dates
 from apps.tenants.config.serializers import BusinessConfigSerializer
-from apps.tenants.forms import COMMON_TIMEZONES, SignupForm, all_timezones, hours_from_post, hours_initial
+from apps.tenants.forms import (
+    COMMON_TIMEZONES,
+    SignupForm,
+    all_timezones,
+    closures_from_post,
+    closures_initial,
+    hours_from_post,
+    hours_initial,
+)
 from apps.tenants.models import ApiCredential
 from apps.tenants.serializers import BusinessUpdateInputSerializer, RegistrationInputSerializer
 from apps.tenants.services import ONBOARDING_STEPS
@@ -45,7 +59,16 @@ def _validated_settings(data: dict) -> tuple[dict | None, list[str]]:
 def _settings_from_post(step: str, post) -> dict:
     """The settings one wizard step or settings page edits, read from its form."""
     if step == "business_hours":
-        return {"business_hours": hours_from_post(post), "timezone": post.get("timezone", "")}
+        data = {"business_hours": hours_from_post(post), "timezone": post.get("timezone", "")}
+        if "closures" in post:  # Only the settings page has them (the wizard keeps none).
+            data["holiday_closures"] = closures_from_post(post.get("closures", ""))
+            country = post.get("holiday_country", "").strip()
+            data["holiday_calendar"] = (
+                {"country": country, "subdivision": post.get("holiday_subdivision", "").strip() or None}
+                if country
+                else None
+            )
+        return data
     if step == "service_area":
         area = {"address": post.get("address", ""), "radius_miles": post.get("radius_miles") or 25}
         if post.get("latitude") or post.get("longitude"):
@@ -59,12 +82,17 @@ def _settings_from_post(step: str, post) -> dict:
                 rows.append(
                     {
                         "job_type": job_type,
+                        "trade": post.get(f"trade_{index}") or None,
+                        "description": post.get(f"description_{index}", ""),
                         "min_price": post.get(f"min_price_{index}"),
                         "max_price": post.get(f"max_price_{index}"),
                         "duration_minutes": post.get(f"duration_minutes_{index}"),
                     }
                 )
-        return {"job_estimates": rows}
+        data = {"job_estimates": rows}
+        if "pricing_note" in post:
+            data["pricing_note"] = post.get("pricing_note", "")
+        return data
     if step == "greeting":
         data = {
             "greeting_template": post.get("greeting_template", ""),
@@ -82,7 +110,10 @@ def _settings_from_post(step: str, post) -> dict:
                 "tone": post.get("tone", "friendly"),
                 "auto_book": bool(post.get("auto_book")),
                 "emergency_alerts": bool(post.get("emergency_alerts")),
-            }
+                "emergency_service": bool(post.get("emergency_service")),
+                "after_hours_emergency": post.get("after_hours_emergency", "dispatch_now"),
+            },
+            "emergency_multiplier": post.get("emergency_multiplier") or None,
         }
     if step == "phone_number":
         return {
@@ -116,7 +147,16 @@ def _step_context(request, step: str) -> dict:
         "trades": Trade.choices,
         "estimates": estimates,
         "estimate_rows": len(estimates),
+        "closures_text": closures_initial(config.holiday_closures),
+        "holiday_countries": sorted(holidays.list_supported_countries()),
+        "upcoming_closures": _upcoming_closures(request.tenant, config),
     }
+
+
+def _upcoming_closures(business, config) -> list[tuple]:
+    """The next 120 days' closures (holiday calendar and the business's own), for the hours page."""
+    today = timezone.now().astimezone(ZoneInfo(business.timezone)).date()
+    return list(closed_dates(config, start=today, end=today + timedelta(days=120)).items())
 
 
 def _save_step(request, step: str) -> list[str]:

@@ -98,7 +98,7 @@ def test_preferences_pick_the_slot():
 def test_dst_spring_forward_2026_03_08():
     # A business open 01:00-05:00 on Sundays: on 2026-03-08 02:00-03:00 does not exist.
     hours = {**HOURS, "sunday": {"open": "01:00", "close": "05:00", "closed": False}}
-    window = scheduling.opening_window(datetime(2026, 3, 8).date(), hours, CHICAGO)
+    (window,) = scheduling.opening_windows(datetime(2026, 3, 8).date(), hours, CHICAGO)
     assert window[1] - window[0] == timedelta(hours=3)  # three real hours, not four
     slots = list(
         scheduling.candidate_slots(

@@ -36,6 +36,8 @@ def default_ai_settings() -> dict:
         "tone": "friendly",
         "auto_book": True,
         "emergency_alerts": True,
+        "emergency_service": True,
+        "after_hours_emergency": "dispatch_now",
         "max_ai_messages": 20,
     }
 
@@ -45,6 +47,14 @@ class BusinessConfig(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     business_hours = models.JSONField(default=default_business_hours)
+    # [{"start_date", "end_date", "name"}]: closed on these days besides the holiday calendar's.
+    holiday_closures = models.JSONField(default=list, blank=True)
+    # Closed on this country's (and subdivision's) public holidays, from the ``holidays`` library.
+    holiday_country = models.CharField(max_length=3, blank=True)
+    holiday_subdivision = models.CharField(max_length=10, blank=True)
+    # Emergency prices are the estimate times this; null: seed 000's table by time of day.
+    emergency_multiplier = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    pricing_note = models.CharField(max_length=500, blank=True)
     trades = ArrayField(models.CharField(max_length=20, choices=Trade.choices), default=list, blank=True)
     service_area = models.JSONField(default=default_service_area)
     job_estimates = models.JSONField(default=list, blank=True)
@@ -67,7 +77,18 @@ class BusinessConfig(models.Model):
             models.CheckConstraint(
                 condition=models.Q(ring_timeout__gte=5, ring_timeout__lte=120), name="ring_timeout_range"
             ),
+            models.CheckConstraint(
+                condition=models.Q(emergency_multiplier__isnull=True)
+                | models.Q(emergency_multiplier__gte=1, emergency_multiplier__lte=5),
+                name="emergency_multiplier_range",
+            ),
         ]
 
     def __str__(self):
         return "Business settings"
+
+    @property
+    def holiday_calendar(self) -> dict | None:
+        if not self.holiday_country:
+            return None
+        return {"country": self.holiday_country, "subdivision": self.holiday_subdivision or None}

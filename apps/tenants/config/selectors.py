@@ -1,7 +1,9 @@
 """Reads of the current business's settings for the hottest paths."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+import holidays
 from django.db import connection
 
 from apps.tenants.config.models import BusinessConfig
@@ -45,3 +47,24 @@ def call_routing_get() -> CallRouting:
     if row is None:
         return CallRouting.of(config_get())
     return CallRouting(*row)
+
+
+def closed_dates(config: BusinessConfig, *, start: date, end: date) -> dict[date, str]:
+    """The days from ``start`` to ``end`` (inclusive) the business is closed whatever the weekday:
+    its own closures and its holiday calendar's public holidays, each with its name."""
+    closed: dict[date, str] = {}
+    if config.holiday_country:
+        calendar = holidays.country_holidays(
+            config.holiday_country,
+            subdiv=config.holiday_subdivision or None,
+            years=range(start.year, end.year + 1),
+            language="en_US",
+        )
+        closed.update({day: name for day, name in calendar.items() if start <= day <= end})
+    for closure in config.holiday_closures or []:
+        first = max(date.fromisoformat(closure["start_date"]), start)
+        last = min(date.fromisoformat(closure.get("end_date") or closure["start_date"]), end)
+        while first <= last:
+            closed[first] = closure.get("name") or closed.get(first, "")
+            first += timedelta(days=1)
+    return dict(sorted(closed.items()))

@@ -2,32 +2,105 @@
 
 import re
 import zoneinfo
+from datetime import timedelta
 
+import holidays
 from rest_framework import serializers
 
 from apps.tenants.config.models import WEEKDAYS
 from nevermisscall.choices import Trade
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
+from nevermisscall.serializers import StrictSerializer
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+CLOSING = re.compile(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")  # "24:00": open until midnight.
 TEMPLATE_MAX = 1600  # Twilio's limit for one SMS body.
+MAX_INTERVALS_PER_DAY = 6
+MAX_CLOSURES = 200
 
 
-class DayHoursSerializer(serializers.Serializer):
+def _check_interval(opening, closing) -> tuple[str, str]:
+    if not opening or not HHMM.match(str(opening)):
+        raise serializers.ValidationError({"open": "Use 24-hour HH:MM, e.g. 08:00."})
+    if not closing or not CLOSING.match(str(closing)):
+        raise serializers.ValidationError({"close": "Use 24-hour HH:MM, e.g. 17:00, or 24:00 for midnight."})
+    if opening >= closing:
+        raise serializers.ValidationError({"close": "Closing time must be after opening time."})
+    return opening, closing
+
+
+class IntervalSerializer(StrictSerializer):
+    open = serializers.CharField(help_text="HH:MM, 00:00–23:59")
+    close = serializers.CharField(help_text="HH:MM, after open; 24:00 is midnight at the end of the day")
+
+    def validate(self, attrs):
+        opening, closing = _check_interval(attrs["open"], attrs["close"])
+        return {"open": opening, "close": closing}
+
+
+class DayHoursSerializer(StrictSerializer):
+    """One weekday: closed, one interval (``open``/``close``, seed 000's shape) or several
+    ``intervals`` (a lunch break, a split shift). ``00:00``–``24:00`` is open all day."""
+
     open = serializers.CharField(allow_null=True, required=False)
     close = serializers.CharField(allow_null=True, required=False)
     closed = serializers.BooleanField(default=False)
+    intervals = IntervalSerializer(many=True, required=False, max_length=MAX_INTERVALS_PER_DAY)
 
     def validate(self, attrs):
         if attrs.get("closed"):
             return {"open": None, "close": None, "closed": True}
-        opening, closing = attrs.get("open"), attrs.get("close")
-        for name, value in (("open", opening), ("close", closing)):
-            if not value or not HHMM.match(value):
-                raise serializers.ValidationError({name: "Use 24-hour HH:MM, e.g. 08:00."})
-        if opening >= closing:
-            raise serializers.ValidationError({"close": "Closing time must be after opening time."})
+        if "intervals" in attrs:
+            if attrs.get("open") or attrs.get("close"):
+                raise serializers.ValidationError({"intervals": "Give either open/close or intervals, not both."})
+            intervals = sorted(attrs["intervals"], key=lambda interval: interval["open"])
+            if not intervals:
+                raise serializers.ValidationError({"intervals": "Give at least one interval, or closed: true."})
+            for earlier, later in zip(intervals, intervals[1:], strict=False):
+                if later["open"] < earlier["close"]:
+                    raise serializers.ValidationError(
+                        {
+                            "intervals": f"{earlier['open']}–{earlier['close']} overlaps {later['open']}–{later['close']}."
+                        }
+                    )
+            return {"closed": False, "intervals": intervals}
+        opening, closing = _check_interval(attrs.get("open"), attrs.get("close"))
         return {"open": opening, "close": closing, "closed": False}
+
+
+class ClosureSerializer(StrictSerializer):
+    """A day or a range of days the business is closed (a holiday, a vacation)."""
+
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True, help_text="Inclusive; the start date if omitted")
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        start, end = attrs["start_date"], attrs.get("end_date") or attrs["start_date"]
+        if end < start:
+            raise serializers.ValidationError({"end_date": "end_date must not be before start_date."})
+        if end - start > timedelta(days=366):
+            raise serializers.ValidationError({"end_date": "A closure may last at most a year."})
+        return {"start_date": start.isoformat(), "end_date": end.isoformat(), "name": attrs["name"]}
+
+
+class HolidayCalendarSerializer(StrictSerializer):
+    """Closed on the public holidays of a country (and state or province), from the maintained
+    ``holidays`` calendar."""
+
+    country = serializers.CharField(max_length=3, help_text="ISO 3166-1 alpha-2, e.g. US")
+    subdivision = serializers.CharField(
+        max_length=10, required=False, allow_blank=True, allow_null=True, default=None, help_text="e.g. IL, CA, ON"
+    )
+
+    def validate(self, attrs):
+        country, subdivision = attrs["country"].upper(), (attrs.get("subdivision") or "").upper() or None
+        supported = holidays.list_supported_countries()
+        if country not in supported:
+            raise serializers.ValidationError({"country": f"No holiday calendar for {country!r}."})
+        if subdivision and subdivision not in supported[country]:
+            raise serializers.ValidationError({"subdivision": f"{country} has no subdivision {subdivision!r}."})
+        return {"country": country, "subdivision": subdivision}
 
 
 class BusinessHoursSerializer(serializers.Serializer):
@@ -52,7 +125,7 @@ class BusinessHoursSerializer(serializers.Serializer):
         return instance
 
 
-class ServiceAreaSerializer(serializers.Serializer):
+class ServiceAreaSerializer(StrictSerializer):
     address = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
     latitude = serializers.FloatField(min_value=-90, max_value=90, allow_null=True, required=False, default=None)
     longitude = serializers.FloatField(min_value=-180, max_value=180, allow_null=True, required=False, default=None)
@@ -64,7 +137,7 @@ class ServiceAreaSerializer(serializers.Serializer):
         return attrs
 
 
-class JobEstimateSerializer(serializers.Serializer):
+class JobEstimateSerializer(StrictSerializer):
     job_type = serializers.CharField(max_length=100)
     trade = serializers.ChoiceField(choices=Trade.choices, required=False, allow_null=True)
     min_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, coerce_to_string=False)
@@ -80,7 +153,10 @@ class JobEstimateSerializer(serializers.Serializer):
         return attrs
 
 
-class AiSettingsSerializer(serializers.Serializer):
+AFTER_HOURS_EMERGENCY = ["dispatch_now", "next_open_day"]
+
+
+class AiSettingsSerializer(StrictSerializer):
     enabled = serializers.BooleanField(required=False)
     voice_enabled = serializers.BooleanField(required=False)
     media_streams_enabled = serializers.BooleanField(required=False)
@@ -88,6 +164,15 @@ class AiSettingsSerializer(serializers.Serializer):
     auto_book = serializers.BooleanField(required=False)
     emergency_alerts = serializers.BooleanField(required=False)
     max_ai_messages = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    emergency_service = serializers.BooleanField(
+        required=False, help_text="Whether the business takes emergencies at all (off: the owner is told instead)."
+    )
+    after_hours_emergency = serializers.ChoiceField(
+        choices=AFTER_HOURS_EMERGENCY,
+        required=False,
+        help_text="An emergency outside business hours: dispatch now (the emergency multiplier applies), "
+        "or offer the first slot of the next open day and alert the owner.",
+    )
 
 
 def _template():
@@ -98,6 +183,24 @@ class BusinessConfigSerializer(serializers.Serializer):
     """Every field optional: PUT and onboarding steps change what they name, nothing else."""
 
     business_hours = BusinessHoursSerializer(required=False)
+    holiday_closures = ClosureSerializer(many=True, required=False, max_length=MAX_CLOSURES)
+    holiday_calendar = HolidayCalendarSerializer(required=False, allow_null=True)
+    emergency_multiplier = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        min_value=1,
+        max_value=5,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+        help_text="Emergency prices are the estimate times this; null: seed 000's 1.5×–2.75× by time of day.",
+    )
+    pricing_note = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="What the prices include, quoted by the assistant with a price (e.g. 'Parts extra.').",
+    )
     timezone = serializers.CharField(required=False)
     trades = serializers.ListField(child=serializers.ChoiceField(choices=Trade.choices), required=False, max_length=5)
     service_area = ServiceAreaSerializer(required=False)
@@ -152,6 +255,10 @@ class BusinessConfigOutputSerializer(serializers.Serializer):
     tenant_id = serializers.UUIDField()
     timezone = serializers.CharField()
     business_hours = serializers.DictField()
+    holiday_closures = ClosureSerializer(many=True)
+    holiday_calendar = HolidayCalendarSerializer(allow_null=True)
+    emergency_multiplier = serializers.FloatField(allow_null=True)
+    pricing_note = serializers.CharField()
     trades = serializers.ListField(child=serializers.CharField())
     service_area = ServiceAreaSerializer()
     job_estimates = JobEstimateSerializer(many=True)

@@ -7,6 +7,9 @@ from apps.tenants.selectors import business_cache_clear
 
 SIMPLE_FIELDS = (
     "business_hours",
+    "holiday_closures",
+    "emergency_multiplier",
+    "pricing_note",
     "trades",
     "job_estimates",
     "greeting_template",
@@ -42,6 +45,10 @@ def config_update(*, business, data: dict) -> BusinessConfig:
     for name in MERGED_FIELDS:
         if name in data:
             setattr(config, name, {**getattr(config, name), **data[name]})
+    if "holiday_calendar" in data:
+        calendar = data["holiday_calendar"] or {}
+        config.holiday_country = calendar.get("country") or ""
+        config.holiday_subdivision = calendar.get("subdivision") or ""
     config.save()
     if "timezone" in data and data["timezone"] != business.timezone:
         business.timezone = data["timezone"]

@@ -59,8 +59,8 @@ def test_onboarding_walks_every_step_to_the_overview(owner_browser, alpha):
         "business_details": {"name": "Alpha Plumbing", "trade": "plumbing", "phone": "+13125550100", "website": ""},
         "business_hours": {
             "timezone": "America/Chicago",
-            **{f"{d}_open": "08:00" for d in ("monday", "tuesday")},
-            **{f"{d}_close": "17:00" for d in ("monday", "tuesday")},
+            **{f"{d}_open_0": "08:00" for d in ("monday", "tuesday")},
+            **{f"{d}_close_0": "17:00" for d in ("monday", "tuesday")},
             **{f"{d}_closed": "on" for d in ("wednesday", "thursday", "friday", "saturday", "sunday")},
         },
         "service_area": {"address": "Chicago, IL", "radius_miles": "20", "latitude": "41.88", "longitude": "-87.63"},
@@ -93,7 +93,7 @@ def test_onboarding_walks_every_step_to_the_overview(owner_browser, alpha):
 
 def test_settings_page_rejects_bad_hours_and_keeps_the_old_ones(owner_browser, alpha):
     response = owner_browser.post(
-        "/settings/hours/", {"timezone": "America/Chicago", "monday_open": "18:00", "monday_close": "09:00"}
+        "/settings/hours/", {"timezone": "America/Chicago", "monday_open_0": "18:00", "monday_close_0": "09:00"}
     )
     assert response.status_code == 200 and b"Closing time must be after opening time" in response.content
     with schema_context(alpha.schema_name):
