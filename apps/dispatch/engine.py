@@ -217,6 +217,7 @@ class _Turn:
             job_label=info["job_label"],
             trade=info["trade"],
             text=info["job_description"] or "",
+            kind=_first(pricing.work_kind(text) for text in _customer_texts(request)),
         )
         minutes = self.estimate.duration_minutes if self.estimate else pricing.DEFAULT_DURATION_MINUTES
         self.duration = timedelta(minutes=minutes)

@@ -1,5 +1,6 @@
 """Job estimates and the emergency multiplier (seed 000: 1.5x to 2.75x by time of day and day of week)."""
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -96,11 +97,75 @@ def _words(value: str) -> set[str]:
     return {word for word in words if len(word) > 2 and word not in _GENERIC_WORDS}
 
 
+# The kind of work, which the generic words carry: a new or replaced unit is priced and timed as an
+# install, not as a repair of the old one (accent-folded English and Spanish).
+_INSTALL_WORDS = frozenset(
+    [
+        "install",
+        "installed",
+        "installing",
+        "installation",
+        "new",
+        "replace",
+        "replaced",
+        "replacing",
+        "replacement",
+        "upgrade",
+        "instalar",
+        "instalacion",
+        "instalen",
+        "nuevo",
+        "nueva",
+        "reemplazar",
+        "reemplazo",
+        "cambiar",
+    ]
+)
+_REPAIR_WORDS = frozenset(
+    [
+        "repair",
+        "repairs",
+        "fix",
+        "fixing",
+        "fixed",
+        "broken",
+        "leak",
+        "leaking",
+        "leaks",
+        "reparar",
+        "reparacion",
+        "arreglar",
+        "descompuesto",
+        "descompuesta",
+        "fuga",
+    ]
+)
+
+
+def work_kind(text: str) -> str | None:
+    """``install`` or ``repair`` when ``text`` says which (install wins: "replace the broken one")."""
+    folded = fold(text)
+    words = set(re.findall(r"[a-z]+", folded))
+    if words & _INSTALL_WORDS or "put in" in folded:
+        return "install"
+    if words & _REPAIR_WORDS or "not working" in folded:
+        return "repair"
+    return None
+
+
 def match_estimate(
-    estimates: list[dict], *, job_type: str | None, job_label: str | None, trade: str | None, text: str = ""
+    estimates: list[dict],
+    *,
+    job_type: str | None,
+    job_label: str | None,
+    trade: str | None,
+    text: str = "",
+    kind: str | None = None,
 ) -> Estimate | None:
-    """The business's estimate for a job: exact key, then shared words with the label or the
-    customer's text, then the first estimate of the same trade."""
+    """The business's estimate for a job, scored: the same key, the words it shares with the job's
+    label or the customer's text, and the kind of work (install or repair: ``kind``, the customer's
+    latest word on it, else what the text or the label says); else the first estimate of the same
+    trade, for its duration only."""
     if not estimates:
         return None
 
@@ -113,16 +178,21 @@ def match_estimate(
             matched=True,
         )
 
-    if job_type:
-        for item in estimates:
-            if fold(str(item.get("job_type", ""))).replace(" ", "_") == job_type:
-                return build(item)
     wanted = _words(job_label or "") | _words(job_type or "") | _words(text)
+    kind = kind or work_kind(text) or work_kind(job_label or "")
     best, best_score = None, 0
     for item in estimates:
         if trade and item.get("trade") and item.get("trade") != trade:
             continue
-        score = len(wanted & (_words(str(item.get("job_type", ""))) | _words(str(item.get("description", "")))))
+        name = str(item.get("job_type", ""))
+        same_key = bool(job_type) and fold(name).replace(" ", "_") == job_type
+        shared = len(wanted & (_words(name) | _words(str(item.get("description", "")))))
+        if not same_key and not shared:
+            continue
+        score = 3 * same_key + 2 * shared
+        if kind is not None:
+            own_kind = work_kind(f"{name} {item.get('description', '')}")
+            score += 3 if own_kind == kind else -1 if own_kind is None else -3
         if score > best_score:
             best, best_score = item, score
     if best is not None:

@@ -97,7 +97,8 @@ def appointment_book_from_dispatch(
                 customer=customer,
                 start=start,
                 end=end,
-                job_type=info["job_type"] or info["trade"] or "",
+                # The business's own job key when its estimate matched (its duration and price were used).
+                job_type=response["validation"].get("estimate_job_type") or info["job_type"] or info["trade"] or "",
                 trade=info["trade"] or "",
                 is_emergency=slot["is_emergency"],
                 estimated_value=estimated_value(slot),

@@ -124,7 +124,7 @@ def test_missed_call_to_booked_appointment_with_openai(configured, webhook, twil
     conversation = Conversation.objects.get(customer_number=CUSTOMER)
     appointment = Appointment.objects.get(pk=conversation.appointment_id)
     assert conversation.stage == "completed" and conversation.customer_name == "Maria Lopez"
-    assert (appointment.job_type, appointment.source, appointment.status) == ("drain_cleaning", "sms", "scheduled")
+    assert (appointment.job_type, appointment.source, appointment.status) == ("Drain cleaning", "sms", "scheduled")
     assert str(appointment.estimated_value) == "200.00" and not appointment.is_emergency
     assert appointment.customer.phone == CUSTOMER and appointment.customer.name == "Maria Lopez"
     proposed = conversation.messages.filter(kind="ai").exclude(proposed_slot=None).first().proposed_slot

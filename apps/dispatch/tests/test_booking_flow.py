@@ -86,8 +86,9 @@ def test_confirmed_slot_books_an_appointment_for_a_new_customer(configured_alpha
     appointment = outcome.appointment
     assert appointment is not None and outcome.reply.startswith("You're booked!")
     assert appointment.start == datetime(2026, 11, 24, 8, tzinfo=CHICAGO)
+    # The business's own job (its estimate's key, duration and price), not the engine's internal key.
     assert (appointment.job_type, appointment.trade, appointment.status, appointment.source) == (
-        "drain_cleaning",
+        "Drain cleaning",
         "plumbing",
         "scheduled",
         "sms",

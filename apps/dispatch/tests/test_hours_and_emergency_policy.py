@@ -140,3 +140,32 @@ def test_the_business_settings_reach_the_engine(alpha):
         "Parts extra.",
         "next_open_day",
     )
+
+
+CATALOGUE = [
+    {"job_type": "water_heater", "trade": "plumbing", "min_price": 150, "max_price": 400, "duration_minutes": 90},
+    {"job_type": "Water heater replacement", "trade": "plumbing", "min_price": 1200, "max_price": 2400, "duration_minutes": 240},
+    {"job_type": "Faucet repair", "trade": "plumbing", "min_price": 90, "max_price": 180, "duration_minutes": 60},
+    {"job_type": "Faucet install", "trade": "plumbing", "min_price": 150, "max_price": 300, "duration_minutes": 90},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("message", "job"),
+    [
+        ("Our water heater is leaking all over the garage", "water_heater"),
+        ("We need a new water heater installed, the old one is 15 years old", "Water heater replacement"),
+        ("Can you replace my water heater?", "Water heater replacement"),
+        ("Quiero cambiar el calentador por uno nuevo", "Water heater replacement"),
+        ("My kitchen faucet keeps dripping, can you fix it?", "Faucet repair"),
+        ("I bought a faucet and need it installed", "Faucet install"),
+    ],
+)
+def test_the_business_catalogue_prices_and_times_the_kind_of_work_asked_for(request_payload, message, job):
+    response = run(request_payload(f"{message}. {ADDRESS}", job_estimates=CATALOGUE))
+    assert response["validation"]["estimate_job_type"] == job
+    estimate = next(item for item in CATALOGUE if item["job_type"] == job)
+    slot = response["proposed_slot"]
+    duration = datetime.fromisoformat(slot["end_datetime"]) - datetime.fromisoformat(slot["start_datetime"])
+    assert duration == timedelta(minutes=estimate["duration_minutes"])
+    assert (slot["estimated_min"], slot["estimated_max"]) == (estimate["min_price"], estimate["max_price"])
