@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     "call-status-sweep": {"task": "telephony.call_status_sweep", "schedule": 30.0},
     # Customers' texts never handed to the conversation engine (lost hand-off).
     "inbound-sweep": {"task": "conversations.inbound_sweep", "schedule": 30.0},
+    # Conversations quiet for CONVERSATION_IDLE_HOURS get an outcome on their lead record (abandoned, price only).
+    "lead-idle-sweep": {"task": "conversations.lead_idle_sweep", "schedule": 600.0},
 }
 
 # --- Auth ---------------------------------------------------------------------------------------

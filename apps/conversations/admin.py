@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.conversations.leads import LEAD_FIELDS
 from apps.conversations.models import AssistantSession, Conversation, Message, OptOut
 from nevermisscall.admin import TenantModelAdmin
 
@@ -13,9 +14,19 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["customer_number", "business_number", "status", "handled_by", "last_message_at", "created_at"]
-    list_filter = ["status", "handled_by", "created_at"]
-    search_fields = ["customer_number", "customer_name", "business_number"]
+    list_display = [
+        "customer_number",
+        "business_number",
+        "status",
+        "handled_by",
+        "lead_outcome",
+        "lead_urgency",
+        "last_message_at",
+        "created_at",
+    ]
+    list_filter = ["status", "handled_by", "lead_outcome", "lead_urgency", "lead_in_service_area", "created_at"]
+    search_fields = ["customer_number", "customer_name", "business_number", "lead_address"]
+    readonly_fields = LEAD_FIELDS
     inlines = [MessageInline]
 
 
@@ -36,7 +47,7 @@ class OptOutAdmin(admin.ModelAdmin):
 
 @admin.register(AssistantSession)
 class AssistantSessionAdmin(TenantModelAdmin):
-    list_display = ["channel", "caller_phone", "status", "stage", "turns", "language", "created_at"]
-    list_filter = ["channel", "status", "created_at"]
-    search_fields = ["caller_phone", "call_sid", "customer_name"]
-    readonly_fields = ["history", "appointment_id", "owner_alerted_at", "created_at", "ended_at"]
+    list_display = ["channel", "caller_phone", "status", "stage", "lead_outcome", "turns", "language", "created_at"]
+    list_filter = ["channel", "status", "lead_outcome", "lead_urgency", "created_at"]
+    search_fields = ["caller_phone", "call_sid", "customer_name", "lead_address"]
+    readonly_fields = ["history", "appointment_id", "owner_alerted_at", "created_at", "ended_at", *LEAD_FIELDS]

@@ -8,6 +8,7 @@ the owner was alerted) in that transaction.
 from dataclasses import dataclass
 from datetime import datetime
 
+from apps.conversations.leads import LeadReading, lead_reading
 from apps.crm.models import Appointment
 from apps.dispatch.notifications import emergency_owner_notify
 from apps.dispatch.selectors import dispatch_request_build
@@ -30,6 +31,11 @@ class Turn:
     @property
     def stage(self) -> str:
         return "completed" if self.appointment is not None else self.response["conversation_stage"]
+
+    @property
+    def lead(self) -> LeadReading:
+        """What this turn says about the lead; the caller records it with the turn."""
+        return lead_reading(self.response, booked=self.appointment is not None)
 
     def history_entries(self, customer_text: str) -> list[dict]:
         return [

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.conversations import services
 from apps.conversations.assistant import assistant_apply, assistant_decide
+from apps.conversations.leads import lead_changes
 from apps.conversations.models import Conversation, Message
 from apps.conversations.selectors import is_opted_out
 from apps.crm.models import Appointment
@@ -123,7 +124,8 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
         except IntegrityError:
             return None  # Answered already.
         Message.objects.filter(pk=reply.pk).update(proposed_slot=turn.response.get("proposed_slot"))
-        changes = {"stage": turn.stage}
+        # The lead record is written with the turn (docs/assistant.md, "The lead record").
+        changes = {"stage": turn.stage, **lead_changes(record=conversation, reading=turn.lead, now=timezone.now())}
         name = turn.response["extracted_info"].get("customer_name")
         if name and not conversation.customer_name:
             changes["customer_name"] = name[:200]  # The inbox shows who it is.

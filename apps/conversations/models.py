@@ -7,9 +7,84 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from nevermisscall.choices import Trade
 
 
-class Conversation(models.Model):
+class LeadUrgency(models.TextChoices):
+    EMERGENCY = "emergency", _("Emergency")
+    URGENT = "urgent", _("Urgent")
+    NORMAL = "normal", _("Normal")
+
+
+class LeadOutcome(models.TextChoices):
+    BOOKED = "booked", pgettext_lazy("lead outcome", "Booked")
+    DECLINED_OUT_OF_AREA = "declined_out_of_area", _("Declined: outside the service area")
+    DECLINED_OUT_OF_TRADE = "declined_out_of_trade", _("Declined: not a service we offer")
+    PRICE_ONLY = "price_only", _("Price only")
+    HANDED_TO_HUMAN = "handed_to_human", _("Handed to a person")
+    OPTED_OUT = "opted_out", _("Opted out")
+    SPAM = "spam", _("Spam")
+    ABANDONED = "abandoned", _("Abandoned")
+
+
+class LeadOutcomeReason(models.TextChoices):
+    CUSTOMER_CONFIRMED = "customer_confirmed", _("The customer confirmed the proposed time")
+    OUTSIDE_SERVICE_AREA = "outside_service_area", _("The address is outside the service area")
+    OUTSIDE_TRADES = "outside_trades", _("The job is not one of the business's trades")
+    PRICE_ANSWERED = "price_answered", _("The customer asked for a price and did not book")
+    OWNER_TOOK_OVER = "owner_took_over", _("A team member took over the conversation")
+    NO_AVAILABILITY = "no_availability", _("No opening in the booking horizon")
+    AUTO_BOOK_OFF = "auto_book_off", _("The assistant does not book for this business: the team confirms")
+    EMERGENCY_SERVICE_OFF = "emergency_service_off", _("An emergency, and the business does not take emergencies")
+    ESCALATED = "escalated", _("The assistant handed the conversation to the team")
+    MESSAGE_LIMIT = "message_limit", _("The assistant reached its message limit")
+    STOP_KEYWORD = "stop_keyword", _("The customer replied STOP")
+    CARRIER_UNSUBSCRIBED = "carrier_unsubscribed", _("The carrier reports the number as unsubscribed")
+    STAFF_OPT_OUT = "staff_opt_out", _("A team member recorded the opt-out")
+    SUSPECTED_SPAM = "suspected_spam", _("A marketing or scam text, not a customer")
+    RESOLVED = "resolved", _("Resolved without an outcome")
+    IDLE = "idle", _("The conversation went quiet")
+    SESSION_ENDED = "session_ended", _("The call or chat ended without an outcome")
+
+
+class LeadRecord(models.Model):
+    """What the assistant learnt about the lead, kept whether or not it booked (docs/assistant.md).
+
+    Plain columns so they can be filtered. Extracted values (job, urgency, address, time window)
+    come from the dispatch engine's turns and are only replaced by non-empty ones; the outcome is
+    blank while the conversation is open (``apps/conversations/leads.py``).
+    """
+
+    lead_job_type = models.CharField(
+        max_length=100,
+        blank=True,
+        db_default="",
+        help_text=_("The business's job key (its estimate), else the engine's"),
+    )
+    lead_job_label = models.CharField(max_length=100, blank=True, db_default="")
+    lead_trade = models.CharField(max_length=20, choices=Trade.choices, blank=True, db_default="")
+    lead_intent = models.CharField(
+        max_length=20, blank=True, db_default="", help_text=_("appointment, pricing or emergency, as last read")
+    )
+    lead_urgency = models.CharField(max_length=10, choices=LeadUrgency.choices, blank=True, db_default="")
+    lead_urgency_reason = models.CharField(max_length=200, blank=True, db_default="")
+    lead_address = models.CharField(max_length=300, blank=True, db_default="", help_text=_("As last corrected"))
+    lead_latitude = models.FloatField(null=True, blank=True)
+    lead_longitude = models.FloatField(null=True, blank=True)
+    lead_in_service_area = models.BooleanField(null=True, blank=True, help_text=_("Null: not decided (not located)"))
+    lead_distance_miles = models.FloatField(null=True, blank=True)
+    lead_time_window = models.CharField(max_length=200, blank=True, db_default="")
+    lead_outcome = models.CharField(max_length=30, choices=LeadOutcome.choices, blank=True, db_default="")
+    lead_outcome_reason = models.CharField(max_length=40, choices=LeadOutcomeReason.choices, blank=True, db_default="")
+    lead_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Conversation(LeadRecord):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         RESOLVED = "resolved", _("Resolved")
@@ -145,7 +220,7 @@ class OptOut(models.Model):
         return f"{self.phone_number} ({'out' if self.opted_out else 'in'})"
 
 
-class AssistantSession(models.Model):
+class AssistantSession(LeadRecord):
     """A voice call or web-chat conversation with the assistant, turn by turn.
 
     Persisted (not in process memory) so any web process can serve the next turn. ``history`` holds

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from apps.conversations import keywords
-from apps.conversations.models import Conversation, Message, OptOut
+from apps.conversations.leads import LEAD_FIELDS, lead_apply, lead_end_changes, lead_outcome_changes
+from apps.conversations.models import Conversation, LeadOutcome, LeadOutcomeReason, Message, OptOut
 from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
@@ -90,6 +92,8 @@ def conversation_update(*, conversation: Conversation, data: dict) -> Conversati
         locked.handled_by = Conversation.Handler.AI
         locked.taken_over_by = None
         locked.taken_over_at = None
+        if locked.lead_outcome_reason == LeadOutcomeReason.OWNER_TOOK_OVER:  # Open again, the assistant's.
+            lead_apply(locked, lead_outcome_changes(record=locked, outcome="", reason="", now=timezone.now()))
         publish_event("ai_takeover", {"conversation_id": str(locked.id)}, source_service=SOURCE)
     locked.save()
     return locked
@@ -104,7 +108,17 @@ def conversation_takeover(*, conversation: Conversation, user) -> Conversation:
         locked.handled_by = Conversation.Handler.HUMAN
         locked.taken_over_by = user.pk
         locked.taken_over_at = timezone.now()
-        locked.save(update_fields=["handled_by", "taken_over_by", "taken_over_at", "updated_at"])
+        lead_apply(
+            locked,
+            lead_outcome_changes(
+                record=locked,
+                outcome=LeadOutcome.HANDED_TO_HUMAN,
+                reason=LeadOutcomeReason.OWNER_TOOK_OVER,
+                now=locked.taken_over_at,
+                keep=(LeadOutcome.OPTED_OUT,),
+            ),
+        )
+        locked.save(update_fields=["handled_by", "taken_over_by", "taken_over_at", *LEAD_FIELDS, "updated_at"])
         publish_event(
             "human_takeover",
             {"conversation_id": str(locked.id), "user_id": str(user.pk)},
@@ -119,7 +133,8 @@ def conversation_resolve(*, conversation: Conversation) -> Conversation:
     if locked.status != Conversation.Status.RESOLVED:
         locked.status = Conversation.Status.RESOLVED
         locked.resolved_at = timezone.now()
-        locked.save(update_fields=["status", "resolved_at", "updated_at"])
+        lead_apply(locked, lead_end_changes(record=locked, reason=LeadOutcomeReason.RESOLVED, now=locked.resolved_at))
+        locked.save(update_fields=["status", "resolved_at", *LEAD_FIELDS, "updated_at"])
         publish_event(
             "dashboard_update",
             {"entity": "conversation", "conversation_id": str(locked.id), "status": locked.status},
@@ -288,6 +303,12 @@ def message_delivery_changed(delivery: Delivery, previous_status: str) -> None:
 
 # --- opt-out ----------------------------------------------------------------------------------------
 
+_OPT_OUT_REASON = {
+    OptOut.Source.KEYWORD: LeadOutcomeReason.STOP_KEYWORD,
+    OptOut.Source.PROVIDER: LeadOutcomeReason.CARRIER_UNSUBSCRIBED,
+    OptOut.Source.STAFF: LeadOutcomeReason.STAFF_OPT_OUT,
+}
+
 
 def opt_out_set(*, phone_number: str, source: str, keyword: str) -> OptOut:
     now = timezone.now()
@@ -296,6 +317,10 @@ def opt_out_set(*, phone_number: str, source: str, keyword: str) -> OptOut:
         defaults={"opted_out": True, "source": source, "keyword": keyword, "opted_out_at": now},
     )
     outbox.deliveries_cancel_for(recipient=phone_number)  # Nothing still waiting for it goes out.
+    # The customer's open conversation ends as opted out (a booked one stays booked).
+    Conversation.objects.filter(customer_number=phone_number, status=Conversation.Status.ACTIVE).exclude(
+        lead_outcome__in=[LeadOutcome.BOOKED, LeadOutcome.OPTED_OUT]
+    ).update(lead_outcome=LeadOutcome.OPTED_OUT, lead_outcome_reason=_OPT_OUT_REASON[source], lead_updated_at=now)
     return opt_out
 
 
@@ -305,9 +330,34 @@ def opt_out_record_from_provider(phone_number: str) -> None:
 
 
 def opt_in_set(*, phone_number: str, keyword: str) -> None:
+    now = timezone.now()
     OptOut.objects.filter(phone_number=phone_number, opted_out=True).update(
-        opted_out=False, keyword=keyword, opted_in_at=timezone.now()
+        opted_out=False, keyword=keyword, opted_in_at=now
     )
+    # Subscribed again: the open conversation is open again.
+    Conversation.objects.filter(
+        customer_number=phone_number, status=Conversation.Status.ACTIVE, lead_outcome=LeadOutcome.OPTED_OUT
+    ).update(lead_outcome="", lead_outcome_reason="", lead_updated_at=now)
+
+
+# --- the lead record: conversations that went quiet -------------------------------------------------
+
+
+def conversations_idle_close_leads(*, idle_hours: int, now=None) -> int:
+    """Active conversations with no message for ``idle_hours`` and no outcome get one: price only
+    when the customer's request was a price, else abandoned (one statement; a later message from
+    the customer opens the lead again, ``leads.lead_changes``). Returns how many changed."""
+    now = now or timezone.now()
+    quiet = Conversation.objects.filter(
+        status=Conversation.Status.ACTIVE, lead_outcome="", last_message_at__lt=now - timedelta(hours=idle_hours)
+    )
+    price_only = Case(
+        When(lead_intent="pricing", then=Value(LeadOutcome.PRICE_ONLY)), default=Value(LeadOutcome.ABANDONED)
+    )
+    reason = Case(
+        When(lead_intent="pricing", then=Value(LeadOutcomeReason.PRICE_ANSWERED)), default=Value(LeadOutcomeReason.IDLE)
+    )
+    return quiet.update(lead_outcome=price_only, lead_outcome_reason=reason, lead_updated_at=now)
 
 
 # --- inbound messages ---------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from django.utils.translation import override
 
 from apps.conversations import services
 from apps.conversations.assistant import Turn, assistant_apply, assistant_decide
-from apps.conversations.models import AssistantSession, Conversation, Message
+from apps.conversations.leads import LEAD_FIELDS, lead_apply, lead_changes, lead_end_changes, lead_outcome_changes
+from apps.conversations.models import AssistantSession, Conversation, LeadOutcome, LeadOutcomeReason, Message
 from apps.conversations.selectors import is_opted_out
 from apps.outbox.hooks import hooks
 from apps.tenants.config.models import DEFAULT_GREETING
@@ -144,8 +145,18 @@ def _session_hand_over(session: AssistantSession) -> tuple[AssistantSession, str
     locked = AssistantSession.objects.select_for_update().get(pk=session.pk)
     reply = handoff_message(language=locked.language)
     if locked.status == AssistantSession.Status.ACTIVE:
-        locked.status, locked.ended_at = AssistantSession.Status.TRANSFERRED, timezone.now()
-        locked.save(update_fields=["status", "ended_at", "updated_at"])
+        now = timezone.now()
+        locked.status, locked.ended_at = AssistantSession.Status.TRANSFERRED, now
+        lead_apply(
+            locked,
+            lead_outcome_changes(
+                record=locked,
+                outcome=LeadOutcome.HANDED_TO_HUMAN,
+                reason=LeadOutcomeReason.MESSAGE_LIMIT,
+                now=now,
+            ),
+        )
+        locked.save(update_fields=["status", "ended_at", *LEAD_FIELDS, "updated_at"])
         _event(locked, reply, None)
     return locked, reply, None
 
@@ -159,6 +170,7 @@ def _session_apply(locked: AssistantSession, *, text: str, decision) -> tuple[As
         owner_alerted=locked.owner_alerted_at is not None,
     )
     locked.history = [*locked.history, *turn.history_entries(text)]
+    lead_apply(locked, lead_changes(record=locked, reading=turn.lead, now=timezone.now()))
     locked.turns += 1
     locked.stage = turn.stage
     locked.language = turn.language
@@ -195,7 +207,15 @@ def _text_confirmation(session: AssistantSession, turn: Turn) -> Message | None:
         idempotency_key=f"booking-confirmation:{turn.appointment.id}",
         opt_out_checked=True,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(appointment_id=turn.appointment.id, stage=turn.stage)
+    # The SMS conversation is where the owner reads the lead (API, dashboard): it gets the booked one.
+    changes = {
+        "appointment_id": turn.appointment.id,
+        "stage": turn.stage,
+        **lead_changes(record=conversation, reading=turn.lead, now=timezone.now()),
+    }
+    if session.customer_name and not conversation.customer_name:
+        changes["customer_name"] = session.customer_name[:200]
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
     return message
 
 
@@ -203,8 +223,10 @@ def _text_confirmation(session: AssistantSession, turn: Turn) -> Message | None:
 def assistant_session_end(*, session: AssistantSession) -> AssistantSession:
     locked = AssistantSession.objects.select_for_update().get(pk=session.pk)
     if locked.status == AssistantSession.Status.ACTIVE:
-        locked.status, locked.ended_at = AssistantSession.Status.ENDED, timezone.now()
-        locked.save(update_fields=["status", "ended_at", "updated_at"])
+        now = timezone.now()
+        locked.status, locked.ended_at = AssistantSession.Status.ENDED, now
+        lead_apply(locked, lead_end_changes(record=locked, reason=LeadOutcomeReason.SESSION_ENDED, now=now))
+        locked.save(update_fields=["status", "ended_at", *LEAD_FIELDS, "updated_at"])
         publish_event(
             "dashboard_update", {"entity": "assistant_session", **session_state(locked)}, source_service=SOURCE
         )

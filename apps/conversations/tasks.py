@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django_tenants.utils import tenant_context
 
-from apps.conversations import engine
+from apps.conversations import engine, services
 from apps.conversations.selectors import inbound_unhandled
 from apps.tenants.models import Business
 from nevermisscall import after_commit
@@ -44,3 +44,17 @@ def inbound_sweep() -> int:
     if enqueued:
         logger.info("inbound sweep handed %d messages to the engine", enqueued)
     return enqueued
+
+
+@app.task(name="conversations.lead_idle_sweep", ignore_result=True)
+def lead_idle_sweep() -> int:
+    """Beat, every 10 minutes: a conversation quiet for ``CONVERSATION_IDLE_HOURS`` with no outcome
+    gets one (price only or abandoned) on its lead record. One statement per business; safe to run
+    twice."""
+    closed = 0
+    for business in Business.objects.exclude(schema_name="public").filter(status=Business.Status.ACTIVE):
+        with tenant_context(business):
+            closed += services.conversations_idle_close_leads(idle_hours=settings.CONVERSATION_IDLE_HOURS)
+    if closed:
+        logger.info("lead idle sweep closed %d conversations' leads", closed)
+    return closed
