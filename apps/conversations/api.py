@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.conversations import selectors, services
-from apps.conversations.models import Conversation, Message
+from apps.conversations.models import Conversation, LeadOutcome, LeadUrgency, Message
 from apps.conversations.serializers import ConversationOutputSerializer, MessageOutputSerializer
 from nevermisscall.pagination import PageLimitPagination
 from nevermisscall.permissions import requires
@@ -34,6 +34,10 @@ class ConversationListApi(APIView):
         customer_number = serializers.RegexField(r"^\+?\d{1,15}$", required=False)
         date_from = serializers.DateTimeField(required=False)
         date_to = serializers.DateTimeField(required=False)
+        lead_outcome = serializers.ChoiceField(
+            choices=LeadOutcome.choices, required=False, help_text="Conversations whose lead ended so."
+        )
+        lead_urgency = serializers.ChoiceField(choices=LeadUrgency.choices, required=False)
 
     @extend_schema(
         parameters=[FilterSerializer], responses={200: ConversationOutputSerializer(many=True)}, tags=["conversations"]

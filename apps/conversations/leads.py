@@ -27,7 +27,7 @@ _ESCALATION_REASONS = (
 )
 # Outcomes a later event does not replace: the appointment exists whatever happens next.
 _FINAL = {LeadOutcome.BOOKED}
-TIME_WINDOW_WORDS_MAX = 80
+TIME_WINDOW_WORDS_MAX = 40  # A model's "tomorrow morning", a short reply; not a whole message.
 
 # Column names, for callers that save with ``update_fields``.
 EXTRACTED_FIELDS = (

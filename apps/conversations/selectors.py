@@ -59,6 +59,10 @@ def conversation_list(*, filters: dict) -> QuerySet[Conversation]:
         queryset = queryset.filter(created_at__gte=filters["date_from"])
     if filters.get("date_to"):
         queryset = queryset.filter(created_at__lt=filters["date_to"])
+    if filters.get("lead_outcome"):
+        queryset = queryset.filter(lead_outcome=filters["lead_outcome"])
+    if filters.get("lead_urgency"):
+        queryset = queryset.filter(lead_urgency=filters["lead_urgency"])
     return queryset.order_by("-created_at", "-id")
 
 

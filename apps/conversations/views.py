@@ -63,7 +63,8 @@ def thread_page(request, conversation_id):
         "can_write": request.user.has_business_permission("conversations:write"),
         "nav": "inbox",
     }
-    template = "conversations/_thread_messages.html" if request.htmx else "conversations/thread.html"
+    # A live refresh swaps the messages and, out of band, the lead panel (the turn may have changed it).
+    template = "conversations/_thread_live.html" if request.htmx else "conversations/thread.html"
     return render(request, template, context)
 
 

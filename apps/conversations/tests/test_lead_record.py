@@ -1,5 +1,6 @@
 """The lead record of a conversation (issue 10): what the assistant learnt, kept whether or not it
-booked, through the signed SMS webhook path (and the web-chat session API)."""
+booked, through the signed SMS webhook path; shown by the API and on the dashboard's thread page,
+and to nobody in another business."""
 
 from datetime import timedelta
 
@@ -8,11 +9,14 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.conversations import services, tasks
+from apps.conversations.leads import LeadReading, lead_changes
 from apps.conversations.models import AssistantSession, Conversation
 from apps.conversations.tests.test_assistant_sms import ADDRESS, CUSTOMER, ESTIMATES, OTHER_CUSTOMER, bodies_to, text
 from apps.conversations.tests.test_session_apis import widget_token
 from apps.crm.models import Appointment
 from apps.tenants.config.services import config_get, config_update
+from conftest import PASSWORD
+from nevermisscall.testing import assert_envelope_error, assert_envelope_ok
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +264,136 @@ def test_a_chat_session_keeps_its_lead_and_a_booking_reaches_the_sms_conversatio
     end(left)
     left = AssistantSession.objects.get(pk=left)
     assert (left.lead_outcome, left.lead_outcome_reason) == ("abandoned", "session_ended")
+
+
+# --- where the owner reads it --------------------------------------------------------------------
+
+
+def _lead_conversations(webhook, commit) -> tuple[Conversation, Conversation]:
+    booked = say(webhook, commit, "my kitchen sink is clogged", f"I'm Maria Lopez, {ADDRESS}, tomorrow morning", "yes")
+    emergency = say(webhook, commit, f"A pipe burst, water everywhere! {MILWAUKEE}", sender=OTHER_CUSTOMER)
+    return booked, emergency
+
+
+def test_the_api_shows_the_lead_and_filters_by_it(configured, bob, client_for, webhook, commit):
+    booked, emergency = _lead_conversations(webhook, commit)
+    client = client_for(bob)
+    lead = assert_envelope_ok(client.get(f"/api/conversations/{emergency.id}"))["lead"]
+    assert lead == {
+        "customer_name": "",
+        "job_type": "Burst pipe",
+        "job_label": "Burst pipe",
+        "trade": "plumbing",
+        "intent": "emergency",
+        "urgency": "emergency",
+        "urgency_reason": "burst, water everywhere",
+        "address": lead["address"],
+        "latitude": pytest.approx(43.04, abs=0.1),
+        "longitude": pytest.approx(-87.91, abs=0.1),
+        "in_service_area": False,
+        "distance_miles": lead["distance_miles"],
+        "time_window": "",
+        "stage": "escalated",
+        "outcome": "declined_out_of_area",
+        "outcome_reason": "outside_service_area",
+        "outcome_reason_text": "The address is outside the service area",
+        "appointment_id": None,
+        "updated_at": lead["updated_at"],
+    }
+    assert lead["address"].startswith("700 N Water St") and lead["distance_miles"] > 70
+    assert lead["updated_at"] is not None
+    booked_lead = assert_envelope_ok(client.get(f"/api/conversations/{booked.id}"))["lead"]
+    assert (booked_lead["outcome"], booked_lead["appointment_id"]) == ("booked", str(booked.appointment_id))
+
+    def ids(**filters):
+        return [c["id"] for c in assert_envelope_ok(client.get("/api/conversations", filters))]
+
+    assert ids(lead_outcome="booked") == [str(booked.id)]
+    assert ids(lead_urgency="emergency") == [str(emergency.id)]
+    assert ids(lead_outcome="spam") == []
+    listed = assert_envelope_ok(client.get("/api/conversations"))
+    assert {c["lead"]["outcome"] for c in listed} == {"booked", "declined_out_of_area"}
+    assert_envelope_error(client.get("/api/conversations", {"lead_outcome": "won"}), 400)
+    assert_envelope_error(client.get("/api/conversations", {"lead_urgency": "high"}), 400)
+
+
+def test_the_schema_describes_the_lead(bob, client_for):
+    schema = client_for(bob).get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    lead = schema.json()["components"]["schemas"]["LeadOutput"]
+    assert {"urgency", "urgency_reason", "address", "in_service_area", "distance_miles", "outcome"} <= set(
+        lead["properties"]
+    )
+    assert "as last corrected" in lead["properties"]["address"]["description"]
+
+
+def test_another_business_cannot_read_the_lead(configured, charlie, client_for, webhook, commit):
+    booked, _ = _lead_conversations(webhook, commit)
+    client = client_for(charlie)
+    assert_envelope_error(client.get(f"/api/conversations/{booked.id}"), 404, "RESOURCE_NOT_FOUND")
+    assert assert_envelope_ok(client.get("/api/conversations", {"lead_outcome": "booked"})) == []
+
+
+@pytest.fixture
+def owner_client(client, alice, alpha):
+    alpha.onboarding_completed_at = timezone.now()
+    alpha.save(update_fields=["onboarding_completed_at"])
+    assert client.login(username=alice.email, password=PASSWORD)
+    return client
+
+
+def test_the_thread_page_shows_the_lead(configured, owner_client, webhook, commit):
+    booked, emergency = _lead_conversations(webhook, commit)
+    page = owner_client.get(f"/inbox/{emergency.pk}/").content.decode()
+    assert 'id="lead"' in page and "Burst pipe" in page
+    assert "Emergency" in page and "<q>burst, water everywhere</q>" in page
+    assert "700 N Water St" in page and "Outside the service area" in page
+    assert "Declined: outside the service area" in page and "The address is outside the service area" in page
+    page = owner_client.get(f"/inbox/{booked.pk}/").content.decode()
+    assert "Booked" in page and "In the service area" in page and "07:00–12:00" in page
+    # The live refresh (htmx) swaps the lead panel too, out of band.
+    live = owner_client.get(f"/inbox/{booked.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="thread"' in live and 'id="lead" aria-labelledby="lead-title" hx-swap-oob="true"' in live
+
+
+def test_the_thread_page_in_spanish(configured, alice, owner_client, webhook, commit):
+    _, emergency = _lead_conversations(webhook, commit)
+    alice.language = "es"
+    alice.save(update_fields=["language"])
+    page = owner_client.get(f"/inbox/{emergency.pk}/").content.decode()
+    assert "Fuera de la zona de servicio" in page and "Rechazado: fuera de la zona de servicio" in page
+
+
+def test_another_business_cannot_see_the_thread_page(configured, client, charlie, webhook, commit):
+    booked, _ = _lead_conversations(webhook, commit)
+    connection.set_schema_to_public()
+    assert client.login(username=charlie.email, password=PASSWORD)
+    assert client.get(f"/inbox/{booked.pk}/").status_code == 404
+
+
+# --- the rules, on their own ---------------------------------------------------------------------
+
+
+def test_a_new_address_brings_only_its_own_facts_and_a_failed_geocode_keeps_the_known_ones():
+    now = timezone.now()
+    record = Conversation(
+        lead_address="1420 W Fullerton Ave, Chicago IL 60614",
+        lead_latitude=41.92,
+        lead_longitude=-87.65,
+        lead_in_service_area=True,
+        lead_distance_miles=3.0,
+        lead_outcome="",
+        lead_outcome_reason="",
+    )
+    same_unlocated = LeadReading(address="1420 W Fullerton Ave, Chicago IL 60614")
+    assert lead_changes(record=record, reading=same_unlocated, now=now) == {}
+    new_unlocated = LeadReading(address="55 Nowhere Rd")
+    assert lead_changes(record=record, reading=new_unlocated, now=now) == {
+        "lead_address": "55 Nowhere Rd",
+        "lead_latitude": None,
+        "lead_longitude": None,
+        "lead_in_service_area": None,
+        "lead_distance_miles": None,
+        "lead_updated_at": now,
+    }
+    assert lead_changes(record=record, reading=LeadReading(), now=now) == {}  # Nothing said, nothing changes.
