@@ -35,19 +35,8 @@ CARRIER_OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL"
 # Where the lead record and the "needs a human" flag are expected on Conversation.
 LEAD_FIELDS = {"job_type": "lead_job_type", "urgency": "lead_urgency", "outcome": "lead_outcome"}
 NEEDS_HUMAN_FIELDS = ("needs_human", "lead_needs_human")
-# The corpus's outcome names, and the values a lead_outcome field may use for each.
-OUTCOMES = {
-    "booked": {"booked", "appointment_booked"},
-    "rescheduled": {"rescheduled"},
-    "cancelled": {"cancelled", "canceled"},
-    "out_of_area": {"out_of_area", "declined_out_of_area", "outside_service_area"},
-    "not_our_trade": {"not_our_trade", "declined_trade", "outside_trade", "not_offered", "declined_service"},
-    "spam": {"spam", "wrong_number", "not_a_lead", "junk"},
-    "opted_out": {"opted_out", "opt_out"},
-    "needs_human": {"needs_human", "human_requested", "escalated", "handed_off"},
-    "price_quoted": {"price_quoted", "quoted", "pricing", "info_only"},
-    "emergency": {"emergency", "emergency_booked", "escalated"},
-}
+# lead_outcome values that mean the conversation was handed to a person (LeadOutcome).
+HANDED_TO_HUMAN = frozenset({"handed_to_human"})
 SLOT_OFFER = re.compile(
     r"reply yes|responda s[ií]|does (that|this) work|would (that|this) work|¿le (funciona|sirve|queda)|"
     r"\ble funciona\?|can have a technician there|podemos enviar un t[ée]cnico",
@@ -202,6 +191,27 @@ def _when(moment: datetime, spec: BusinessSpec) -> str:
     return _local(moment, spec).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
+# Seed 000's emergency multipliers (docs/dispatch.md), read in the business's zone; the small hours
+# count as the night before. Written out here from the documentation, not imported from pricing.py.
+SEED_MULTIPLIERS = {
+    "weekday": (1.5, 2.0, 2.5),
+    "saturday": (1.75, 2.25, 2.75),
+    "sunday": (2.0, 2.5, 2.75),
+}
+
+
+def emergency_factor(spec: BusinessSpec, start: datetime) -> float:
+    """What an emergency starting at ``start`` is priced at: the business's own multiplier, else
+    seed 000's table (day 07–17, evening 17–22, night)."""
+    if spec.emergency_multiplier:
+        return spec.emergency_multiplier
+    local = _local(start, spec)
+    weekday = (local.weekday() - 1) % 7 if local.hour < 7 else local.weekday()
+    kind = "saturday" if weekday == 5 else "sunday" if weekday == 6 else "weekday"
+    period = 0 if 7 <= local.hour < 17 else 1 if 17 <= local.hour < 22 else 2
+    return SEED_MULTIPLIERS[kind][period]
+
+
 def _offers_slot(result: ScenarioResult, turn_index: int, reply_index: int) -> bool:
     turn = result.turns[turn_index]
     structural = reply_index < len(turn.offers) and turn.offers[reply_index]
@@ -247,10 +257,8 @@ class Checker:
             )
         price = wanted.get("price")
         if price is None and item is not None:
-            low, high = item.min_price, item.max_price
-            if emergency:
-                low, high = low * 1.5, high * 2.75
-            price = [low, high]
+            factor = emergency_factor(spec, start) if emergency else 1.0
+            price = [round(item.min_price * factor, 2), round(item.max_price * factor, 2)]
         if price is not None:
             value = appointment["estimated_value"]
             ok = value is not None and float(price[0]) - 0.01 <= value <= float(price[1]) + 0.01
@@ -401,6 +409,19 @@ class Checker:
                     if _offers_slot(result, t, i)
                 ]
                 self.add("forbid.slot_offer", not offers, f"offered a slot: {_short(offers[0])!r}" if offers else "")
+            elif forbidden == "slot_offer_after_booking":
+                booked_at = next((t.index for t in result.turns if t.appointments_after > 0), None)
+                offers = [
+                    turn.replies[i]
+                    for turn in result.turns[(booked_at + 1) if booked_at is not None else len(result.turns) :]
+                    for i in range(len(turn.replies))
+                    if _offers_slot(result, turn.index, i)
+                ]
+                self.add(
+                    "forbid.slot_offer_after_booking",
+                    not offers,
+                    f"offered a slot after booking: {_short(offers[0])!r}" if offers else "",
+                )
             elif forbidden == "booking":
                 self.add("forbid.booking", not self.final.created, f"{len(self.final.created)} appointments made")
             elif forbidden == "owner_alert":
@@ -418,11 +439,25 @@ class Checker:
     def flags(self) -> None:
         flags = self.expect.get("flags", {})
         if "needs_human" in flags:
+            # A flag of its own if the product has one, else the lead record's "handed to a person".
             name, value = self._field(NEEDS_HUMAN_FIELDS)
-            if name is None:
-                self.add("flags.needs_human", False, "not checkable yet: Conversation has no needs_human field")
-            else:
+            if name is not None:
                 self.add("flags.needs_human", bool(value) == bool(flags["needs_human"]), f"{name}={value!r}")
+            else:
+                name, value = self._field([LEAD_FIELDS["outcome"]])
+                if name is None:
+                    self.add(
+                        "flags.needs_human",
+                        False,
+                        "not checkable yet: Conversation has neither a needs_human field nor lead_outcome",
+                    )
+                else:
+                    flagged = value in HANDED_TO_HUMAN
+                    self.add(
+                        "flags.needs_human",
+                        flagged == bool(flags["needs_human"]),
+                        f"{name}={value!r} (handed_to_human is the flag)",
+                    )
         if "emergency" in flags:
             wanted = bool(flags["emergency"])
             name, urgency = self._field([LEAD_FIELDS["urgency"]])
@@ -462,8 +497,7 @@ class Checker:
             if name is None:
                 self.add(f"lead.{key}", False, f"not checkable yet: Conversation has no {LEAD_FIELDS[key]} field")
                 continue
-            allowed = OUTCOMES.get(wanted, {wanted}) if key == "outcome" else {wanted}
-            self.add(f"lead.{key}", value in allowed, f"{name}={value!r}, expected {wanted!r}")
+            self.add(f"lead.{key}", value == wanted, f"{name}={value!r}, expected {wanted!r}")
 
     def customer(self) -> None:
         if "customer_name" not in self.expect:
@@ -540,7 +574,8 @@ class Checker:
     def opt_out_invariants(self) -> None:
         result = self.result
         if self.scenario.setup.get("opted_out"):
-            self.add("invariant.silent_to_opted_out", not result.replies, f"{len(result.replies)} texts sent")
+            sent = [*result.auto_replies, *result.replies]
+            self.add("invariant.silent_to_opted_out", not sent, f"{len(sent)} texts sent to an opted-out number")
             return
         marked = [turn for turn in result.turns if "opt_out" in turn.marks]
         if not marked:

@@ -41,7 +41,21 @@ CATEGORIES = {
 TURN_MARKS = frozenset({"human_request", "opt_out", "emergency"})
 FLAG_NAMES = frozenset({"needs_human", "emergency", "opted_out"})
 LEAD_KEYS = frozenset({"job_type", "urgency", "outcome"})
-FORBIDDEN = frozenset({"slot_offer", "booking", "owner_alert", "reply"})
+# The lead record's outcomes (apps/conversations/models.py LeadOutcome) and urgencies.
+LEAD_OUTCOMES = frozenset(
+    {
+        "booked",
+        "declined_out_of_area",
+        "declined_out_of_trade",
+        "price_only",
+        "handed_to_human",
+        "opted_out",
+        "spam",
+        "abandoned",
+    }
+)
+LEAD_URGENCIES = frozenset({"emergency", "urgent", "normal"})
+FORBIDDEN = frozenset({"slot_offer", "slot_offer_after_booking", "booking", "owner_alert", "reply"})
 APPOINTMENT_KEYS = frozenset(
     {
         "job_type",
@@ -253,6 +267,7 @@ class BusinessSpec:
     ai_settings: dict
     auto_reply: str
     default_phone: str
+    emergency_multiplier: float | None = None  # None: seed 000's table by time of day
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -309,6 +324,8 @@ class BusinessSpec:
     def product_config(self) -> dict:
         """The business's settings as an owner would enter them (validated by the config API's
         serializer before they are stored)."""
+        from apps.tenants.config.models import DEFAULT_AUTO_REPLY
+
         return {
             "business_hours": self.product_hours(),
             "holiday_closures": [
@@ -326,7 +343,8 @@ class BusinessSpec:
             "ai_settings": self.ai_settings,
             "forwarding_number": self.forwarding,
             "language": self.language,
-            **({"auto_reply_template": self.auto_reply} if self.auto_reply else {}),
+            "emergency_multiplier": self.emergency_multiplier,
+            "auto_reply_template": self.auto_reply or DEFAULT_AUTO_REPLY,
         }
 
 
@@ -387,6 +405,7 @@ def _business(key: str, raw: dict, where: str) -> BusinessSpec:
         ai_settings=raw.get("ai_settings") or {},
         auto_reply=raw.get("auto_reply", ""),
         default_phone=raw.get("default_phone", "+17735550142"),
+        emergency_multiplier=float(raw["emergency_multiplier"]) if raw.get("emergency_multiplier") else None,
     )
 
 
@@ -453,7 +472,12 @@ def _check_expect(expect: dict, business: BusinessSpec, where: str) -> None:
             if job and business.item(job) is None:
                 raise CorpusError(f"{where}: {job!r} is not in {business.key}'s catalogue")
     _check_keys(expect.get("flags", {}), FLAG_NAMES, f"{where} expect.flags")
-    _check_keys(expect.get("lead", {}), LEAD_KEYS, f"{where} expect.lead")
+    lead = expect.get("lead", {})
+    _check_keys(lead, LEAD_KEYS, f"{where} expect.lead")
+    if "outcome" in lead and lead["outcome"] not in LEAD_OUTCOMES:
+        raise CorpusError(f"{where}: lead outcome {lead['outcome']!r} is not one of {sorted(LEAD_OUTCOMES)}")
+    if "urgency" in lead and lead["urgency"] not in LEAD_URGENCIES:
+        raise CorpusError(f"{where}: lead urgency {lead['urgency']!r} is not one of {sorted(LEAD_URGENCIES)}")
     unknown = set(expect.get("forbid", [])) - FORBIDDEN
     if unknown:
         raise CorpusError(f"{where}: unknown forbid {sorted(unknown)} (allowed: {sorted(FORBIDDEN)})")

@@ -37,8 +37,9 @@ def summarize(results: list[ScenarioResult]) -> dict:
         and not any(a["is_emergency"] for a in r.final.created)
         and (r.final.conversation or {}).get("lead_urgency") != "emergency"
     ]
-    wanted_alert = [r for r in results if _min_alerts(r) >= 1 or _failed(r, "invariant.promise_kept")]
+    wanted_alert = [r for r in results if _min_alerts(r) >= 1]
     missed_alerts = [r for r in wanted_alert if r.owner_alerts == 0]
+    broken_promises = [r for r in results if _failed(r, "invariant.promise_kept")]
     return {
         "engine": results[0].engine if results else "",
         "scenarios": len(results),
@@ -57,6 +58,7 @@ def summarize(results: list[ScenarioResult]) -> dict:
         "unflagged_emergencies": len(unflagged),
         "owner_alerts_wanted": len(wanted_alert),
         "missed_owner_alerts": len(missed_alerts),
+        "promises_without_alert": len(broken_promises),
         "crashed": sum(1 for r in results if r.error),
         "failures": [r.scenario.id for r in results if not r.passed],
     }
@@ -88,7 +90,9 @@ def render_summary(summary: dict) -> str:
         f"bookings outside hours: {summary['bookings_outside_hours']}   "
         f"outside the service area: {summary['bookings_outside_area']}",
         f"unflagged emergencies: {summary['unflagged_emergencies']} of {summary['emergencies']}   "
-        f"missed owner alerts: {summary['missed_owner_alerts']} of {summary['owner_alerts_wanted']}",
+        f"missed owner alerts: {summary['missed_owner_alerts']} of {summary['owner_alerts_wanted']} expected",
+        f"replies promising a follow-up while the owner was never texted: {summary['promises_without_alert']} "
+        "scenarios",
     ]
     if summary["crashed"]:
         lines.append(f"crashed scenarios: {summary['crashed']}")
