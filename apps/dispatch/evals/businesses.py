@@ -61,6 +61,28 @@ def business_ensure(spec: BusinessSpec) -> tuple[Business, bool]:
     return business, created
 
 
+def pending_migrations(schema_name: str) -> list[str]:
+    """The migrations not yet applied in ``schema_name`` (``app.name``)."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    with schema_context(schema_name):
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    connection.set_schema_to_public()
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+def schema_migrate(business: Business) -> list[str]:
+    """Bring an eval business's own schema up to the code's migrations (a schema made by an older
+    checkout); returns what was applied. Never touches another schema."""
+    from django.core.management import call_command
+
+    pending = pending_migrations(business.schema_name)
+    if pending:
+        call_command("migrate_schemas", schema_name=business.schema_name, interactive=False, verbosity=0)
+    return pending
+
+
 def businesses_ensure(specs: dict[str, BusinessSpec], keys=None) -> dict[str, Business]:
     """``{key: Business}`` for the specs named by ``keys`` (all by default)."""
     return {key: business_ensure(spec)[0] for key, spec in specs.items() if keys is None or key in keys}

@@ -12,6 +12,7 @@ Expectations on fields the product does not have yet (the lead record another ch
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import datetime
@@ -37,6 +38,7 @@ LEAD_FIELDS = {"job_type": "lead_job_type", "urgency": "lead_urgency", "outcome"
 NEEDS_HUMAN_FIELDS = ("needs_human", "lead_needs_human")
 # lead_outcome values that mean the conversation was handed to a person (LeadOutcome).
 HANDED_TO_HUMAN = frozenset({"handed_to_human"})
+QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 SLOT_OFFER = re.compile(
     r"reply yes|responda s[ií]|does (that|this) work|would (that|this) work|¿le (funciona|sirve|queda)|"
     r"\ble funciona\?|can have a technician there|podemos enviar un t[ée]cnico",
@@ -210,6 +212,16 @@ def emergency_factor(spec: BusinessSpec, start: datetime) -> float:
     kind = "saturday" if weekday == 5 else "sunday" if weekday == 6 else "weekday"
     period = 0 if 7 <= local.hour < 17 else 1 if 17 <= local.hour < 22 else 2
     return SEED_MULTIPLIERS[kind][period]
+
+
+def miles_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), in miles."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 3958.8 * math.asin(math.sqrt(a))
 
 
 def _offers_slot(result: ScenarioResult, turn_index: int, reply_index: int) -> bool:
@@ -394,7 +406,8 @@ class Checker:
             last = replies[-1] if replies else ""
             self.add("last_reply_contains", _matches(pattern, last), f"last reply {_short(last)!r} lacks /{pattern}/")
         for pattern in expect.get("reply_not_contains", []):
-            hits = [reply for reply in replies if _matches(pattern, reply)]
+            # The customer's own words quoted back (“tonight at 2:30am”) are not the product saying it.
+            hits = [reply for reply in replies if _matches(pattern, QUOTED.sub("“…”", reply))]
             self.add("reply_not_contains", not hits, f"/{pattern}/ in {_short(hits[0])!r}" if hits else "")
         language = expect.get("reply_language", self.scenario.language)
         if language != "any":
@@ -560,15 +573,16 @@ class Checker:
             self.add("invariant.openai_answered", not fallback and not result.unmatched_ai, detail)
 
     def in_area(self, address: str) -> bool | None:
-        from apps.dispatch.geo import haversine_miles
-        from apps.dispatch.providers.zipcodes_offline import lookup_zip
+        """Whether ``address`` lies inside the business's radius: its ZIP's centroid (the ``zipcodes``
+        table, looked up here, not through the product's geocoder), else the scenario's say-so."""
+        import zipcodes
 
         zips = re.findall(r"\b(\d{5})(?:-\d{4})?\b", address or "")
-        point = lookup_zip(zips[-1]) if zips else None
-        if point is None:
+        rows = zipcodes.matching(zips[-1]) if zips else []
+        if not rows or not rows[0].get("lat"):
             return self.expect.get("address_in_area")
         area = self.spec.area
-        distance = haversine_miles(point.latitude, point.longitude, area["latitude"], area["longitude"])
+        distance = miles_between(float(rows[0]["lat"]), float(rows[0]["long"]), area["latitude"], area["longitude"])
         return distance <= float(area["radius_miles"])
 
     def opt_out_invariants(self) -> None:

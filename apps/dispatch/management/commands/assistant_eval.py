@@ -10,15 +10,25 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from apps.dispatch.evals import report
-from apps.dispatch.evals.businesses import business_ensure
+from apps.dispatch.evals.businesses import business_ensure, pending_migrations, schema_migrate
 from apps.dispatch.evals.corpus import CATEGORIES, CorpusError, load_corpus
 from apps.dispatch.evals.runner import ENGINES, EvalRunner, TimeMachineMissing, run_all
 
 
 class Command(BaseCommand):
     help = "Run the assistant's scripted customers through the real SMS path; pass rates per category."
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        """``-v`` alone means ``-v 2``: every scenario as it finishes (failures with their transcript);
+        ``-v 3`` shows the transcripts of the passing ones too; ``-v 0`` only the summary."""
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        for action in parser._actions:
+            if "--verbosity" in action.option_strings:
+                action.nargs, action.const = "?", 2
+        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("--engine", choices=ENGINES, default="rules", help="rules (offline) or openai (stand-in)")
@@ -40,12 +50,23 @@ class Command(BaseCommand):
         if not scenarios:
             raise CommandError("No scenario matches.")
         verbosity = options["verbosity"]
+        try:
+            shared_pending = pending_migrations("public")
+        except DatabaseError as exc:
+            raise CommandError(f"The database is not ready ({exc}); run `manage.py migrate_schemas` (make run does).")
+        if shared_pending:
+            self.stderr.write(
+                f"Warning: {len(shared_pending)} migrations are not applied to the public schema of this database "
+                f"({', '.join(shared_pending[:3])}…); run `manage.py migrate_schemas --shared` if scenarios crash."
+            )
         businesses = {}
         for key in sorted({scenario.business for scenario in scenarios}):
             business, created = business_ensure(corpus.businesses[key])
             businesses[key] = business
             if created:
                 self.stdout.write(f"Created eval business {business.name} (schema {business.schema_name}).")
+            elif applied := schema_migrate(business):
+                self.stdout.write(f"Migrated {business.schema_name}: {', '.join(applied)}.")
         database = settings.DATABASES["default"]["NAME"]
         self.stdout.write(
             f"Eval businesses ready in database {database!r}: {', '.join(b.name for b in businesses.values())}. "
@@ -54,7 +75,7 @@ class Command(BaseCommand):
 
         def progress(result):
             if verbosity >= 2:
-                self.stdout.write(report.render_result(result, transcript=verbosity >= 3))
+                self.stdout.write(report.render_result(result, transcript=verbosity >= 3 or not result.passed))
             elif verbosity == 1:
                 sys.stderr.write("." if result.passed else "F")
                 sys.stderr.flush()
