@@ -27,24 +27,6 @@ ESTIMATES = [
 ADDRESS = "1420 W Fullerton Ave, Chicago IL 60614"
 
 
-@pytest.fixture
-def configured(alpha):
-    connection.set_tenant(alpha)
-    config_update(
-        business=alpha,
-        data={
-            "job_estimates": ESTIMATES,
-            "service_area": {
-                "address": "200 E Randolph St, Chicago IL 60601",
-                "latitude": 41.8858,
-                "longitude": -87.6181,
-                "radius_miles": 25,
-            },
-        },
-    )
-    return alpha
-
-
 def post(webhook, path, data):
     """Post a webhook and come back to the test's business (the request ends in the public schema)."""
     tenant = connection.tenant

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.conversations import services, tasks
 from apps.conversations.leads import LeadReading, lead_changes
 from apps.conversations.models import AssistantSession, Conversation
-from apps.conversations.tests.test_assistant_sms import ADDRESS, CUSTOMER, ESTIMATES, OTHER_CUSTOMER, bodies_to, text
+from apps.conversations.tests.test_assistant_sms import ADDRESS, CUSTOMER, OTHER_CUSTOMER, bodies_to, text
 from apps.conversations.tests.test_session_apis import widget_token
 from apps.crm.models import Appointment
 from apps.tenants.config.services import config_get, config_update
@@ -22,25 +22,6 @@ pytestmark = pytest.mark.django_db
 
 EVANSTON = "2210 Maple Dr, Evanston IL 60201"
 MILWAUKEE = "700 N Water St, Milwaukee WI 53202"
-
-
-@pytest.fixture
-def configured(alpha):
-    """Alpha Plumbing as test_assistant_sms.py sets it up: its estimates, a 25-mile area around the Loop."""
-    connection.set_tenant(alpha)
-    config_update(
-        business=alpha,
-        data={
-            "job_estimates": ESTIMATES,
-            "service_area": {
-                "address": "200 E Randolph St, Chicago IL 60601",
-                "latitude": 41.8858,
-                "longitude": -87.6181,
-                "radius_miles": 25,
-            },
-        },
-    )
-    return alpha
 
 
 def say(webhook, commit, *messages, sender=CUSTOMER) -> Conversation:
