@@ -41,6 +41,7 @@ class LeadOutcomeReason(models.TextChoices):
     ESCALATED = "escalated", _("The assistant handed the conversation to the team")
     MESSAGE_LIMIT = "message_limit", _("The assistant reached its message limit")
     STOP_KEYWORD = "stop_keyword", _("The customer replied STOP")
+    ASKED_TO_STOP = "asked_to_stop", _("The customer asked in their own words to get no more texts")
     CARRIER_UNSUBSCRIBED = "carrier_unsubscribed", _("The carrier reports the number as unsubscribed")
     STAFF_OPT_OUT = "staff_opt_out", _("A team member recorded the opt-out")
     SUSPECTED_SPAM = "suspected_spam", _("A marketing or scam text, not a customer")
@@ -151,6 +152,7 @@ class Message(models.Model):
         AI = "ai", _("Assistant reply")
         HUMAN = "human", _("Staff reply")
         KEYWORD = "keyword", _("Keyword reply (HELP, START)")
+        OPT_OUT_CONFIRMATION = "opt_out_confirmation", _("Confirmation of an opt-out in the customer's words")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
@@ -204,6 +206,7 @@ class OptOut(models.Model):
         KEYWORD = "keyword", _("Keyword from the customer")
         PROVIDER = "provider", _("Provider error 21610")
         STAFF = "staff", _("Staff")
+        MESSAGE = "message", _("Asked in the customer's own words")
 
     phone_number = models.CharField(max_length=20, unique=True)
     opted_out = models.BooleanField(default=True)

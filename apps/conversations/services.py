@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from apps.conversations import keywords
 from apps.conversations.leads import LEAD_FIELDS, lead_apply, lead_end_changes, lead_outcome_changes
@@ -307,6 +308,7 @@ _OPT_OUT_REASON = {
     OptOut.Source.KEYWORD: LeadOutcomeReason.STOP_KEYWORD,
     OptOut.Source.PROVIDER: LeadOutcomeReason.CARRIER_UNSUBSCRIBED,
     OptOut.Source.STAFF: LeadOutcomeReason.STAFF_OPT_OUT,
+    OptOut.Source.MESSAGE: LeadOutcomeReason.ASKED_TO_STOP,
 }
 
 
@@ -380,9 +382,10 @@ def message_receive(*, message_sid: str, from_number: str, to_number: str, body:
     opted_out = is_opted_out(phone_number=from_number)
     if keyword in keywords.OPT_IN and not opted_out:
         keyword = None  # "Yes" to a question is a reply, not a re-subscription.
+    stop_language = keywords.asks_to_stop(body) if keyword is None and not opted_out else None
     conversation, _ = conversation_open_locked(customer_number=from_number, business_number=to_number)
     now = timezone.now()
-    for_the_engine = keyword is None and not opted_out
+    for_the_engine = keyword is None and not opted_out and stop_language is None
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -404,6 +407,17 @@ def message_receive(*, message_sid: str, from_number: str, to_number: str, body:
     business = _tenant()
     if keyword in keywords.OPT_OUT:
         opt_out_set(phone_number=from_number, source=OptOut.Source.KEYWORD, keyword=keyword)
+    elif stop_language is not None:
+        # The carrier did not see it: recorded, and confirmed once (outbox policy lets this one through).
+        opt_out_set(phone_number=from_number, source=OptOut.Source.MESSAGE, keyword="")
+        with translation.override(stop_language):
+            confirmation = gettext("{business}: we won't text you again. Reply START if you change your mind.")
+        message_queue_outbound(
+            conversation=conversation,
+            body=confirmation.format(business=business.name),
+            kind=Message.Kind.OPT_OUT_CONFIRMATION,
+            opt_out_checked=True,
+        )
     elif keyword in keywords.OPT_IN:
         opt_in_set(phone_number=from_number, keyword=keyword)
         message_queue_outbound(

@@ -1,6 +1,7 @@
 """The sending policy every SMS passes, whoever queued it, checked again at send time:
 
-- never to a number that opted out of the business (STOP), even if it opted out after queueing;
+- never to a number that opted out of the business (STOP), even if it opted out after queueing —
+  except the one confirmation of an opt-out the customer wrote in their own words;
 - never after ``expires_at`` (a reminder that arrives after the appointment is worse than none);
 - marketing needs a stored, unrevoked consent and waits for 08:00–21:00 in the recipient's local
   time (the area code's time zone, else the business's); transactional texts go at once;
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 QUIET_ENDS, QUIET_STARTS = time(8, 0), time(21, 0)
 # Texts to the business's own people: never held by its quota (an emergency alert must go).
 QUOTA_EXEMPT_PURPOSES = frozenset({"owner_alert"})
+# The one text an opted-out number may still get: the confirmation of an opt-out made in the
+# customer's own words (carrier keywords are confirmed by the carrier). Queued by conversations.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,8 @@ def sms_decide(delivery: Delivery, *, now: datetime) -> Decision:
     state = None
     if business is not None:
         state = sms_send_state(business=business, recipient=delivery.recipient, now=now)
-    if state.opted_out if state is not None else hooks.is_opted_out(delivery.recipient):
+    opted_out = state.opted_out if state is not None else hooks.is_opted_out(delivery.recipient)
+    if opted_out and delivery.purpose != OPT_OUT_CONFIRMATION:
         return Decision("cancel", "The recipient replied STOP.")
     if delivery.expires_at is not None and now >= delivery.expires_at:
         return Decision("fail", "Expired before it could be sent.")

@@ -75,13 +75,59 @@ def test_stop_opts_out_and_nothing_is_sent_afterwards(alpha, webhook, twilio, co
         assert not Message.objects.filter(direction="outbound").exists()
 
 
-@pytest.mark.parametrize("word", ["stop", "StopAll", "UNSUBSCRIBE", "cancel", "end", "quit."])
+@pytest.mark.parametrize("word", ["stop", "StopAll", "UNSUBSCRIBE", "cancel", "end", "quit.", "REVOKE", "optout"])
 def test_every_opt_out_keyword(alpha, webhook, twilio, commit, word):
     with commit():
         text(webhook, word)
     with tenant_context(alpha):
         opt_out = OptOut.objects.get(phone_number=CUSTOMER)
         assert opt_out.opted_out and opt_out.keyword == word.strip(".").upper()
+
+
+@pytest.mark.parametrize(
+    ("body", "confirmation"),
+    [
+        ("please stop texting me", "we won't text you again"),
+        ("Take me off your list, I never asked for these", "we won't text you again"),
+        ("Actually don't text me anymore, I found someone else", "we won't text you again"),
+        ("Ya no me manden mensajes por favor", "no le enviaremos más mensajes"),
+        ("BAJA", "no le enviaremos más mensajes"),
+    ],
+)
+def test_an_opt_out_in_the_customers_words_is_honoured_and_confirmed_once(
+    alpha, webhook, twilio, commit, body, confirmation
+):
+    """The carrier does not see these: the product records the opt-out and confirms it, once, in
+    the customer's language; nothing else is sent afterwards, whoever queues it."""
+    with commit():
+        text(webhook, body)
+    sent = [message.form["Body"] for message in twilio.messages()]
+    assert len(sent) == 1 and confirmation in sent[0] and "START" in sent[0]
+    with tenant_context(alpha):
+        opt_out = OptOut.objects.get(phone_number=CUSTOMER)
+        assert opt_out.opted_out and opt_out.source == OptOut.Source.MESSAGE
+        assert Conversation.objects.get(customer_number=CUSTOMER).lead_outcome == "opted_out"
+    with commit():
+        text(webhook, "I said no more messages")
+        call_sid = new_call_sid()
+        webhook.post(f"/webhooks/twilio/call/status/{call_sid}", payload("voice_dial_action", CallSid=call_sid))
+    assert len(twilio.messages()) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "the leak won't stop",
+        "cancel my appointment please",
+        "Don't text me, call me at 312-555-0100",
+        "la presión está baja",
+    ],
+)
+def test_words_near_an_opt_out_are_not_one(alpha, webhook, twilio, commit, body):
+    with commit():
+        text(webhook, body)
+    with tenant_context(alpha):
+        assert not OptOut.objects.filter(phone_number=CUSTOMER).exists()
 
 
 def test_opt_out_is_enforced_at_send_time_too(alpha, webhook, twilio, commit):
