@@ -10,7 +10,7 @@ from datetime import datetime
 
 from apps.conversations.leads import LeadReading, lead_reading
 from apps.crm.models import Appointment
-from apps.dispatch.notifications import emergency_owner_notify
+from apps.dispatch.notifications import emergency_owner_notify, owner_handoff_notify
 from apps.dispatch.selectors import dispatch_request_build
 from apps.dispatch.services import appointment_book_from_dispatch, conversation_process, emergency_message
 from apps.tenants.config.services import config_get
@@ -23,6 +23,11 @@ class Turn:
     response: dict
     appointment: Appointment | None
     owner_alerted: bool  # The owner was alerted during this turn.
+
+    @property
+    def wants_a_person(self) -> bool:
+        """The customer asked for a person: the team takes the conversation from here."""
+        return "human_requested" in (self.response["validation"].get("issues") or [])
 
     @property
     def language(self) -> str:
@@ -112,7 +117,17 @@ def assistant_apply(
     config = config_get()
     ai_settings = config.ai_settings or {}
     action = response["next_action"]
-    if action["action"] == "escalate_to_owner":
+    if "human_requested" in (response["validation"].get("issues") or []):
+        info = response["extracted_info"]
+        about = f" about {info['job_label'].lower()}" if info.get("job_label") else ""
+        who = info.get("customer_name") or caller_phone
+        owner_handoff_notify(
+            message=f"{request.get('business_name', '')}: {who} ({caller_phone}) asked to talk to a person{about}. "
+            "The assistant has stopped; please call or text them back.",
+            forwarding_number=config.forwarding_number,
+            reference=conversation_ref,
+        )
+    elif action["action"] == "escalate_to_owner":
         _escalation_alert(response=response, caller_phone=caller_phone, conversation_ref=conversation_ref)
     alert_wanted = action["notify_owner"] and ai_settings.get("emergency_alerts", True) and not owner_alerted
     if action["action"] == "book_appointment" and response.get("proposed_slot"):

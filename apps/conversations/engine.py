@@ -133,6 +133,8 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
             changes["owner_alerted_at"] = timezone.now()
         if turn.appointment is not None:
             changes["appointment_id"] = turn.appointment.id
+        if turn.wants_a_person:  # The team answers from now on; a release hands it back.
+            changes["handled_by"] = Conversation.Handler.HUMAN
         Conversation.objects.filter(pk=conversation.pk).update(**changes)
         payload = services.message_payload(reply)
         payload.update(

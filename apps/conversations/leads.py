@@ -21,6 +21,7 @@ from apps.conversations.models import LeadOutcome, LeadOutcomeReason, LeadRecord
 
 # The reasons the engine gives for handing a conversation to the team, in the order they are told.
 _ESCALATION_REASONS = (
+    LeadOutcomeReason.HUMAN_REQUESTED,
     LeadOutcomeReason.NO_AVAILABILITY,
     LeadOutcomeReason.AUTO_BOOK_OFF,
     LeadOutcomeReason.EMERGENCY_SERVICE_OFF,

@@ -39,6 +39,7 @@ class LeadOutcomeReason(models.TextChoices):
     AUTO_BOOK_OFF = "auto_book_off", _("The assistant does not book for this business: the team confirms")
     EMERGENCY_SERVICE_OFF = "emergency_service_off", _("An emergency, and the business does not take emergencies")
     ESCALATED = "escalated", _("The assistant handed the conversation to the team")
+    HUMAN_REQUESTED = "human_requested", _("The customer asked for a person")
     MESSAGE_LIMIT = "message_limit", _("The assistant reached its message limit")
     STOP_KEYWORD = "stop_keyword", _("The customer replied STOP")
     ASKED_TO_STOP = "asked_to_stop", _("The customer asked in their own words to get no more texts")

@@ -91,6 +91,7 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
         "preference": preference,
         "confirmation": rules.detect_confirmation(current),
         "language": language,
+        "human_request": rules.asks_for_human(current),
         "reply": "",
     }
 
@@ -358,7 +359,9 @@ class _Turn:
     def decide(self) -> None:
         if not self.info["trade"] and rules.looks_like_spam(self.request["current_message"]):
             self.issues.append("suspected_spam")
-        if self.area_check.valid is False:
+        if self.info.get("human_request") and not self.emergency:
+            self.hand_over()
+        elif self.area_check.valid is False:
             self.issues.append("outside_service_area")
             self.notify_owner = self.emergency
             self.decide_as("decline_out_of_area", "escalated", self.say("out_of_area", address=self.address.text))
@@ -389,6 +392,13 @@ class _Turn:
             return False
         texts = _customer_texts(request)
         return not any(rules.detect_job_type(text, trades=sorted(served)).trade in served for text in texts)
+
+    def hand_over(self) -> None:
+        """The customer wants a person: say what this is and stop selling; the conversation engine
+        alerts the owner (once) and hands the conversation to the team."""
+        self.issues.append("human_requested")
+        message = self.say("human_handoff", business=self.request.get("business_name", ""))
+        self.decide_as("escalate_to_owner", "escalated", message)
 
     def confirm(self) -> None:
         """A "yes" to the proposed slot: book it if it is still free, else offer the next one."""

@@ -41,19 +41,9 @@ def emergency_owner_notify(
         source_service="dispatch",
     )
     cause = ("appointment", appointment_id) if appointment_id else ("conversation", reference)
-    deliveries = []
-    if forwarding_number and not hooks.is_opted_out(forwarding_number):
-        deliveries += _once(
-            lambda: outbox.delivery_queue_sms(
-                to=forwarding_number,
-                body=message[:OWNER_SMS_MAX_CHARACTERS],
-                purpose="owner_alert",
-                idempotency_key=f"owner-alert:sms:{reference}",
-                cause=cause,
-                max_attempts=settings.DELIVERY_OWNER_ALERT_MAX_ATTEMPTS,
-                check_opt_out=False,
-            )
-        )
+    deliveries = _owner_sms(
+        message=message, forwarding_number=forwarding_number, key=f"owner-alert:sms:{reference}", cause=cause
+    )
     if business.email:
         deliveries += _once(
             lambda: outbox.delivery_queue_email(
@@ -73,6 +63,46 @@ def emergency_owner_notify(
         cause=cause,
     )
     return deliveries
+
+
+def owner_handoff_notify(*, message: str, forwarding_number: str, reference: str) -> list:
+    """A customer asked for a person: tell the owner by text, once per conversation (``reference``),
+    and the dashboard. Returns the deliveries queued (none when this conversation asked before)."""
+    publish_event(
+        "system_alert",
+        {"alert_type": "customer_wants_a_person", "severity": "warning", "message": message, "reference": reference},
+        source_service="dispatch",
+    )
+    deliveries = _owner_sms(
+        message=message,
+        forwarding_number=forwarding_number,
+        key=f"owner-handoff:sms:{reference}",
+        cause=("conversation", reference),
+    )
+    deliveries += outbox.webhook_event_emit(
+        event_type="conversation.handoff_requested",
+        data={"message": message, "reference": reference},
+        event_id=f"handoff:{reference}",
+        cause=("conversation", reference),
+    )
+    return deliveries
+
+
+def _owner_sms(*, message: str, forwarding_number: str, key: str, cause: tuple) -> list:
+    """A text to the owner's phone that survives long outages, once per ``key``."""
+    if not forwarding_number or hooks.is_opted_out(forwarding_number):
+        return []
+    return _once(
+        lambda: outbox.delivery_queue_sms(
+            to=forwarding_number,
+            body=message[:OWNER_SMS_MAX_CHARACTERS],
+            purpose="owner_alert",
+            idempotency_key=key,
+            cause=cause,
+            max_attempts=settings.DELIVERY_OWNER_ALERT_MAX_ATTEMPTS,
+            check_opt_out=False,
+        )
+    )
 
 
 def _once(queue) -> list:

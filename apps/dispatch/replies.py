@@ -99,6 +99,9 @@ def render(key: str, language: str = "en", **values) -> str:
             ),
             # Translators: {note} is the business's own note on what its prices include.
             "price_answer_note": _("A {job} job usually runs {price}. {note} Would you like us to schedule a visit?"),
+            "human_handoff": _(
+                "This is {business}'s automated assistant. I've asked a team member to call you back at this number as soon as they can."
+            ),
             "no_openings": _(
                 "We're fully booked for the next two weeks. A team member will contact you shortly to find a time."
             ),

@@ -1271,3 +1271,28 @@ def looks_like_spam(text: str) -> bool:
     folded = fold(text)
     hits = _any(_SPAM, folded)
     return hits >= 2 or (hits >= 1 and re.search(_LINK, folded) is not None)
+
+
+# A person, not the assistant: asked for outright, or "is this a bot?" (accent-folded).
+_HUMAN_PATTERNS = (
+    r"\b(real|actual|live)\s+(person|human|people)\b",
+    r"\b(talk|speak|chat)\s+(to|with)\s+(a|an|some|the)?\s*(human|person|someone|somebody|owner|manager|technician|plumber|electrician)\b",
+    r"\b(a|an)\s+(human|person)\s*(please|pls|plz)?\s*[.!?]*$",
+    r"\b(is\s+this|are\s+you|am\s+i\s+(talking|texting|chatting)\s+(to|with))\s+(a\s+|an\s+)?(bot|robot|machine|ai|computer|automated|real|human)",
+    r"\bautomated\s+(text|message|reply|system)",
+    r"\bnot\s+(a|an|with\s+a)\s+(bot|robot|machine)\b",
+    r"\b(have|get|can|could)\s+(somebody|someone|a person|the owner)\s+(to\s+)?call\s+me\b",
+    r"\b(una|alguna)\s+persona\b",
+    r"\bun\s+(humano|ser\s+humano)\b",
+    r"\bhablar\s+con\s+(alguien|el\s+duen|la\s+duen|un\s+tecnico|el\s+encargado)",
+    r"\b(eres|es|esto\s+es)\s+(un\s+)?(robot|bot|maquina|automatic|contestadora)",
+    r"\b(alguien|una\s+persona)\s+(me\s+)?(puede\s+)?llam",
+    r"\bme\s+puede\s+llamar\s+alguien\b",
+    r"\bcon\s+una\s+maquina\b",
+)
+
+
+def asks_for_human(text: str) -> bool:
+    """The customer wants a person (or asks whether this is one)."""
+    folded = fold(text).replace("’", "'")
+    return any(re.search(pattern, folded) for pattern in _HUMAN_PATTERNS)

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from apps.outbox.models import Channel, Delivery, DeliveryAttempt, WebhookEndpoint
 
-WEBHOOK_EVENT_TYPES = ["emergency.detected", "appointment.booked", "webhook.test"]
+WEBHOOK_EVENT_TYPES = ["emergency.detected", "appointment.booked", "conversation.handoff_requested", "webhook.test"]
 
 
 class DeliveryAttemptOutputSerializer(serializers.ModelSerializer):

@@ -64,6 +64,7 @@ POLICY_FAILURES = {
 EVENT_TYPES = {
     "emergency.detected": gettext_lazy("Emergency detected"),
     "appointment.booked": gettext_lazy("Appointment booked"),
+    "conversation.handoff_requested": gettext_lazy("A customer asked for a person"),
     "webhook.test": gettext_lazy("Test event"),
 }
 

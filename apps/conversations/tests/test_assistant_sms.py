@@ -200,6 +200,39 @@ def test_emergency_texts_the_owner_once(configured, webhook, twilio, commit):
     assert Conversation.objects.get(customer_number=CUSTOMER).owner_alerted_at is not None
 
 
+@pytest.mark.parametrize(
+    ("first", "ask", "says"),
+    [
+        ("My kitchen sink is clogged", "Can I just talk to a real person please?", "automated assistant"),
+        ("My kitchen sink is clogged", "Wait, is this a bot?", "automated assistant"),
+        ("Se tapó el fregadero", "Quiero hablar con una persona, no con una máquina", "asistente automático"),
+    ],
+)
+def test_asking_for_a_person_hands_the_conversation_to_the_team(
+    configured, alice, webhook, twilio, commit, first, ask, says
+):
+    """It says what it is, alerts the owner once, stops selling; the owner's release hands it back."""
+    with commit():
+        text(webhook, first)
+        text(webhook, ask)
+    reply = bodies_to(twilio, CUSTOMER)[-1]
+    assert says in reply and "Reply YES" not in reply and "Responda SÍ" not in reply
+    owner = bodies_to(twilio, OWNER)
+    assert len(owner) == 1 and CUSTOMER in owner[0] and "asked to talk to a person" in owner[0]
+    conversation = Conversation.objects.get(customer_number=CUSTOMER)
+    assert conversation.handled_by == "human"
+    assert (conversation.lead_outcome, conversation.lead_outcome_reason) == ("handed_to_human", "human_requested")
+    with commit():
+        text(webhook, "Hello?? A PERSON please")
+    assert (
+        len(bodies_to(twilio, CUSTOMER)) == 2 and len(bodies_to(twilio, OWNER)) == 1
+    )  # No more selling, no second alert.
+    services.conversation_update(conversation=conversation, data={"handled_by": "ai"})
+    with commit():
+        text(webhook, f"ok never mind, I'm Maria Lopez, {ADDRESS}")
+    assert "Reply YES" in bodies_to(twilio, CUSTOMER)[-1]  # Released: the assistant books again.
+
+
 def test_owner_who_opted_out_is_not_texted(configured, webhook, twilio, commit):
     OptOut.objects.create(phone_number=OWNER, source="staff")
     with commit():
