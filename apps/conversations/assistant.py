@@ -10,7 +10,7 @@ from datetime import datetime
 
 from apps.conversations.leads import LeadReading, lead_reading
 from apps.crm.models import Appointment
-from apps.dispatch.notifications import emergency_owner_notify, owner_handoff_notify
+from apps.dispatch.notifications import emergency_owner_notify, owner_notify
 from apps.dispatch.selectors import dispatch_request_build
 from apps.dispatch.services import appointment_book_from_dispatch, conversation_process, emergency_message
 from apps.tenants.config.services import config_get
@@ -23,6 +23,11 @@ class Turn:
     response: dict
     appointment: Appointment | None
     owner_alerted: bool  # The owner was alerted during this turn.
+
+    @property
+    def silent(self) -> bool:
+        """Nothing to send (spam; a wrong number answered once)."""
+        return self.response["next_action"]["action"] == "no_reply"
 
     @property
     def wants_a_person(self) -> bool:
@@ -62,6 +67,34 @@ def _escalation_alert(*, response: dict, caller_phone: str, conversation_ref: st
             "customer_phone": caller_phone,
         },
         source_service="conversations",
+    )
+
+
+def _follow_up_reason(response: dict) -> str:
+    validation, info = response["validation"], response["extracted_info"]
+    issues = validation.get("issues") or []
+    if "outside_service_area" in issues:
+        distance = validation.get("distance_miles")
+        miles = f", {distance:.0f} mi away" if distance is not None else ""
+        return f"is outside the service area ({info.get('customer_address')}{miles})"
+    if "outside_trades" in issues:
+        return f"asked for {(info.get('job_label') or info.get('trade') or 'a job').lower()}, which you don't do"
+    return "is waiting for an answer from the team"
+
+
+def _owner_notice(
+    *, kind: str, what: str, decision: "Decision", caller_phone: str, forwarding_number: str, reference: str
+) -> None:
+    """The owner's text for a hand-off or a follow-up the customer was promised (once each)."""
+    info = decision.response["extracted_info"]
+    about = f" ({info['job_label']})" if info.get("job_label") and kind == "handoff" else ""
+    who = info.get("customer_name") or caller_phone
+    tail = "The assistant has stopped; please call or text them back." if kind == "handoff" else "Please reply to them."
+    owner_notify(
+        kind=kind,
+        message=f"{decision.request.get('business_name', '')}: {who} ({caller_phone}) {what}{about}. {tail}",
+        forwarding_number=forwarding_number,
+        reference=reference,
     )
 
 
@@ -117,19 +150,15 @@ def assistant_apply(
     config = config_get()
     ai_settings = config.ai_settings or {}
     action = response["next_action"]
-    if "human_requested" in (response["validation"].get("issues") or []):
-        info = response["extracted_info"]
-        about = f" about {info['job_label'].lower()}" if info.get("job_label") else ""
-        who = info.get("customer_name") or caller_phone
-        owner_handoff_notify(
-            message=f"{request.get('business_name', '')}: {who} ({caller_phone}) asked to talk to a person{about}. "
-            "The assistant has stopped; please call or text them back.",
-            forwarding_number=config.forwarding_number,
-            reference=conversation_ref,
-        )
-    elif action["action"] == "escalate_to_owner":
-        _escalation_alert(response=response, caller_phone=caller_phone, conversation_ref=conversation_ref)
+    issues = response["validation"].get("issues") or []
     alert_wanted = action["notify_owner"] and ai_settings.get("emergency_alerts", True) and not owner_alerted
+    notice = dict(decision=decision, caller_phone=caller_phone, forwarding_number=config.forwarding_number)
+    if "human_requested" in issues:
+        _owner_notice(kind="handoff", what="asked to talk to a person", reference=conversation_ref, **notice)
+    elif "team_follow_up" in issues and not alert_wanted and not owner_alerted:
+        _owner_notice(kind="follow_up", what=_follow_up_reason(response), reference=conversation_ref, **notice)
+    if action["action"] == "escalate_to_owner" and "human_requested" not in issues:
+        _escalation_alert(response=response, caller_phone=caller_phone, conversation_ref=conversation_ref)
     if action["action"] == "book_appointment" and response.get("proposed_slot"):
         outcome = appointment_book_from_dispatch(
             request=request,

@@ -112,18 +112,20 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
             conversation_ref=str(conversation.id),
             owner_alerted=conversation.owner_alerted_at is not None,
         )
-        try:
-            with transaction.atomic():
-                reply = services.message_queue_outbound(
-                    conversation=conversation,
-                    body=clip_to_segments(turn.reply, settings.SMS_MAX_SEGMENTS),
-                    kind=Message.Kind.AI,
-                    idempotency_key=f"ai-reply:{inbound.id}",
-                    opt_out_checked=True,
-                )
-        except IntegrityError:
-            return None  # Answered already.
-        Message.objects.filter(pk=reply.pk).update(proposed_slot=turn.response.get("proposed_slot"))
+        reply = None
+        if not turn.silent:
+            try:
+                with transaction.atomic():
+                    reply = services.message_queue_outbound(
+                        conversation=conversation,
+                        body=clip_to_segments(turn.reply, settings.SMS_MAX_SEGMENTS),
+                        kind=Message.Kind.AI,
+                        idempotency_key=f"ai-reply:{inbound.id}",
+                        opt_out_checked=True,
+                    )
+            except IntegrityError:
+                return None  # Answered already.
+            Message.objects.filter(pk=reply.pk).update(proposed_slot=turn.response.get("proposed_slot"))
         # The lead record is written with the turn (docs/assistant.md, "The lead record").
         changes = {"stage": turn.stage, **lead_changes(record=conversation, reading=turn.lead, now=timezone.now())}
         name = turn.response["extracted_info"].get("customer_name")
@@ -136,6 +138,8 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
         if turn.wants_a_person:  # The team answers from now on; a release hands it back.
             changes["handled_by"] = Conversation.Handler.HUMAN
         Conversation.objects.filter(pk=conversation.pk).update(**changes)
+        if reply is None:
+            return None
         payload = services.message_payload(reply)
         payload.update(
             stage=turn.stage,

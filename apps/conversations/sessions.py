@@ -15,6 +15,7 @@ from apps.conversations.assistant import Turn, assistant_apply, assistant_decide
 from apps.conversations.leads import LEAD_FIELDS, lead_apply, lead_changes, lead_end_changes, lead_outcome_changes
 from apps.conversations.models import AssistantSession, Conversation, LeadOutcome, LeadOutcomeReason, Message
 from apps.conversations.selectors import is_opted_out
+from apps.dispatch import replies
 from apps.outbox.hooks import hooks
 from apps.tenants.config.models import DEFAULT_GREETING
 from apps.tenants.config.services import config_get
@@ -169,6 +170,8 @@ def _session_apply(locked: AssistantSession, *, text: str, decision) -> tuple[As
         conversation_ref=str(locked.id),
         owner_alerted=locked.owner_alerted_at is not None,
     )
+    if turn.silent:  # A live call or chat always gets an answer, even to what SMS leaves unanswered.
+        turn.reply = replies.render("ask_problem", turn.language, business=connection.tenant.name)
     locked.history = [*locked.history, *turn.history_entries(text)]
     lead_apply(locked, lead_changes(record=locked, reading=turn.lead, now=timezone.now()))
     locked.turns += 1

@@ -31,6 +31,7 @@ ACTIONS = (
     "escalate_to_owner",
     "decline_out_of_area",
     "decline_out_of_trade",
+    "no_reply",  # Spam, or a wrong number that was answered once: nothing is sent.
 )
 
 
@@ -247,7 +248,13 @@ class _Turn:
         return replies.render(key, self.language, **values)
 
     def seed_template(self, intent_key: str) -> str:
+        """Seed 000's fallback: each promises that a team member follows up, so the owner is told."""
+        self.promise_follow_up()
         return replies.fallback_template(intent_key, self.language)
+
+    def promise_follow_up(self) -> None:
+        if "team_follow_up" not in self.issues:
+            self.issues.append("team_follow_up")
 
     def decide_as(self, action: str, stage: str, message: str) -> None:
         self.action, self.stage, self.message = action, stage, message
@@ -357,28 +364,55 @@ class _Turn:
 
     # --- the decision ----------------------------------------------------------------------------
     def decide(self) -> None:
-        if not self.info["trade"] and rules.looks_like_spam(self.request["current_message"]):
+        if self.is_spam():
             self.issues.append("suspected_spam")
         if self.info.get("human_request") and not self.emergency:
             self.hand_over()
         elif self.area_check.valid is False:
             self.issues.append("outside_service_area")
+            self.promise_follow_up()  # "We've passed your request to the owner."
             self.notify_owner = self.emergency
             self.decide_as("decline_out_of_area", "escalated", self.say("out_of_area", address=self.address.text))
         elif self.proposed and self.confirmation == "confirmed":
             self.confirm()
+        elif "suspected_spam" in self.issues:
+            self.decide_as("no_reply", "collecting_info" if self.request.get("conversation_history") else "initial", "")
         elif self.info["intent"] == "general" and not self.info["trade"]:
-            stage = "collecting_info" if self.request.get("conversation_history") else "initial"
-            self.decide_as("answer_question", stage, self.info["reply"] or self.seed_template("general_inquiry"))
+            self.answer_general()
         elif self.info["intent"] == "pricing" and not self.proposed:
             self.answer_price()
         elif self.out_of_trade():
             self.issues.append("outside_trades")
+            self.promise_follow_up()
             self.notify_owner = self.emergency
             job = self.label if self.info["job_label"] else Trade(self.info["trade"]).label
             self.decide_as("decline_out_of_trade", "escalated", self.say("out_of_trade", job=job))
         else:
             self.collect_or_propose()
+
+    def is_spam(self) -> bool:
+        texts = _customer_texts(self.request)
+        earlier_spam = any(rules.looks_like_spam(text) for text in texts[1:])
+        return rules.looks_like_spam(texts[0], job_named=bool(self.info["trade"]), after_spam=earlier_spam)
+
+    def answer_general(self) -> None:
+        """A message that names no job: the first is answered with what this business does (a wrong
+        number learns it once); after that the team answers, and is told so."""
+        asked_before = len(_customer_texts(self.request)) > 1
+        stage = "collecting_info" if self.request.get("conversation_history") else "initial"
+        if asked_before and rules.says_wrong_number(self.request["current_message"]):
+            self.decide_as("no_reply", stage, "")
+        elif rules.asks_about_hours(self.request["current_message"]):
+            hours = replies.hours_summary(self.hours, scheduling.day_intervals, self.language)
+            self.decide_as("answer_question", stage, self.say("hours_answer", hours=hours))
+        elif self.info["reply"]:
+            self.decide_as("answer_question", stage, self.info["reply"])
+        elif not asked_before:
+            self.decide_as(
+                "answer_question", stage, self.say("ask_problem", business=self.request.get("business_name", ""))
+            )
+        else:
+            self.decide_as("answer_question", stage, self.seed_template("general_inquiry"))
 
     def out_of_trade(self) -> bool:
         """A named job of a trade the business does not serve (``trade_type``, ``business_trades``,

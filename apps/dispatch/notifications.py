@@ -65,26 +65,34 @@ def emergency_owner_notify(
     return deliveries
 
 
-def owner_handoff_notify(*, message: str, forwarding_number: str, reference: str) -> list:
-    """A customer asked for a person: tell the owner by text, once per conversation (``reference``),
-    and the dashboard. Returns the deliveries queued (none when this conversation asked before)."""
+OWNER_NOTICES = {
+    # kind: (dashboard alert type, severity, webhook event or None)
+    "handoff": ("customer_wants_a_person", "warning", "conversation.handoff_requested"),
+    "follow_up": ("team_follow_up", "info", None),
+}
+
+
+def owner_notify(*, kind: str, message: str, forwarding_number: str, reference: str) -> list:
+    """Tell the owner something the assistant promised the customer they would hear about (a
+    customer asked for a person; a request the team must answer): a text, once per conversation
+    (``reference``) and ``kind``, and the dashboard. Returns the deliveries queued."""
+    alert_type, severity, webhook_event = OWNER_NOTICES[kind]
     publish_event(
         "system_alert",
-        {"alert_type": "customer_wants_a_person", "severity": "warning", "message": message, "reference": reference},
+        {"alert_type": alert_type, "severity": severity, "message": message, "reference": reference},
         source_service="dispatch",
     )
+    cause = ("conversation", reference)
     deliveries = _owner_sms(
-        message=message,
-        forwarding_number=forwarding_number,
-        key=f"owner-handoff:sms:{reference}",
-        cause=("conversation", reference),
+        message=message, forwarding_number=forwarding_number, key=f"owner-{kind}:sms:{reference}", cause=cause
     )
-    deliveries += outbox.webhook_event_emit(
-        event_type="conversation.handoff_requested",
-        data={"message": message, "reference": reference},
-        event_id=f"handoff:{reference}",
-        cause=("conversation", reference),
-    )
+    if webhook_event:
+        deliveries += outbox.webhook_event_emit(
+            event_type=webhook_event,
+            data={"message": message, "reference": reference},
+            event_id=f"{kind}:{reference}",
+            cause=cause,
+        )
     return deliveries
 
 

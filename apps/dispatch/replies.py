@@ -99,6 +99,7 @@ def render(key: str, language: str = "en", **values) -> str:
             ),
             # Translators: {note} is the business's own note on what its prices include.
             "price_answer_note": _("A {job} job usually runs {price}. {note} Would you like us to schedule a visit?"),
+            "hours_answer": _("We're open {hours}. How can we help?"),
             "human_handoff": _(
                 "This is {business}'s automated assistant. I've asked a team member to call you back at this number as soon as they can."
             ),
@@ -124,3 +125,45 @@ def mid_sentence(label: str) -> str:
 def preference_phrase(raw: str) -> str:
     """The customer's own words for the time they wanted, quoted back."""
     return f"“{raw.strip()[:60]}”"
+
+
+_DAY_NAMES = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
+}
+_WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _clock(value: str, language: str) -> str:
+    hours, minutes = (int(part) for part in value.split(":")[:2])
+    if language == "es":
+        return f"{hours % 24:02d}:{minutes:02d}"
+    suffix = "AM" if hours % 24 < 12 else "PM"
+    return f"{(hours % 12) or 12}:{minutes:02d} {suffix}"
+
+
+def hours_summary(business_hours: dict, intervals_of, language: str = "en") -> str:
+    """ "Mon–Fri 8:00 AM–12:00 PM and 1:00 PM–5:00 PM, Sat 9:00 AM–1:00 PM, closed Sun" from the
+    weekday shapes (``intervals_of(day_hours)`` gives ``(open, close)`` pairs), consecutive equal days
+    grouped."""
+    language = _language(language)
+    with translation.override(language):
+        names = _DAY_NAMES[language]
+        spans: list[tuple[int, int, tuple]] = []
+        for index, key in enumerate(_WEEKDAY_KEYS):
+            pairs = tuple(intervals_of(business_hours.get(key) or {}))
+            if spans and spans[-1][2] == pairs and spans[-1][1] == index - 1:
+                spans[-1] = (spans[-1][0], index, pairs)
+            else:
+                spans.append((index, index, pairs))
+        parts = []
+        for first, last, pairs in spans:
+            days = names[first] if first == last else f"{names[first]}–{names[last]}"
+            if not pairs:
+                parts.append(_("closed {days}").format(days=days))
+            elif pairs == (("00:00", "24:00"),):
+                parts.append(_("{days} 24 hours").format(days=days))
+            else:
+                times = _(" and ").join(f"{_clock(a, language)}–{_clock(b, language)}" for a, b in pairs)
+                parts.append(f"{days} {times}")
+        return ", ".join(parts)

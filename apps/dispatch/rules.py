@@ -1261,16 +1261,39 @@ _SPAM = (
     r"\b(marketing|advertising)\s+(agency|services|campaign)",
     r"\b(web\s*site|web)\s+(design|redesign|development)\b",
     r"\b(car|auto|vehicle)\s+warranty",
+    r"\bworking\s+capital\b",
+    r"\bloans?\s+(approved|offer)",
+    r"\bno\s+credit\s+check",
+    r"\branked\s+#?\s*1\b",
+    r"\bfree\s+(seo\s+)?(audit|consultation\s+for\s+your\s+business)",
+    r"\bcongratulations\b",
+    r"\bcould\s+not\s+be\s+delivered\b",
+    r"\bredelivery\b",
+    r"\b(felicidades|ganaste|has\s+ganado)\b",
+    r"\breclam[ae]\s+(tu|su)\s+premio",
+    r"\bprestamos?\s+(rapidos?|inmediatos?|sin\s+buro)",
+    r"\bsin\s+buro\s+de\s+credito",
+    r"\bresponde\s+info\b",
+    r"\boferta\s+por\s+tiempo\s+limitado",
 )
 
 
-def looks_like_spam(text: str) -> bool:
-    """A marketing or scam text rather than a customer: two spam phrases, or a link and one. Kept
-    conservative (a customer mentioning a review or a link is not spam); callers only use it for a
-    message that names no job."""
+def looks_like_spam(text: str, *, job_named: bool = False, after_spam: bool = False) -> bool:
+    """A marketing or scam text rather than a customer: two spam phrases, or (when it names no job)
+    a link and one, or one right after a spam text from the same number. Kept conservative: a
+    customer mentioning a review or sending a link about their job is not spam."""
     folded = fold(text)
     hits = _any(_SPAM, folded)
-    return hits >= 2 or (hits >= 1 and re.search(_LINK, folded) is not None)
+    if hits >= 2 or (hits >= 1 and after_spam):
+        return True
+    return hits >= 1 and not job_named and re.search(_LINK, folded) is not None
+
+
+_WRONG_NUMBER = (r"\bwrong\s+(number|person|#)", r"\bnumero\s+equivocado", r"\bme\s+equivoque\s+de\s+numero")
+
+
+def says_wrong_number(text: str) -> bool:
+    return _any(_WRONG_NUMBER, fold(text)) > 0
 
 
 # A person, not the assistant: asked for outright, or "is this a bot?" (accent-folded).
@@ -1296,3 +1319,17 @@ def asks_for_human(text: str) -> bool:
     """The customer wants a person (or asks whether this is one)."""
     folded = fold(text).replace("’", "'")
     return any(re.search(pattern, folded) for pattern in _HUMAN_PATTERNS)
+
+
+_HOURS_QUESTION = (
+    r"\b(what|when)\b[^.?!]*\b(hours|open|close|closing)\b",
+    r"\bare\s+you\s+(guys\s+)?open\b",
+    r"\b(business|opening|office)\s+hours\b",
+    r"\bhorarios?\b",
+    r"\b(a\s+que\s+hora|cuando)\s+(abren|cierran)\b",
+    r"\b(estan|esta)\s+abiertos?\b",
+)
+
+
+def asks_about_hours(text: str) -> bool:
+    return _any(_HOURS_QUESTION, fold(text)) > 0

@@ -278,3 +278,31 @@ def test_without_auto_book_the_team_confirms(configured, webhook, twilio, commit
     assert "A team member will contact you shortly" in bodies_to(twilio, CUSTOMER)[-1]
     assert not Appointment.objects.exists()
     assert Conversation.objects.get(customer_number=CUSTOMER).appointment_id is None
+
+
+def test_a_promised_follow_up_really_reaches_the_owner_once(configured, webhook, twilio, commit):
+    """ "We've passed your request to the owner" is true: the owner gets one text per conversation."""
+    with commit():
+        text(webhook, "Toilet is clogged")
+        text(webhook, "Sam Reed, 700 N Water St, Milwaukee WI 53202")
+        text(webhook, "Can't you make an exception?")
+    assert "outside our service area" in bodies_to(twilio, CUSTOMER)[-1]
+    owner = bodies_to(twilio, OWNER)
+    assert len(owner) == 1 and "outside the service area" in owner[0] and CUSTOMER in owner[0]
+
+
+def test_spam_gets_no_reply_and_no_owner_alert(configured, webhook, twilio, commit):
+    with commit():
+        text(webhook, "Need working capital? Business loans approved in 24h, no credit check")
+        text(webhook, "Reply now for details, limited time offer for plumbing companies")
+    assert bodies_to(twilio, CUSTOMER) == [] and bodies_to(twilio, OWNER) == []
+    assert Conversation.objects.get(customer_number=CUSTOMER).lead_outcome == "spam"
+
+
+def test_a_wrong_number_is_answered_once(configured, webhook, twilio, commit):
+    with commit():
+        text(webhook, "Hey Jess, are we still on for dinner tonight?")
+        text(webhook, "oops wrong number, sorry")
+    replies = bodies_to(twilio, CUSTOMER)
+    assert len(replies) == 1 and "Alpha Plumbing" in replies[0] and "team member" not in replies[0]
+    assert bodies_to(twilio, OWNER) == []

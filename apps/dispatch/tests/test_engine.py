@@ -157,7 +157,11 @@ def test_out_of_area_address_is_declined(request_payload):
             "Un trabajo de destape de drenaje suele costar $150–$250. ¿Quiere que programemos una visita?",
         ),
         ("¿Cuánto cobran por cambiar una cerradura?", replies.fallback_template("pricing_inquiry", "es")),
-        ("What are your hours?", replies.fallback_template("general_inquiry")),
+        # Answered from the business's own hours, not promised for later.
+        (
+            "What are your hours?",
+            "We're open Mon–Fri 8:00 AM–5:00 PM, Sat 9:00 AM–1:00 PM, closed Sun. How can we help?",
+        ),
     ],
 )
 def test_pricing_and_general_questions(request_payload, message, expected):
@@ -207,7 +211,9 @@ def test_spanish_conversation_is_answered_in_spanish(request_payload):
         == "Gracias por su mensaje. Un miembro de nuestro equipo le responderá pronto."
     )
     general = run(request_payload("¿Cuál es su horario? Gracias"))
-    assert general["next_action"]["message"] == replies.fallback_template("general_inquiry", "es")
+    assert general["next_action"]["message"] == (
+        "Nuestro horario: lun–vie 08:00–17:00, sáb 09:00–13:00, cerrado dom. ¿En qué le podemos ayudar?"
+    )
 
 
 def test_full_calendar_and_manual_booking_escalate_to_the_owner(request_payload):
