@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
+
 from apps.dispatch import pricing, replies, rules, scheduling
 from apps.dispatch.geo import Geocoder, check_service_area, get_geocoder
 from apps.dispatch.providers import openai_chat
@@ -383,12 +385,26 @@ class _Turn:
             self.answer_price()
         elif self.out_of_trade():
             self.issues.append("outside_trades")
-            self.promise_follow_up()
             self.notify_owner = self.emergency
-            job = self.label if self.info["job_label"] else Trade(self.info["trade"]).label
-            self.decide_as("decline_out_of_trade", "escalated", self.say("out_of_trade", job=job))
+            self.decide_as("decline_out_of_trade", "escalated", self.out_of_trade_reply())
         else:
             self.collect_or_propose()
+
+    def out_of_trade_reply(self) -> str:
+        """Said plainly ("we do plumbing work"), with the owner's referral note when there is one."""
+        job = self.label if self.info["job_label"] else Trade(self.info["trade"]).label
+        with translation.override(self.language if self.language in replies.SUPPORTED_LANGUAGES else "en"):
+            served = [str(Trade(trade).label).lower() for trade in self.served_trades() if trade in Trade.values]
+        trades = " / ".join(served) or self.request.get("trade_type", "")
+        message = self.say("out_of_trade", job=job, trades=trades)
+        note = (self.settings.get("referral_note") or "").strip()
+        return f"{message} {note}" if note else message
+
+    def served_trades(self) -> list[str]:
+        request = self.request
+        served = [request.get("trade_type"), *(request.get("business_trades") or [])]
+        served += [estimate.get("trade") for estimate in request.get("job_estimates", [])]
+        return list(dict.fromkeys(trade for trade in served if trade))
 
     def is_spam(self) -> bool:
         texts = _customer_texts(self.request)
@@ -419,9 +435,7 @@ class _Turn:
         the trades of its estimates), and no message of the conversation asks for one it serves. A
         bare trade word ("the key is under the mat") is not enough."""
         request = self.request
-        served = {request.get("trade_type"), *(request.get("business_trades") or [])}
-        served |= {estimate.get("trade") for estimate in request.get("job_estimates", [])}
-        served -= {None, ""}
+        served = set(self.served_trades())
         if not served or not self.info["job_type"] or self.info["trade"] in served:
             return False
         texts = _customer_texts(request)

@@ -94,9 +94,8 @@ def render(key: str, language: str = "en", **values) -> str:
             ),
             "price_answer": _("A {job} job usually runs {price}. Would you like us to schedule a visit?"),
             # Translators: {job} is a job ("AC repair") or a trade ("Electrical").
-            "out_of_trade": _(
-                "Sorry, that's not a service we offer ({job}). We've passed your request to the owner, who may be able to recommend someone."
-            ),
+            # Translators: {trades} is what the business does, e.g. "plumbing" or "plumbing and HVAC".
+            "out_of_trade": _("Sorry, that's not a service we offer ({job}): we do {trades} work."),
             # Translators: {note} is the business's own note on what its prices include.
             "price_answer_note": _("A {job} job usually runs {price}. {note} Would you like us to schedule a visit?"),
             "hours_answer": _("We're open {hours}. How can we help?"),

@@ -48,6 +48,7 @@ def business_context(*, business, now: datetime | None = None) -> dict:
                 float(config.emergency_multiplier) if config.emergency_multiplier is not None else None
             ),
             "pricing_note": config.pricing_note,
+            "referral_note": config.referral_note,
             "emergency_response_minutes": 60,
             "appointment_buffer_minutes": 30,
             "min_lead_minutes": 60,

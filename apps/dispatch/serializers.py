@@ -116,6 +116,7 @@ class BusinessSettingsSerializer(serializers.Serializer):
         help_text="The business's own emergency multiplier; null: 1.5×–2.75× by time of day (seed 000).",
     )
     pricing_note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    referral_note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     emergency_response_minutes = serializers.IntegerField(default=60, min_value=15, max_value=24 * 60)
     appointment_buffer_minutes = serializers.IntegerField(default=30, min_value=0, max_value=240)
     min_lead_minutes = serializers.IntegerField(default=60, min_value=0, max_value=7 * 24 * 60)

@@ -47,6 +47,7 @@ def config_payload(business: Business, config) -> dict:
         "holiday_calendar": config.holiday_calendar,
         "emergency_multiplier": float(config.emergency_multiplier) if config.emergency_multiplier is not None else None,
         "pricing_note": config.pricing_note,
+        "referral_note": config.referral_note,
         "trades": config.trades,
         "service_area": config.service_area,
         "job_estimates": config.job_estimates,

@@ -90,8 +90,9 @@ def _settings_from_post(step: str, post) -> dict:
                     }
                 )
         data = {"job_estimates": rows}
-        if "pricing_note" in post:
-            data["pricing_note"] = post.get("pricing_note", "")
+        for note in ("pricing_note", "referral_note"):
+            if note in post:
+                data[note] = post.get(note, "")
         return data
     if step == "greeting":
         data = {

@@ -57,8 +57,17 @@ def test_a_named_job_of_another_trade_is_declined(request_payload):
     assert response["extracted_info"]["trade"] == "hvac"
     assert response["next_action"]["action"] == "decline_out_of_trade"
     assert response["conversation_stage"] == "escalated" and "outside_trades" in response["validation"]["issues"]
-    assert response["next_action"]["message"].startswith("Sorry, that's not a service we offer (AC repair).")
+    assert (
+        response["next_action"]["message"] == "Sorry, that's not a service we offer (AC repair): we do plumbing work."
+    )
     assert response["proposed_slot"] is None
+    # The owner's referral note follows the decline; nothing promises a call back.
+    settings = {"referral_note": "For AC, try Breeze HVAC at 312-555-0144."}
+    referred = run(request_payload("My AC stopped cooling, can you send someone?", business_settings=settings))
+    assert referred["next_action"]["message"].endswith("we do plumbing work. For AC, try Breeze HVAC at 312-555-0144.")
+    assert "team_follow_up" not in referred["validation"]["issues"]
+    spanish = run(request_payload("Se descompuso el aire acondicionado, no enfría nada"))
+    assert spanish["next_action"]["message"].startswith("Lo sentimos, ese servicio no lo ofrecemos")
 
 
 def test_a_trade_the_business_serves_is_not_declined(request_payload):

@@ -55,6 +55,8 @@ class BusinessConfig(models.Model):
     # Emergency prices are the estimate times this; null: seed 000's table by time of day.
     emergency_multiplier = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     pricing_note = models.CharField(max_length=500, blank=True)
+    # Said after declining a job the business does not do ("For locks, try Ace Locksmith, 312-555-0100").
+    referral_note = models.CharField(max_length=300, blank=True)
     trades = ArrayField(models.CharField(max_length=20, choices=Trade.choices), default=list, blank=True)
     service_area = models.JSONField(default=default_service_area)
     job_estimates = models.JSONField(default=list, blank=True)

@@ -201,6 +201,12 @@ class BusinessConfigSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="What the prices include, quoted by the assistant with a price (e.g. 'Parts extra.').",
     )
+    referral_note = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        help_text="Said after declining a job you don't do, e.g. 'For locks, try Ace Locksmith, 312-555-0100.'",
+    )
     timezone = serializers.CharField(required=False)
     trades = serializers.ListField(child=serializers.ChoiceField(choices=Trade.choices), required=False, max_length=5)
     service_area = ServiceAreaSerializer(required=False)
@@ -259,6 +265,7 @@ class BusinessConfigOutputSerializer(serializers.Serializer):
     holiday_calendar = HolidayCalendarSerializer(allow_null=True)
     emergency_multiplier = serializers.FloatField(allow_null=True)
     pricing_note = serializers.CharField()
+    referral_note = serializers.CharField()
     trades = serializers.ListField(child=serializers.CharField())
     service_area = ServiceAreaSerializer()
     job_estimates = JobEstimateSerializer(many=True)

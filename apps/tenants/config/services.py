@@ -10,6 +10,7 @@ SIMPLE_FIELDS = (
     "holiday_closures",
     "emergency_multiplier",
     "pricing_note",
+    "referral_note",
     "trades",
     "job_estimates",
     "greeting_template",

@@ -62,6 +62,7 @@ def test_closures_calendar_multiplier_and_note_round_trip(alice, alpha, client_f
         "holiday_calendar": {"country": "US", "subdivision": "IL"},
         "emergency_multiplier": 1.75,
         "pricing_note": "Parts are extra.",
+        "referral_note": "For locks, try Ace Locksmith.",
         "ai_settings": {"emergency_service": True, "after_hours_emergency": "next_open_day"},
     }
     response = client.put(f"/config/{alpha.id}", body, format="json")
@@ -71,6 +72,7 @@ def test_closures_calendar_multiplier_and_note_round_trip(alice, alpha, client_f
         assert read["holiday_calendar"] == {"country": "US", "subdivision": "IL"}
         assert read["emergency_multiplier"] == 1.75
         assert read["pricing_note"] == "Parts are extra."
+        assert read["referral_note"] == "For locks, try Ace Locksmith."
         assert read["ai_settings"]["after_hours_emergency"] == "next_open_day"
         assert read["ai_settings"]["emergency_service"] is True
     # A closure without an end date is one day; null removes the calendar and the multiplier.
@@ -121,6 +123,7 @@ UNSTORABLE = [
     ({"emergency_multiplier": 0.5}, "emergency_multiplier"),
     ({"emergency_multiplier": 9}, "emergency_multiplier"),
     ({"pricing_note": "x" * 501}, "pricing_note"),
+    ({"referral_note": "x" * 301}, "referral_note"),
 ]
 
 
