@@ -69,6 +69,11 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
         for index, text in enumerate(texts)
     ]
     intent, intent_confidence = _first(item if item[0] != "general" else None for item in intents) or intents[0]
+    urgency_reasons = rules.urgency_reasons(texts)
+    situation = None if urgency == "emergency" else rules.situational_emergency(texts, local_hour=now_local.hour)
+    if situation is not None and not rules.says_not_urgent(texts):
+        urgency, urgency_confidence = "emergency", 0.85
+        urgency_reasons = {**urgency_reasons, "emergency": situation}
     if urgency == "emergency":
         intent, intent_confidence = "emergency", max(intent_confidence, 0.9)
     addresses = [rules.extract_address(text) for text in texts]
@@ -88,7 +93,7 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
         "job_confidence": job.confidence,
         "urgency": urgency,
         "urgency_confidence": urgency_confidence,
-        "urgency_reasons": rules.urgency_reasons(texts),  # the words behind each level
+        "urgency_reasons": urgency_reasons,  # the words (or the situation) behind each level
         "customer_name": _first(rules.extract_name(text) for text in texts),
         "address": address,
         "preference": preference,
@@ -254,6 +259,13 @@ class _Turn:
         self.promise_follow_up()
         return replies.fallback_template(intent_key, self.language)
 
+    def emergency_lead(self) -> str:
+        """Seed 000's emergency sentence, and what to do right now when the danger is to people."""
+        lead = self.seed_template("emergency")
+        if self.info["job_type"] == "gas_leak":
+            return f"{self.say('gas_safety')} {lead}"
+        return lead
+
     def promise_follow_up(self) -> None:
         if "team_follow_up" not in self.issues:
             self.issues.append("team_follow_up")
@@ -351,7 +363,7 @@ class _Turn:
             message = self.say("slot_taken", when=moment)
         elif self.emergency:
             key = "emergency_slot" if price else "emergency_slot_no_price"
-            message = f"{self.seed_template('emergency')} {self.say(key, when=moment, price=price)}"
+            message = f"{self.emergency_lead()} {self.say(key, when=moment, price=price)}"
         elif self.closure_asked_for() is not None:
             self.issues.append("closed_that_day")
             day, name = preference.date, self.closure_asked_for()
@@ -384,8 +396,7 @@ class _Turn:
         elif self.info["intent"] == "pricing" and not self.proposed:
             self.answer_price()
         elif self.out_of_trade():
-            self.issues.append("outside_trades")
-            self.notify_owner = self.emergency
+            self.issues.append("outside_trades")  # Not the owner's job, emergency or not: no alert.
             self.decide_as("decline_out_of_trade", "escalated", self.out_of_trade_reply())
         else:
             self.collect_or_propose()
@@ -487,10 +498,10 @@ class _Turn:
             if not known
         ]
         self.notify_owner = self.emergency
-        emergency_lead = f"{self.seed_template('emergency')} " if self.emergency else ""
+        emergency_lead = f"{self.emergency_lead()} " if self.emergency else ""
         if "job_type" in self.missing:
             question = (
-                self.seed_template("emergency")
+                self.emergency_lead()
                 if self.emergency
                 else (info["reply"] or self.say("ask_problem", business=self.request.get("business_name", "")))
             )

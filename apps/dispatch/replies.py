@@ -98,6 +98,9 @@ def render(key: str, language: str = "en", **values) -> str:
             "out_of_trade": _("Sorry, that's not a service we offer ({job}): we do {trades} work."),
             # Translators: {note} is the business's own note on what its prices include.
             "price_answer_note": _("A {job} job usually runs {price}. {note} Would you like us to schedule a visit?"),
+            "gas_safety": _(
+                "If you smell gas, leave the house now, don't switch anything on or off, and call 911 or your gas company from outside."
+            ),
             "hours_answer": _("We're open {hours}. How can we help?"),
             "human_handoff": _(
                 "This is {business}'s automated assistant. I've asked a team member to call you back at this number as soon as they can."

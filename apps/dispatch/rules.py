@@ -207,11 +207,22 @@ _ENGLISH_WORDS = frozenset(
 )
 
 
+def _common_words(text: str) -> list[str]:
+    """The words of ``text`` without proper names (capitalised words that do not start a sentence):
+    "Los Angeles" or "San Pablo Ave" in an English address must not read as Spanish."""
+    words = []
+    for match in re.finditer(r"[^\W\d_]+", text):
+        starts_sentence = not text[: match.start()].strip() or text[: match.start()].rstrip()[-1] in ".!?¿¡\n"
+        if starts_sentence or not match.group()[0].isupper():
+            words.append(match.group())
+    return words
+
+
 def detect_language(text: str, default: str = "en") -> str:
     """``"es"`` or ``"en"``: Spanish punctuation wins outright, otherwise the larger vocabulary hit."""
     if "¿" in text or "¡" in text or "ñ" in text.lower():
         return "es"
-    words = re.findall(r"[a-z]+", fold(text))
+    words = [fold(word) for word in _common_words(text)]
     spanish = sum(1 for word in words if word in _SPANISH_WORDS)
     english = sum(1 for word in words if word in _ENGLISH_WORDS)
     if spanish > english:
@@ -1333,3 +1344,81 @@ _HOURS_QUESTION = (
 
 def asks_about_hours(text: str) -> bool:
     return _any(_HOURS_QUESTION, fold(text)) > 0
+
+
+# Emergencies told by the situation, not by a keyword: what is wrong and who or what makes it
+# dangerous, anywhere in the conversation (accent-folded; "a/c" as "ac").
+_NO_HEAT_OR_COOLING = (
+    r"\b(no|without|lost)\s+(heat|heating|ac|air|cooling|calefaccion|aire|clima)\b",
+    r"\b(heat|heater|heating|furnace|boiler|ac|air\s+conditioner|air|cooling)\s+(just\s+)?"
+    r"(stopped|died|quit|went\s+out|is\s+out|isn'?t\s+working|is\s+not\s+working|not\s+working|broke|gave\s+out)",
+    r"\bnot\s+(heating|cooling)\b",
+    r"\b(sin|no\s+tenemos|no\s+hay)\s+(calefaccion|calor|aire|clima)\b",
+    r"\b(calefaccion|calentador|aire|clima)\s+(ya\s+)?(no\s+(funciona|sirve|prende|enfria|calienta)|se\s+(descompuso|apago))",
+)
+_VULNERABLE = (
+    r"\b(8\d|9\d|1[01]\d)[\s-]*(year|yr)s?[\s-]*old\b",
+    r"\b\d{1,2}[\s-]*(month|week)s?[\s-]*old\b",
+    r"\b(elderly|baby|infant|newborn|toddler|pregnant|oxygen|wheelchair|disabled|bedridden)\b",
+    r"\b(heart|lung|breathing)\s+(problem|condition|issue)s?\b",
+    r"\b(abuela|abuelo|anciano|anciana|bebe|recien\s+nacid[oa]|embarazada|enferm[oa])\b",
+    r"\b(de\s+)?(8\d|9\d)\s+anos\b",
+)
+_EXTREME_WEATHER = (
+    r"\b(freezing|frigid|below\s+zero|heat\s+wave|sweltering)\b",
+    r"\bhace\s+(mucho|muchisimo)\s+(frio|calor)\b",
+    r"\b(helando|ola\s+de\s+calor|congelando)\b",
+)
+_LOCKED_OUT = (
+    r"\block(ed)?\s+(myself\s+|ourselves\s+)?out\b",
+    r"\bme\s+quede\s+(afuera|fuera)\b",
+    r"\bafuera\s+de\s+(mi|la)\s+casa\b",
+)
+_CHILD_INSIDE = (r"\b(baby|toddler|child|kid|son|daughter|infant|bebe|nino|nina|hijo|hija)\b",)
+_OUT_IN_THE_COLD = (r"\b(cold|freezing|no\s+coat|no\s+jacket|frio|helando)\b",)
+_WONT_SECURE = (
+    r"\b(door|lock|deadbolt|garage(\s+door)?|window)\b[^.!?]*\b(won'?t|will\s+not|doesn'?t|does\s+not|can'?t|cannot)\s+(close|lock|shut|latch)",
+    r"\b(puerta|cerradura|porton)\b[^.!?]*\bno\s+(cierra|se\s+cierra|tiene\s+seguro|asegura)",
+)
+_AT_NIGHT = (
+    r"\b(night|tonight|overnight|dark)\b",
+    r"\b(1[01]|[7-9])\s*(pm|at\s+night)\b",
+    r"\bcan'?t\s+leave\s+(the\s+house|it|the\s+door|the\s+garage)\s+(open|like\s+this)",
+    r"\bdon'?t\s+feel\s+safe\b",
+    r"\b(noche|oscuro)\b",
+    r"\bno\s+podemos\s+dejarla\b",
+)
+_TEMPERATURE = re.compile(r"\b(-?\d{1,3})\s*(degrees|deg|°|grados)")
+_INDOOR_TEMPERATURE = re.compile(r"\b(house|home|inside|apartment)\s+(is\s+)?(at|down\s+to)\s+(\d{2})\b")
+
+
+def _extreme_temperature(folded: str) -> bool:
+    if any(int(value) <= 32 or int(value) >= 95 for value, _ in _TEMPERATURE.findall(folded)):
+        return True
+    return any(int(match[3]) <= 55 for match in _INDOOR_TEMPERATURE.findall(folded))
+
+
+def says_not_urgent(texts: list[str]) -> bool:
+    """ "Not an emergency", "no rush": the customer's own word on it wins."""
+    return any(re.search(_NOT_URGENT, fold(text)) for text in texts)
+
+
+def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
+    """Why the conversation is an emergency although no message says "emergency": no heat or
+    cooling with a vulnerable person or extreme weather, locked out with a child inside or in the
+    cold, a door or garage that will not close or lock at night. None when it is not."""
+    folded = " . ".join(fold(text).replace("a/c", "ac").replace("’", "'") for text in texts)
+    night = local_hour >= 19 or local_hour < 6 or _any(_AT_NIGHT, folded) > 0
+    if _any(_NO_HEAT_OR_COOLING, folded):
+        if _any(_VULNERABLE, folded):
+            return "no heat or cooling with a vulnerable person in the home"
+        if _any(_EXTREME_WEATHER, folded) or _extreme_temperature(folded):
+            return "no heat or cooling in extreme temperatures"
+    if _any(_LOCKED_OUT, folded):
+        if _any(_CHILD_INSIDE, folded):
+            return "locked out with a child inside"
+        if _any(_OUT_IN_THE_COLD, folded) or _extreme_temperature(folded) or night:
+            return "locked out in the cold or at night"
+    if _any(_WONT_SECURE, folded) and night:
+        return "the home cannot be secured at night"
+    return None

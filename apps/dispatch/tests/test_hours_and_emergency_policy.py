@@ -169,3 +169,45 @@ def test_the_business_catalogue_prices_and_times_the_kind_of_work_asked_for(requ
     duration = datetime.fromisoformat(slot["end_datetime"]) - datetime.fromisoformat(slot["start_datetime"])
     assert duration == timedelta(minutes=estimate["duration_minutes"])
     assert (slot["estimated_min"], slot["estimated_max"]) == (estimate["min_price"], estimate["max_price"])
+
+
+HVAC = [{"job_type": "Furnace repair", "trade": "hvac", "min_price": 150, "max_price": 450, "duration_minutes": 90}]
+
+
+@pytest.mark.parametrize(
+    ("message", "trade", "hour", "reason"),
+    [
+        ("Furnace died, no heat at all, and my 88 year old mother lives with us", "hvac", 21, "vulnerable"),
+        ("Heat stopped working and we have a 3 month old baby, house is at 55", "hvac", 6, "vulnerable"),
+        ("It's 104 degrees today and our AC just quit", "hvac", 15, "extreme"),
+        ("No tenemos calefacción y mi abuela de 90 años está aquí", "hvac", 22, "vulnerable"),
+        ("I locked myself out and my toddler is inside alone!!", "locksmith", 16, "child"),
+        ("Our front door won't lock and I don't feel safe leaving it like this", "locksmith", 23, "secured"),
+        ("La puerta de entrada no cierra y ya es de noche", "locksmith", 22, "secured"),
+    ],
+)
+def test_an_emergency_told_by_the_situation_is_flagged_with_why(request_payload, message, trade, hour, reason):
+    response = run(request_payload(message, trade_type=trade, job_estimates=HVAC), now=local(2026, 12, 8, hour))
+    assert response["validation"]["is_emergency"] and response["next_action"]["notify_owner"]
+    assert reason in response["extracted_info"]["urgency_reason"]
+
+
+@pytest.mark.parametrize(
+    ("message", "trade"),
+    [
+        ("My AC isn't cooling well, can someone come this week?", "hvac"),
+        ("Heater not working, it's 60 degrees out", "hvac"),
+        ("Locked out of my car at the mall", "locksmith"),
+        ("The garage door won't close all the way, it's been like that for a month", "garage_door"),
+        ("No heat and my 90 year old dad is here, but it's not an emergency, tomorrow is fine", "hvac"),
+    ],
+)
+def test_the_same_words_without_the_danger_are_not_an_emergency(request_payload, message, trade):
+    response = run(request_payload(message, trade_type=trade, job_estimates=HVAC), now=local(2026, 12, 8, 13))
+    assert not response["validation"]["is_emergency"]
+
+
+def test_a_gas_smell_is_told_what_to_do_first(request_payload):
+    response = run(request_payload("I smell gas in the kitchen near the stove"), now=local(2026, 11, 25, 18))
+    assert response["next_action"]["message"].startswith("If you smell gas, leave the house now")
+    assert response["next_action"]["notify_owner"]
