@@ -5,11 +5,15 @@ owner) in the caller's short transaction. Callers persist the turn (the history 
 the owner was alerted) in that transaction.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apps.conversations.leads import LeadReading, lead_reading
 from apps.crm.models import Appointment
+from apps.crm.services import appointment_note_add
+from apps.dispatch import replies
 from apps.dispatch.notifications import emergency_owner_notify, owner_notify
 from apps.dispatch.selectors import dispatch_request_build
 from apps.dispatch.services import appointment_book_from_dispatch, conversation_process, emergency_message
@@ -98,6 +102,45 @@ def _owner_notice(
     )
 
 
+_THANKS = re.compile(
+    r"^\W*(thanks?|thank\s+you|thx|ty|great|perfect|awesome|ok(ay)?|cool|sounds\s+good|see\s+you|"
+    r"gracias|perfecto|listo|excelente|muy\s+bien|nos\s+vemos|vale)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_an_aside(response: dict) -> bool:
+    """After a booking, a message that is not an emergency or a request for a person is about that
+    booking: never a new booking flow or another slot."""
+    issues = response["validation"].get("issues") or []
+    return not response["validation"].get("is_emergency") and "human_requested" not in issues
+
+
+def _after_booking(appointment: Appointment, *, request: dict, response: dict) -> Turn:
+    """Thanks are answered; anything else ("gate code 4512", "we have a dog") is saved on the
+    appointment for the technician, and the customer is told so."""
+    text, language = request["current_message"], response["extracted_info"].get("language") or "en"
+    when = replies.when(appointment.start, ZoneInfo(request["business_hours"].get("timezone") or "UTC"), language)
+    if _THANKS.match(text) and len(text.split()) <= 6:
+        message = replies.render("after_booking_thanks", language, when=when)
+    else:
+        appointment_note_add(appointment=appointment, note=text)
+        message = replies.render("after_booking_note", language, when=when)
+    answered = {
+        **response,
+        "next_action": {
+            **response["next_action"],
+            "action": "answer_question",
+            "message": message,
+            "notify_owner": False,
+        },
+        "conversation_stage": "completed",
+        "proposed_slot": None,
+        "alternative_slots": [],
+    }
+    return Turn(message, answered, None, False)
+
+
 def _without_owner_alert(response: dict) -> dict:
     return {**response, "next_action": {**response["next_action"], "notify_owner": False}}
 
@@ -141,12 +184,15 @@ def assistant_apply(
     conversation_ref: str,
     owner_alerted: bool,
     now: datetime | None = None,
+    booked: Appointment | None = None,
 ) -> Turn:
     """Act on the decision inside the caller's transaction: book when the customer confirmed a slot
     (the engine escalates instead when ``ai_settings.auto_book`` is off), alert the owner of an
     emergency unless this conversation already did. The booking and the owner's alerts (outbox
     deliveries) commit or roll back together."""
     request, response = decision.request, decision.response
+    if booked is not None and _is_an_aside(response):
+        return _after_booking(booked, request=request, response=response)
     config = config_get()
     ai_settings = config.ai_settings or {}
     action = response["next_action"]

@@ -71,6 +71,17 @@ def _assistant_may_answer(conversation: Conversation, inbound: Message) -> bool:
     return sent_by_ai < int(ai_settings.get("max_ai_messages", 20))
 
 
+def _upcoming_appointment(conversation: Conversation) -> Appointment | None:
+    """The appointment this conversation booked, while it is still ahead (what later texts are about)."""
+    if conversation.appointment_id is None:
+        return None
+    return Appointment.objects.filter(
+        pk=conversation.appointment_id,
+        status__in=[Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED],
+        end__gt=timezone.now(),
+    ).first()
+
+
 def _decided(inbound: Message) -> bool:
     """Record the engine's decision on ``inbound`` (in the caller's transaction); False when another
     worker recorded one first."""
@@ -111,6 +122,7 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
             source=Appointment.Source.SMS,
             conversation_ref=str(conversation.id),
             owner_alerted=conversation.owner_alerted_at is not None,
+            booked=_upcoming_appointment(conversation),
         )
         reply = None
         if not turn.silent:

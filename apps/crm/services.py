@@ -146,3 +146,13 @@ def appointment_update(
         source_service=SOURCE_SERVICE,
     )
     return appointment
+
+
+@transaction.atomic
+def appointment_note_add(*, appointment: Appointment, note: str) -> Appointment:
+    """Append what the customer added after booking ("gate code 4512", "call before you come") to
+    the appointment's notes, under the row lock, so two notes never overwrite each other."""
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    line = note.strip()[:500]
+    notes = f"{locked.notes}\n{line}".strip() if locked.notes else line
+    return appointment_update(appointment=locked, notes=notes[:5000])

@@ -101,6 +101,8 @@ def render(key: str, language: str = "en", **values) -> str:
             "gas_safety": _(
                 "If you smell gas, leave the house now, don't switch anything on or off, and call 911 or your gas company from outside."
             ),
+            "after_booking_thanks": _("You're welcome! See you {when}."),
+            "after_booking_note": _("Got it, I've added that to your appointment on {when} for the technician."),
             "hours_answer": _("We're open {hours}. How can we help?"),
             "human_handoff": _(
                 "This is {business}'s automated assistant. I've asked a team member to call you back at this number as soon as they can."

@@ -306,3 +306,22 @@ def test_a_wrong_number_is_answered_once(configured, webhook, twilio, commit):
     replies = bodies_to(twilio, CUSTOMER)
     assert len(replies) == 1 and "Alpha Plumbing" in replies[0] and "team member" not in replies[0]
     assert bodies_to(twilio, OWNER) == []
+
+
+def test_what_a_customer_adds_after_booking_is_saved_not_booked_again(configured, webhook, twilio, commit):
+    for body in (
+        "Hi, my kitchen sink is clogged",
+        f"I'm Maria Lopez, {ADDRESS}, tomorrow morning works",
+        "yes",
+        "Gate code is 4512#, and we have a friendly dog",
+        "thanks!",
+    ):
+        with commit():
+            text(webhook, body)
+    booked, *after = bodies_to(twilio, CUSTOMER)[-3:]
+    when = booked.split(" on ", 1)[1].split(" at ", 1)[0]  # "Tuesday, November 24, 8:00 AM"
+    assert after[0] == f"Got it, I've added that to your appointment on {when} for the technician."
+    assert after[1] == f"You're welcome! See you {when}."
+    appointment = Appointment.objects.get()  # One booking, with the note for the technician.
+    assert appointment.notes.endswith("Gate code is 4512#, and we have a friendly dog")
+    assert not any("Reply YES" in body for body in after)
