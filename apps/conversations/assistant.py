@@ -12,13 +12,15 @@ from zoneinfo import ZoneInfo
 
 from apps.conversations.leads import LeadReading, lead_reading
 from apps.crm.models import Appointment
-from apps.crm.services import appointment_note_add
+from apps.crm.services import appointment_note_add, appointment_update
 from apps.dispatch import replies
 from apps.dispatch.notifications import emergency_owner_notify, owner_notify
 from apps.dispatch.selectors import dispatch_request_build
 from apps.dispatch.services import appointment_book_from_dispatch, conversation_process, emergency_message
 from apps.tenants.config.services import config_get
+from nevermisscall.errors import Conflict
 from nevermisscall.events import publish_event
+from nevermisscall.ids import parse_uuid
 
 
 @dataclass
@@ -109,11 +111,45 @@ _THANKS = re.compile(
 )
 
 
+CHANGE_ACTIONS = ("reschedule_appointment", "cancel_appointment")
+
+
+def action_of(response: dict) -> str:
+    return response["next_action"]["action"]
+
+
 def _is_an_aside(response: dict) -> bool:
-    """After a booking, a message that is not an emergency or a request for a person is about that
-    booking: never a new booking flow or another slot."""
+    """After a booking, a message that is not an emergency, a request for a person or a change of
+    the appointment is about that booking: never a new booking flow or another slot."""
     issues = response["validation"].get("issues") or []
+    if (response.get("proposed_slot") or {}).get("change") or action_of(response) in CHANGE_ACTIONS:
+        return False
     return not response["validation"].get("is_emergency") and "human_requested" not in issues
+
+
+def _change_appointment(*, request: dict, response: dict, caller_phone: str) -> Turn:
+    """Move or cancel the customer's own appointment (found by their phone when it was proposed,
+    checked again here); a time taken meanwhile is answered, never double-booked."""
+    slot = response["proposed_slot"]
+    appointment = Appointment.objects.filter(
+        pk=parse_uuid(slot.get("changes_appointment")),
+        customer__phone=caller_phone,
+        status__in=Appointment.ACTIVE_STATUSES,
+    ).first()
+    language = response["extracted_info"].get("language") or "en"
+    if appointment is None:
+        message = replies.render("no_appointment_found", language)
+    elif action_of(response) == "cancel_appointment":
+        appointment_update(appointment=appointment, status=Appointment.Status.CANCELLED)
+        message = response["next_action"]["message"]
+    else:
+        start = datetime.fromisoformat(str(slot["start_datetime"]))
+        try:
+            appointment_update(appointment=appointment, starts_at=start)
+            message = response["next_action"]["message"]
+        except Conflict:
+            message = replies.render("ask_when", language)
+    return Turn(message, {**response, "next_action": {**response["next_action"], "message": message}}, None, False)
 
 
 def _after_booking(appointment: Appointment, *, request: dict, response: dict) -> Turn:
@@ -191,6 +227,8 @@ def assistant_apply(
     emergency unless this conversation already did. The booking and the owner's alerts (outbox
     deliveries) commit or roll back together."""
     request, response = decision.request, decision.response
+    if action_of(response) in CHANGE_ACTIONS:
+        return _change_appointment(request=request, response=response, caller_phone=caller_phone)
     if booked is not None and _is_an_aside(response):
         return _after_booking(booked, request=request, response=response)
     config = config_get()

@@ -34,6 +34,8 @@ ACTIONS = (
     "decline_out_of_area",
     "decline_out_of_trade",
     "no_reply",  # Spam, or a wrong number that was answered once: nothing is sent.
+    "reschedule_appointment",  # The customer confirmed moving their appointment to proposed_slot.
+    "cancel_appointment",  # The customer confirmed cancelling it.
 )
 
 
@@ -249,6 +251,8 @@ class _Turn:
         self.preference_satisfied = True
         self.notify_owner = False
         self.quote: pricing.PriceQuote | None = None
+        self.change: tuple[str, str] | None = None  # ("reschedule" | "cancel", appointment id) proposed
+        self.upcoming = (request.get("customer_history") or {}).get("upcoming_appointment")
 
     # --- helpers ---------------------------------------------------------------------------------
     def say(self, key: str, **values) -> str:
@@ -382,6 +386,10 @@ class _Turn:
             self.issues.append("suspected_spam")
         if self.info.get("human_request") and not self.emergency:
             self.hand_over()
+        elif self.proposed and self.confirmation == "confirmed" and self.proposed.get("change"):
+            self.confirm_change()
+        elif self.change_asked() and not self.emergency:
+            self.handle_change(self.change_asked())
         elif self.area_check.valid is False:
             self.issues.append("outside_service_area")
             self.promise_follow_up()  # "We've passed your request to the owner."
@@ -451,6 +459,69 @@ class _Turn:
             return False
         texts = _customer_texts(request)
         return not any(rules.detect_job_type(text, trades=sorted(served)).trade in served for text in texts)
+
+    # --- changing an appointment the customer has ----------------------------------------------------
+    def change_asked(self) -> str | None:
+        """ "reschedule" or "cancel": asked now, or asked just before and now answered with a time."""
+        texts = _customer_texts(self.request)
+        asked = rules.detect_change(texts[0])
+        if asked is None and len(texts) > 1 and self.info["preference"] is not None:
+            asked = rules.detect_change(texts[1]) if rules.detect_change(texts[1]) == "reschedule" else None
+        return asked
+
+    def _upcoming_slot(self) -> scheduling.Slot:
+        return _parse_slot({**self.upcoming, "within_business_hours": True})
+
+    def handle_change(self, kind: str) -> None:
+        if self.upcoming is None:
+            self.decide_as("ask_for_info", "collecting_info", self.say("no_appointment_found"))
+            return
+        current = self._upcoming_slot()
+        job = replies.mid_sentence(str(self.upcoming.get("job_type") or "").replace("_", " ")) or self.label
+        old = replies.when(current.start, self.tz, self.language)
+        appointment_id = str(self.upcoming["appointment_id"])
+        if kind == "cancel":
+            self.slot, self.change = current, ("cancel", appointment_id)
+            self.decide_as("propose_slot", "awaiting_confirmation", self.say("confirm_cancel", job=job, when=old))
+            return
+        current_text = self.request["current_message"]
+        preference = rules.reschedule_target(current_text, now=self.now_local)
+        if preference.is_empty and self.info["preference"] is not None:
+            preference = self.info["preference"]
+        if preference is None or preference.is_empty:
+            self.missing.append("preferred_time")
+            self.decide_as("ask_for_info", "collecting_info", self.say("ask_new_time", job=job, when=old))
+            return
+        own = scheduling.Busy(current.start, current.end)
+        slots, satisfied = scheduling.find_slots(
+            business_hours=self.hours,
+            tz=self.tz,
+            busy=[busy for busy in self.busy if busy != own],
+            duration=current.end - current.start,
+            buffer=self.buffer,
+            now=self.now,
+            preference=preference,
+            horizon_days=self.settings.get("booking_horizon_days", 14),
+            min_lead=timedelta(minutes=self.settings.get("min_lead_minutes", 60)),
+        )
+        if not slots:
+            self.issues.append("no_availability")
+            self.decide_as("escalate_to_owner", "escalated", self.say("no_openings"))
+            return
+        self.slots, self.preference_satisfied = slots, satisfied
+        self.slot, self.change = slots[0], ("reschedule", appointment_id)
+        new = replies.when(self.slot.start, self.tz, self.language)
+        self.decide_as("propose_slot", "awaiting_confirmation", self.say("propose_move", job=job, old=old, new=new))
+
+    def confirm_change(self) -> None:
+        """A "yes" to moving or cancelling: the conversation engine applies it to the appointment."""
+        kind, appointment_id = self.proposed["change"], str(self.proposed["changes_appointment"])
+        self.slot, self.change = _parse_slot(self.proposed), (kind, appointment_id)
+        when = replies.when(self.slot.start, self.tz, self.language)
+        if kind == "cancel":
+            self.decide_as("cancel_appointment", "confirmed", self.say("canceled", when=when))
+        else:
+            self.decide_as("reschedule_appointment", "confirmed", self.say("moved", when=when))
 
     def hand_over(self) -> None:
         """The customer wants a person: say what this is and stop selling; the conversation engine
@@ -600,7 +671,7 @@ class _Turn:
             "conversation_stage": self.stage,
             "needs_geocoding": bool(address) and point is None,
             "confidence_scores": self.confidence_scores(),
-            "proposed_slot": self.slot_out(slot, self.quote) if slot else None,
+            "proposed_slot": self.proposed_out(slot),
             "alternative_slots": [self.slot_out(other, self.quote_for(other.start)) for other in self.slots[1:]],
             "processing": {
                 "engine": "openai" if ai_result is not None and ai_result.ok else "rules",
@@ -610,6 +681,14 @@ class _Turn:
                 "latency_ms": round((clock.perf_counter() - started) * 1000),
             },
         }
+
+    def proposed_out(self, slot: scheduling.Slot | None) -> dict | None:
+        if slot is None:
+            return None
+        out = self.slot_out(slot, self.quote)
+        if self.change is not None:
+            out.update(change=self.change[0], changes_appointment=self.change[1])
+        return out
 
     def slot_out(self, slot: scheduling.Slot, quote: pricing.PriceQuote | None) -> dict:
         return _slot_out(slot, tz=self.tz, language=self.language, emergency=self.emergency, quote=quote)

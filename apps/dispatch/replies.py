@@ -103,6 +103,14 @@ def render(key: str, language: str = "en", **values) -> str:
             ),
             "after_booking_thanks": _("You're welcome! See you {when}."),
             "after_booking_note": _("Got it, I've added that to your appointment on {when} for the technician."),
+            "no_appointment_found": _(
+                "I couldn't find an upcoming appointment for this number. What would you like us to do, and at what address?"
+            ),
+            "ask_new_time": _("Sure. Your {job} is on {when}: what day and time would work better?"),
+            "propose_move": _("I can move your {job} from {old} to {new}. Reply YES to confirm."),
+            "confirm_cancel": _("Do you want me to cancel your {job} on {when}? Reply YES to cancel it."),
+            "moved": _("Done: your appointment is now {when}. We'll see you then."),
+            "canceled": _("Your appointment on {when} is cancelled. Text us anytime to book again."),
             "hours_answer": _("We're open {hours}. How can we help?"),
             "human_handoff": _(
                 "This is {business}'s automated assistant. I've asked a team member to call you back at this number as soon as they can."

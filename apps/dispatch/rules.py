@@ -1422,3 +1422,49 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
     if _any(_WONT_SECURE, folded) and night:
         return "the home cannot be secured at night"
     return None
+
+
+_CANCEL = (
+    r"\bcancel\s+(my|the|our|this|that|it|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    r"\b(need|want|have)\s+to\s+cancel\b",
+    r"\bcancel\s+(the\s+)?(appointment|visit|booking|service)",
+    r"\bcancel(ar|en)?\s+(mi|la|el)\s+(cita|visita|servicio)",
+    r"\b(quiero|necesito|tengo\s+que)\s+cancelar\b",
+    r"\bya\s+no\s+(necesito|ocupo)\s+(la\s+)?(cita|visita|el\s+servicio)",
+)
+_RESCHEDULE = (
+    r"\bre-?schedule\b",
+    r"\b(move|push|change|bump|shift)\s+(it|my|the|our|this|that)\b[^.?!]*\b(to|appointment|visit|booking|later|earlier)\b",
+    r"\b(move|push|change)\s+(it|my|the|our)\b",
+    r"\breprogramar\b",
+    r"\b(cambiar|mover|pasar|recorrer)\s+(mi|la|el)\s+(cita|visita)",
+    r"\b(cambiarla|moverla|pasarla)\b",
+    r"\bcan\s+we\s+do\s+(it\s+)?(later|earlier|another\s+(day|time))",
+    r"\b(la|lo)\s+(podemos|puede|pueden)\s+(cambiar|mover|pasar)",
+)
+# What follows these is the new time ("move it from Monday to Wednesday after 2pm").
+_NEW_TIME_MARKER = re.compile(
+    r"\b(to|for|until|anything|like|instead|rather|para|al|puede\s+ser|mejor|hasta)\b(?!.*\b(to|for|anything|like|para|al|puede\s+ser|mejor)\b)"
+)
+
+
+def detect_change(text: str) -> str | None:
+    """ "cancel" or "reschedule" when the customer asks to change an appointment they have."""
+    folded = fold(text)
+    if _any(_CANCEL, folded):
+        return "cancel"
+    if _any(_RESCHEDULE, folded):
+        return "reschedule"
+    return None
+
+
+def reschedule_target(text: str, *, now: datetime) -> TimePreference:
+    """The time the customer wants an appointment moved to: what follows the last "to", "for",
+    "para"… when that names a time (their old time comes first), else the whole message."""
+    folded = fold(text)
+    marker = _NEW_TIME_MARKER.search(folded)
+    if marker is not None:
+        tail = parse_time_preference(text[marker.end() :], now=now)
+        if not tail.is_empty:
+            return tail
+    return parse_time_preference(text, now=now)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apps.crm import selectors as crm_selectors
+from apps.crm.models import Appointment
 from apps.dispatch import rules
 from apps.tenants.config.models import WEEKDAYS
 from apps.tenants.config.selectors import closed_dates
@@ -81,6 +82,11 @@ def customer_history(*, phone: str) -> dict | None:
     if customer is None:
         return None
     last = customer.appointments.order_by("-start").first()
+    upcoming = (
+        customer.appointments.filter(status__in=Appointment.ACTIVE_STATUSES, start__gt=datetime.now(UTC))
+        .order_by("start")
+        .first()
+    )
     return {
         "customer_id": str(customer.id),
         "name": customer.name,
@@ -89,6 +95,16 @@ def customer_history(*, phone: str) -> dict | None:
         "previous_appointments": crm_selectors.customer_appointment_count(customer=customer),
         "last_service_date": last.start.date() if last else None,
         "notes": customer.notes,
+        "upcoming_appointment": (
+            {
+                "appointment_id": str(upcoming.id),
+                "start_datetime": upcoming.start,
+                "end_datetime": upcoming.end,
+                "job_type": upcoming.job_type,
+            }
+            if upcoming
+            else None
+        ),
     }
 
 

@@ -31,6 +31,16 @@ class AppointmentSlotSerializer(serializers.Serializer):
     pricing_multiplier = serializers.FloatField(required=False, default=1.0)
     estimated_min = serializers.FloatField(required=False, allow_null=True, default=None)
     estimated_max = serializers.FloatField(required=False, allow_null=True, default=None)
+    change = serializers.ChoiceField(
+        choices=["reschedule", "cancel"],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Set when the proposal moves or cancels the customer's appointment instead of booking one.",
+    )
+    changes_appointment = serializers.CharField(
+        required=False, allow_null=True, default=None, help_text="The appointment the proposal moves or cancels."
+    )
 
     def validate(self, attrs):
         if attrs["end_datetime"] <= attrs["start_datetime"]:
@@ -139,6 +149,13 @@ class CalendarEventSerializer(serializers.Serializer):
         return attrs
 
 
+class UpcomingAppointmentSerializer(serializers.Serializer):
+    appointment_id = serializers.CharField()
+    start_datetime = serializers.DateTimeField()
+    end_datetime = serializers.DateTimeField()
+    job_type = serializers.CharField(allow_blank=True, default="")
+
+
 class CustomerHistorySerializer(serializers.Serializer):
     customer_id = serializers.CharField(required=False, allow_null=True, default=None)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -147,6 +164,9 @@ class CustomerHistorySerializer(serializers.Serializer):
     previous_appointments = serializers.IntegerField(min_value=0, default=0)
     last_service_date = serializers.DateField(required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    upcoming_appointment = UpcomingAppointmentSerializer(
+        required=False, allow_null=True, default=None, help_text="The customer's next appointment, if any."
+    )
 
 
 def _phone(value: str) -> str:

@@ -3,6 +3,7 @@ against the loopback stand-in, or the rules), texts out through the Twilio stand
 
 import time
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -25,6 +26,7 @@ ESTIMATES = [
     {"job_type": "Leak repair", "trade": "plumbing", "min_price": 120, "max_price": 300, "duration_minutes": 60},
 ]
 ADDRESS = "1420 W Fullerton Ave, Chicago IL 60614"
+CHICAGO = ZoneInfo("America/Chicago")
 
 
 def post(webhook, path, data):
@@ -325,3 +327,50 @@ def test_what_a_customer_adds_after_booking_is_saved_not_booked_again(configured
     appointment = Appointment.objects.get()  # One booking, with the note for the technician.
     assert appointment.notes.endswith("Gate code is 4512#, and we have a friendly dog")
     assert not any("Reply YES" in body for body in after)
+
+
+def _book_through_the_assistant(webhook, commit):
+    for body in ("Hi, my kitchen sink is clogged", f"I'm Maria Lopez, {ADDRESS}, tomorrow morning works", "yes"):
+        with commit():
+            text(webhook, body)
+    return Appointment.objects.get()
+
+
+def test_a_customer_moves_their_appointment_with_a_confirmation(configured, webhook, twilio, commit):
+    appointment = _book_through_the_assistant(webhook, commit)
+    with commit():
+        text(webhook, "Can we move it to Friday afternoon instead?")
+    proposal = bodies_to(twilio, CUSTOMER)[-1]
+    assert proposal.startswith("I can move your") and "Friday" in proposal and "Reply YES to confirm" in proposal
+    appointment.refresh_from_db()
+    assert appointment.start.astimezone(CHICAGO).weekday() != 4  # Nothing moves before the customer confirms.
+    with commit():
+        text(webhook, "yes")
+    assert bodies_to(twilio, CUSTOMER)[-1].startswith("Done: your appointment is now Friday")
+    appointment.refresh_from_db()
+    local_start = appointment.start.astimezone(CHICAGO)
+    assert local_start.weekday() == 4 and local_start.hour >= 12
+    assert Appointment.objects.count() == 1 and appointment.status == Appointment.Status.SCHEDULED
+
+
+def test_a_customer_cancels_their_appointment_with_a_confirmation(configured, webhook, twilio, commit):
+    appointment = _book_through_the_assistant(webhook, commit)
+    with commit():
+        text(webhook, "I need to cancel my appointment")
+    assert "Reply YES to cancel it" in bodies_to(twilio, CUSTOMER)[-1]
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.SCHEDULED
+    with commit():
+        text(webhook, "yes")
+    assert "is cancelled" in bodies_to(twilio, CUSTOMER)[-1]
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+
+
+def test_another_numbers_appointment_is_never_changed(configured, webhook, twilio, commit):
+    appointment = _book_through_the_assistant(webhook, commit)
+    with commit():
+        text(webhook, "I need to cancel my appointment", sender=OTHER_CUSTOMER)
+    assert bodies_to(twilio, OTHER_CUSTOMER)[-1].startswith("I couldn't find an upcoming appointment")
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.SCHEDULED

@@ -40,7 +40,8 @@ NEEDS_HUMAN_FIELDS = ("needs_human", "lead_needs_human")
 HANDED_TO_HUMAN = frozenset({"handed_to_human"})
 QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 SLOT_OFFER = re.compile(
-    r"reply yes|responda s[ií]|does (that|this) work|would (that|this) work|¿le (funciona|sirve|queda)|"
+    # "Reply YES to cancel it" asks to confirm a cancellation; it offers no visit.
+    r"reply yes(?! to cancel)|responda s[ií](?! para cancelar)|does (that|this) work|would (that|this) work|¿le (funciona|sirve|queda)|"
     r"\ble funciona\?|can have a technician there|podemos enviar un t[ée]cnico",
     re.IGNORECASE,
 )

@@ -391,8 +391,13 @@ class EvalRunner:
         with tenant_context(business):
             new_ai = self._ai_messages(scenario, exclude=ai_before)
             record.appointments_after = len(self._appointment_ids() - baseline)
-        # A reply that stores a slot offers it, unless it is the confirmation of the booking just made.
-        offered = {body for body, slot in new_ai if slot} if record.appointments_after == booked_before else set()
+        # A reply that stores a slot offers it, unless it is the confirmation of the booking just made
+        # or is about cancelling the customer's appointment (its slot is the one being cancelled).
+        offered = (
+            {body for body, slot in new_ai if slot and slot.get("change") != "cancel"}
+            if record.appointments_after == booked_before
+            else set()
+        )
         record.offers = [reply in offered for reply in record.replies]
         return record
 
