@@ -395,6 +395,10 @@ class _Turn:
             self.promise_follow_up()  # "We've passed your request to the owner."
             self.notify_owner = self.emergency
             self.decide_as("decline_out_of_area", "escalated", self.say("out_of_area", address=self.address.text))
+        elif self.proposed and self.confirmation == "confirmed" and self.yes_with_a_condition():
+            self.confirmation = "rejected"  # "Yes, but not before 10": the condition wins over the yes.
+            self.info["preference"] = self.condition_on_the_proposed_day()
+            self.collect_or_propose()
         elif self.proposed and self.confirmation == "confirmed":
             self.confirm()
         elif "suspected_spam" in self.issues:
@@ -522,6 +526,21 @@ class _Turn:
             self.decide_as("cancel_appointment", "confirmed", self.say("canceled", when=when))
         else:
             self.decide_as("reschedule_appointment", "confirmed", self.say("moved", when=when))
+
+    def yes_with_a_condition(self) -> bool:
+        """A "yes" that names a time the proposed slot does not meet."""
+        condition = rules.parse_time_preference(self.request["current_message"], now=self.now_local)
+        if condition.is_empty or condition.asap or condition.flexible:
+            return False
+        slot = _parse_slot(self.proposed)
+        return not scheduling.matches(slot.start, slot.end, self.tz, condition)
+
+    def condition_on_the_proposed_day(self) -> rules.TimePreference:
+        """The condition, on the day that was proposed when it names none ("yes, but after 10")."""
+        condition = rules.parse_time_preference(self.request["current_message"], now=self.now_local)
+        if condition.date is None and condition.weekday is None:
+            condition = dataclasses.replace(condition, date=_parse_slot(self.proposed).start.astimezone(self.tz).date())
+        return condition
 
     def hand_over(self) -> None:
         """The customer wants a person: say what this is and stop selling; the conversation engine

@@ -793,6 +793,9 @@ _CONFIRM = (
     r"^\s*(si|claro|vale|perfecto|bueno|de\s+acuerdo|correcto|confirmo|esta\s+bien|okey)\b",
     r"\bme\s+(parece\s+bien|sirve|funciona|queda\s+bien)",
     r"\bnos\s+vemos",
+    r"^\s*(👍|👌|✅|🙏|💯)",
+    r"^\s*(fine|alright|all\s+right|works|cool|deal|go\s+ahead|that'?ll\s+do)\b",
+    r"^\s*(dale|va|sale|orale|andale|listo|perfecta|con\s+gusto)\b",
 )
 _REJECT = (
     r"^\s*(no|nope|nah|negative)\s*[.!,]*\s*$",
@@ -1080,12 +1083,17 @@ def _clock(match: re.Match, *, prefer_pm: bool = True) -> time | None:
     return time(hour, minute)
 
 
+# "Not before 10" is "after 10": the negation turns a bound around.
+_NEGATED_BOUND_MEANS = {"before": "after", "after": "before", "antes de": "despues de", "despues de": "antes de"}
+_NEGATED_BOUNDS = re.compile(r"\b(?:not|no)\s+(before|after|antes\s+de|despues\s+de)\b")
+
+
 def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     """Parse "after 3pm", "tomorrow morning", "Saturday", "asap", "next Tuesday at 10" (and Spanish).
 
     ``now`` must be aware and in the business's time zone: "tomorrow" is the business's tomorrow.
     """
-    folded = fold(text)
+    folded = _NEGATED_BOUNDS.sub(lambda match: _NEGATED_BOUND_MEANS[match.group(1)], fold(text))
     today = now.date()
     pref = TimePreference(raw=text.strip())
 

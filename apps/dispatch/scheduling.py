@@ -97,7 +97,7 @@ def _ceil_to_step(moment: datetime, step: timedelta) -> datetime:
     return epoch + steps * step
 
 
-def _matches(slot_start: datetime, slot_end: datetime, tz: ZoneInfo, preference: TimePreference | None) -> bool:
+def matches(slot_start: datetime, slot_end: datetime, tz: ZoneInfo, preference: TimePreference | None) -> bool:
     if preference is None or preference.is_empty:
         return True
     local_start, local_end = slot_start.astimezone(tz), slot_end.astimezone(tz)
@@ -181,7 +181,7 @@ def find_slots(
             min_lead=min_lead,
         )
     )
-    preferred = [slot for slot in slots if _matches(slot.start, slot.end, tz, preference)]
+    preferred = [slot for slot in slots if matches(slot.start, slot.end, tz, preference)]
     if preference is not None and preference.at is not None and preferred:
         target = preference.at.hour * 60 + preference.at.minute
 

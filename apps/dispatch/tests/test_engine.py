@@ -284,3 +284,25 @@ def test_an_address_without_city_is_looked_up_in_the_business_city(request_paylo
     assert response["needs_geocoding"] is True and response["validation"]["service_area_valid"] is None
     assert "address_not_geocoded" in response["validation"]["issues"]
     assert response["next_action"]["action"] == "propose_slot"
+
+
+@pytest.mark.parametrize("reply", ["👍", "fine I guess, if that's the earliest you have", "dale", "Perfect, book it"])
+def test_the_ways_people_confirm(request_payload, reply):
+    first = run(request_payload("Leaking faucet, I'm Dan, 55 Oak Street, Chicago IL 60614"))
+    history = [
+        {"role": "customer", "content": "Leaking faucet, I'm Dan, 55 Oak Street, Chicago IL 60614"},
+        assistant(first["next_action"]["message"], first),
+    ]
+    assert run(request_payload(reply, history))["next_action"]["action"] == "book_appointment"
+
+
+def test_a_yes_with_a_condition_the_slot_does_not_meet_proposes_again(request_payload):
+    first = run(request_payload("Leaking faucet, I'm Dan, 55 Oak Street, Chicago IL 60614. Tomorrow"))
+    assert first["proposed_slot"]["start_datetime"] == "2026-11-24T08:00:00-06:00"
+    history = [
+        {"role": "customer", "content": "Leaking faucet, I'm Dan, 55 Oak Street, Chicago IL 60614. Tomorrow"},
+        assistant(first["next_action"]["message"], first),
+    ]
+    again = run(request_payload("yes but not before 10", history))
+    assert again["next_action"]["action"] == "propose_slot"
+    assert again["proposed_slot"]["start_datetime"] >= "2026-11-24T10:00:00-06:00"
