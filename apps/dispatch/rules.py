@@ -842,6 +842,8 @@ _NAME_PATTERNS = (
     rf"(?i:\bmi\s+nombre\s+es)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
     rf"(?i:\bsoy)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
     rf"^[Nn]ame\s*[:\-]\s*(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    # "Maria Lopez, 1420 W Fullerton Ave": two to four capitalised words, a comma, a street number.
+    rf"^\s*(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})\s*,\s*\d",
 )
 _NOT_NAMES = frozenset(
     [

@@ -372,3 +372,15 @@ def test_time_preferences(message, expected):
 
 def test_no_time_preference():
     assert rules.parse_time_preference("my toilet is clogged", now=NOW).is_empty
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Maria Lopez, 1420 W Fullerton Ave, Chicago IL 60614", "Maria Lopez"),
+        ("Ana María Solís, 1600 Federal Blvd, Denver CO 80204", "Ana María Solís"),
+        ("1420 W Fullerton Ave, Chicago IL 60614", None),
+    ],
+)
+def test_a_name_given_before_the_address(text, name):
+    assert rules.extract_name(text) == name
