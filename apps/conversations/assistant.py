@@ -33,7 +33,7 @@ class Turn:
     @property
     def silent(self) -> bool:
         """Nothing to send (spam; a wrong number answered once)."""
-        return self.response["next_action"]["action"] == "no_reply"
+        return _action_of(self.response) == "no_reply"
 
     @property
     def wants_a_person(self) -> bool:
@@ -114,7 +114,7 @@ _THANKS = re.compile(
 CHANGE_ACTIONS = ("reschedule_appointment", "cancel_appointment")
 
 
-def action_of(response: dict) -> str:
+def _action_of(response: dict) -> str:
     return response["next_action"]["action"]
 
 
@@ -122,12 +122,12 @@ def _is_an_aside(response: dict) -> bool:
     """After a booking, a message that is not an emergency, a request for a person or a change of
     the appointment is about that booking: never a new booking flow or another slot."""
     issues = response["validation"].get("issues") or []
-    if (response.get("proposed_slot") or {}).get("change") or action_of(response) in CHANGE_ACTIONS:
+    if (response.get("proposed_slot") or {}).get("change") or _action_of(response) in CHANGE_ACTIONS:
         return False
     return not response["validation"].get("is_emergency") and "human_requested" not in issues
 
 
-def _change_appointment(*, request: dict, response: dict, caller_phone: str) -> Turn:
+def _change_appointment(*, response: dict, caller_phone: str) -> Turn:
     """Move or cancel the customer's own appointment (found by their phone when it was proposed,
     checked again here); a time taken meanwhile is answered, never double-booked."""
     slot = response["proposed_slot"]
@@ -139,7 +139,7 @@ def _change_appointment(*, request: dict, response: dict, caller_phone: str) -> 
     language = response["extracted_info"].get("language") or "en"
     if appointment is None:
         message = replies.render("no_appointment_found", language)
-    elif action_of(response) == "cancel_appointment":
+    elif _action_of(response) == "cancel_appointment":
         appointment_update(appointment=appointment, status=Appointment.Status.CANCELLED)
         message = response["next_action"]["message"]
     else:
@@ -147,8 +147,9 @@ def _change_appointment(*, request: dict, response: dict, caller_phone: str) -> 
         try:
             appointment_update(appointment=appointment, starts_at=start)
             message = response["next_action"]["message"]
-        except Conflict:
+        except Conflict:  # Taken since it was proposed: nothing moved, ask again (no slot to say yes to).
             message = replies.render("ask_when", language)
+            response = {**response, "proposed_slot": None}
     return Turn(message, {**response, "next_action": {**response["next_action"], "message": message}}, None, False)
 
 
@@ -227,8 +228,8 @@ def assistant_apply(
     emergency unless this conversation already did. The booking and the owner's alerts (outbox
     deliveries) commit or roll back together."""
     request, response = decision.request, decision.response
-    if action_of(response) in CHANGE_ACTIONS:
-        return _change_appointment(request=request, response=response, caller_phone=caller_phone)
+    if _action_of(response) in CHANGE_ACTIONS:
+        return _change_appointment(response=response, caller_phone=caller_phone)
     if booked is not None and _is_an_aside(response):
         return _after_booking(booked, request=request, response=response)
     config = config_get()
