@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
-from apps.dispatch import pricing, replies, rules, scheduling
+from apps.dispatch import catalogue, pricing, replies, rules, scheduling, vocabulary
 from apps.dispatch.geo import Geocoder, check_service_area, get_geocoder
 from apps.dispatch.providers import openai_chat
 from nevermisscall.choices import Trade
@@ -81,7 +81,7 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
     addresses = [rules.extract_address(text) for text in texts]
     address = _first(addresses)
     preferences = [rules.parse_time_preference(text, now=now_local) for text in texts]
-    preference = _first(pref if not pref.is_empty else None for pref in preferences)
+    preference = _latest_preference(preferences)
     language = rules.detect_language(current, default="")
     if not language or len(current.split()) < 3:
         language = rules.detect_language(" ".join(texts), default="") or language
@@ -93,6 +93,7 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
         "job_label": job.label,
         "job_description": _first(text for text, match in zip(texts, jobs, strict=True) if match.trade),
         "job_confidence": job.confidence,
+        "job_key_from_model": False,  # the rules' job types are their own, not the business's keys
         "urgency": urgency,
         "urgency_confidence": urgency_confidence,
         "urgency_reasons": urgency_reasons,  # the words (or the situation) behind each level
@@ -104,6 +105,28 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
         "human_request": rules.asks_for_human(current),
         "reply": "",
     }
+
+
+def _latest_preference(preferences: list[rules.TimePreference]) -> rules.TimePreference | None:
+    """The newest time preference; one that only rules days out ("not Monday") narrows the one before
+    it ("sometime next week") instead of replacing it."""
+    given = [pref for pref in preferences if not pref.is_empty]
+    if not given:
+        return None
+    newest = given[0]
+    if newest.matched != ["excluded_weekdays"] or len(given) < 2:
+        return newest
+    older = given[1]
+    excluded = tuple(sorted({*older.excluded_weekdays, *newest.excluded_weekdays}))
+    day = older.date if older.date is not None and older.date.weekday() not in excluded else None
+    return dataclasses.replace(
+        older,
+        date=day,
+        weekday=older.weekday if day is not None else None,
+        earliest_date=older.earliest_date or (older.date if day is None else None),
+        excluded_weekdays=excluded,
+        matched=[*older.matched, "excluded_weekdays"],
+    )
 
 
 def merge_ai(extraction: dict, ai: dict, *, now_local: datetime) -> dict:
@@ -121,7 +144,7 @@ def merge_ai(extraction: dict, ai: dict, *, now_local: datetime) -> dict:
     if ai["trade"]:
         merged.update(trade=ai["trade"], job_confidence=ai["job_confidence"])
         if ai["job_type"]:
-            merged["job_type"] = ai["job_type"]
+            merged.update(job_type=ai["job_type"], job_key_from_model=True)
             known = next((job for job in rules.JOB_TYPES if job.key == ai["job_type"]), None)
             merged["job_label"] = known.label if known else ai["job_type"].replace("_", " ").capitalize()
     if ai["job_description"]:
@@ -170,6 +193,24 @@ def _parse_slot(slot: dict | None) -> scheduling.Slot | None:
         for value in (slot["start_datetime"], slot["end_datetime"])
     )
     return scheduling.Slot(start.astimezone(UTC), end.astimezone(UTC), bool(slot.get("within_business_hours", True)))
+
+
+def _without_address(text: str) -> str:
+    """The text without its street address: "Spring St" names no garage-door spring."""
+    address = rules.extract_address(text)
+    return text.replace(address.text, " ") if address else text
+
+
+def _asks_for_small_hours(preference: rules.TimePreference | None) -> bool:
+    """ "At 2:30 tonight, I work nights": a time outside the routine hours asked for outright."""
+    if preference is None:
+        return False
+    opens, closes = scheduling.ROUTINE_HOURS
+    return bool(
+        (preference.at and not opens <= preference.at < closes)
+        or (preference.after and preference.after >= closes)
+        or (preference.before and preference.before <= opens)
+    )
 
 
 def geocode_query(address: rules.Address, area: dict) -> str:
@@ -221,16 +262,30 @@ class _Turn:
             radius_miles=area.get("service_radius_miles"),
         )
 
-        # What and how long: the business's estimate for the job.
-        self.estimate = pricing.match_estimate(
-            request.get("job_estimates", []),
-            job_type=info["job_type"],
-            job_label=info["job_label"],
-            trade=info["trade"],
-            text=info["job_description"] or "",
-            kind=_first(pricing.work_kind(text) for text in _customer_texts(request)),
+        # What and how long: the business's own job for what the customer asked.
+        self.estimates = request.get("job_estimates", [])
+        texts = _customer_texts(request)
+        self.other_work = _first(catalogue.names_other_work(text, self.estimates) for text in texts)
+        self.estimate = catalogue.match(
+            self.estimates,
+            texts=[_without_address(text) for text in texts],
+            trade=info["trade"] if info["job_key_from_model"] else None,
+            job_type=info["job_type"] if info["job_key_from_model"] else None,
+            hint=info["job_label"] or "",
+            kind=_first(catalogue.work_kind(text) for text in texts),
         )
-        minutes = self.estimate.duration_minutes if self.estimate else pricing.DEFAULT_DURATION_MINUTES
+        if self.estimate is not None and not self.other_work:
+            item = next(item for item in self.estimates if str(item.get("job_type", "")) == self.estimate.job_type)
+            info.update(
+                trade=item.get("trade") or request.get("trade_type") or info["trade"],
+                job_type=self.estimate.job_type,
+                job_label=self.estimate.label,
+                job_description=texts[self.estimate.source],
+                job_confidence=max(info["job_confidence"], 0.85),
+            )
+        else:
+            self.estimate = catalogue.fallback(self.estimates, trade=info["trade"])
+        minutes = self.estimate.duration_minutes if self.estimate else catalogue.DEFAULT_DURATION_MINUTES
         self.duration = timedelta(minutes=minutes)
         self.buffer = timedelta(minutes=self.settings.get("appointment_buffer_minutes", 30))
         self.busy = _busy(request)
@@ -266,7 +321,10 @@ class _Turn:
     def emergency_lead(self) -> str:
         """Seed 000's emergency sentence, and what to do right now when the danger is to people."""
         lead = self.seed_template("emergency")
-        if self.info["job_type"] == "gas_leak":
+        named = frozenset().union(*(catalogue.concepts(text) for text in _customer_texts(self.request)))
+        if "carbon_monoxide" in named:
+            return f"{self.say('co_safety')} {lead}"
+        if {"gas", "smell"} <= named or {"gas", "leak"} <= named:
             return f"{self.say('gas_safety')} {lead}"
         return lead
 
@@ -349,6 +407,7 @@ class _Turn:
             preference=preference,
             horizon_days=self.settings.get("booking_horizon_days", 14),
             min_lead=timedelta(minutes=self.settings.get("min_lead_minutes", 60)),
+            waking_hours=None if _asks_for_small_hours(preference) else scheduling.ROUTINE_HOURS,
         )
 
     def propose(self, kind: str, extra_busy=()) -> None:
@@ -375,7 +434,9 @@ class _Turn:
             message = self.say("closed_that_day", day=replies.day(day, self.language), holiday=holiday, when=moment)
         elif not self.preference_satisfied and preference is not None and not preference.asap:
             self.issues.append("preference_unavailable")
-            message = self.say("propose_other_time", when=moment, preference=replies.preference_phrase(preference.raw))
+            message = self.say(
+                "propose_other_time", when=moment, preference=replies.preference_phrase(preference.raw, self.language)
+            )
         else:
             message = self.say("propose" if price else "propose_no_price", when=moment, price=price)
         self.decide_as("propose_slot", "awaiting_confirmation", message)
@@ -403,20 +464,26 @@ class _Turn:
             self.confirm()
         elif "suspected_spam" in self.issues:
             self.decide_as("no_reply", "collecting_info" if self.request.get("conversation_history") else "initial", "")
+        elif self.out_of_trade():
+            self.issues.append("outside_trades")  # Not the owner's job, emergency or not: no alert.
+            self.decide_as("decline_out_of_trade", "escalated", self.out_of_trade_reply())
         elif self.info["intent"] == "general" and not self.info["trade"]:
             self.answer_general()
         elif self.info["intent"] == "pricing" and not self.proposed:
             self.answer_price()
-        elif self.out_of_trade():
-            self.issues.append("outside_trades")  # Not the owner's job, emergency or not: no alert.
-            self.decide_as("decline_out_of_trade", "escalated", self.out_of_trade_reply())
         else:
             self.collect_or_propose()
 
     def out_of_trade_reply(self) -> str:
         """Said plainly ("we do plumbing work"), with the owner's referral note when there is one."""
-        job = self.label if self.info["job_label"] else Trade(self.info["trade"]).label
         with translation.override(self.language if self.language in replies.SUPPORTED_LANGUAGES else "en"):
+            if self.other_work:
+                job = translation.gettext(vocabulary.OTHER_WORK_LABELS[self.other_work])
+            elif self.info["job_label"]:
+                job = self.label
+            else:
+                named = _first(catalogue.names_trade(text) for text in _customer_texts(self.request))
+                job = Trade(named or self.info["trade"]).label if named or self.info["trade"] else ""
             served = [str(Trade(trade).label).lower() for trade in self.served_trades() if trade in Trade.values]
         trades = " / ".join(served) or self.request.get("trade_type", "")
         message = self.say("out_of_trade", job=job, trades=trades)
@@ -457,11 +524,17 @@ class _Turn:
         """A named job of a trade the business does not serve (``trade_type``, ``business_trades``,
         the trades of its estimates), and no message of the conversation asks for one it serves. A
         bare trade word ("the key is under the mat") is not enough."""
-        request = self.request
+        if self.other_work:
+            return True
+        if self.estimate is not None and self.estimate.matched:
+            return False
         served = set(self.served_trades())
+        texts = _customer_texts(self.request)
+        named = _first(catalogue.names_trade(text) for text in texts)
+        if named and named not in served:
+            return True  # "Necesito un plomero", asked of an electrician
         if not served or not self.info["job_type"] or self.info["trade"] in served:
             return False
-        texts = _customer_texts(request)
         return not any(rules.detect_job_type(text, trades=sorted(served)).trade in served for text in texts)
 
     # --- changing an appointment the customer has ----------------------------------------------------
@@ -507,6 +580,7 @@ class _Turn:
             preference=preference,
             horizon_days=self.settings.get("booking_horizon_days", 14),
             min_lead=timedelta(minutes=self.settings.get("min_lead_minutes", 60)),
+            waking_hours=None if _asks_for_small_hours(preference) else scheduling.ROUTINE_HOURS,
         )
         if not slots:
             self.issues.append("no_availability")

@@ -23,7 +23,7 @@ class GeoPoint:
     latitude: float
     longitude: float
     formatted_address: str
-    precision: str  # "rooftop", "street", "zip_centroid"
+    precision: str  # "rooftop", "street", "zip_centroid", "city_centroid"
     source: str  # "google", "zipcodes"
 
 

@@ -101,6 +101,9 @@ def render(key: str, language: str = "en", **values) -> str:
             "gas_safety": _(
                 "If you smell gas, leave the house now, don't switch anything on or off, and call 911 or your gas company from outside."
             ),
+            "co_safety": _(
+                "If a carbon monoxide alarm is going off, get everyone out into fresh air now and call 911 from outside."
+            ),
             "after_booking_thanks": _("You're welcome! See you {when}."),
             "after_booking_note": _("Got it, I've added that to your appointment on {when} for the technician."),
             "no_appointment_found": _(
@@ -134,9 +137,14 @@ def mid_sentence(label: str) -> str:
     return label
 
 
-def preference_phrase(raw: str) -> str:
-    """The customer's own words for the time they wanted, quoted back."""
-    return f"“{raw.strip()[:60]}”"
+def preference_phrase(raw: str, language: str = "en") -> str:
+    """The customer's own words for the time they wanted, quoted back when they are only that
+    ("Saturday morning"); a longer message (with their name and address in it) is not quoted."""
+    words = raw.strip()
+    if len(words) <= 40 and not any(char.isdigit() for char in words[:1]) and "," not in words:
+        return f"“{words}”"
+    with translation.override(_language(language)):
+        return _("at the time you asked for")
 
 
 _DAY_NAMES = {

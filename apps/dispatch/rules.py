@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.utils.translation import gettext_noop
+from lingua import Language, LanguageDetectorBuilder
 
 from nevermisscall.choices import Trade
 
@@ -32,179 +33,15 @@ def _any(patterns, text: str) -> int:
 
 
 # --- Language -----------------------------------------------------------------------------------
-_SPANISH_WORDS = frozenset(
-    [
-        "hola",
-        "necesito",
-        "tengo",
-        "tiene",
-        "mi",
-        "mis",
-        "el",
-        "la",
-        "los",
-        "las",
-        "una",
-        "por",
-        "favor",
-        "gracias",
-        "esta",
-        "estoy",
-        "casa",
-        "agua",
-        "puerta",
-        "cuanto",
-        "cuesta",
-        "cuando",
-        "manana",
-        "tarde",
-        "noche",
-        "hoy",
-        "ayuda",
-        "urgente",
-        "se",
-        "que",
-        "con",
-        "para",
-        "del",
-        "al",
-        "muy",
-        "no",
-        "hay",
-        "puede",
-        "pueden",
-        "venir",
-        "fuga",
-        "bano",
-        "cocina",
-        "llave",
-        "luz",
-        "cerradura",
-        "garaje",
-        "calentador",
-        "aire",
-        "calefaccion",
-        "buenas",
-        "buenos",
-        "dias",
-        "senor",
-        "senora",
-        "usted",
-        "ustedes",
-        "nombre",
-        "llamo",
-        "soy",
-        "direccion",
-        "calle",
-        "despues",
-        "antes",
-        "si",
-        "claro",
-        "vale",
-        "perfecto",
-        "otro",
-        "otra",
-        "dia",
-        "hora",
-        "semana",
-        "sabado",
-        "domingo",
-        "lunes",
-        "martes",
-        "miercoles",
-        "jueves",
-        "viernes",
-        "funciona",
-        "sirve",
-        "tambien",
-        "pero",
-        "ahora",
-        "mismo",
-        "lo",
-        "antes",
-        "posible",
-        "presupuesto",
-        "precio",
-        "cotizacion",
-        "emergencia",
-    ]
+# lingua (a maintained n-gram detector that does well on short texts), restricted to the two
+# languages the product speaks; models are loaded once per process, at import.
+_DETECTOR = (
+    LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.SPANISH).with_preloaded_language_models().build()
 )
-_ENGLISH_WORDS = frozenset(
-    [
-        "hi",
-        "hello",
-        "i",
-        "my",
-        "the",
-        "a",
-        "an",
-        "is",
-        "are",
-        "need",
-        "have",
-        "has",
-        "water",
-        "door",
-        "please",
-        "thanks",
-        "thank",
-        "you",
-        "can",
-        "could",
-        "would",
-        "come",
-        "out",
-        "today",
-        "tomorrow",
-        "morning",
-        "afternoon",
-        "evening",
-        "leak",
-        "leaking",
-        "broken",
-        "fix",
-        "repair",
-        "how",
-        "much",
-        "cost",
-        "price",
-        "when",
-        "what",
-        "where",
-        "is",
-        "it",
-        "its",
-        "this",
-        "that",
-        "yes",
-        "no",
-        "not",
-        "our",
-        "we",
-        "me",
-        "your",
-        "at",
-        "in",
-        "on",
-        "of",
-        "to",
-        "and",
-        "for",
-        "with",
-        "after",
-        "before",
-        "sounds",
-        "good",
-        "works",
-        "great",
-        "okay",
-        "ok",
-        "sure",
-        "name",
-        "address",
-        "street",
-    ]
-)
+_LANGUAGE_CODES = {Language.ENGLISH: "en", Language.SPANISH: "es"}
+# Below it the caller's default decides: "yes", "dale", a lone name ("Maria" reads 0.76 Spanish).
+_LANGUAGE_CONFIDENCE = 0.75
+_ONE_WORD_CONFIDENCE = 0.9
 
 
 def _common_words(text: str) -> list[str]:
@@ -219,17 +56,15 @@ def _common_words(text: str) -> list[str]:
 
 
 def detect_language(text: str, default: str = "en") -> str:
-    """``"es"`` or ``"en"``: Spanish punctuation wins outright, otherwise the larger vocabulary hit."""
+    """``"es"`` or ``"en"``: Spanish punctuation wins outright, otherwise lingua when it is sure."""
     if "¿" in text or "¡" in text or "ñ" in text.lower():
         return "es"
-    words = [fold(word) for word in _common_words(text)]
-    spanish = sum(1 for word in words if word in _SPANISH_WORDS)
-    english = sum(1 for word in words if word in _ENGLISH_WORDS)
-    if spanish > english:
-        return "es"
-    if english > spanish:
-        return "en"
-    return default
+    words = _common_words(text)
+    if not words:
+        return default
+    best = _DETECTOR.compute_language_confidence_values(" ".join(words))[0]
+    needed = _ONE_WORD_CONFIDENCE if len(words) == 1 else _LANGUAGE_CONFIDENCE
+    return _LANGUAGE_CODES[best.language] if best.value >= needed else default
 
 
 # --- Job types ----------------------------------------------------------------------------------
@@ -763,7 +598,7 @@ def detect_intent(text: str, *, urgency: str | None = None, job: JobMatch | None
     urgency = urgency or detect_urgency(text)[0]
     if urgency == "emergency":
         return "emergency", 0.9
-    if _any(_PRICING, folded):
+    if _any(_PRICING, fold(" ".join(_common_words(text)))):  # "This is Owen Price" asks no price
         return "pricing", 0.85
     appointment_hits = _any(_APPOINTMENT, folded)
     job = job or detect_job_type(text)
@@ -842,8 +677,10 @@ _NAME_PATTERNS = (
     rf"(?i:\bmi\s+nombre\s+es)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
     rf"(?i:\bsoy)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
     rf"^[Nn]ame\s*[:\-]\s*(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
-    # "Maria Lopez, 1420 W Fullerton Ave": two to four capitalised words, a comma, a street number.
-    rf"^\s*(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})\s*,\s*\d",
+    # "Maria Lopez, 1420 W Fullerton Ave" (after a "Sure -"): two to four capitalised words, a comma,
+    # a street number.
+    rf"^\s*(?:(?i:sure|yes|yeah|yep|ok|okay|si|sí|claro|hi|hello|hola)\b[\s,:!.\-–—]*)?"
+    rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})\s*,\s*\d",
 )
 _NOT_NAMES = frozenset(
     [
@@ -963,6 +800,10 @@ _ADDRESS = re.compile(
     re.IGNORECASE,
 )
 _ZIP = re.compile(r"\b(\d{5})(?:-\d{4})?\b")
+# "..., Galveston TX 77550" a little after a street the pattern above ended early ("Broadway Ave J").
+_LOCALITY = re.compile(
+    r"^[^,]{0,12},\s*(?P<city>[A-Za-z][A-Za-z .'\-]{1,40}?),?\s+(?P<state>[A-Z]{2})(?:,?\s+(?P<zip>\d{5})(?:-\d{4})?)?\b"
+)
 
 
 @dataclass(frozen=True)
@@ -983,6 +824,10 @@ def extract_address(text: str) -> Address | None:
         city = (match.group("city") or match.group("city2") or "").strip(" ,.") or None
         state = match.group("state")
         zip_code = match.group("zip") or match.group("zip2")
+        later = None if city or state or zip_code else _LOCALITY.match(text[match.end() :])
+        if later:
+            street = f"{street}{text[match.end() : match.end() + later.start('city')].split(',')[0]}".strip()
+            city, state, zip_code = later.group("city").strip(" ,."), later.group("state"), later.group("zip")
         pieces = [street + (f" {unit}" if unit else "")]
         if city:
             pieces.append(city)
@@ -1045,6 +890,7 @@ class TimePreference:
     before: time | None = None
     at: time | None = None
     day_part: str | None = None
+    excluded_weekdays: tuple[int, ...] = ()  # "not Monday", "entre semana" (no Saturday or Sunday)
     matched: list[str] = field(default_factory=list)
 
     @property
@@ -1063,6 +909,7 @@ class TimePreference:
             "before": self.before.strftime("%H:%M") if self.before else None,
             "at": self.at.strftime("%H:%M") if self.at else None,
             "day_part": self.day_part,
+            "excluded_weekdays": list(self.excluded_weekdays),
         }
 
 
@@ -1090,6 +937,20 @@ _NEGATED_BOUND_MEANS = {"before": "after", "after": "before", "antes de": "despu
 _NEGATED_BOUNDS = re.compile(r"\b(?:not|no)\s+(before|after|antes\s+de|despues\s+de)\b")
 
 
+_DAY_NAMES = "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True))
+_NOT_ON_DAY = re.compile(
+    rf"\b(?:not|no|except|excepto|menos|never)\s+(?:on\s+)?(?:a\s+|el\s+|los\s+)?(?P<day>{_DAY_NAMES})s?\b"
+    rf"|\b(?:el\s+|los\s+)?(?P<day2>{_DAY_NAMES})s?\s+no\s+(?:puedo|podemos|me\s+queda|nos\s+queda)\b"
+    rf"|\b(?:i|we)\s+work\s+(?:on\s+)?(?P<day3>{_DAY_NAMES})s\b"
+)
+_WEEKDAYS_ONLY = re.compile(
+    r"\b(entre\s+semana|weekdays?|during\s+the\s+week|de\s+lunes\s+a\s+viernes|monday\s+(through|thru|to)\s+friday)\b"
+)
+_AFTER_LUNCH = re.compile(r"\bafter\s+lunch\b|\bdespues\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
+_BEFORE_LUNCH = re.compile(r"\bbefore\s+lunch\b|\bantes\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
+LUNCH_ENDS = time(13)
+
+
 def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     """Parse "after 3pm", "tomorrow morning", "Saturday", "asap", "next Tuesday at 10" (and Spanish).
 
@@ -1112,9 +973,21 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
         pref.flexible = True
         hit("flexible")
 
+    # Days the customer cannot do, taken out before the days they can ("not Monday", "el jueves no puedo").
+    excluded = {
+        WEEKDAY_NAMES[match.group("day") or match.group("day2") or match.group("day3")]
+        for match in _NOT_ON_DAY.finditer(folded)
+    }
+    folded = _NOT_ON_DAY.sub(" ", folded)
+    if _WEEKDAYS_ONLY.search(folded):
+        excluded |= {5, 6}
+    if excluded:
+        pref.excluded_weekdays = tuple(sorted(excluded))
+        hit("excluded_weekdays")
+
     # Days. Spanish "manana" is both "tomorrow" and "morning": "por/en la manana" is the morning.
-    spanish_morning = re.search(r"\b(por|en)\s+la\s+manana\b|\bde\s+la\s+manana\b", folded)
-    without_morning = re.sub(r"\b(por|en|de)\s+la\s+manana\b", " ", folded)
+    spanish_morning = re.search(r"\b(por|en)\s+(la|las)\s+mananas?\b|\bde\s+la\s+manana\b", folded)
+    without_morning = re.sub(r"\b(por|en|de)\s+(la|las)\s+mananas?\b", " ", folded)
     if re.search(r"\bday\s+after\s+tomorrow\b|\bpasado\s+manana\b", folded):
         pref.date = today + timedelta(days=2)
         hit("day_after_tomorrow")
@@ -1149,15 +1022,23 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
         hit("weekday")
 
     # Parts of the day.
-    if spanish_morning or re.search(r"\bmorning\b|\bam\s+slot\b", folded):
+    if spanish_morning or re.search(r"\bmornings?\b|\bam\s+slot\b", folded):
         pref.day_part = "morning"
-    elif re.search(r"\bafternoon\b|\b(por|en|de)\s+la\s+tarde\b|\besta\s+tarde\b", folded):
+    elif re.search(r"\bafternoons?\b|\b(por|en|de)\s+(la|las)\s+tardes?\b|\besta\s+tarde\b", folded):
         pref.day_part = "afternoon"
-    elif re.search(r"\bevening\b|\btonight\b|\b(por|en|de)\s+la\s+noche\b|\besta\s+noche\b|\bafter\s+work\b", folded):
+    elif re.search(
+        r"\bevenings?\b|\btonight\b|\b(por|en|de)\s+(la|las)\s+noches?\b|\besta\s+noche\b|\bafter\s+work\b", folded
+    ):
         pref.day_part = "evening"
     if pref.day_part:
         pref.after, pref.before = DAY_PARTS[pref.day_part]
         hit(pref.day_part)
+    if _AFTER_LUNCH.search(folded):
+        pref.after = max(pref.after or LUNCH_ENDS, LUNCH_ENDS)
+        hit("after_lunch")
+    elif _BEFORE_LUNCH.search(folded):
+        pref.before = min(pref.before or time(12), time(12))
+        hit("before_lunch")
     noon = re.search(r"\b(?P<edge>before|by|until|after|antes\s+del|despues\s+del)?\s*(noon|mediodia)\b", folded)
     if noon:
         edge = noon.group("edge") or ""
@@ -1200,6 +1081,12 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     if at and not after and not before and not between:
         pref.at = _clock(at)
         hit("at")
+        small_hours = not at.group("ampm") and 1 <= int(at.group("h")) <= 5
+        if small_hours and re.search(r"\btonight\b|\besta\s+noche\b", folded):
+            # "At 2:30 tonight" is the small hours after midnight, not the afternoon or the evening.
+            pref.at = time(int(at.group("h")), int(at.group("m") or 0))
+            pref.date = today + timedelta(days=1)
+            pref.day_part = pref.after = pref.before = None
     elif bare and not (after or before or between or at):
         pref.at = _clock(bare)
         hit("at")
@@ -1398,6 +1285,16 @@ _AT_NIGHT = (
     r"\b(noche|oscuro)\b",
     r"\bno\s+podemos\s+dejarla\b",
 )
+_CAR_TRAPPED = (
+    r"\b(car|truck|van|suv|vehicle|carro|coche|camioneta)\b[^.!?]*\b(stuck|trapped|locked)\s+(inside|in\b)",
+    r"\bcan'?t\s+get\s+(my|the|our)\s+(car|truck|van|suv)\s+out\b",
+    r"\bno\s+(puedo|podemos)\s+sacar\s+(el|mi|la)\s+(carro|coche|camioneta)",
+)
+_MUST_LEAVE = (
+    r"\b(have|need|got)\s+to\s+(get\s+to|leave|be\s+at|go\s+to)\b",
+    r"\b(shift|hospital|dialysis|doctor)\b",
+    r"\btengo\s+que\s+(ir|salir|llegar)\b",
+)
 _TEMPERATURE = re.compile(r"\b(-?\d{1,3})\s*(degrees|deg|°|grados)")
 _INDOOR_TEMPERATURE = re.compile(r"\b(house|home|inside|apartment)\s+(is\s+)?(at|down\s+to)\s+(\d{2})\b")
 
@@ -1416,7 +1313,8 @@ def says_not_urgent(texts: list[str]) -> bool:
 def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
     """Why the conversation is an emergency although no message says "emergency": no heat or
     cooling with a vulnerable person or extreme weather, locked out with a child inside or in the
-    cold, a door or garage that will not close or lock at night. None when it is not."""
+    cold, a door or garage that will not close or lock at night, a car trapped in the garage by
+    someone who has to leave. None when it is not."""
     folded = " . ".join(fold(text).replace("a/c", "ac").replace("’", "'") for text in texts)
     night = local_hour >= 19 or local_hour < 6 or _any(_AT_NIGHT, folded) > 0
     if _any(_NO_HEAT_OR_COOLING, folded):
@@ -1431,6 +1329,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
             return "locked out in the cold or at night"
     if _any(_WONT_SECURE, folded) and night:
         return "the home cannot be secured at night"
+    if _any(_CAR_TRAPPED, folded) and (_any(_MUST_LEAVE, folded) or night):
+        return "a car trapped in the garage that is needed now"
     return None
 
 

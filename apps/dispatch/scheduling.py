@@ -13,6 +13,8 @@ from apps.dispatch.rules import TimePreference
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SLOT_STEP = timedelta(minutes=30)
+# When a routine (not emergency) visit may start and end, in the business's zone, if it is open then.
+ROUTINE_HOURS = (time(7), time(21))
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ def matches(slot_start: datetime, slot_end: datetime, tz: ZoneInfo, preference: 
         return False
     if preference.weekday is not None and local_start.weekday() != preference.weekday:
         return False
+    if local_start.weekday() in preference.excluded_weekdays:
+        return False
     if preference.after and local_start.time() < preference.after:
         return False
     ends_too_late = (
@@ -162,8 +166,13 @@ def find_slots(
     horizon_days: int = 14,
     min_lead: timedelta = timedelta(hours=1),
     limit: int = 3,
+    waking_hours: tuple[time, time] | None = None,
 ) -> tuple[list[Slot], bool]:
     """Up to ``limit`` free slots and whether they honour ``preference``.
+
+    ``waking_hours`` keeps a routine visit at a business open around the clock out of the small
+    hours ("tomorrow after lunch" is not midnight): slots outside them are offered only when no slot
+    inside them is free.
 
     The slots honour the preference when any do; otherwise they are the earliest free ones and the
     flag is False, so the reply can say "Saturday is full, the earliest is Monday 8 AM".
@@ -181,6 +190,9 @@ def find_slots(
             min_lead=min_lead,
         )
     )
+    if waking_hours is not None:
+        awake = [slot for slot in slots if _within_local(slot, tz, waking_hours)]
+        slots = awake or slots
     preferred = [slot for slot in slots if matches(slot.start, slot.end, tz, preference)]
     if preference is not None and preference.at is not None and preferred:
         target = preference.at.hour * 60 + preference.at.minute
@@ -195,6 +207,11 @@ def find_slots(
     if preferred:
         return _spread(preferred, limit), True
     return _spread(slots, limit), False
+
+
+def _within_local(slot: Slot, tz: ZoneInfo, window: tuple[time, time]) -> bool:
+    start, end = slot.local(tz)
+    return start.date() == end.date() and window[0] <= start.time() and end.time() <= window[1]
 
 
 def _spread(slots: list[Slot], limit: int) -> list[Slot]:

@@ -84,6 +84,10 @@ def _settings_from_post(step: str, post) -> dict:
                         "job_type": job_type,
                         "trade": post.get(f"trade_{index}") or None,
                         "description": post.get(f"description_{index}", ""),
+                        "label": post.get(f"label_{index}", ""),
+                        "synonyms": [
+                            word.strip() for word in post.get(f"synonyms_{index}", "").split(",") if word.strip()
+                        ],
                         "min_price": post.get(f"min_price_{index}"),
                         "max_price": post.get(f"max_price_{index}"),
                         "duration_minutes": post.get(f"duration_minutes_{index}"),

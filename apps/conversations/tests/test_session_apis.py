@@ -107,7 +107,7 @@ def test_telephony_api_round_trip_and_jwt(configured, client_for, alice):
         "/telephony/audio", {"session_id": body["session_id"], "text": "my sink is clogged"}, format="json"
     )
     assert turn.status_code == 200 and turn.json()["session_state"]["turns"] == 1
-    assert turn.json()["session_state"]["job_type"] == "drain_cleaning"
+    assert turn.json()["session_state"]["job_type"] == "Drain cleaning"
     ended = client.post("/telephony/end", {"session_id": body["session_id"]}, format="json")
     assert ended.json() == {"status": f"ended:{body['session_id']}"}
 

@@ -243,7 +243,8 @@ class CatalogueItem:
             "min_price": self.min_price,
             "max_price": self.max_price,
             "duration_minutes": self.duration_minutes,
-            "description": f"{self.label}. {self.description}".strip(),
+            "label": self.label,
+            "description": self.description,
         }
 
 

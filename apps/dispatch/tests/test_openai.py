@@ -76,7 +76,11 @@ def test_sdk_request_is_structured_and_the_extraction_drives_the_answer(openai_s
         "latency_ms": response["processing"]["latency_ms"],
     }
     info = response["extracted_info"]
-    assert (info["job_type"], info["trade"], info["customer_name"]) == ("leak_repair", "plumbing", "Robin")
+    assert (info["job_type"], info["trade"], info["customer_name"]) == (
+        "Leak repair",
+        "plumbing",
+        "Robin",
+    )  # the business's key
     assert info["time_preference"]["date"] == "2026-11-24" and info["time_preference"]["day_part"] == "morning"
     # Facts come from the engine: the Leak repair estimate and a free Tuesday-morning slot.
     assert response["next_action"]["action"] == "propose_slot"
@@ -126,7 +130,7 @@ def test_invalid_json_for_the_schema_is_refused(openai_standin, request_payload)
     )
     assert result.error.startswith("invalid_response: urgency='catastrophic'")
     assert response["processing"]["engine"] == "rules"
-    assert response["next_action"]["message"].startswith("A water heater repair job usually runs $900–$1,800")
+    assert response["next_action"]["message"].startswith("A water heater job usually runs $900–$1,800")
 
 
 def test_breaker_opens_after_five_failures_and_then_skips_openai(openai_standin, request_payload):

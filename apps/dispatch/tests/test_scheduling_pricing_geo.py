@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from apps.dispatch import pricing, scheduling
+from apps.dispatch import catalogue, pricing, scheduling
 from apps.dispatch.geo import check_service_area, haversine_miles
 from apps.dispatch.providers.zipcodes_offline import ZipCentroidGeocoder
 from apps.dispatch.rules import parse_time_preference
@@ -239,21 +239,18 @@ ESTIMATES = [
 
 
 def test_estimates_match_by_key_then_words_then_trade_and_quote_applies_multiplier():
-    assert (
-        pricing.match_estimate(ESTIMATES, job_type="water_heater", job_label=None, trade="plumbing").duration_minutes
-        == 180
-    )
-    drain = pricing.match_estimate(ESTIMATES, job_type="drain_cleaning", job_label="Drain cleaning", trade="plumbing")
+    heater = catalogue.match(ESTIMATES, texts=["anything"], job_type="water_heater", trade="plumbing")
+    assert heater.duration_minutes == 180
+    drain = catalogue.match(ESTIMATES, texts=["the kitchen drain is clogged"])
     assert (drain.job_type, drain.min_price, drain.max_price) == (
         "Drain cleaning",
         Decimal("150.00"),
         Decimal("250.00"),
     )
-    assert (
-        pricing.match_estimate(ESTIMATES, job_type=None, job_label=None, trade="plumbing").job_type == "Drain cleaning"
-    )
-    assert pricing.match_estimate(ESTIMATES, job_type="lockout", job_label="Lockout", trade="locksmith") is None
-    assert pricing.match_estimate([], job_type="x", job_label=None, trade=None) is None
+    assert catalogue.fallback(ESTIMATES, trade="plumbing").job_type == "Drain cleaning"
+    assert catalogue.fallback(ESTIMATES, trade="plumbing").matched is False
+    assert catalogue.match(ESTIMATES, texts=["I'm locked out"], trade="locksmith") is None
+    assert catalogue.match([], texts=["x"], job_type="x") is None
     night = pricing.quote(drain, emergency=True, start=local(2026, 11, 28, 23), tz=CHICAGO)
     assert (night.multiplier, night.min_price, night.max_price, night.midpoint) == (
         Decimal("2.75"),

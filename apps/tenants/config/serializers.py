@@ -144,6 +144,15 @@ class JobEstimateSerializer(StrictSerializer):
     max_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, coerce_to_string=False)
     duration_minutes = serializers.IntegerField(min_value=15, max_value=24 * 60)
     description = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+    label = serializers.CharField(
+        max_length=100, allow_blank=True, required=False, help_text="What customers are told; empty: the job_type."
+    )
+    synonyms = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        max_length=30,
+        required=False,
+        help_text="Other words customers use for this job (any language), e.g. 'clogged sink', 'tapado'.",
+    )
 
     def validate(self, attrs):
         if attrs["min_price"] > attrs["max_price"]:

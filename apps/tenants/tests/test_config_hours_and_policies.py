@@ -43,6 +43,33 @@ def test_every_hours_shape_round_trips(alice, alpha, client_for, shape):
         assert BusinessConfig.objects.get().business_hours["wednesday"] == day
 
 
+def test_job_estimates_with_labels_and_synonyms_round_trip(alice, alpha, client_for):
+    client = client_for(alice)
+    original = client.get(f"/config/{alpha.id}").json()["data"]["job_estimates"]
+    estimates = [
+        {
+            "job_type": "hydro_jetting",
+            "label": "Hydro jetting",
+            "synonyms": ["roots in the sewer", "raíces en la tubería"],
+            "trade": "plumbing",
+            "min_price": 350.0,
+            "max_price": 700.0,
+            "duration_minutes": 120,
+            "description": "Sewer line cleared with high-pressure water",
+        }
+    ]
+    try:
+        response = client.put(f"/config/{alpha.id}", {"job_estimates": estimates}, format="json")
+        assert response.status_code == 200, response.content
+        for read in (response.json()["data"], client.get(f"/config/{alpha.id}").json()["data"]):
+            assert read["job_estimates"] == estimates
+        too_many = {**estimates[0], "synonyms": ["x"] * 31}
+        response = client.put(f"/config/{alpha.id}", {"job_estimates": [too_many]}, format="json")
+        assert response.status_code == 400 and "synonyms" in response.content.decode()
+    finally:
+        client.put(f"/config/{alpha.id}", {"job_estimates": original}, format="json")
+
+
 def test_intervals_are_stored_in_order(alice, alpha, client_for):
     day = {"intervals": [{"open": "13:00", "close": "17:00"}, {"open": "08:00", "close": "12:00"}]}
     response = client_for(alice).put(f"/config/{alpha.id}", {"business_hours": {"friday": day}}, format="json")

@@ -70,6 +70,7 @@ def test_onboarding_walks_every_step_to_the_overview(owner_browser, alpha):
             "min_price_0": "120",
             "max_price_0": "250",
             "duration_minutes_0": "60",
+            "synonyms_0": "backed up sink, tapado ,",
         },
         "greeting": {
             "greeting_template": "Hi from {business_name}",
@@ -88,6 +89,7 @@ def test_onboarding_walks_every_step_to_the_overview(owner_browser, alpha):
     assert config.forwarding_number == "+13125550123"
     assert config.business_hours["wednesday"]["closed"] is True
     assert config.job_estimates[0]["job_type"] == "Clogged drain"
+    assert config.job_estimates[0]["synonyms"] == ["backed up sink", "tapado"]
     assert owner_browser.get("/").status_code == 200
 
 

@@ -1,0 +1,116 @@
+"""The business's own job list as the assistant's vocabulary (apps/dispatch/catalogue.py)."""
+
+import pytest
+
+from apps.dispatch import catalogue
+
+
+def estimate(key, label, description="", trade="garage_door", price=(100, 200), minutes=60, **extra):
+    return {
+        "job_type": key,
+        "label": label,
+        "description": description,
+        "trade": trade,
+        "min_price": price[0],
+        "max_price": price[1],
+        "duration_minutes": minutes,
+        **extra,
+    }
+
+
+GARAGE = [
+    estimate("spring_replace", "Spring replacement", "Broken torsion or extension spring", minutes=90),
+    estimate("opener_repair", "Opener repair", "Opener or remote not working, motor hums"),
+    estimate("opener_install", "New opener installation", "Install or replace a garage door opener", minutes=120),
+    estimate("door_install", "New garage door installation", "Replace the whole garage door", minutes=240),
+    estimate("door_tune_up", "Garage door tune-up", "Lubrication, balance and safety check", minutes=45),
+]
+HVAC = [
+    estimate("furnace_repair", "Furnace repair", "No heat, furnace not igniting", trade="hvac", minutes=90),
+    estimate("furnace_replace", "Furnace replacement", "Replace or install a new furnace", trade="hvac"),
+    estimate("tune_up", "Seasonal tune-up", "Furnace or AC maintenance and inspection", trade="hvac"),
+    estimate("thermostat_install", "Smart thermostat installation", "Install a smart thermostat", trade="hvac"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("The remote for my garage door stopped working", "opener_repair"),
+        ("Want a new opener put in, the old one is 20 years old", "opener_install"),
+        ("Se rompió el resorte de la puerta del garaje", "spring_replace"),
+        ("El control remoto del garaje ya no abre la puerta", "opener_repair"),
+        ("Need a whole new garage door, the bottom is rotted", "door_install"),
+        ("garage door is loud, could use a tune-up", "door_tune_up"),
+        ("Furnace died tonight, no heat at all", "furnace_repair"),
+        ("No tenemos calefacción", "furnace_repair"),
+        ("Quisiera un mantenimiento de la calefacción antes del invierno", "tune_up"),
+        ("can you put in a smart thermastat", "thermostat_install"),  # a typo still matches
+    ],
+)
+def test_the_customers_words_find_the_business_job(text, key):
+    assert catalogue.match(GARAGE + HVAC, texts=[text]).job_type == key
+
+
+def test_the_booked_job_carries_the_business_key_label_price_and_duration():
+    found = catalogue.match(GARAGE, texts=["spring snapped this morning"])
+    assert (found.job_type, found.label, str(found.min_price), str(found.max_price), found.duration_minutes) == (
+        "spring_replace",
+        "Spring replacement",
+        "100.00",
+        "200.00",
+        90,
+    )
+    assert found.matched and found.source == 0
+
+
+def test_the_trades_own_name_decides_nothing():
+    # Every job of a garage-door company is about the garage door: which one is wrong is unknown.
+    assert catalogue.match(GARAGE, texts=["my garage door is broken"]) is None
+
+
+def test_the_newest_text_that_names_a_job_decides():
+    texts = ["sorry, I meant the opener, it hums and does nothing", "Garage door spring is broken"]  # newest first
+    assert catalogue.match(GARAGE, texts=texts).job_type == "opener_repair"
+    assert catalogue.match(GARAGE, texts=["yes", "Spring is broken"]).source == 1
+
+
+def test_owner_synonyms_extend_the_vocabulary():
+    jobs = [
+        estimate("jetting", "Hydro jetting", trade="plumbing", synonyms=["roots in the sewer", "raíces"]),
+        estimate("drain", "Drain cleaning", trade="plumbing"),
+    ]
+    assert catalogue.match(jobs, texts=["I think there are roots in the sewer line"]).job_type == "jetting"
+    assert catalogue.match(jobs, texts=["hay raíces en la tubería"]).job_type == "jetting"
+
+
+def test_a_model_key_from_the_catalogue_wins():
+    assert catalogue.match(GARAGE, texts=["whatever it said"], job_type="door_install").job_type == "door_install"
+
+
+def test_work_no_home_service_trade_does_is_named_unless_the_business_lists_it():
+    assert catalogue.names_other_work("Do you do roofing? The roof leaks", GARAGE) == "roof"
+    assert catalogue.names_other_work("la lavadora no enciende", GARAGE) == "appliance"
+    assert catalogue.names_other_work("My garage door spring broke", GARAGE) is None
+    roofer = [estimate("roof_leak", "Roof leak repair", trade="plumbing")]
+    assert catalogue.names_other_work("the roof leaks", roofer) is None
+
+
+def test_a_trade_asked_for_by_its_tradesperson():
+    assert catalogue.names_trade("Necesito un plomero, se tapó el baño") == "plumbing"
+    assert catalogue.names_trade("do you have a locksmith?") == "locksmith"
+    assert catalogue.names_trade("the key is under the mat") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("replace the broken one", "install"),
+        ("it's gotten loud, time for a tune-up", "maintenance"),
+        ("won't turn on", "repair"),
+        ("no funciona", "repair"),
+        ("hello", None),
+    ],
+)
+def test_work_kind(text, kind):
+    assert catalogue.work_kind(text) == kind
