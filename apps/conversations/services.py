@@ -83,12 +83,12 @@ def conversation_create_for_call(*, customer_number: str, business_number: str) 
 
 @transaction.atomic
 def conversation_update(*, conversation: Conversation, data: dict) -> Conversation:
+    """Apply every field of ``data`` (name, notes, tags, a hand-back to the assistant, resolution) to
+    the locked row and save it once: all of them or none."""
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     for name in ("customer_name", "notes", "tags"):
         if name in data:
             setattr(locked, name, data[name])
-    if data.get("status") == Conversation.Status.RESOLVED and locked.status != Conversation.Status.RESOLVED:
-        return conversation_resolve(conversation=locked)
     if data.get("handled_by") == Conversation.Handler.AI and locked.handled_by != Conversation.Handler.AI:
         locked.handled_by = Conversation.Handler.AI
         locked.taken_over_by = None
@@ -96,6 +96,8 @@ def conversation_update(*, conversation: Conversation, data: dict) -> Conversati
         if locked.lead_outcome_reason == LeadOutcomeReason.OWNER_TOOK_OVER:  # Open again, the assistant's.
             lead_apply(locked, lead_outcome_changes(record=locked, outcome="", reason="", now=timezone.now()))
         publish_event("ai_takeover", {"conversation_id": str(locked.id)}, source_service=SOURCE)
+    if data.get("status") == Conversation.Status.RESOLVED:
+        _resolve(locked)  # After a hand-back, so the lead ends from the outcome it reopened.
     locked.save()
     return locked
 
@@ -131,17 +133,25 @@ def conversation_takeover(*, conversation: Conversation, user) -> Conversation:
 @transaction.atomic
 def conversation_resolve(*, conversation: Conversation) -> Conversation:
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if locked.status != Conversation.Status.RESOLVED:
-        locked.status = Conversation.Status.RESOLVED
-        locked.resolved_at = timezone.now()
-        lead_apply(locked, lead_end_changes(record=locked, reason=LeadOutcomeReason.RESOLVED, now=locked.resolved_at))
+    if _resolve(locked):
         locked.save(update_fields=["status", "resolved_at", *LEAD_FIELDS, "updated_at"])
-        publish_event(
-            "dashboard_update",
-            {"entity": "conversation", "conversation_id": str(locked.id), "status": locked.status},
-            source_service=SOURCE,
-        )
     return locked
+
+
+def _resolve(locked: Conversation) -> bool:
+    """Mark the locked, in-memory ``locked`` resolved and tell the dashboard after the commit; the
+    caller saves it. False when it was resolved already (nothing changes)."""
+    if locked.status == Conversation.Status.RESOLVED:
+        return False
+    locked.status = Conversation.Status.RESOLVED
+    locked.resolved_at = timezone.now()
+    lead_apply(locked, lead_end_changes(record=locked, reason=LeadOutcomeReason.RESOLVED, now=locked.resolved_at))
+    publish_event(
+        "dashboard_update",
+        {"entity": "conversation", "conversation_id": str(locked.id), "status": locked.status},
+        source_service=SOURCE,
+    )
+    return True
 
 
 # --- outbound messages (the outbox) --------------------------------------------------------------
