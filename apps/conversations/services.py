@@ -17,6 +17,8 @@ from apps.conversations.models import Conversation, LeadOutcome, LeadOutcomeReas
 from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
+from apps.tenants.config.disclosure import disclosure_policy
+from apps.tenants.config.selectors import missed_call_text
 from apps.tenants.config.services import config_get
 from nevermisscall import after_commit
 from nevermisscall.db import insert_sql
@@ -27,7 +29,9 @@ from nevermisscall.ids import parse_uuid
 logger = logging.getLogger(__name__)
 
 SOURCE = "conversations"
-DEFAULT_AUTO_REPLY = "Thanks for calling! We missed your call but got your message. We'll get back to you shortly."
+# The texts that come from the product, not a person: the first of them in a conversation may have to
+# say so (``automation_disclosure_due``).
+AUTOMATED_KINDS = (Message.Kind.AUTO_REPLY, Message.Kind.AI)
 
 
 def message_payload(message: Message) -> dict:
@@ -248,9 +252,10 @@ def auto_reply_for_missed_call(
     config = config or config_get()
     if last is not None and last >= timezone.now() - timedelta(minutes=config.sms_cooldown_minutes):
         return AutoReplyOutcome(conversation, None, "cooldown")
+    disclose = automation_disclosure_due(conversation=conversation, config=config, new=created)
     message = message_queue_outbound(
         conversation=conversation,
-        body=render_template(config.auto_reply_template or DEFAULT_AUTO_REPLY),
+        body=missed_call_text(config=config, business=_tenant(), disclose=disclose),
         kind=Message.Kind.AUTO_REPLY,
         idempotency_key=f"auto-reply:{call_sid}",
         opt_out_checked=True,
@@ -258,9 +263,13 @@ def auto_reply_for_missed_call(
     return AutoReplyOutcome(conversation, message, "")
 
 
-def render_template(template: str) -> str:
-    business = _tenant()
-    return template.replace("{business_name}", business.name).replace("{business_phone}", business.phone or "")
+def automation_disclosure_due(*, conversation: Conversation, config, new: bool = False) -> bool:
+    """Whether the next automated text of ``conversation`` must say that replies are automated: the
+    business's setting or state asks for it (``disclosure_policy``) and no automated text went out in
+    this conversation yet (``new``: the conversation was opened just now, nothing to look up)."""
+    if not disclosure_policy(config, _tenant()).required:
+        return False
+    return new or not conversation.messages.filter(kind__in=AUTOMATED_KINDS).exists()
 
 
 # --- the outbox tells a message how its delivery goes ---------------------------------------------
