@@ -1,5 +1,6 @@
-"""``ai_settings.disclose_automation``: stored and read back by the config API and described in the
-OpenAPI schema; and how the business's state is told (apps/tenants/config/disclosure.py)."""
+"""``ai_settings.disclose_automation``: stored and read back by the config API, described in the
+OpenAPI schema, edited on the AI settings page (with the missed-call text as it goes out); and how
+the business's state is told (apps/tenants/config/disclosure.py)."""
 
 from importlib import import_module
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from apps.tenants.config.disclosure import (
     with_disclosure,
 )
 from apps.tenants.config.models import BusinessConfig
+from conftest import PASSWORD
 from nevermisscall.testing import assert_envelope_error
 
 EN = "Replies here are automated."
@@ -93,6 +95,56 @@ def test_the_schema_describes_the_setting(bob, client_for):
     # The config's read shape names AiSettings too, not a free-form object.
     output = components["BusinessConfigOutput"]["properties"]["ai_settings"]
     assert "AiSettings" in str(output)
+
+
+# --- the settings page --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner_browser(client, alice):
+    assert client.login(username=alice.email, password=PASSWORD)
+    return client
+
+
+def _ai_form(**overrides) -> dict:
+    form = {"ai_enabled": "on", "auto_book": "on", "emergency_alerts": "on", "emergency_service": "on"}
+    form.update({"tone": "friendly", "after_hours_emergency": "dispatch_now", **overrides})
+    return form
+
+
+@pytest.mark.django_db
+def test_the_ai_page_edits_it_and_shows_the_text_as_sent(owner_browser, alpha, alice, client_for):
+    with schema_context(alpha.schema_name):
+        BusinessConfig.objects.filter(pk=1).update(service_area=SAN_FRANCISCO)
+    page = owner_browser.get("/settings/ai/").content.decode()
+    assert 'name="disclose_automation"' in page
+    assert '<option value="where_required" selected>' in page
+    assert "Your business is in California, where the law asks for it (California Bus. &amp; Prof. Code §17941" in page
+    preview = page[page.index('id="missed-call-preview"') :]
+    assert "we&#x27;ll get you scheduled. Replies here are automated. Reply STOP to opt out." in preview
+    assert "2 segments (GSM-7)" in preview
+
+    assert owner_browser.post("/settings/ai/", _ai_form(disclose_automation="never")).status_code == 302
+    api = client_for(alice).get(f"/config/{alpha.id}").json()["data"]["ai_settings"]
+    assert api["disclose_automation"] == "never" and api["enabled"] is True
+    page = owner_browser.get("/settings/ai/").content.decode()
+    assert '<option value="never" selected>' in page
+    assert "Your state's law asks for this disclosure; “Never” leaves it out." in page
+    assert EN not in page[page.index('id="missed-call-preview"') :]
+    assert "1 segment (GSM-7)" in page
+
+    # The messages page shows the same preview under the template it comes from.
+    assert 'id="missed-call-preview"' in owner_browser.get("/settings/templates/").content.decode()
+    assert owner_browser.post("/settings/ai/", _ai_form(disclose_automation="sometimes")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_page_says_when_no_law_asks_for_it(owner_browser, alpha):
+    with schema_context(alpha.schema_name):
+        BusinessConfig.objects.filter(pk=1).update(service_area={"address": "Chicago, IL 60601", "radius_miles": 25})
+    page = owner_browser.get("/settings/ai/").content.decode()
+    assert "Your business is in Illinois: no state law we know of asks for it." in page
+    assert EN not in page[page.index('id="missed-call-preview"') :]
 
 
 # --- how the state is told, and where the sentence goes ------------------------------------------
