@@ -18,6 +18,7 @@ from apps.conversations.models import Conversation, Message
 from apps.conversations.selectors import is_opted_out
 from apps.crm.models import Appointment
 from apps.outbox.segments import clip_to_segments
+from apps.tenants.config.disclosure import with_disclosure
 from apps.tenants.config.services import config_get
 from nevermisscall.events import publish_event
 
@@ -126,11 +127,15 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
         )
         reply = None
         if not turn.silent:
+            if services.automation_disclosure_due(conversation=conversation, config=config_get()):
+                body = with_disclosure(turn.reply, turn.language, max_segments=settings.SMS_MAX_SEGMENTS)
+            else:
+                body = clip_to_segments(turn.reply, settings.SMS_MAX_SEGMENTS)
             try:
                 with transaction.atomic():
                     reply = services.message_queue_outbound(
                         conversation=conversation,
-                        body=clip_to_segments(turn.reply, settings.SMS_MAX_SEGMENTS),
+                        body=body,
                         kind=Message.Kind.AI,
                         idempotency_key=f"ai-reply:{inbound.id}",
                         opt_out_checked=True,

@@ -17,6 +17,8 @@ from apps.conversations.models import Conversation, LeadOutcome, LeadOutcomeReas
 from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
+from apps.tenants.config.disclosure import disclosure_policy
+from apps.tenants.config.selectors import missed_call_text
 from apps.tenants.config.services import config_get
 from nevermisscall import after_commit
 from nevermisscall.db import insert_sql
@@ -27,7 +29,9 @@ from nevermisscall.ids import parse_uuid
 logger = logging.getLogger(__name__)
 
 SOURCE = "conversations"
-DEFAULT_AUTO_REPLY = "Thanks for calling! We missed your call but got your message. We'll get back to you shortly."
+# The texts that come from the product, not a person: the first of them in a conversation may have to
+# say so (``automation_disclosure_due``).
+AUTOMATED_KINDS = (Message.Kind.AUTO_REPLY, Message.Kind.AI)
 
 
 def message_payload(message: Message) -> dict:
@@ -83,12 +87,12 @@ def conversation_create_for_call(*, customer_number: str, business_number: str) 
 
 @transaction.atomic
 def conversation_update(*, conversation: Conversation, data: dict) -> Conversation:
+    """Apply every field of ``data`` (name, notes, tags, a hand-back to the assistant, resolution) to
+    the locked row and save it once: all of them or none."""
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     for name in ("customer_name", "notes", "tags"):
         if name in data:
             setattr(locked, name, data[name])
-    if data.get("status") == Conversation.Status.RESOLVED and locked.status != Conversation.Status.RESOLVED:
-        return conversation_resolve(conversation=locked)
     if data.get("handled_by") == Conversation.Handler.AI and locked.handled_by != Conversation.Handler.AI:
         locked.handled_by = Conversation.Handler.AI
         locked.taken_over_by = None
@@ -96,6 +100,8 @@ def conversation_update(*, conversation: Conversation, data: dict) -> Conversati
         if locked.lead_outcome_reason == LeadOutcomeReason.OWNER_TOOK_OVER:  # Open again, the assistant's.
             lead_apply(locked, lead_outcome_changes(record=locked, outcome="", reason="", now=timezone.now()))
         publish_event("ai_takeover", {"conversation_id": str(locked.id)}, source_service=SOURCE)
+    if data.get("status") == Conversation.Status.RESOLVED:
+        _resolve(locked)  # After a hand-back, so the lead ends from the outcome it reopened.
     locked.save()
     return locked
 
@@ -131,17 +137,25 @@ def conversation_takeover(*, conversation: Conversation, user) -> Conversation:
 @transaction.atomic
 def conversation_resolve(*, conversation: Conversation) -> Conversation:
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if locked.status != Conversation.Status.RESOLVED:
-        locked.status = Conversation.Status.RESOLVED
-        locked.resolved_at = timezone.now()
-        lead_apply(locked, lead_end_changes(record=locked, reason=LeadOutcomeReason.RESOLVED, now=locked.resolved_at))
+    if _resolve(locked):
         locked.save(update_fields=["status", "resolved_at", *LEAD_FIELDS, "updated_at"])
-        publish_event(
-            "dashboard_update",
-            {"entity": "conversation", "conversation_id": str(locked.id), "status": locked.status},
-            source_service=SOURCE,
-        )
     return locked
+
+
+def _resolve(locked: Conversation) -> bool:
+    """Mark the locked, in-memory ``locked`` resolved and tell the dashboard after the commit; the
+    caller saves it. False when it was resolved already (nothing changes)."""
+    if locked.status == Conversation.Status.RESOLVED:
+        return False
+    locked.status = Conversation.Status.RESOLVED
+    locked.resolved_at = timezone.now()
+    lead_apply(locked, lead_end_changes(record=locked, reason=LeadOutcomeReason.RESOLVED, now=locked.resolved_at))
+    publish_event(
+        "dashboard_update",
+        {"entity": "conversation", "conversation_id": str(locked.id), "status": locked.status},
+        source_service=SOURCE,
+    )
+    return True
 
 
 # --- outbound messages (the outbox) --------------------------------------------------------------
@@ -238,9 +252,10 @@ def auto_reply_for_missed_call(
     config = config or config_get()
     if last is not None and last >= timezone.now() - timedelta(minutes=config.sms_cooldown_minutes):
         return AutoReplyOutcome(conversation, None, "cooldown")
+    disclose = automation_disclosure_due(conversation=conversation, config=config, new=created)
     message = message_queue_outbound(
         conversation=conversation,
-        body=render_template(config.auto_reply_template or DEFAULT_AUTO_REPLY),
+        body=missed_call_text(config=config, business=_tenant(), disclose=disclose),
         kind=Message.Kind.AUTO_REPLY,
         idempotency_key=f"auto-reply:{call_sid}",
         opt_out_checked=True,
@@ -248,9 +263,13 @@ def auto_reply_for_missed_call(
     return AutoReplyOutcome(conversation, message, "")
 
 
-def render_template(template: str) -> str:
-    business = _tenant()
-    return template.replace("{business_name}", business.name).replace("{business_phone}", business.phone or "")
+def automation_disclosure_due(*, conversation: Conversation, config, new: bool = False) -> bool:
+    """Whether the next automated text of ``conversation`` must say that replies are automated: the
+    business's setting or state asks for it (``disclosure_policy``) and no automated text went out in
+    this conversation yet (``new``: the conversation was opened just now, nothing to look up)."""
+    if not disclosure_policy(config, _tenant()).required:
+        return False
+    return new or not conversation.messages.filter(kind__in=AUTOMATED_KINDS).exists()
 
 
 # --- the outbox tells a message how its delivery goes ---------------------------------------------

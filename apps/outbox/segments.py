@@ -38,14 +38,16 @@ def count_segments(body: str) -> SegmentCount:
     return SegmentCount(encoding, units, segments)
 
 
-def clip_to_segments(body: str, max_segments: int) -> str:
-    """``body`` shortened at a word, with an ellipsis, until it fits in ``max_segments``."""
-    if count_segments(body).segments <= max_segments:
-        return body
+def clip_to_segments(body: str, max_segments: int, *, before: str = "", after: str = "") -> str:
+    """``body`` shortened at a word, with an ellipsis, until it fits in ``max_segments`` between
+    ``before`` and ``after`` (sentences that must go out whole, e.g. a disclosure or an opt-out line);
+    returns ``before + body + after``."""
+    if count_segments(before + body + after).segments <= max_segments:
+        return before + body + after
     words = body.split(" ")
     while len(words) > 1:
         words.pop()
         candidate = " ".join(words).rstrip(",;:") + "…"
-        if count_segments(candidate).segments <= max_segments:
-            return candidate
-    return body[: 60 * max_segments]
+        if count_segments(before + candidate + after).segments <= max_segments:
+            return before + candidate + after
+    return before + body[: max(0, 60 * max_segments - len(before) - len(after))] + after

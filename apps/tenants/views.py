@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.outbox.segments import count_segments
 from apps.tenants import selectors, services
+from apps.tenants.config import disclosure
 from apps.tenants.config import services as config_services
 from apps.tenants.config.models import WEEKDAYS
-from apps.tenants.config.selectors import closed_dates
+from apps.tenants.config.selectors import closed_dates, missed_call_text
 from apps.tenants.config.serializers import BusinessConfigSerializer
 from apps.tenants.forms import (
     COMMON_TIMEZONES,
@@ -117,6 +119,7 @@ def _settings_from_post(step: str, post) -> dict:
                 "emergency_alerts": bool(post.get("emergency_alerts")),
                 "emergency_service": bool(post.get("emergency_service")),
                 "after_hours_emergency": post.get("after_hours_emergency", "dispatch_now"),
+                "disclose_automation": post.get("disclose_automation", disclosure.DEFAULT),
             },
             "emergency_multiplier": post.get("emergency_multiplier") or None,
         }
@@ -141,6 +144,7 @@ def _business_from_post(post) -> dict:
 def _step_context(request, step: str) -> dict:
     config = config_services.config_get()
     estimates = list(config.job_estimates) + [{}] * 2
+    policy = disclosure.disclosure_policy(config, request.tenant)
     return {
         "step": step,
         "step_title": STEP_TITLES[step],
@@ -155,7 +159,15 @@ def _step_context(request, step: str) -> dict:
         "closures_text": closures_initial(config.holiday_closures),
         "holiday_countries": sorted(holidays.list_supported_countries()),
         "upcoming_closures": _upcoming_closures(request.tenant, config),
+        "disclosure": policy,
+        "missed_call_preview": _missed_call_preview(request.tenant, config, policy),
     }
+
+
+def _missed_call_preview(business, config, policy) -> dict:
+    """The missed-call text a new caller gets, as sent (the disclosure included), and what it costs."""
+    body = missed_call_text(config=config, business=business, disclose=policy.required)
+    return {"body": body, "count": count_segments(body)}
 
 
 def _upcoming_closures(business, config) -> list[tuple]:

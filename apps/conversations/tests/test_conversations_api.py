@@ -86,6 +86,42 @@ def test_takeover_and_resolve(alice, client_for, conversation, dashboard, alpha,
     )
 
 
+def test_resolving_with_other_changes_applies_them_all(alice, alpha, client_for, conversation, dashboard, commit):
+    """``status: resolved`` sent with notes, tags, a name and a hand-back to the assistant: every
+    field is applied, in one transaction, and read back."""
+    client = client_for(alice)
+    assert_envelope_ok(client.post(f"/api/conversations/{conversation.id}/takeover"))
+    listener = dashboard(alpha)
+    body = {
+        "status": "resolved",
+        "notes": "Fixed over the phone.",
+        "tags": ["sink", "no-visit"],
+        "customer_name": "Pat Doe",
+        "handled_by": "ai",
+    }
+    with commit():
+        updated = assert_envelope_ok(client.put(f"/api/conversations/{conversation.id}", body, format="json"))
+    for read in (updated, assert_envelope_ok(client.get(f"/api/conversations/{conversation.id}"))):
+        assert read["status"] == "resolved" and read["resolved_at"]
+        assert (read["notes"], read["tags"], read["customer_name"]) == (body["notes"], body["tags"], "Pat Doe")
+        assert read["handled_by"] == "ai" and read["taken_over_by"] is None
+        assert read["lead"]["outcome"] == "abandoned" and read["lead"]["outcome_reason"] == "resolved"
+    assert listener.types() == ["ai_takeover", "dashboard_update"]
+    with tenant_context(alpha):
+        stored = Conversation.objects.get(pk=conversation.pk)
+        assert (stored.status, stored.notes, stored.tags, stored.customer_name) == (
+            "resolved",
+            "Fixed over the phone.",
+            ["sink", "no-visit"],
+            "Pat Doe",
+        )
+    # Resolved already: the other fields still change, the resolution stays as it was.
+    again = assert_envelope_ok(
+        client.put(f"/api/conversations/{conversation.id}", {"status": "resolved", "notes": "Paid."}, format="json")
+    )
+    assert again["notes"] == "Paid." and again["resolved_at"] == updated["resolved_at"]
+
+
 def test_staff_cannot_text_an_opted_out_customer(alpha, bob, client_for, conversation, twilio):
     with tenant_context(alpha):
         OptOut.objects.create(phone_number=conversation.customer_number, source="keyword", keyword="STOP")

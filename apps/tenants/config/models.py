@@ -39,6 +39,7 @@ def default_ai_settings() -> dict:
         "emergency_service": True,
         "after_hours_emergency": "dispatch_now",
         "max_ai_messages": 20,
+        "disclose_automation": "where_required",
     }
 
 

@@ -4,11 +4,27 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import holidays
+from django.conf import settings
 from django.db import connection
 
+from apps.tenants.config.disclosure import with_disclosure
 from apps.tenants.config.models import BusinessConfig
 from apps.tenants.config.services import config_get
 from nevermisscall.db import execute_one
+
+# Sent when a business emptied its template (the API and the forms refuse an empty one).
+FALLBACK_AUTO_REPLY = "Thanks for calling! We missed your call but got your message. We'll get back to you shortly."
+
+
+def missed_call_text(*, config: BusinessConfig, business, disclose: bool) -> str:
+    """The missed-call text as the caller gets it: the business's template with its placeholders
+    filled in, and the sentence saying replies are automated when ``disclose`` (apps/tenants/config/
+    disclosure.py), in the business's language, before the template's opt-out line."""
+    body = (config.auto_reply_template or FALLBACK_AUTO_REPLY).replace("{business_name}", business.name)
+    body = body.replace("{business_phone}", business.phone or "")
+    if disclose:
+        body = with_disclosure(body, config.language, max_segments=settings.SMS_MAX_SEGMENTS)
+    return body
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import holidays
 from rest_framework import serializers
 
+from apps.tenants.config import disclosure
 from apps.tenants.config.models import WEEKDAYS
 from nevermisscall.choices import Trade
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
@@ -182,6 +183,13 @@ class AiSettingsSerializer(StrictSerializer):
         help_text="An emergency outside business hours: dispatch now (the emergency multiplier applies), "
         "or offer the first slot of the next open day and alert the owner.",
     )
+    disclose_automation = serializers.ChoiceField(
+        choices=list(disclosure.CHOICES),
+        required=False,
+        help_text="Whether the first text of a conversation says 'Replies here are automated.': always, never, "
+        "or where_required (the default): where the business's state has a bot-disclosure law (California, "
+        "Colorado, Maine, Utah), or where its state cannot be told (from its address, holiday calendar or phone).",
+    )
 
 
 def _template():
@@ -280,7 +288,7 @@ class BusinessConfigOutputSerializer(serializers.Serializer):
     job_estimates = JobEstimateSerializer(many=True)
     greeting_template = serializers.CharField()
     auto_reply_template = serializers.CharField()
-    ai_settings = serializers.DictField()
+    ai_settings = AiSettingsSerializer()
     forwarding_number = serializers.CharField()
     ring_timeout = serializers.IntegerField()
     call_screening = serializers.BooleanField()
