@@ -38,6 +38,7 @@ class Estimate:
     duration_minutes: int
     matched: bool  # False: no estimate for this job; another job of its trade lends its duration only.
     source: int | None = None  # which of the texts matched (their index)
+    shared: frozenset[str] = frozenset()  # the concepts the text and the job share
 
 
 def work_kind(text: str) -> str | None:
@@ -113,7 +114,7 @@ def label_of(item: dict) -> str:
     return key[:1].upper() + key[1:]
 
 
-def _estimate(item: dict, *, matched: bool, source: int | None = None) -> Estimate:
+def _estimate(item: dict, *, matched: bool, source: int | None = None, shared=frozenset()) -> Estimate:
     return Estimate(
         job_type=str(item.get("job_type", "")),
         label=label_of(item),
@@ -122,6 +123,7 @@ def _estimate(item: dict, *, matched: bool, source: int | None = None) -> Estima
         duration_minutes=int(item.get("duration_minutes") or DEFAULT_DURATION_MINUTES),
         matched=matched,
         source=source,
+        shared=shared,
     )
 
 
@@ -210,7 +212,7 @@ def match(
         if not wanted and not job_type:
             continue
         kind_here = kind or work_kind(text)
-        best, best_score = None, 0.0
+        best, best_score, best_document = None, 0.0, frozenset()
         for item, document in zip(items, documents, strict=True):
             score, decisive = _score(wanted, document, weights)
             hinted, _ = _score(hint_concepts - wanted, document, weights)
@@ -228,9 +230,9 @@ def match(
             elif own_kind != "repair":
                 score -= KIND_WEIGHT / 2  # Unsaid, it is a visit to look at what is wrong.
             if score > best_score:
-                best, best_score = item, score
+                best, best_score, best_document = item, score, document
         if best is not None:
-            return _estimate(best, matched=True, source=index)
+            return _estimate(best, matched=True, source=index, shared=wanted & best_document)
     return None
 
 
@@ -240,6 +242,12 @@ def fallback(estimates: list[dict], *, trade: str | None) -> Estimate | None:
         if trade and item.get("trade") == trade:
             return _estimate(item, matched=False)
     return None
+
+
+def names_substance(estimate: Estimate) -> bool:
+    """Whether the job was matched on what needs the work, not only on a symptom or a place (a
+    refrigerator "not cooling" shares only a symptom with an AC repair)."""
+    return bool(estimate.shared - vocabulary.SYMPTOMS - vocabulary.PLACES - {"install"})
 
 
 def names_other_work(text: str, estimates: list[dict]) -> str | None:

@@ -274,6 +274,8 @@ class _Turn:
             hint=info["job_label"] or "",
             kind=_first(catalogue.work_kind(text) for text in texts),
         )
+        if self.other_work and self.estimate is not None and catalogue.names_substance(self.estimate):
+            self.other_work = None  # "the breaker trips when the microwave runs" is the breaker's job
         if self.estimate is not None and not self.other_work:
             item = next(item for item in self.estimates if str(item.get("job_type", "")) == self.estimate.job_type)
             info.update(

@@ -468,6 +468,9 @@ _EMERGENCY = (
     r"water\s+(is\s+)?everywhere",
     r"water\s+(is\s+)?pouring",
     r"\bburst",
+    r"\b(pipe|line)\s+(split|cracked|broke)\b[^.!?]*\b(spray|gush|pour)",
+    r"\b(spraying|gushing)\s+(water|everywhere)",
+    r"\bshut\s*off\s+(valve\s+)?(won'?t|doesn'?t|will\s+not)\s+(close|turn|work)",
     r"\bgas\s+(smell|leak)",
     r"\bsmell\s+gas\b",
     r"water\s+(is\s+)?(coming|pouring|leaking|dripping)\s+(thru|through|from)\s+the\s+ceiling",
@@ -618,7 +621,7 @@ def seed_intent_key(intent: str) -> str:
 
 # --- Confirmation -------------------------------------------------------------------------------
 _CONFIRM = (
-    r"^\s*(yes|yeah|yep|yup|ya|sure|ok|okay|k|perfect|great|confirm(ed)?|correct|absolutely|definitely|please\s+do|do\s+it|book\s+it)\b",
+    r"^\s*(yes|yeah|yep|yup|ya|sure|ok|okay|k|kk|perfect|great|confirm(ed)?|correct|absolutely|definitely|please\s+do|do\s+it|book\s+it)\b",
     r"\bsounds\s+(good|great|perfect|fine)",
     r"\bthat\s+(works|is\s+fine|'?s\s+fine|'?s\s+perfect|would\s+work|time\s+works)",
     r"\bworks\s+for\s+me",
@@ -1213,9 +1216,11 @@ _HUMAN_PATTERNS = (
     r"\bautomated\s+(text|message|reply|system)",
     r"\bnot\s+(a|an|with\s+a)\s+(bot|robot|machine)\b",
     r"\b(have|get|can|could)\s+(somebody|someone|a person|the owner)\s+(to\s+)?call\s+me\b",
+    r"\b(have|get)\s+(the\s+)?(owner|manager|boss|someone|somebody)\s+(to\s+)?(give\s+me\s+a\s+call|call|text)\b",
+    r"\b(rather|prefer\s+to)\s+(talk|speak)\b",
     r"\b(una|alguna)\s+persona\b",
     r"\bun\s+(humano|ser\s+humano)\b",
-    r"\bhablar\s+con\s+(alguien|el\s+duen|la\s+duen|un\s+tecnico|el\s+encargado)",
+    r"\bhablar\s+(directamente\s+)?con\s+(alguien|el\s+duen|la\s+duen|un\s+tecnico|el\s+encargado|el\s+jefe)",
     r"\b(eres|es|esto\s+es)\s+(un\s+)?(robot|bot|maquina|automatic|contestadora)",
     r"\b(alguien|una\s+persona)\s+(me\s+)?(puede\s+)?llam",
     r"\bme\s+puede\s+llamar\s+alguien\b",

@@ -27,7 +27,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "leak": ("leak", "leaks", "leaking", "leaky", "drip", "drips", "dripping", "fuga", "fugas", "gotea",
              "goteando", "gotera", "goteras"),
     "pipe": ("pipe", "pipes", "tubo", "tubos", "tuberia", "tuberias", "caneria", "water line", "water main"),
-    "burst": ("burst", "busted", "bursted", "reventado", "reventada", "revento", "se revento"),
+    "burst": ("burst", "busted", "bursted", "pipe split", "split pipe", "spraying", "gushing", "reventado", "reventada", "revento", "se revento"),
     "freeze": ("frozen", "froze", "freeze", "congelado", "congelada", "congelo", "se congelo"),
     "flood": ("flood", "flooding", "flooded", "water everywhere", "water pouring", "pouring water", "inundado",
               "inundada", "inundacion", "se inunda", "se esta inundando"),
@@ -69,7 +69,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "furnace": ("furnace", "furnaces", "heat", "heating", "heater", "no heat", "calefaccion", "calefactor",
                 "calenton", "caldera"),
     "cold": ("cold", "freezing", "frio", "helado", "helada", "congelando"),
-    "ac": ("ac", "a c", "air conditioner", "air conditioning", "air con", "central air", "aire acondicionado",
+    "ac": ("ac", "a c", "heat pump", "air conditioner", "air conditioning", "air con", "central air", "aire acondicionado",
            "clima", "minisplit", "mini split", "condenser", "compressor", "condensador", "compresor"),
     "cool": ("cool", "cooling", "enfria", "enfriar", "no enfria", "enfriando"),
     "warm": ("warm", "hot air", "aire caliente", "calor"),
@@ -79,7 +79,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
              "rejilla", "rejillas"),
     "clean": ("clean", "cleaned", "cleaning", "limpieza", "limpiar", "limpien", "limpiaran"),
     "dust": ("dust", "dusty", "polvo"),
-    "maintenance": ("maintenance", "tune up", "tuneup", "checkup", "check up", "inspection", "inspect",
+    "maintenance": ("maintenance", "tune up", "tuneup", "checkup", "check up", "inspection", "inspect", "serviced",
+                    "look over", "checked over", "nothing wrong", "nothings wrong",
                     "inspected", "annual service", "mantenimiento", "afinacion", "chequeo", "lubrication", "lube",
                     "grease"),
     "carbon_monoxide": ("carbon monoxide", "co alarm", "co detector", "co detectors", "co alarms",
@@ -137,6 +138,8 @@ OTHER_WORK_LABELS = {
     "lawn": gettext_noop("landscaping"),
     "paint": gettext_noop("painting"),
     "pool": gettext_noop("pool service"),
+    "chimney": gettext_noop("chimney sweeping"),
+    "solar": gettext_noop("solar panels"),
 }
 # fmt: off
 _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
@@ -149,6 +152,8 @@ _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
     "lawn": ("lawn", "landscaping", "mow", "mowing", "pasto", "jardineria"),
     "paint": ("paint", "painting", "painter", "pintar", "pintura", "pintor"),
     "pool": ("pool", "pools", "hot tub", "piscina", "alberca"),
+    "chimney": ("chimney", "chimneys", "chimney sweep", "wood stove", "chimenea", "chimeneas", "deshollinador"),
+    "solar": ("solar", "solar panel", "solar panels", "paneles solares", "panel solar", "energia solar"),
 }
 # fmt: on
 
@@ -172,6 +177,7 @@ INSTALL_WORDS = (
 )  # fmt: skip
 MAINTENANCE_WORDS = (
     "maintenance", "tune up", "tuneup", "checkup", "check up", "inspection", "annual service", "lubrication",
+    "serviced", "look over", "nothing wrong", "nothings wrong",
     "mantenimiento", "afinacion", "chequeo",
 )  # fmt: skip
 REPAIR_WORDS = (
@@ -222,5 +228,5 @@ PHRASES, WORDS = _index()
 # Where the problem is rather than what it is: "a leak under the sink" is a leak, not a clogged sink.
 PLACES = frozenset(["sink", "shower", "bathroom", "kitchen", "basement", "door"])
 # How a thing fails rather than what failed: "the water heater is leaking" is a water-heater job.
-SYMPTOMS = frozenset(["leak", "noise", "jammed", "cold", "warm", "flicker", "smell"])
+SYMPTOMS = frozenset(["leak", "noise", "jammed", "cold", "warm", "cool", "flicker", "smell"])
 OTHER_WORK = {key: frozenset([key]) for key in _OTHER_WORK_FORMS}
