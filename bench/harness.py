@@ -104,6 +104,7 @@ class Stack:
         self.numbers: list[str] = []
         self.numbers_by_tenant: list[list[str]] = []
         self.owner_emails: list[str] = []
+        self.spawned: dict[str, subprocess.Popen] = {}  # By the first word of the name given to spawn().
 
     def start(self) -> None:
         self.start_base()
@@ -191,7 +192,28 @@ class Stack:
             start_new_session=new_session,
         )
         self.processes.append(process)
+        self.spawned[name.split()[0]] = process
         return process
+
+    def process_roots(self) -> dict[str, list[int]]:
+        """The pid at the root of each server of this stack (the rest of it are their children), for
+        CPU accounting that leaves out the other sessions' servers on the machine."""
+        from nevermisscall import embedded
+
+        roots = {
+            name: [self.spawned[key].pid]
+            for name, key in (("worker", "celery"), ("daphne", "daphne"), ("stand-in", "stand-in"))
+            if key in self.spawned
+        }
+        for name, pid_file in (
+            ("postgres", embedded.PG_DIR / "postmaster.pid"),
+            ("redis", embedded.REDIS_DIR / "redis.pid"),
+        ):
+            try:
+                roots[name] = [int(pid_file.read_text().split()[0])]
+            except (OSError, ValueError, IndexError):  # Not started by anyone: nothing to count.
+                roots[name] = []
+        return roots
 
     def stop(self) -> None:
         for process in reversed(self.processes):
