@@ -1,5 +1,5 @@
 """The assistant's server time per customer turn, the model left out, in the same run as the bare
-view: ``python -m bench.turn [--count 100] [--rate 2] [--think 1]`` (``make bench-turn``).
+view: ``python -m bench.turn [--count 100] [--rate 1] [--think 1]`` (``make bench-turn``).
 
 A turn is one customer text to a business number, answered: the signed ``POST /webhooks/twilio/sms``
 (the inbound message stored, the engine's task handed to Celery after the commit), the worker's
@@ -95,6 +95,7 @@ MAX_YES = 3
 PROPOSAL_MARK, BOOKED_MARK = "Reply YES", "You're booked"
 WARMUP_CONVERSATIONS = 8
 REPLY_TIMEOUT = 30.0
+KEEPALIVE_SECONDS = 30.0  # Reuse a connection to daphne idle for less (Twisted closes one idle for 60 s).
 POLL_SECONDS = 0.05
 STAGES = (
     "webhook",
@@ -183,7 +184,7 @@ class TurnBench(Bench):
     def __init__(self, args):
         super().__init__(args)
         self.results: dict = {"settings": {"count": args.count, "rate": args.rate, "think_s": args.think}}
-        self.idle: list[Connection] = []  # Kept-alive connections to daphne for the webhooks.
+        self.idle: list[tuple[Connection, float]] = []  # Kept-alive connections to daphne, last used at.
         self.bare_during = None  # The bare view's open loop during the turns.
         self.unclaimed: dict[str, int] = {}  # Texts no turn was waiting for, by recipient.
 
@@ -230,9 +231,18 @@ class TurnBench(Bench):
         }
         return message_sid, self.signed("/webhooks/twilio/sms", params)
 
+    def connection(self) -> Connection:
+        """The connection to daphne used last, if it was used recently enough, or a new one."""
+        while self.idle:
+            connection, used = self.idle.pop()
+            if time.monotonic() - used < KEEPALIVE_SECONDS:
+                return connection
+            connection.close()  # Idle too long, and the ones under it longer still.
+        return Connection("127.0.0.1", self.port)
+
     async def turn(self, replies: Replies, caller: str, number: str, body: str, kind: str) -> TurnRecord:
         message_sid, request = self.sms(caller, number, body)
-        connection = self.idle.pop() if self.idle else Connection("127.0.0.1", self.port)
+        connection = self.connection()
         record = TurnRecord(caller, kind, message_sid, time.time())
         started = time.perf_counter()
         try:
@@ -240,7 +250,7 @@ class TurnBench(Bench):
         except (ConnectionError, asyncio.IncompleteReadError):
             connection.close()
             return record
-        self.idle.append(connection)
+        self.idle.append((connection, time.monotonic()))
         if status != 200:
             return record
         record.webhook_ms = (time.perf_counter() - started) * 1000
@@ -295,8 +305,8 @@ class TurnBench(Bench):
     async def missed_calls(self, count: int) -> list[tuple[str, str]]:
         """``count`` new callers with a missed call each (its text sent): (caller, business number)."""
         self.calls.clear()
-        # The businesses in turn (0, 1, 2, 3, 0, …): at 2 conversations/s, a business's next
-        # conversation proposes a slot after the one before booked, not the same slot at once.
+        # The businesses in turn (0, 1, 2, 3, 0, …): below saturation, a business's next conversation
+        # proposes a slot after the one before booked, not the same slot at the same time.
         numbers = itertools.cycle([number for row in zip(*self.numbers_by_tenant, strict=True) for number in row])
         await open_loop("127.0.0.1", self.port, lambda: self.incoming(next(numbers)), RATE, count)
         pairs = [(caller, to) for _call_sid, caller, to in self.calls]
@@ -476,7 +486,7 @@ class TurnBench(Bench):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100, help="conversations (callers), three texts or more each")
-    parser.add_argument("--rate", type=float, default=2.0, help="conversations started per second")
+    parser.add_argument("--rate", type=float, default=1.0, help="conversations started per second")
     parser.add_argument("--think", type=float, default=1.0, help="seconds from a reply to the customer's next text")
     args = parser.parse_args()
     bench = TurnBench(args)
