@@ -322,8 +322,9 @@ class TurnBench(Bench):
         self.results["loadavg_start"] = [round(x, 2) for x in os.getloadavg()]
         log("warming up …")
         pairs = await self.missed_calls(WARMUP_CONVERSATIONS)
-        # Concurrent, so both prefork children load the offline geocoder's table (1–2 s, once a process).
-        await self.converse(pairs, 4.0, args.think, probe=False)
+        # All at once, so that while one prefork child loads the offline geocoder's table (the first
+        # address in a process: 1.9 s each in a trial here) the other gets addresses and loads it too.
+        await self.converse(pairs, 100.0, args.think, probe=False)
         log("measuring …")
         roots = self.process_roots()
         before = cpu_ms(roots)
