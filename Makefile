@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format bench bench-outbox bench-fanout eval clean-data chromium
+.PHONY: run test lint format bench bench-outbox bench-fanout bench-turn eval clean-data chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench-outbox: $(VENV)/.installed-dev
 # Live-dashboard websocket fan-out (1, 10, 100 dashboards of one business); see bench/README.md.
 bench-fanout: $(VENV)/.installed-dev
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m bench.fanout $(BENCH_ARGS)
+
+# The assistant's server time per SMS turn, no model (missed call, then problem, address, yes); see bench/README.md.
+bench-turn: $(VENV)/.installed-dev
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m bench.turn $(BENCH_ARGS)
 
 # The assistant's evaluation: scripted customers through the real SMS path, pass rate per category
 # (docs/evals.md). Runs against the development database; e.g. EVAL_ARGS="--engine openai -v 2".

@@ -104,6 +104,7 @@ class Stack:
         self.numbers: list[str] = []
         self.numbers_by_tenant: list[list[str]] = []
         self.owner_emails: list[str] = []
+        self.spawned: dict[str, subprocess.Popen] = {}  # By the first word of the name given to spawn().
 
     def start(self) -> None:
         self.start_base()
@@ -191,7 +192,28 @@ class Stack:
             start_new_session=new_session,
         )
         self.processes.append(process)
+        self.spawned[name.split()[0]] = process
         return process
+
+    def process_roots(self) -> dict[str, list[int]]:
+        """The pid at the root of each server of this stack (the rest of it are their children), for
+        CPU accounting that leaves out the other sessions' servers on the machine."""
+        from nevermisscall import embedded
+
+        roots = {
+            name: [self.spawned[key].pid]
+            for name, key in (("worker", "celery"), ("daphne", "daphne"), ("stand-in", "stand-in"))
+            if key in self.spawned
+        }
+        for name, pid_file in (
+            ("postgres", embedded.PG_DIR / "postmaster.pid"),
+            ("redis", embedded.REDIS_DIR / "redis.pid"),
+        ):
+            try:
+                roots[name] = [int(pid_file.read_text().split()[0])]
+            except (OSError, ValueError, IndexError):  # Not started by anyone: nothing to count.
+                roots[name] = []
+        return roots
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -242,7 +264,11 @@ class Stack:
                 # The daily SMS quota (where the checkout has one) would hold the texts of repeated runs.
                 config_update(
                     business=business,
-                    data={"forwarding_number": f"+1312555{tenant:02d}99", "sms_daily_quota": BENCH_SMS_QUOTA},
+                    data={
+                        "forwarding_number": f"+1312555{tenant:02d}99",
+                        "sms_daily_quota": BENCH_SMS_QUOTA,
+                        **self.business_settings(tenant),
+                    },
                 )
                 for index in range(NUMBERS_PER_TENANT):
                     number = f"+1312555{tenant}{index:03d}"
@@ -253,6 +279,11 @@ class Stack:
         self.vacuum_outbox()
         connection.close()
         log(f"{TENANTS} businesses, {len(self.numbers)} numbers")
+
+    def business_settings(self, tenant: int) -> dict:
+        """More settings for business ``tenant`` (``config_update`` data) for a benchmark that needs
+        them; they stay in the database for the benchmarks run after it."""
+        return {}
 
     @staticmethod
     def reset_call_data(business) -> None:

@@ -10,32 +10,44 @@ received → marked sent.
 
 import argparse
 import asyncio
-import subprocess
 import sys
+from pathlib import Path
 
 from bench.harness import log, percentile
 from bench.httpload import closed_loop, open_loop
 from bench.run import RATE, Bench
 
-PROCESSES = {
-    "worker": "celery -A nevermisscall worker",
-    "daphne": "daphne -b",
-    "postgres": "postgres",
-    "redis": "redis-server",
-}
+
+def _stats() -> dict[int, tuple[int, int]]:
+    """pid → (parent pid, CPU ticks of the process and of its children that exited) for every process."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # Gone meanwhile (a PostgreSQL backend).
+            continue
+        # ppid; utime, stime, cutime, cstime (stat(5) fields 4 and 14-17)
+        stats[int(entry.name)] = (int(fields[1]), sum(int(value) for value in fields[11:15]))
+    return stats
 
 
-def cpu_ticks() -> dict[str, int]:
+def cpu_ticks(roots: dict[str, list[int]]) -> dict[str, int]:
+    """CPU ticks (10 ms) so far of each server of ``roots`` (``Stack.process_roots()``): the process
+    trees under those pids, with their children that exited (PostgreSQL backends), and nothing of
+    the other sessions' servers on the machine."""
+    stats = _stats()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _ticks) in stats.items():
+        children.setdefault(ppid, []).append(pid)
     ticks = {}
-    for name, pattern in PROCESSES.items():
-        total = 0
-        pids = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
-        for pid in pids:
-            try:
-                fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
-            except OSError:  # Gone meanwhile (a PostgreSQL backend).
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime + stime
+    for name, pids in roots.items():
+        total, todo = 0, [pid for pid in pids if pid in stats]
+        while todo:
+            pid = todo.pop()
+            total += stats[pid][1]
+            todo.extend(children.get(pid, ()))
         ticks[name] = total
     return ticks
 
@@ -69,10 +81,11 @@ async def measure(bench: Bench, count: int) -> None:
     await closed_loop("127.0.0.1", bench.port, bench.missed, 2, 2.0)
     bench.drain()
     bench.sent_at.clear()
-    before = cpu_ticks()
+    roots = bench.process_roots()
+    before = cpu_ticks(roots)
     result = await open_loop("127.0.0.1", bench.port, bench.missed, RATE, count, on_sent=bench.on_sent)
     bench.drain()
-    after = cpu_ticks()
+    after = cpu_ticks(roots)
     arrived = {}
     for message in bench.standin_messages():
         arrived.setdefault(message["to"], message["received_wall"])

@@ -50,8 +50,9 @@ class Bench(Stack):
     def bare(self):
         return "GET", "/healthz", b"", {}
 
-    def incoming(self):
-        call_sid, caller, to = "CA" + uuid.uuid4().hex, self.new_caller(), random.choice(self.numbers)
+    def incoming(self, to: str | None = None):
+        """An incoming call from a new caller to ``to`` (a random number of the businesses by default)."""
+        call_sid, caller, to = "CA" + uuid.uuid4().hex, self.new_caller(), to or random.choice(self.numbers)
         self.calls.append((call_sid, caller, to))
         params = {
             "AccountSid": os.environ["TWILIO_ACCOUNT_SID"],

@@ -2,12 +2,15 @@
 ``python -m bench.standin <port-file> [--callbacks <seconds>]``.
 
 On top of ``apps.telephony.testing.TwilioStandIn`` (unchanged) with ``TCP_NODELAY`` on its sockets
-(see ``BenchHandler``), two out-of-band reads for bench/:
+(see ``BenchHandler``), three out-of-band reads for bench/:
 
 - ``GET /_standin/count``: how many ``Messages.json`` requests arrived (cheap to poll);
 - ``GET /_standin/deliveries``: for each of them the ``delivery_id`` carried by its
   ``StatusCallback`` URL (the outbox puts it there) and when it arrived, so a benchmark can tell a
-  delivery sent twice from two deliveries.
+  delivery sent twice from two deliveries;
+- ``GET /_standin/since?n=N``: the ``Messages.json`` requests among the requests from the N-th on
+  (``delivery_id``, to, when, body) and the N to ask from next time, so a benchmark can follow the
+  texts as they arrive without reading them all again.
 
 With ``--callbacks S`` it also does what Twilio does after accepting a message: S seconds later it
 POSTs a signed ``MessageStatus=sent`` status callback to the message's ``StatusCallback`` URL (a few
@@ -86,6 +89,15 @@ class Callbacks:
                     self.failed += 1
 
 
+def _delivery_id(request) -> str:
+    callback = request.form.get("StatusCallback", "")
+    return parse_qs(urlsplit(callback).query).get("delivery_id", [""])[0]
+
+
+def _is_message(request) -> bool:
+    return request.method == "POST" and request.path.endswith("/Messages.json")
+
+
 class BenchHandler(_Handler):
     # The base handler writes the headers and the body in two sends; on a kept-alive connection
     # Nagle's algorithm then holds the body until the client's delayed ACK: 43 ms per request
@@ -131,14 +143,20 @@ class BenchHandler(_Handler):
                     "callbacks_failed": callbacks.failed if callbacks else 0,
                 },
             )
+        if path == "/_standin/since":
+            start = int(parse_qs(urlsplit(self.path).query).get("n", ["0"])[0])
+            with self.state.lock:
+                recorded, total = self.state.requests[start:], len(self.state.requests)
+            rows = [
+                [_delivery_id(r), r.form.get("To", ""), r.received_wall, r.form.get("Body", "")]
+                for r in recorded
+                if _is_message(r)
+            ]
+            return self._json(200, {"next": total, "messages": rows})
         if path == "/_standin/deliveries":
             with self.state.lock:
-                recorded = [r for r in self.state.requests if r.method == "POST" and r.path.endswith("/Messages.json")]
-            rows = []
-            for r in recorded:
-                callback = r.form.get("StatusCallback", "")
-                delivery_id = parse_qs(urlsplit(callback).query).get("delivery_id", [""])[0]
-                rows.append([delivery_id, r.form.get("To", ""), r.received_wall])
+                recorded = [r for r in self.state.requests if _is_message(r)]
+            rows = [[_delivery_id(r), r.form.get("To", ""), r.received_wall] for r in recorded]
             payload = json.dumps({"deliveries": rows}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
