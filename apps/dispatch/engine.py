@@ -523,9 +523,10 @@ class _Turn:
             self.decide_as("answer_question", stage, self.seed_template("general_inquiry"))
 
     def out_of_trade(self) -> bool:
-        """A named job of a trade the business does not serve (``trade_type``, ``business_trades``,
-        the trades of its estimates), and no message of the conversation asks for one it serves. A
-        bare trade word ("the key is under the mat") is not enough."""
+        """Work none of the five trades does ("roofing"); else, when the business's catalogue matched
+        nothing, a tradesperson it is not ("necesito un plomero") or a named job of a trade it does
+        not serve (``trade_type``, ``business_trades``, the trades of its estimates) with no message
+        asking for one it serves. A bare trade word ("the key is under the mat") is not enough."""
         if self.other_work:
             return True
         if self.estimate is not None and self.estimate.matched:
