@@ -154,11 +154,21 @@ def _change_appointment(*, response: dict, caller_phone: str) -> Turn:
 
 
 def _after_booking(appointment: Appointment, *, request: dict, response: dict) -> Turn:
-    """Thanks are answered; anything else ("gate code 4512", "we have a dog") is saved on the
-    appointment for the technician, and the customer is told so."""
+    """Thanks are answered, and a price question from the estimate; anything else ("gate code
+    4512", "we have a dog") is saved on the appointment for the technician, and the customer is
+    told so."""
     text, language = request["current_message"], response["extracted_info"].get("language") or "en"
     when = replies.when(appointment.start, ZoneInfo(request["business_hours"].get("timezone") or "UTC"), language)
-    if _THANKS.match(text) and len(text.split()) <= 6:
+    price = (response.get("validation") or {}).get("price_estimate")
+    if response["extracted_info"].get("intent") == "pricing" and price:
+        # "¿Cómo cuánto me va a salir?": the booked job's range, not a note for the technician.
+        message = replies.render(
+            "after_booking_price",
+            language,
+            when=when,
+            price=replies.price_range(price["min_price"], price["max_price"]),
+        )
+    elif _THANKS.match(text) and len(text.split()) <= 6:
         message = replies.render("after_booking_thanks", language, when=when)
     else:
         appointment_note_add(appointment=appointment, note=text)

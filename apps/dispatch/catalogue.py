@@ -143,7 +143,10 @@ class _Weights:
         return self.idf[concept] * (0.75 if concept in vocabulary.SYMPTOMS else 1.0)
 
     def evidence(self, concept: str) -> float:
-        return 0.0 if concept in self.generic else self.weight(concept)
+        """How much the concept says there is a job of this catalogue at all: a symptom does."""
+        if concept in self.generic:
+            return 0.0
+        return self.idf[concept] if concept in vocabulary.SYMPTOMS else self.weight(concept)
 
 
 def _weights(documents: list[frozenset[str]], trades: set[str]) -> _Weights:

@@ -64,7 +64,7 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
     trades = [request.get("trade_type")] if request.get("trade_type") else []
     jobs = [rules.detect_job_type(text, trades=trades) for text in texts]
     job = _first(match if match.trade else None for match in jobs) or rules.JobMatch(None, None, None, 0.0)
-    urgencies = [rules.detect_urgency(text) for text in texts]
+    urgencies = [rules.detect_urgency(rules.without_denials(text)) for text in texts]
     urgency, urgency_confidence = max(urgencies, key=lambda item: (rules.URGENCY_RANK[item[0]], item[1]))
     intents = [
         rules.detect_intent(text, urgency=urgency if index == 0 else None, job=jobs[index])
@@ -195,10 +195,11 @@ def _parse_slot(slot: dict | None) -> scheduling.Slot | None:
     return scheduling.Slot(start.astimezone(UTC), end.astimezone(UTC), bool(slot.get("within_business_hours", True)))
 
 
-def _without_address(text: str) -> str:
-    """The text without its street address: "Spring St" names no garage-door spring."""
+def _job_text(text: str) -> str:
+    """What in the text can name the job: not its street address ("Spring St" names no garage-door
+    spring), not what the customer says is fine ("no huele a gas")."""
     address = rules.extract_address(text)
-    return text.replace(address.text, " ") if address else text
+    return rules.without_denials(text.replace(address.text, " ") if address else text)
 
 
 def _asks_for_small_hours(preference: rules.TimePreference | None) -> bool:
@@ -268,7 +269,7 @@ class _Turn:
         self.other_work = _first(catalogue.names_other_work(text, self.estimates) for text in texts)
         self.estimate = catalogue.match(
             self.estimates,
-            texts=[_without_address(text) for text in texts],
+            texts=[_job_text(text) for text in texts],
             trade=info["trade"] if info["job_key_from_model"] else None,
             job_type=info["job_type"] if info["job_key_from_model"] else None,
             hint=info["job_label"] or "",

@@ -105,6 +105,9 @@ def render(key: str, language: str = "en", **values) -> str:
                 "If a carbon monoxide alarm is going off, get everyone out into fresh air now and call 911 from outside."
             ),
             "after_booking_thanks": _("You're welcome! See you {when}."),
+            "after_booking_price": _(
+                "Your visit on {when} is estimated at {price}; the technician confirms the price before starting any work."
+            ),
             "after_booking_note": _("Got it, I've added that to your appointment on {when} for the technician."),
             "no_appointment_found": _(
                 "I couldn't find an upcoming appointment for this number. What would you like us to do, and at what address?"

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from dateparser.search import search_dates
 from django.utils.translation import gettext_noop
 from lingua import Language, LanguageDetectorBuilder
 
@@ -461,6 +462,32 @@ def detect_job_type(text: str, *, trades: list[str] | tuple[str, ...] = ()) -> J
     return JobMatch(None, None, None, 0.0)
 
 
+# --- What the customer says is not the problem --------------------------------------------------
+_DENIED_DANGER = re.compile(
+    r"\b(no|not|doesn'?t|does\s+not|don'?t|do\s+not|isn'?t|nunca|sin)\s+(huele|huelo|smell|smells|smelling|hay|olor)"
+    r"\s+(a\s+|like\s+|de\s+|any\s+|of\s+)?(gas|humo|smoke|quemado|burning)\b|\bno\s+(gas|smoke)\s+smell\b"
+)
+_CLAUSE = re.compile(r"[,.;!?]+|\s+(?:y|and|but|pero)\s+")
+_SAYS_FINE = re.compile(
+    r"\b(esta|is|are|seems?|looks?|estan|parece)\s+(bien|fine|ok|okay|good)\b|\bworks?\s+fine\b|\bfunciona\s+bien\b"
+    r"|\bnothing'?s?\s+wrong\s+with\b"
+)
+_ENDS_FINE = re.compile(r"\b(bien|fine|ok|okay|good)\s*$")  # "está bien duro" is "quite hard", not fine
+
+
+def without_denials(text: str) -> str:
+    """``text`` without what the customer says is fine: "no huele a gas", "ya revisé la pastilla y
+    está bien" (the breaker is not the job)."""
+    folded = _DENIED_DANGER.sub(" ", fold(text))
+    kept: list[str] = []
+    for clause in (clause for clause in _CLAUSE.split(folded) if clause and clause.strip()):
+        if not (_SAYS_FINE.search(clause) and (_ENDS_FINE.search(clause) or "wrong" in clause)):
+            kept.append(clause)
+        elif len(_SAYS_FINE.sub(" ", clause).split()) < 2 and kept:
+            kept.pop()  # "… revisé la pastilla y está bien": the clause before is what is fine
+    return " , ".join(kept)
+
+
 # --- Urgency and intent -------------------------------------------------------------------------
 _EMERGENCY = (
     r"\bemergenc",
@@ -468,9 +495,10 @@ _EMERGENCY = (
     r"water\s+(is\s+)?everywhere",
     r"water\s+(is\s+)?pouring",
     r"\bburst",
-    r"\b(pipe|line)\s+(split|cracked|broke)\b[^.!?]*\b(spray|gush|pour)",
+    r"\b(split|cracked|burst|broke)\b[^.!?]*\b(spraying|gushing|pouring)\b",
+    r"\bwater\s+(is\s+)?(spraying|gushing)",
     r"\b(spraying|gushing)\s+(water|everywhere)",
-    r"\bshut\s*off\s+(valve\s+)?(won'?t|doesn'?t|will\s+not)\s+(close|turn|work)",
+    r"\b(shut\s*off|valve)\b[^.!?]*\b(won'?t|wont|doesn'?t|will\s+not)\s+(close|turn|work|shut)",
     r"\bgas\s+(smell|leak)",
     r"\bsmell\s+gas\b",
     r"water\s+(is\s+)?(coming|pouring|leaking|dripping)\s+(thru|through|from)\s+the\s+ceiling",
@@ -546,6 +574,7 @@ _PRICING = (
     r"\bfees?\b",
     r"\bballpark\b",
     r"\bcuanto\s+(cuesta|cobran|sale|seria|cobra)",
+    r"\bcuanto\s+(me\s+|nos\s+)?(va\s+a\s+|iria\s+a\s+)?(salir|costar|cobrar)",
     r"\bprecios?\b",
     r"\bcostos?\b",
     r"\bcotizacion",
@@ -674,7 +703,7 @@ _NAME_PATTERNS = (
     rf"(?i:\bname'?s)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
     rf"(?i:\bthis\s+is)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
     rf"\b[Ii]\s*'?\s*a?m\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
-    rf"(?i:\bit'?s)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b",
+    rf"(?i:\bit'?s)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+(?i:here|btw|by\s+the\s+way)\b",
     rf"^(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b",
     rf"(?i:\bme\s+llamo)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
     rf"(?i:\bmi\s+nombre\s+es)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
@@ -770,7 +799,59 @@ _STREET_WORDS = frozenset(
 )
 
 
+# People who text in lower case still say who they are: "soy guadalupe reyes vivo en …".
+_LOWER_NAME_WORD = r"[a-záéíóúñ][a-záéíóúñ'\-]+"
+_LOWER_CASE_NAME = re.compile(
+    rf"\b(?:soy|me\s+llamo|mi\s+nombre\s+es|my\s+name\s+is|name'?s)\s+(?P<name>{_LOWER_NAME_WORD}(?:\s+{_LOWER_NAME_WORD}){{0,2}})"
+)
+
+
 def extract_name(text: str) -> str | None:
+    found = _capitalised_name(text)
+    if found:
+        return found
+    match = _LOWER_CASE_NAME.search(text)
+    if not match:
+        return None
+    kept = []
+    for word in match.group("name").split():
+        if word in _NOT_NAMES or word in _STREET_WORDS or word in _LOWER_CASE_STOPS:
+            break
+        kept.append(word.capitalize())
+    return " ".join(kept) if len(kept) >= 2 else None  # one lower-case word is too often not a name
+
+
+_LOWER_CASE_STOPS = frozenset(
+    [
+        "vivo",
+        "y",
+        "en",
+        "de",
+        "del",
+        "la",
+        "el",
+        "los",
+        "las",
+        "from",
+        "at",
+        "and",
+        "in",
+        "on",
+        "my",
+        "mi",
+        "con",
+        "por",
+        "para",
+        "que",
+        "es",
+        "esta",
+        "estoy",
+        "aqui",
+    ]
+)
+
+
+def _capitalised_name(text: str) -> str | None:
     for pattern in _NAME_PATTERNS:
         match = re.search(pattern, text)
         if not match:
@@ -943,7 +1024,7 @@ _NEGATED_BOUNDS = re.compile(r"\b(?:not|no)\s+(before|after|antes\s+de|despues\s
 _DAY_NAMES = "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True))
 _NOT_ON_DAY = re.compile(
     rf"\b(?:not|no|except|excepto|menos|never)\s+(?:on\s+)?(?:a\s+|el\s+|los\s+)?(?P<day>{_DAY_NAMES})s?\b"
-    rf"|\b(?:el\s+|los\s+)?(?P<day2>{_DAY_NAMES})s?\s+no\s+(?:puedo|podemos|me\s+queda|nos\s+queda)\b"
+    rf"|\b(?:el\s+|los\s+)?(?P<day2>{_DAY_NAMES})s?\s+(?:no\s+(?:puedo|podemos|me\s+queda|nos\s+queda)|me\s+toca\s+trabajar|trabajo|tengo\s+trabajo)\b"
     rf"|\b(?:i|we)\s+work\s+(?:on\s+)?(?P<day3>{_DAY_NAMES})s\b"
 )
 _WEEKDAYS_ONLY = re.compile(
@@ -952,6 +1033,45 @@ _WEEKDAYS_ONLY = re.compile(
 _AFTER_LUNCH = re.compile(r"\bafter\s+lunch\b|\bdespues\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
 _BEFORE_LUNCH = re.compile(r"\bbefore\s+lunch\b|\bantes\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
 LUNCH_ENDS = time(13)
+# A calendar date the customer names ("December 12", "el 15 de diciembre", "12/18", "the 15th"), read
+# by dateparser; only texts that look like they hold one are given to it (it finds dates in "now").
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|"
+    "jul|aug|sept|sep|oct|nov|dec|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|"
+    "noviembre|diciembre"
+)
+_LOOKS_LIKE_A_DATE = re.compile(
+    rf"\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+|de\s+)?({_MONTHS})\b"
+    r"|\b\d{1,2}/\d{1,2}\b(?!\s*(inch|in\b|\"|-inch))|\bthe\s+\d{1,2}(st|nd|rd|th)\b"
+)
+
+
+_DAY_OF_MONTH = re.compile(r"\b(?:the|el\s+dia|el)\s+(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:de|of)\s)")
+
+
+def _calendar_date(folded: str, now: datetime) -> date | None:
+    found = _LOOKS_LIKE_A_DATE.search(folded)
+    if not found:
+        return None
+    day_only = _DAY_OF_MONTH.fullmatch(found.group(0).strip())
+    if day_only:  # "the 8th": this month's, or next month's once it has passed (dateparser reads a month)
+        day, today = int(day_only.group(1)), now.date()
+        for months_ahead in (0, 1, 2):
+            month = (today.month - 1 + months_ahead) % 12 + 1
+            year = today.year + (today.month - 1 + months_ahead) // 12
+            try:
+                candidate = date(year, month, day)
+            except ValueError:
+                continue
+            if candidate >= today:
+                return candidate
+        return None
+    settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now.replace(tzinfo=None), "DATE_ORDER": "MDY"}
+    results = search_dates(found.group(0), languages=["en", "es"], settings=settings) or []
+    return results[0][1].date() if results else None
+
+
+_calendar_date("december 12", datetime(2026, 1, 1))  # dateparser's first search loads its data (~0.25 s)
 
 
 def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
@@ -1000,6 +1120,9 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     elif re.search(r"\btoday\b|\btonight\b|\bhoy\b|\besta\s+(noche|tarde)\b", folded):
         pref.date = today
         hit("today")
+    if pref.date is None and (named_date := _calendar_date(folded, now)) is not None:
+        pref.date = named_date
+        hit("date")
     if re.search(r"\bthis\s+weekend\b|\bel\s+fin\s+de\s+semana\b|\bfin\s+de\s+semana\b", folded) and pref.date is None:
         pref.date = today + timedelta(days=(5 - today.weekday()) % 7)
         hit("weekend")
@@ -1186,6 +1309,13 @@ _SPAM = (
     r"\bsin\s+buro\s+de\s+credito",
     r"\bresponde\s+info\b",
     r"\boferta\s+por\s+tiempo\s+limitado",
+    r"\bsin\s+costo\b",
+    r"\bahorr[ae]\s+hasta\b",
+    r"\bsave\s+up\s+to\b",
+    r"\b(responda|responde|reply|text)\s+(si|yes)\s+(para|to)\s+(agendar|recibir|book|get|claim|schedule)",
+    r"\bpara\s+no\s+recibir\s+(mas\s+)?mensajes",
+    r"\b(cita|consulta|evaluacion|inspeccion|quote|consultation|estimate)\s+(gratis|gratuita|free)\b",
+    r"\bfree\s+(solar|quote\s+for\s+your\s+home)",
 )
 
 
@@ -1300,6 +1430,17 @@ _MUST_LEAVE = (
     r"\b(shift|hospital|dialysis|doctor)\b",
     r"\btengo\s+que\s+(ir|salir|llegar)\b",
 )
+_MEDICAL_DEVICE = (
+    r"\b(oxygen|concentrator|cpap|bipap|dialysis|ventilator|nebulizer|oxigeno|concentrador|respirador|dialisis)\b",
+)
+_NO_POWER = (
+    r"\b(no|without|lost)\s+(power|electricity)\b",
+    r"\bpower\s+(is\s+)?(out|off)\b",
+    r"\bse\s+(fue|nos\s+fue)\s+la\s+luz\b",
+    r"\bsin\s+(luz|electricidad|corriente)\b",
+    r"\bno\s+hay\s+(luz|corriente)\b",
+    r"\b(battery|bateria|pila)\b",
+)
 _TEMPERATURE = re.compile(r"\b(-?\d{1,3})\s*(degrees|deg|°|grados)")
 _INDOOR_TEMPERATURE = re.compile(r"\b(house|home|inside|apartment)\s+(is\s+)?(at|down\s+to)\s+(\d{2})\b")
 
@@ -1318,8 +1459,8 @@ def says_not_urgent(texts: list[str]) -> bool:
 def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
     """Why the conversation is an emergency although no message says "emergency": no heat or
     cooling with a vulnerable person or extreme weather, locked out with a child inside or in the
-    cold, a door or garage that will not close or lock at night, a car trapped in the garage by
-    someone who has to leave. None when it is not."""
+    cold, a door or garage that will not close or lock at night, medical equipment (oxygen, CPAP)
+    without power, a car trapped in the garage by someone who has to leave. None when it is not."""
     folded = " . ".join(fold(text).replace("a/c", "ac").replace("’", "'") for text in texts)
     night = local_hour >= 19 or local_hour < 6 or _any(_AT_NIGHT, folded) > 0
     if _any(_NO_HEAT_OR_COOLING, folded):
@@ -1334,6 +1475,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
             return "locked out in the cold or at night"
     if _any(_WONT_SECURE, folded) and night:
         return "the home cannot be secured at night"
+    if _any(_MEDICAL_DEVICE, folded) and (_any(_NO_POWER, folded) or _any(_NO_HEAT_OR_COOLING, folded)):
+        return "medical equipment without power"
     if _any(_CAR_TRAPPED, folded) and (_any(_MUST_LEAVE, folded) or night):
         return "a car trapped in the garage that is needed now"
     return None
@@ -1356,6 +1499,7 @@ _RESCHEDULE = (
     r"\b(cambiarla|moverla|pasarla)\b",
     r"\bcan\s+we\s+do\s+(it\s+)?(later|earlier|another\s+(day|time))",
     r"\b(la|lo)\s+(podemos|puede|pueden)\s+(cambiar|mover|pasar)",
+    r"\b(se\s+puede|podemos|pueden|podrian|puedo)\s+(cambiar|mover|pasar|recorrer)\s+(al|para\s+el|a\s+otro|para\s+otro)\b",
 )
 # What follows these is the new time ("move it from Monday to Wednesday after 2pm").
 _NEW_TIME_MARKER = re.compile(

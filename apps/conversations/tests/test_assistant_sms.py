@@ -329,6 +329,21 @@ def test_what_a_customer_adds_after_booking_is_saved_not_booked_again(configured
     assert not any("Reply YES" in body for body in after)
 
 
+def test_a_price_question_after_booking_is_answered_from_the_estimate(configured, webhook, twilio, commit):
+    for body in (
+        "Hi, my kitchen sink is clogged",
+        f"I'm Maria Lopez, {ADDRESS}, tomorrow morning works",
+        "yes",
+        "and roughly how much will it be?",
+    ):
+        with commit():
+            text(webhook, body)
+    booked, answer = bodies_to(twilio, CUSTOMER)[-2:]
+    assert booked.startswith("You're booked!")
+    assert "$" in answer and "Reply YES" not in answer, answer
+    assert "roughly how much" not in Appointment.objects.get().notes  # a question, not a note
+
+
 def _book_through_the_assistant(webhook, commit):
     for body in ("Hi, my kitchen sink is clogged", f"I'm Maria Lopez, {ADDRESS}, tomorrow morning works", "yes"):
         with commit():

@@ -1,6 +1,6 @@
 """The rule-based engine alone, on messages the way customers actually text them."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -384,3 +384,67 @@ def test_no_time_preference():
 )
 def test_a_name_given_before_the_address(text, name):
     assert rules.extract_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "at"),
+    [
+        ("can you come December 12 at 10?", date(2026, 12, 12), time(10)),
+        ("el 15 de diciembre por la tarde", date(2026, 12, 15), None),
+        ("on 12/18 around 10", date(2026, 12, 18), time(10)),
+        ("the 15th works", date(2026, 12, 15), None),
+        ("Jan 4th in the morning", date(2027, 1, 4), None),  # the coming January
+        ("the 1/2 inch pipe under the sink is dripping", None, None),
+    ],
+)
+def test_a_calendar_date_by_name_or_number(text, day, at):
+    preference = rules.parse_time_preference(text, now=datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("America/Chicago")))
+    assert (preference.date, preference.at) == (day, at)
+
+
+def test_days_ruled_out_and_the_lunch_break():
+    now = datetime(2026, 12, 4, 16, tzinfo=ZoneInfo("America/Chicago"))
+    assert rules.parse_time_preference("Not Monday, I work Mondays", now=now).excluded_weekdays == (0,)
+    assert rules.parse_time_preference("el jueves no puedo", now=now).excluded_weekdays == (3,)
+    weekdays = rules.parse_time_preference("cualquier día entre semana después de las 5", now=now)
+    assert (weekdays.excluded_weekdays, weekdays.after) == ((5, 6), time(17))
+    assert rules.parse_time_preference("tomorrow after lunch", now=now).after == time(13)
+    assert rules.parse_time_preference("Mornings are best", now=now).day_part == "morning"
+    late = rules.parse_time_preference("could someone come at 2:30 tonight?", now=now.replace(hour=23, minute=40))
+    assert (late.date, late.at) == (date(2026, 12, 5), time(2, 30))
+
+
+def test_what_the_customer_says_is_fine_is_not_the_job():
+    assert "pastilla" not in rules.without_denials("el enchufe no da corriente, ya revisé la pastilla y está bien")
+    assert "gas" not in rules.without_denials("el piloto no prende, no huele a gas")
+    assert "duro" in rules.without_denials("el cerrojo está bien duro")  # "bien" here is "very"
+    assert rules.detect_urgency(rules.without_denials("no huele a gas, el piloto se apaga"))[0] != "emergency"
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["se fue la luz en toda la casa y el concentrador de oxígeno de mi mamá tiene 2 horas de batería"],
+        ["power is out and my husband is on a CPAP"],
+    ],
+)
+def test_medical_equipment_without_power_is_an_emergency(texts):
+    assert rules.situational_emergency(texts, local_hour=14) == "medical equipment without power"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can u just have the owner give me a call?",
+        "¿puedo hablar directamente con el dueño?",
+        "honestly id rather talk to someone than text",
+    ],
+)
+def test_asking_for_the_owner_is_asking_for_a_person(text):
+    assert rules.asks_for_human(text)
+
+
+def test_names_in_lower_case_and_after_the_address():
+    assert rules.extract_name("hola soy guadalupe reyes vivo en 2815 w pico blvd") == "Guadalupe Reyes"
+    assert rules.extract_name("1140 Iroquois Ave Naperville 60563 - its Derek Olsen btw") == "Derek Olsen"
+    assert rules.extract_name("soy de chicago") is None
