@@ -573,6 +573,8 @@ class _Turn:
             self.missing.append("preferred_time")
             self.decide_as("ask_for_info", "collecting_info", self.say("ask_new_time", job=job, when=old))
             return
+        if rules.says_same_time(current_text) and preference.at is None and preference.after is None:
+            preference = dataclasses.replace(preference, at=current.start.astimezone(self.tz).time())
         own = scheduling.Busy(current.start, current.end)
         slots, satisfied = scheduling.find_slots(
             business_hours=self.hours,

@@ -521,7 +521,12 @@ _EMERGENCY = (
     r"\bchispas",
     r"huele\s+a\s+gas",
     r"fuga\s+de\s+gas",
+    r"huele\s+(muy\s+|bien\s+|bien\s+fuerte\s+|fuerte\s+)?(fuerte\s+)?a\s+gas",
+    r"\bolor\s+a\s+gas",
     r"\bhumo\b",
+    r"\bhumito\b",
+    r"\bse\s+(puso|quedo)\s+negr[oa]\b",
+    r"\b(pipes?|tuberias?)\b[^.!?]*\b(gonna|going\s+to|about\s+to|could|will)\s+(freeze|burst)",
     r"\bincendio",
     r"\breventad[oa]",
     r"\bse\s+revento",
@@ -650,7 +655,7 @@ def seed_intent_key(intent: str) -> str:
 
 # --- Confirmation -------------------------------------------------------------------------------
 _CONFIRM = (
-    r"^\s*(yes|yeah|yep|yup|ya|sure|ok|okay|k|kk|perfect|great|confirm(ed)?|correct|absolutely|definitely|please\s+do|do\s+it|book\s+it)\b",
+    r"^\s*(yes|yeah|yep|yup|ya|sure|ok|okay|k|kk|bet|awesome|sweet|perfect|great|confirm(ed)?|correct|absolutely|definitely|please\s+do|do\s+it|book\s+it)\b",
     r"\bsounds\s+(good|great|perfect|fine)",
     r"\bthat\s+(works|is\s+fine|'?s\s+fine|'?s\s+perfect|would\s+work|time\s+works)",
     r"\bworks\s+for\s+me",
@@ -662,7 +667,7 @@ _CONFIRM = (
     r"\bnos\s+vemos",
     r"^\s*(👍|👌|✅|🙏|💯)",
     r"^\s*(fine|alright|all\s+right|works|cool|deal|go\s+ahead|that'?ll\s+do)\b",
-    r"^\s*(dale|va|sale|orale|andale|listo|perfecta|con\s+gusto)\b",
+    r"^\s*(dale|va|sale|orale|andale|listo|perfecta|con\s+gusto|simon|sip|sipi|aja)\b",
 )
 _REJECT = (
     r"^\s*(no|nope|nah|negative)\s*[.!,]*\s*$",
@@ -875,7 +880,7 @@ _STREET_TYPES = (
 _ADDRESS = re.compile(
     r"\b(?P<number>\d{1,6}[A-Za-z]?)\s+"
     r"(?P<street>(?:[NSEWnsew]\.?\s+)?(?:[A-Za-z0-9][\w'.\-]*\s+){0,4}?(?:" + _STREET_TYPES + r"))\.?"
-    r"(?P<unit>,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*[\w\-]+)?"
+    r"(?P<unit>,?\s*(?:(?:apartment|departamento|apto|apt|depto|dept|unit|suite|ste|interior|int)\b|#)\.?\s*[\w\-]+)?"
     # Then "City, ST 12345", "City ST", "ST 12345", "City 12345" or "12345"; the state must be
     # upper case, or "123 Main St and my toilet is clogged" would end in the state "is".
     r"(?:,?\s+(?P<city>[A-Za-z][A-Za-z .'\-]{1,40}?),?\s+(?P<state>(?-i:[A-Z]{2}))(?:,?\s+(?P<zip>\d{5})(?:-\d{4})?)?"
@@ -1489,6 +1494,10 @@ _CANCEL = (
     r"\bcancel(ar|en)?\s+(mi|la|el)\s+(cita|visita|servicio)",
     r"\b(quiero|necesito|tengo\s+que)\s+cancelar\b",
     r"\bya\s+no\s+(necesito|ocupo)\s+(la\s+)?(cita|visita|el\s+servicio)",
+    r"\b(take|cross)\s+(us|me)\s+off\s+(the|your)\s+(schedule|calendar|books?)",
+    r"\b(won'?t|wont|will\s+not|don'?t|dont|no\s+longer)\s+need\s+(the|our|my|that|you)\b[^.!?]*\b(anymore|any\s+more|after\s+all)\b",
+    r"\bya\s+no\s+(es\s+necesario|hace\s+falta)\s+que\s+(vengan|venga)",
+    r"\bcancel[ea]l[ao]\b",
 )
 _RESCHEDULE = (
     r"\bre-?schedule\b",
@@ -1498,6 +1507,8 @@ _RESCHEDULE = (
     r"\b(cambiar|mover|pasar|recorrer)\s+(mi|la|el)\s+(cita|visita)",
     r"\b(cambiarla|moverla|pasarla)\b",
     r"\bcan\s+we\s+do\s+(it\s+)?(later|earlier|another\s+(day|time))",
+    r"\b(can|could)\s+(we|you)\s+(do|make\s+it)\b[^.!?]*\binstead\b",
+    r"\b(me\s+la|nos\s+la|la)\s+(pueden|puede|podrian)\s+(cambiar|mover|pasar)",
     r"\b(la|lo)\s+(podemos|puede|pueden)\s+(cambiar|mover|pasar)",
     r"\b(se\s+puede|podemos|pueden|podrian|puedo)\s+(cambiar|mover|pasar|recorrer)\s+(al|para\s+el|a\s+otro|para\s+otro)\b",
 )
@@ -1515,6 +1526,14 @@ def detect_change(text: str) -> str | None:
     if _any(_RESCHEDULE, folded):
         return "reschedule"
     return None
+
+
+_SAME_TIME = re.compile(r"\b(same\s+time|a\s+la\s+misma\s+hora|misma\s+hora)\b")
+
+
+def says_same_time(text: str) -> bool:
+    """ "Monday the 14th instead, same time?": the appointment's own time of day, on the new day."""
+    return _SAME_TIME.search(fold(text)) is not None
 
 
 def reschedule_target(text: str, *, now: datetime) -> TimePreference:

@@ -43,7 +43,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     # Electrical
     "outlet": ("outlet", "outlets", "plug", "plugs", "receptacle", "socket", "enchufe", "enchufes", "contacto",
                "contactos", "tomacorriente", "tomacorrientes"),
-    "switch": ("switch", "switches", "light switch", "apagador", "apagadores", "interruptor", "interruptores"),
+    "switch": ("switch", "switches", "light switch", "apagador", "apagadores", "interruptor", "interruptores",
+               "apagador de la luz"),
     "breaker": ("breaker", "breakers", "circuit breaker", "circuit", "pastilla", "pastillas", "fusible",
                 "fusibles", "fuse", "fuses", "breker", "brekers"),
     "trip": ("trip", "trips", "tripping", "tripped", "keeps tripping", "se bota", "se botan", "se boto", "bota",
@@ -55,11 +56,11 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "fixture": ("fixture", "fixtures", "light fixture", "chandelier", "lamp", "lamps", "lampara", "lamparas",
                 "candil", "luminaria", "luminarias", "pendant"),
     "light": ("light", "lights", "lighting", "luz", "luces", "foco", "focos", "bulb", "bulbs"),
-    "fan": ("fan", "ceiling fan", "ventilador", "ventilador de techo"),
+    "fan": ("fan", "ceiling fan", "ventilador", "ventilador de techo", "abanico", "abanico de techo"),
     "flicker": ("flicker", "flickering", "flickers", "parpadea", "parpadean", "parpadeo", "parpadeando"),
     "spark": ("spark", "sparks", "sparking", "sparked", "arcing", "chispa", "chispas", "chispea", "chispeando"),
     "burning": ("burning", "burnt", "burned", "burning smell", "scorched", "smoke", "smoking", "melted", "quemado",
-                "quemada", "olor a quemado", "humo", "derretido"),
+                "quemada", "olor a quemado", "humo", "humito", "derretido", "se puso negro", "negro"),
     "wiring": ("wiring", "wire", "wires", "rewire", "cableado", "alambre", "alambres"),
     "no_power": ("no power", "power out", "power is out", "power outage", "lost power", "no electricity",
                  "sin luz", "sin electricidad", "se fue la luz", "no hay luz", "nos quedamos sin luz"),
@@ -172,7 +173,7 @@ TRADE_NAMES: dict[str, tuple[str, ...]] = {
 # The kind of work, read from the whole text (whole words or phrases, accent-folded).
 INSTALL_WORDS = (
     "install", "installed", "installing", "installation", "new", "replace", "replaced", "replacing",
-    "replacement", "upgrade", "upgraded", "put in", "instalar", "instalacion", "instalen", "instale", "instalan",
+    "replacement", "upgrade", "upgraded", "put in", "put up", "hang", "hung", "hanging", "mount", "colgar", "instalar", "instalacion", "instalen", "instale", "instalan",
     "instalarlo", "instalarla", "nuevo", "nueva", "nuevos", "nuevas", "reemplazar", "reemplazo", "cambiar",
     "cambiarlo", "cambiarla", "cambiarlas", "cambiarlos", "poner", "ponerme",
 )  # fmt: skip
