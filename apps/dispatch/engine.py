@@ -548,6 +548,8 @@ class _Turn:
         asked = rules.detect_change(texts[0])
         if asked is None and len(texts) > 1 and self.info["preference"] is not None:
             asked = rules.detect_change(texts[1]) if rules.detect_change(texts[1]) == "reschedule" else None
+        if asked == "reschedule" and self.upcoming is None and self.proposed:
+            return None  # "Can we do Thursday instead?" of the slot just offered: a new preference
         return asked
 
     def _upcoming_slot(self) -> scheduling.Slot:

@@ -55,7 +55,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
                 "cargador", "cargador electrico", "cargador de carro", "cargador de auto"),
     "fixture": ("fixture", "fixtures", "light fixture", "chandelier", "lamp", "lamps", "lampara", "lamparas",
                 "candil", "luminaria", "luminarias", "pendant"),
-    "light": ("light", "lights", "lighting", "luz", "luces", "foco", "focos", "bulb", "bulbs"),
+    "light": ("light", "lights", "lighting", "luz", "luces", "foco", "focos", "bulb", "bulbs", "light fixture",
+              "light switch"),
     "fan": ("fan", "ceiling fan", "ventilador", "ventilador de techo", "abanico", "abanico de techo"),
     "flicker": ("flicker", "flickering", "flickers", "parpadea", "parpadean", "parpadeo", "parpadeando"),
     "spark": ("spark", "sparks", "sparking", "sparked", "arcing", "chispa", "chispas", "chispea", "chispeando"),
@@ -105,7 +106,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
              "pestillo"),
     "deadbolt": ("deadbolt", "deadbolts", "dead bolt", "cerrojo de seguridad"),
     "keypad": ("keypad", "keyless", "teclado", "combination lock", "de codigo", "con codigo"),
-    "jammed": ("jammed", "jam", "jams", "stuck", "sticking", "wont turn", "hard to turn", "doesnt turn",
+    "jammed": ("jammed", "jam", "jams", "stuck", "sticking", "sticks", "stiff", "wont turn", "hard to turn",
+               "doesnt turn", "duro", "dura",
                "trabada", "trabado", "atorada", "atorado", "atascada", "no gira", "no da vuelta"),
     "open": ("open", "abrir", "abran", "abra"),
     "safe": ("safe", "caja fuerte", "caja de seguridad"),
@@ -122,6 +124,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "track": ("track", "tracks", "off track", "off its track", "off the track", "riel", "rieles", "carril",
               "se salio del riel", "descarrilada", "crooked", "chueca", "chueco"),
     "cable": ("cable", "cables", "snapped cable", "lift cable"),
+    "dead": ("dead", "no da corriente", "no tiene corriente", "no hay corriente", "muerto", "muerta"),
+    "loose": ("loose", "wobbly", "flojo", "floja", "suelto", "suelta", "se mueve"),
     "dent": ("dent", "dented", "dents", "damaged", "abollado", "abollada", "golpeado", "golpeada"),
     # The kind of work as a concept too: a catalogue's "new lock installation" shares it with "una cerradura nueva".
     "install": ("install", "installed", "installing", "installation", "new", "replace", "replaced", "replacing",
@@ -230,5 +234,5 @@ PHRASES, WORDS = _index()
 # Where the problem is rather than what it is: "a leak under the sink" is a leak, not a clogged sink.
 PLACES = frozenset(["sink", "shower", "bathroom", "kitchen", "basement", "door"])
 # How a thing fails rather than what failed: "the water heater is leaking" is a water-heater job.
-SYMPTOMS = frozenset(["leak", "noise", "jammed", "cold", "warm", "cool", "flicker", "smell"])
+SYMPTOMS = frozenset(["leak", "noise", "jammed", "cold", "warm", "cool", "flicker", "smell", "dead", "loose"])
 OTHER_WORK = {key: frozenset([key]) for key in _OTHER_WORK_FORMS}
