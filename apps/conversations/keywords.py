@@ -30,7 +30,7 @@ _ASKS_TO_STOP = {
         r"\b(don'?t|do not|dont|never)\s+(text|message|sms|contact)\s+(me|us|this number)\s+(anymore|any more|again|ever)\b",
         r"\b(don'?t|do not|dont)\s+(text|message|sms)\s+(me|this number)\s*[.!]*$",
         r"\bno\s+(more|further)\s+(texts|messages|sms)\b",
-        r"\b(take|remove|delete)\s+(me|this number|my number)\s+(off|from)\s+(your|the|this)\s+(list|texts|messages)",
+        r"\b(take|remove|delete)\s+(me|this number|my number)\s+(off|from)\s+(your|ur|the|this)\s+(list|texts|messages|contacts)",
         r"\bunsubscribe\s+me\b",
         r"\bopt\s+(me\s+)?out\b",
     ),

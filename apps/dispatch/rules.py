@@ -666,7 +666,7 @@ _CONFIRM = (
     r"\bme\s+(parece\s+bien|sirve|funciona|queda\s+bien)",
     r"\bnos\s+vemos",
     r"^\s*(👍|👌|✅|🙏|💯)",
-    r"^\s*(fine|alright|all\s+right|works|cool|deal|go\s+ahead|that'?ll\s+do)\b",
+    r"^\s*(fine|alright|all\s+right|works|cool|deal|go\s+ahead|that'?ll\s+do|no\s+prob(lem)?|lock\s+it\s+in)\b",
     r"^\s*(dale|va|sale|orale|andale|listo|perfecta|con\s+gusto|simon|sip|sipi|aja)\b",
 )
 _REJECT = (
@@ -1321,6 +1321,9 @@ _SPAM = (
     r"\bpara\s+no\s+recibir\s+(mas\s+)?mensajes",
     r"\b(cita|consulta|evaluacion|inspeccion|quote|consultation|estimate)\s+(gratis|gratuita|free)\b",
     r"\bfree\s+(solar|quote\s+for\s+your\s+home)",
+    r"\b(rank|ranking|show\s+up)\s+(higher\s+|first\s+|#1\s+)?(on|in)\s+google",
+    r"\b(grow|boost|scale)\s+your\s+(business|revenue|leads|sales)",
+    r"\bbook\s+a\s+(quick\s+|free\s+)?(call|demo)\b",
 )
 
 
@@ -1358,6 +1361,7 @@ _HUMAN_PATTERNS = (
     r"\bhablar\s+(directamente\s+)?con\s+(alguien|el\s+duen|la\s+duen|un\s+tecnico|el\s+encargado|el\s+jefe)",
     r"\b(eres|es|esto\s+es)\s+(un\s+)?(robot|bot|maquina|automatic|contestadora)",
     r"\b(alguien|una\s+persona)\s+(me\s+)?(puede\s+)?llam",
+    r"\bque\s+me\s+(llame|llamen|marque|marquen)\b",
     r"\bme\s+puede\s+llamar\s+alguien\b",
     r"\bcon\s+una\s+maquina\b",
 )
@@ -1498,6 +1502,9 @@ _CANCEL = (
     r"\b(won'?t|wont|will\s+not|don'?t|dont|no\s+longer)\s+need\s+(the|our|my|that|you)\b[^.!?]*\b(anymore|any\s+more|after\s+all)\b",
     r"\bya\s+no\s+(es\s+necesario|hace\s+falta)\s+que\s+(vengan|venga)",
     r"\bcancel[ea]l[ao]\b",
+    r"\bcancela\s+(lo|la|el|mi)\b",
+    r"^\s*(pls\s+|please\s+)?cancel\b",
+    r"\bcancel\s+(tmrw|tomorrow|tmr|today|friday|monday|tuesday|wednesday|thursday|saturday|sunday)",
 )
 _RESCHEDULE = (
     r"\bre-?schedule\b",

@@ -146,6 +146,9 @@ OTHER_WORK_LABELS = {
     "pool": gettext_noop("pool service"),
     "chimney": gettext_noop("chimney sweeping"),
     "solar": gettext_noop("solar panels"),
+    "drywall": gettext_noop("drywall and painting"),
+    "flooring": gettext_noop("flooring"),
+    "gate": gettext_noop("driveway gates"),
 }
 # fmt: off
 _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
@@ -160,6 +163,9 @@ _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
     "pool": ("pool", "pools", "hot tub", "piscina", "alberca"),
     "chimney": ("chimney", "chimneys", "chimney sweep", "wood stove", "chimenea", "chimeneas", "deshollinador"),
     "solar": ("solar", "solar panel", "solar panels", "paneles solares", "panel solar", "energia solar"),
+    "drywall": ("drywall", "sheetrock", "plaster", "tablaroca", "yeso"),
+    "flooring": ("epoxy", "flooring", "floor coating", "refinish the floor", "loseta"),
+    "gate": ("driveway gate", "gate opener", "gate motor", "porton electrico", "reja electrica", "motor del porton"),
 }
 # fmt: on
 

@@ -90,6 +90,7 @@ def test_every_opt_out_keyword(alpha, webhook, twilio, commit, word):
         ("please stop texting me", "we won't text you again"),
         ("Take me off your list, I never asked for these", "we won't text you again"),
         ("Actually don't text me anymore, I found someone else", "we won't text you again"),
+        ("pls remove my number from ur list", "we won't text you again"),
         ("Ya no me manden mensajes por favor", "no le enviaremos más mensajes"),
         ("BAJA", "no le enviaremos más mensajes"),
     ],

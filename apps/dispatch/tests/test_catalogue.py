@@ -114,3 +114,9 @@ def test_a_trade_asked_for_by_its_tradesperson():
 )
 def test_work_kind(text, kind):
     assert catalogue.work_kind(text) == kind
+
+
+def test_other_work_named_by_its_object_and_not_by_a_floor_of_the_house():
+    assert catalogue.names_other_work("can you patch the drywall where the outlet was?", GARAGE) == "drywall"
+    assert catalogue.names_other_work("we want the garage floor epoxy coated", GARAGE) == "flooring"
+    assert catalogue.names_other_work("la regadera del piso de arriba no drena", GARAGE) is None

@@ -448,3 +448,29 @@ def test_names_in_lower_case_and_after_the_address():
     assert rules.extract_name("hola soy guadalupe reyes vivo en 2815 w pico blvd") == "Guadalupe Reyes"
     assert rules.extract_name("1140 Iroquois Ave Naperville 60563 - its Derek Olsen btw") == "Derek Olsen"
     assert rules.extract_name("soy de chicago") is None
+
+
+@pytest.mark.parametrize("text", ["kk", "bet", "awesome yes", "no prob 👌", "lock it in 🔒", "simón", "sip"])
+def test_more_ways_to_say_yes(text):
+    assert rules.detect_confirmation(text) == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("text", "change"),
+    [
+        ("we wont need the furnace tune up on saturday anymore. can you take us off the schedule?", "cancel"),
+        ("ya no es necesario que vengan mañana, se destapó solito", "cancel"),
+        ("sí, cancélela por favor", "cancel"),
+        ("cancel tmrw pls, landlord rekeyed it", "cancel"),
+        ("can we do monday the 14th instead, same time?", "reschedule"),
+        ("¿se puede cambiar al sábado en la mañana?", "reschedule"),
+    ],
+)
+def test_more_ways_to_change_an_appointment(text, change):
+    assert rules.detect_change(text) == change
+
+
+def test_same_time_and_spam_pitches():
+    assert rules.says_same_time("can we do monday instead, same time?")
+    assert rules.looks_like_spam("¿Le gustaría instalar paneles solares SIN COSTO? Ahorre hasta 90% en su recibo")
+    assert rules.looks_like_spam("We help contractors rank higher on Google. Book a quick call this week?")
