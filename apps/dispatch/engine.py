@@ -114,9 +114,13 @@ def _latest_preference(preferences: list[rules.TimePreference]) -> rules.TimePre
     if not given:
         return None
     newest = given[0]
-    if newest.matched != ["excluded_weekdays"] or len(given) < 2:
+    only_days_out = newest.matched == ["excluded_weekdays"]
+    if len(given) < 2 or not (only_days_out or rules.says_same_time(newest.raw)):
         return newest
     older = given[1]
+    if rules.says_same_time(newest.raw) and not (newest.at or newest.after or newest.before):
+        # "Friday same time instead?": the new day at the time asked for before.
+        return dataclasses.replace(newest, at=older.at, after=older.after, before=older.before)
     excluded = tuple(sorted({*older.excluded_weekdays, *newest.excluded_weekdays}))
     day = older.date if older.date is not None and older.date.weekday() not in excluded else None
     return dataclasses.replace(
@@ -615,6 +619,8 @@ class _Turn:
         if condition.is_empty or condition.asap or condition.flexible:
             return False
         slot = _parse_slot(self.proposed)
+        if condition.at is not None and slot.start.astimezone(self.tz).time() != condition.at:
+            return True  # "sí, pero mejor a las 11"
         return not scheduling.matches(slot.start, slot.end, self.tz, condition)
 
     def condition_on_the_proposed_day(self) -> rules.TimePreference:

@@ -1038,6 +1038,13 @@ _WEEKDAYS_ONLY = re.compile(
 _AFTER_LUNCH = re.compile(r"\bafter\s+lunch\b|\bdespues\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
 _BEFORE_LUNCH = re.compile(r"\bbefore\s+lunch\b|\bantes\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
 LUNCH_ENDS = time(13)
+_CORRECTION = re.compile(r"\b(instead|rather|scratch\s+that|actually|how\s+about|mejor|en\s+vez|en\s+lugar)\b")
+# A part of the day the customer is not there for ("en la mañana no estoy", "can't do mornings").
+_NOT_IN_DAY_PART = re.compile(
+    r"\b(?:en|por)\s+la\s+(?P<es>manana|tarde|noche)\s+no\s+(?:estoy|puedo|hay\s+nadie|podemos)\b"
+    r"|\b(?:not|no|can'?t\s+do|cannot\s+do)\s+(?:in\s+the\s+)?(?P<en>morning|afternoon|evening)s?\b"
+)
+_DAY_PART_NAMES = {"manana": "morning", "tarde": "afternoon", "noche": "evening"}
 # A calendar date the customer names ("December 12", "el 15 de diciembre", "12/18", "the 15th"), read
 # by dateparser; only texts that look like they hold one are given to it (it finds dates in "now").
 _MONTHS = (
@@ -1113,6 +1120,17 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
         pref.excluded_weekdays = tuple(sorted(excluded))
         hit("excluded_weekdays")
 
+    # A part of the day ruled out: the other side of it is what is left ("no mornings" is after noon).
+    ruled_out = _NOT_IN_DAY_PART.search(folded)
+    if ruled_out:
+        part = _DAY_PART_NAMES.get(ruled_out.group("es") or "", ruled_out.group("en"))
+        folded = _NOT_IN_DAY_PART.sub(" ", folded)
+        if part == "morning":
+            pref.after = DAY_PARTS["morning"][1]
+        elif part in DAY_PARTS:
+            pref.before = DAY_PARTS[part][0]
+        hit("not_" + str(part))
+
     # Days. Spanish "manana" is both "tomorrow" and "morning": "por/en la manana" is the morning.
     spanish_morning = re.search(r"\b(por|en)\s+(la|las)\s+mananas?\b|\bde\s+la\s+manana\b", folded)
     without_morning = re.sub(r"\b(por|en|de)\s+(la|las)\s+mananas?\b", " ", folded)
@@ -1131,15 +1149,23 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     if re.search(r"\bthis\s+weekend\b|\bel\s+fin\s+de\s+semana\b|\bfin\s+de\s+semana\b", folded) and pref.date is None:
         pref.date = today + timedelta(days=(5 - today.weekday()) % 7)
         hit("weekend")
-    if re.search(r"\bnext\s+week\b|\bla\s+(semana\s+que\s+viene|proxima\s+semana)\b", folded) and pref.date is None:
+    if (
+        re.search(r"\bnext\s+week\b|\bla\s+(semana\s+que\s+(viene|entra)|proxima\s+semana)\b", folded)
+        and pref.date is None
+    ):
         pref.earliest_date = today + timedelta(days=7 - today.weekday())
         hit("next_week")
-    weekday_match = re.search(
-        r"\b(?P<next>next\s+|this\s+|el\s+proximo\s+|proximo\s+|el\s+)?(?P<day>"
-        + "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True))
-        + r")\b(?P<viene>\s+que\s+viene)?",
-        folded,
+    weekday_matches = list(
+        re.finditer(
+            r"\b(?P<next>next\s+|this\s+|el\s+proximo\s+|proximo\s+|el\s+)?(?P<day>"
+            + "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True))
+            + r")\b(?P<viene>\s+que\s+viene)?",
+            folded,
+        )
     )
+    # "Thursday is my kid's recital, Friday instead?": a correction names the new day last.
+    corrected = _CORRECTION.search(folded) is not None
+    weekday_match = (weekday_matches[-1] if corrected else weekday_matches[0]) if weekday_matches else None
     if weekday_match and pref.date is None:
         weekday = WEEKDAY_NAMES[weekday_match.group("day")]
         ahead = (weekday - today.weekday()) % 7
@@ -1185,7 +1211,11 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     after = re.search(
         r"\b(?:after|from|past|despues\s+de\s+las?|a\s+partir\s+de\s+las?|desde\s+las?)\s+" + _CLOCK, folded
     )
-    before = re.search(r"\b(?:before|by|until|no\s+later\s+than|antes\s+de\s+las?|hasta\s+las?)\s+" + _CLOCK, folded)
+    before = re.search(
+        r"\b(?:before|by|until|no\s+later\s+than|antes\s+de\s+las?|hasta\s+las?|(?:tengo|tenemos)\s+que\s+"
+        r"(?:salir|irme|irnos)\s+a\s+las?|(?:have|need|got)\s+to\s+(?:leave|go|be\s+out)\s+at)\s+" + _CLOCK,
+        folded,
+    ) or re.search(r"\ba\s+las?\s+" + _CLOCK + r"\s+(?:tengo|tenemos)\s+que\s+(?:salir|irme|irnos)\b", folded)
     between = re.search(
         r"\bbetween\s+" + _CLOCK + r"\s+(?:and|-)\s+(?P<h2>\d{1,2})(?::(?P<m2>[0-5]\d))?\s*(?P<ampm2>am|pm)?", folded
     )

@@ -474,3 +474,14 @@ def test_same_time_and_spam_pitches():
     assert rules.says_same_time("can we do monday instead, same time?")
     assert rules.looks_like_spam("¿Le gustaría instalar paneles solares SIN COSTO? Ahorre hasta 90% en su recibo")
     assert rules.looks_like_spam("We help contractors rank higher on Google. Book a quick call this week?")
+
+
+def test_constraints_people_give_in_passing():
+    now = datetime(2026, 12, 9, 20, tzinfo=ZoneInfo("America/Chicago"))
+    leave = rules.parse_time_preference("este sabado temprano? a las 10 tengo que salir a un bautizo", now=now)
+    assert (leave.date, leave.before) == (date(2026, 12, 12), time(10))
+    assert rules.parse_time_preference("I have to leave at 9", now=now).before == time(9)
+    no_mornings = rules.parse_time_preference("la semana que entra, en la mañana no estoy", now=now)
+    assert (no_mornings.after, no_mornings.earliest_date) == (time(12), date(2026, 12, 14))
+    corrected = rules.parse_time_preference("thursday is my kids recital, friday instead?", now=now)
+    assert corrected.weekday == 4
