@@ -253,6 +253,17 @@ def names_substance(estimate: Estimate) -> bool:
     return bool(estimate.shared - vocabulary.SYMPTOMS - vocabulary.PLACES - {"install"})
 
 
+_ASKS_WHETHER_THEY_DO = re.compile(
+    r"\b(do|can|could|will)\s+(you|u|y'?all|ya)\s+(guys\s+)?(do|patch|paint|fix|repair|install|handle|work\s+on|clean)\b"
+    r"|\b(hacen|arreglan|reparan|instalan|trabajan|limpian|pintan)\b"
+)
+
+
+def asks_whether_they_do(text: str) -> bool:
+    """ "Do you guys patch drywall?": the customer names the work they are asking for."""
+    return _ASKS_WHETHER_THEY_DO.search(_plain(text)) is not None
+
+
 def names_other_work(text: str, estimates: list[dict]) -> str | None:
     """The trade outside every home-service trade the text asks for ("roofing", "appliance repair"),
     unless the business's own catalogue lists it."""

@@ -114,6 +114,12 @@ def _latest_preference(preferences: list[rules.TimePreference]) -> rules.TimePre
     if not given:
         return None
     newest = given[0]
+    if len(given) > 1 and newest.weekday is not None and newest.weekday == given[1].weekday:
+        # "Make that Thursday, I have the dentist Wed": a correction moves away from the day before.
+        others = [day for day in rules.weekdays_named(newest.raw) if day != newest.weekday]
+        if others and newest.date is not None:
+            ahead = (others[0] - newest.date.weekday()) % 7
+            newest = dataclasses.replace(newest, weekday=others[0], date=newest.date + timedelta(days=ahead))
     only_days_out = newest.matched == ["excluded_weekdays"]
     if len(given) < 2 or not (only_days_out or rules.says_same_time(newest.raw)):
         return newest
@@ -279,8 +285,18 @@ class _Turn:
             hint=info["job_label"] or "",
             kind=_first(catalogue.work_kind(text) for text in texts),
         )
-        if self.other_work and self.estimate is not None and catalogue.names_substance(self.estimate):
-            self.other_work = None  # "the breaker trips when the microwave runs" is the breaker's job
+        asked_outright = any(
+            catalogue.asks_whether_they_do(text) and catalogue.names_other_work(text, self.estimates) for text in texts
+        )
+        # "The breaker trips when the microwave runs" is the breaker's job; "do you guys patch drywall?"
+        # asks for the drywall, whatever else the text names.
+        if (
+            self.other_work
+            and not asked_outright
+            and self.estimate is not None
+            and catalogue.names_substance(self.estimate)
+        ):
+            self.other_work = None
         if self.estimate is not None and not self.other_work:
             item = next(item for item in self.estimates if str(item.get("job_type", "")) == self.estimate.job_type)
             info.update(
@@ -329,7 +345,8 @@ class _Turn:
         """Seed 000's emergency sentence, and what to do right now when the danger is to people."""
         lead = self.seed_template("emergency")
         named = frozenset().union(*(catalogue.concepts(text) for text in _customer_texts(self.request)))
-        if "carbon_monoxide" in named:
+        reason = str((self.info.get("urgency_reasons") or {}).get("emergency") or "")
+        if "carbon_monoxide" in named or "carbon monoxide" in reason:
             return f"{self.say('co_safety')} {lead}"
         if {"gas", "smell"} <= named or {"gas", "leak"} <= named:
             return f"{self.say('gas_safety')} {lead}"

@@ -523,6 +523,9 @@ _EMERGENCY = (
     r"fuga\s+de\s+gas",
     r"huele\s+(muy\s+|bien\s+|bien\s+fuerte\s+|fuerte\s+)?(fuerte\s+)?a\s+gas",
     r"\bolor\s+a\s+gas",
+    r"\b(cae|cayendo|sale|saliendo|escurre|escurriendo|gotea|goteando)\s+(mucha\s+)?agua\s+(del|por\s+el|desde\s+el)\s+techo",
+    r"\bno\s+(encuentro|encontramos|hallo)\s+la\s+llave\s+de\s+paso",
+    r"\bcan'?t\s+find\s+the\s+(main\s+)?(shut\s*off|valve)",
     r"\bhumo\b",
     r"\bhumito\b",
     r"\bse\s+(puso|quedo)\s+negr[oa]\b",
@@ -807,7 +810,7 @@ _STREET_WORDS = frozenset(
 # People who text in lower case still say who they are: "soy guadalupe reyes vivo en …".
 _LOWER_NAME_WORD = r"[a-záéíóúñ][a-záéíóúñ'\-]+"
 _LOWER_CASE_NAME = re.compile(
-    rf"\b(?:soy|me\s+llamo|mi\s+nombre\s+es|my\s+name\s+is|name'?s)\s+(?P<name>{_LOWER_NAME_WORD}(?:\s+{_LOWER_NAME_WORD}){{0,2}})"
+    rf"\b(?:soy|me\s+llamo|mi\s+nombre\s+es|(?:my\s+)?name\s+is|name'?s)\s+(?P<name>{_LOWER_NAME_WORD}(?:\s+{_LOWER_NAME_WORD}){{0,2}})"
 )
 
 
@@ -1086,6 +1089,13 @@ def _calendar_date(folded: str, now: datetime) -> date | None:
 _calendar_date("december 12", datetime(2026, 1, 1))  # dateparser's first search loads its data (~0.25 s)
 
 
+def weekdays_named(text: str) -> list[int]:
+    """The days of the week ``text`` names, in order."""
+    return [
+        WEEKDAY_NAMES[match.group(1)] for match in re.finditer(rf"\b({_DAY_NAMES})\b", _NOT_ON_DAY.sub(" ", fold(text)))
+    ]
+
+
 def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     """Parse "after 3pm", "tomorrow morning", "Saturday", "asap", "next Tuesday at 10" (and Spanish).
 
@@ -1354,6 +1364,9 @@ _SPAM = (
     r"\b(rank|ranking|show\s+up)\s+(higher\s+|first\s+|#1\s+)?(on|in)\s+google",
     r"\b(grow|boost|scale)\s+your\s+(business|revenue|leads|sales)",
     r"\bbook\s+a\s+(quick\s+|free\s+)?(call|demo)\b",
+    r"\bwe\s+help\s+(contractors|businesses|companies|home\s+service|electricians|plumbers|locksmiths)",
+    r"\btop\s+\d+\s+(for|on|in)\b",
+    r"\b(on|in)\s+google\s+maps\b",
 )
 
 
@@ -1469,6 +1482,11 @@ _MUST_LEAVE = (
     r"\b(shift|hospital|dialysis|doctor)\b",
     r"\btengo\s+que\s+(ir|salir|llegar)\b",
 )
+_CO_SYMPTOMS = (
+    r"\b(headaches?|dizzy|dizziness|nause|vomit|threw\s+up|throwing\s+up|dolor(es)?\s+de\s+cabeza|duele\s+la\s+cabeza"
+    r"|mareo|mareados?|vomit|nausea|gumito)",
+)
+_HEATING_ON = (r"\b(heat|heater|heating|furnace|boiler|calefaccion|calentador|calefactor|caldera)\b",)
 _MEDICAL_DEVICE = (
     r"\b(oxygen|concentrator|cpap|bipap|dialysis|ventilator|nebulizer|oxigeno|concentrador|respirador|dialisis)\b",
 )
@@ -1514,6 +1532,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
             return "locked out in the cold or at night"
     if _any(_WONT_SECURE, folded) and night:
         return "the home cannot be secured at night"
+    if _any(_CO_SYMPTOMS, folded) and _any(_HEATING_ON, folded):
+        return "possible carbon monoxide: headaches or sickness since the heating came on"
     if _any(_MEDICAL_DEVICE, folded) and (_any(_NO_POWER, folded) or _any(_NO_HEAT_OR_COOLING, folded)):
         return "medical equipment without power"
     if _any(_CAR_TRAPPED, folded) and (_any(_MUST_LEAVE, folded) or night):

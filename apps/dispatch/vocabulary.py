@@ -15,7 +15,8 @@ from django.utils.translation import gettext_noop
 # fmt: off
 _CONCEPTS: dict[str, tuple[str, ...]] = {
     # Plumbing
-    "drain": ("drain", "drains", "clog", "clogged", "clogging", "backed up", "backing up", "desague", "drenaje",
+    "drain": ("drain", "drains", "clog", "clogged", "clogging", "backed up", "backing up", "snake", "snaked",
+              "auger", "destapar", "desague", "drenaje",
               "coladera", "tapado", "tapada", "tapo", "se tapo", "atascado", "sewer", "septic"),
     "sink": ("sink", "sinks", "fregadero", "lavabo", "lavamanos", "tarja"),
     "shower": ("shower", "tub", "bathtub", "tina", "regadera", "ducha"),
@@ -164,7 +165,8 @@ _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
     "chimney": ("chimney", "chimneys", "chimney sweep", "wood stove", "chimenea", "chimeneas", "deshollinador"),
     "solar": ("solar", "solar panel", "solar panels", "paneles solares", "panel solar", "energia solar"),
     "drywall": ("drywall", "sheetrock", "plaster", "tablaroca", "yeso"),
-    "flooring": ("epoxy", "flooring", "floor coating", "refinish the floor", "loseta"),
+    "flooring": ("epoxy", "epoxied", "epoxying", "flooring", "floor coating", "garage floor", "garage floors",
+                 "refinish the floor", "loseta"),
     "gate": ("driveway gate", "gate opener", "gate motor", "porton electrico", "reja electrica", "motor del porton"),
 }
 # fmt: on

@@ -120,3 +120,9 @@ def test_other_work_named_by_its_object_and_not_by_a_floor_of_the_house():
     assert catalogue.names_other_work("can you patch the drywall where the outlet was?", GARAGE) == "drywall"
     assert catalogue.names_other_work("we want the garage floor epoxy coated", GARAGE) == "flooring"
     assert catalogue.names_other_work("la regadera del piso de arriba no drena", GARAGE) is None
+
+
+def test_asking_whether_they_do_other_work_names_it():
+    assert catalogue.asks_whether_they_do("do you guys patch and paint drywall?")
+    assert catalogue.asks_whether_they_do("¿arreglan puertas de garaje?")
+    assert not catalogue.asks_whether_they_do("the breaker trips when the microwave runs")

@@ -485,3 +485,18 @@ def test_constraints_people_give_in_passing():
     assert (no_mornings.after, no_mornings.earliest_date) == (time(12), date(2026, 12, 14))
     corrected = rules.parse_time_preference("thursday is my kids recital, friday instead?", now=now)
     assert corrected.weekday == 4
+
+
+def test_carbon_monoxide_told_by_its_symptoms():
+    texts = ["desde que prendimos la calefaccion anoche a todos nos duele la cabeza y mi hija vomito"]
+    assert "carbon monoxide" in rules.situational_emergency(texts, local_hour=7)
+    assert rules.situational_emergency(["I have a headache, the AC is fine"], local_hour=7) is None
+
+
+def test_water_through_the_ceiling_and_no_shutoff_are_emergencies():
+    assert rules.detect_urgency("esta cayendo agua del techo de la cocina")[0] == "emergency"
+    assert rules.detect_urgency("pipe broke and I can't find the shutoff")[0] == "emergency"
+
+
+def test_the_days_a_correction_names():
+    assert rules.weekdays_named("actually make that thursday morning, forgot i have the dentist wed") == [3, 2]
