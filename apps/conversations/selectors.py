@@ -5,11 +5,20 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message, OptOut
 from nevermisscall.ids import parse_uuid
+
+# The speakers of the engine's history (``conversation_history``).
+ROLE_OF_KIND = {
+    Message.Kind.CUSTOMER: "customer",
+    Message.Kind.AI: "assistant",
+    Message.Kind.AUTO_REPLY: "business",
+    Message.Kind.HUMAN: "business",
+}
 
 
 def opt_out_rows(*, phone_number: str) -> QuerySet:
@@ -19,6 +28,72 @@ def opt_out_rows(*, phone_number: str) -> QuerySet:
 
 def is_opted_out(*, phone_number: str) -> bool:
     return opt_out_rows(phone_number=phone_number).exists()
+
+
+def _assistant_replies(conversation) -> QuerySet:
+    return (
+        Message.objects.filter(conversation_id=conversation, kind=Message.Kind.AI)
+        .order_by()
+        .values("conversation_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+
+
+def _assistant_standing(*, conversation, phone_number) -> dict:
+    """Annotations for the assistant's checks, as subqueries of a statement that is made anyway (no
+    round trip of their own): whether the customer opted out, and how many replies the assistant
+    sent in the conversation."""
+    return {
+        "customer_opted_out": Exists(opt_out_rows(phone_number=phone_number)),
+        "assistant_replies": Coalesce(
+            Subquery(_assistant_replies(conversation), output_field=IntegerField()), Value(0)
+        ),
+    }
+
+
+def assistant_standing_sql(*, conversation: Conversation) -> tuple[str, list]:
+    """The same two values as ``_assistant_standing`` for ``conversation``, as SQL for the select list
+    (or ``RETURNING``) of a statement of the caller's: ``EXISTS(…), (SELECT count …)``."""
+    opted_sql, opted_params = (
+        opt_out_rows(phone_number=conversation.customer_number).values("id")[:1].query.sql_with_params()
+    )
+    count_sql, count_params = _assistant_replies(conversation.pk).query.sql_with_params()
+    return f"EXISTS({opted_sql}), COALESCE(({count_sql}), 0)", [*opted_params, *count_params]
+
+
+def inbound_for_turn(*, message_id) -> Message:
+    """An inbound message with its conversation, for the assistant's turn: one statement, with the
+    conversation's ``customer_opted_out`` and ``assistant_replies`` (``_assistant_standing``)."""
+    standing = _assistant_standing(
+        conversation=OuterRef("conversation_id"), phone_number=OuterRef("conversation__customer_number")
+    )
+    message = Message.objects.select_related("conversation").annotate(**standing).get(pk=message_id)
+    message.conversation.customer_opted_out = message.customer_opted_out
+    message.conversation.assistant_replies = message.assistant_replies
+    return message
+
+
+def conversation_history(*, conversation_id, before: Message) -> list[dict]:
+    """The dispatch engine's history: every message before ``before``, oldest first, with the slot
+    each assistant reply proposed (keyword replies such as HELP are not part of the dialogue). One
+    statement; rows, not model instances."""
+    rows = (
+        Message.objects.filter(conversation_id=conversation_id, created_at__lte=before.created_at)
+        .exclude(pk=before.pk)
+        .order_by("created_at")
+        .values_list("kind", "body", "proposed_slot")
+    )
+    history = []
+    for kind, body, proposed_slot in rows:
+        role = ROLE_OF_KIND.get(kind)
+        if role is None:
+            continue
+        entry = {"role": role, "content": body}
+        if role == "assistant":
+            entry["proposed_slot"] = proposed_slot
+        history.append(entry)
+    return history
 
 
 def conversation_is_open(conversation: Conversation, *, now: datetime | None = None) -> bool:
