@@ -8,14 +8,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.conversations import services
 from apps.conversations.assistant import assistant_apply, assistant_decide
 from apps.conversations.leads import lead_changes
-from apps.conversations.models import Conversation, Message
-from apps.conversations.selectors import assistant_standing_sql, conversation_history, inbound_for_turn
+from apps.conversations.models import Conversation, Message, OptOut
+from apps.conversations.selectors import assistant_standing_sql, conversation_history
 from apps.crm.models import Appointment
 from apps.outbox.segments import clip_to_segments
 from apps.tenants.config.disclosure import with_disclosure
@@ -25,21 +24,51 @@ from nevermisscall.events import publish_event
 logger = logging.getLogger(__name__)
 
 
+_CLAIM_SQL = """
+    WITH claimed AS (
+        UPDATE {message} SET claimed_at = %s
+        WHERE id = %s AND direction = %s AND handled_at IS NULL AND (claimed_at IS NULL OR claimed_at < %s)
+        RETURNING id, conversation_id, body, created_at
+    )
+    SELECT conversation.*, claimed.id AS inbound_id, claimed.body AS inbound_body,
+           claimed.created_at AS inbound_created_at,
+           EXISTS(SELECT 1 FROM {opt_out} WHERE phone_number = conversation.customer_number AND opted_out)
+               AS customer_opted_out,
+           (SELECT count(*) FROM {message} WHERE conversation_id = conversation.id AND kind = %s) AS assistant_replies
+    FROM {conversation} conversation JOIN claimed ON conversation.id = claimed.conversation_id
+"""
+
+
 def _inbound_claim(*, message_id) -> Message | None:
-    """Claim an undecided inbound message for this worker (one conditional UPDATE, committed at
-    once); None when it is decided, or another worker's claim on it is fresh."""
+    """Claim an undecided inbound message for this worker (a conditional UPDATE, committed at once)
+    and load what the turn needs, in one statement: its conversation, with whether the customer
+    opted out and how many replies the assistant sent (``_assistant_may_answer``). None when the
+    message is decided, or another worker's claim on it is fresh. The message itself carries only
+    its id, body and time (the rest is deferred)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.INBOUND_CLAIM_STALE_SECONDS)
-    claimable = Message.objects.filter(pk=message_id, direction=Message.Direction.INBOUND, handled_at__isnull=True)
-    claimable = claimable.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-    if claimable.update(claimed_at=now) != 1:
+    quote = connection.ops.quote_name
+    sql = _CLAIM_SQL.format(
+        message=quote(Message._meta.db_table),
+        opt_out=quote(OptOut._meta.db_table),
+        conversation=quote(Conversation._meta.db_table),
+    )
+    params = [now, message_id, Message.Direction.INBOUND, stale, Message.Kind.AI]
+    conversation = next(iter(Conversation.objects.raw(sql, params)), None)
+    if conversation is None:
         return None
-    return inbound_for_turn(message_id=message_id)
+    inbound = Message.from_db(
+        conversation._state.db,
+        ["id", "conversation_id", "body", "created_at"],
+        [conversation.inbound_id, conversation.id, conversation.inbound_body, conversation.inbound_created_at],
+    )
+    inbound.conversation = conversation
+    return inbound
 
 
 def _assistant_may_answer(conversation: Conversation, config) -> bool:
     """Whether the assistant answers in ``conversation``, whose ``customer_opted_out`` and
-    ``assistant_replies`` were read with it (``inbound_for_turn``, ``_decided_under_lock``): no query
+    ``assistant_replies`` were read with it (``_inbound_claim``, ``_decided_under_lock``): no query
     of its own."""
     if conversation.status != Conversation.Status.ACTIVE or conversation.handled_by != Conversation.Handler.AI:
         return False

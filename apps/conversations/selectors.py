@@ -5,8 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message, OptOut
@@ -40,38 +39,15 @@ def _assistant_replies(conversation) -> QuerySet:
     )
 
 
-def _assistant_standing(*, conversation, phone_number) -> dict:
-    """Annotations for the assistant's checks, as subqueries of a statement that is made anyway (no
-    round trip of their own): whether the customer opted out, and how many replies the assistant
-    sent in the conversation."""
-    return {
-        "customer_opted_out": Exists(opt_out_rows(phone_number=phone_number)),
-        "assistant_replies": Coalesce(
-            Subquery(_assistant_replies(conversation), output_field=IntegerField()), Value(0)
-        ),
-    }
-
-
 def assistant_standing_sql(*, conversation: Conversation) -> tuple[str, list]:
-    """The same two values as ``_assistant_standing`` for ``conversation``, as SQL for the select list
-    (or ``RETURNING``) of a statement of the caller's: ``EXISTS(…), (SELECT count …)``."""
+    """Whether the customer of ``conversation`` opted out and how many replies the assistant sent in
+    it, as SQL for the select list (or ``RETURNING``) of a statement of the caller's, so that the
+    assistant's checks cost no round trip of their own: ``EXISTS(…), (SELECT count …)``."""
     opted_sql, opted_params = (
         opt_out_rows(phone_number=conversation.customer_number).values("id")[:1].query.sql_with_params()
     )
     count_sql, count_params = _assistant_replies(conversation.pk).query.sql_with_params()
     return f"EXISTS({opted_sql}), COALESCE(({count_sql}), 0)", [*opted_params, *count_params]
-
-
-def inbound_for_turn(*, message_id) -> Message:
-    """An inbound message with its conversation, for the assistant's turn: one statement, with the
-    conversation's ``customer_opted_out`` and ``assistant_replies`` (``_assistant_standing``)."""
-    standing = _assistant_standing(
-        conversation=OuterRef("conversation_id"), phone_number=OuterRef("conversation__customer_number")
-    )
-    message = Message.objects.select_related("conversation").annotate(**standing).get(pk=message_id)
-    message.conversation.customer_opted_out = message.customer_opted_out
-    message.conversation.assistant_replies = message.assistant_replies
-    return message
 
 
 def conversation_history(*, conversation_id, before: Message) -> list[dict]:

@@ -68,13 +68,14 @@ def calendar_events(*, now: datetime | None = None, horizon_days: int = 14) -> l
     )
     return [
         {
-            "summary": appointment.job_type or "Appointment",
-            "start_datetime": appointment.start,
-            "end_datetime": appointment.end,
+            "summary": job_type or "Appointment",
+            "start_datetime": start,
+            "end_datetime": end,
             "description": None,
-            "location": appointment.address or None,
+            "location": address or None,
         }
-        for appointment in appointments
+        # Rows, not instances: the customer busy_appointments joins is not needed here.
+        for job_type, start, end, address in appointments.values_list("job_type", "start", "end", "address")
     ]
 
 
