@@ -14,7 +14,7 @@ from apps.conversations import services
 from apps.conversations.assistant import assistant_apply, assistant_decide
 from apps.conversations.leads import lead_changes
 from apps.conversations.models import Conversation, Message, OptOut
-from apps.conversations.selectors import assistant_standing_sql, conversation_history
+from apps.conversations.selectors import conversation_history
 from apps.crm.models import Appointment
 from apps.outbox.segments import clip_to_segments
 from apps.tenants.config.disclosure import with_disclosure
@@ -24,6 +24,14 @@ from nevermisscall.events import publish_event
 logger = logging.getLogger(__name__)
 
 
+# The assistant's standing in a conversation, for ``_assistant_may_answer``: whether the customer
+# opted out, and how many replies the assistant sent. Subqueries of a statement made anyway, so the
+# checks cost no round trip of their own; ``{phone}`` and ``{conversation_id}`` are SQL expressions.
+_STANDING_SQL = """
+    EXISTS(SELECT 1 FROM {opt_out} WHERE phone_number = {phone} AND opted_out) AS customer_opted_out,
+    (SELECT count(*) FROM {message} WHERE conversation_id = {conversation_id} AND kind = %s) AS assistant_replies
+"""
+
 _CLAIM_SQL = """
     WITH claimed AS (
         UPDATE {message} SET claimed_at = %s
@@ -31,12 +39,21 @@ _CLAIM_SQL = """
         RETURNING id, conversation_id, body, created_at
     )
     SELECT conversation.*, claimed.id AS inbound_id, claimed.body AS inbound_body,
-           claimed.created_at AS inbound_created_at,
-           EXISTS(SELECT 1 FROM {opt_out} WHERE phone_number = conversation.customer_number AND opted_out)
-               AS customer_opted_out,
-           (SELECT count(*) FROM {message} WHERE conversation_id = conversation.id AND kind = %s) AS assistant_replies
+           claimed.created_at AS inbound_created_at, {standing}
     FROM {conversation} conversation JOIN claimed ON conversation.id = claimed.conversation_id
 """
+_DECIDED_SQL = "UPDATE {message} SET handled_at = %s WHERE id = %s AND handled_at IS NULL RETURNING {standing}"
+
+
+def _sql(template: str, **expressions) -> str:
+    quote = connection.ops.quote_name
+    tables = {
+        "message": quote(Message._meta.db_table),
+        "opt_out": quote(OptOut._meta.db_table),
+        "conversation": quote(Conversation._meta.db_table),
+    }
+    standing = _STANDING_SQL.format(**tables, **expressions)
+    return template.format(**tables, standing=standing)
 
 
 def _inbound_claim(*, message_id) -> Message | None:
@@ -47,12 +64,7 @@ def _inbound_claim(*, message_id) -> Message | None:
     its id, body and time (the rest is deferred)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.INBOUND_CLAIM_STALE_SECONDS)
-    quote = connection.ops.quote_name
-    sql = _CLAIM_SQL.format(
-        message=quote(Message._meta.db_table),
-        opt_out=quote(OptOut._meta.db_table),
-        conversation=quote(Conversation._meta.db_table),
-    )
+    sql = _sql(_CLAIM_SQL, phone="conversation.customer_number", conversation_id="conversation.id")
     params = [now, message_id, Message.Direction.INBOUND, stale, Message.Kind.AI]
     conversation = next(iter(Conversation.objects.raw(sql, params)), None)
     if conversation is None:
@@ -97,20 +109,15 @@ def _decided(inbound: Message) -> bool:
     return bool(Message.objects.filter(pk=inbound.pk, handled_at__isnull=True).update(handled_at=timezone.now()))
 
 
-_DECIDED_SQL = "UPDATE {table} SET handled_at = %s WHERE id = %s AND handled_at IS NULL RETURNING {standing}"
-
-
 def _decided_under_lock(inbound: Message, conversation: Conversation) -> bool:
     """``_decided``, once ``conversation`` is locked, reading again in the same statement whether the
     customer opted out and how many replies the assistant sent (on ``conversation``). A statement
     after the lock, so it sees whatever committed before the lock was granted (an opt-out, another
     turn's reply); False when another worker decided the message first."""
-    standing_sql, standing_params = assistant_standing_sql(conversation=conversation)
-    table = connection.ops.quote_name(Message._meta.db_table)
+    sql = _sql(_DECIDED_SQL, phone="%s", conversation_id="%s")
+    params = [timezone.now(), inbound.pk, conversation.customer_number, conversation.pk, Message.Kind.AI]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _DECIDED_SQL.format(table=table, standing=standing_sql), [timezone.now(), inbound.pk, *standing_params]
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False

@@ -29,27 +29,6 @@ def is_opted_out(*, phone_number: str) -> bool:
     return opt_out_rows(phone_number=phone_number).exists()
 
 
-def _assistant_replies(conversation) -> QuerySet:
-    return (
-        Message.objects.filter(conversation_id=conversation, kind=Message.Kind.AI)
-        .order_by()
-        .values("conversation_id")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-
-
-def assistant_standing_sql(*, conversation: Conversation) -> tuple[str, list]:
-    """Whether the customer of ``conversation`` opted out and how many replies the assistant sent in
-    it, as SQL for the select list (or ``RETURNING``) of a statement of the caller's, so that the
-    assistant's checks cost no round trip of their own: ``EXISTS(…), (SELECT count …)``."""
-    opted_sql, opted_params = (
-        opt_out_rows(phone_number=conversation.customer_number).values("id")[:1].query.sql_with_params()
-    )
-    count_sql, count_params = _assistant_replies(conversation.pk).query.sql_with_params()
-    return f"EXISTS({opted_sql}), COALESCE(({count_sql}), 0)", [*opted_params, *count_params]
-
-
 def conversation_history(*, conversation_id, before: Message) -> list[dict]:
     """The dispatch engine's history: every message before ``before``, oldest first, with the slot
     each assistant reply proposed (keyword replies such as HELP are not part of the dialogue). One
