@@ -4,10 +4,11 @@ view: ``python -m bench.turn [--count 100] [--rate 1] [--think 1]`` (``make benc
 A turn is one customer text to a business number, answered: the signed ``POST /webhooks/twilio/sms``
 (the inbound message stored, the engine's task handed to Celery after the commit), the worker's
 ``conversations.handle_inbound_message`` (claim; the dispatch engine; the reply, and for a yes the
-appointment, in one transaction) and ``outbox.deliver`` sending the reply through the twilio SDK to
-the stand-in. ``OPENAI_API_KEY`` and ``GOOGLE_MAPS_API_KEY`` are emptied for every process, so the
-engine is the rule-based one (no model call; checked afterwards in the ``AiUsage`` rows) and
-addresses are geocoded by the offline ZIP-centroid table (no network).
+appointment, in one transaction) and, in the same task right after that commit, the reply's
+delivery (claim, send-time policy) sent through the twilio SDK to the stand-in (a second task,
+``outbox.deliver``, before commit d643f76). ``OPENAI_API_KEY`` and ``GOOGLE_MAPS_API_KEY`` are
+emptied for every process, so the engine is the rule-based one (no model call; checked afterwards
+in the ``AiUsage`` rows) and addresses are geocoded by the offline ZIP-centroid table (no network).
 
 Each of ``--count`` callers (new numbers, over the 40 numbers of the 4 businesses) first has a
 missed call, not measured: the incoming-call and ``no-answer`` status webhooks of ``bench.run``,

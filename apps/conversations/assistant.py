@@ -209,9 +209,11 @@ def assistant_decide(
     text: str,
     conversation_ref: str,
     now: datetime | None = None,
+    config=None,
 ) -> Decision:
     """Run the engine on ``text`` (OpenAI or the rules, geocoding): slow I/O, so call it with no
-    transaction open and no row locked. Only the AI usage row is written."""
+    transaction open and no row locked. Only the AI usage row is written. ``config``: the business's
+    settings when the caller has read them already."""
     request = dispatch_request_build(
         business=business,
         caller_phone=caller_phone,
@@ -219,6 +221,7 @@ def assistant_decide(
         history=history,
         current_message=text,
         now=now,
+        config=config,
     )
     return Decision(request, conversation_process(request=request, conversation_ref=conversation_ref, now=now))
 
@@ -232,17 +235,19 @@ def assistant_apply(
     owner_alerted: bool,
     now: datetime | None = None,
     booked: Appointment | None = None,
+    config=None,
 ) -> Turn:
     """Act on the decision inside the caller's transaction: book when the customer confirmed a slot
     (the engine escalates instead when ``ai_settings.auto_book`` is off), alert the owner of an
     emergency unless this conversation already did. The booking and the owner's alerts (outbox
-    deliveries) commit or roll back together."""
+    deliveries) commit or roll back together. ``config``: the business's settings, read in this
+    transaction, when the caller has them."""
     request, response = decision.request, decision.response
     if _action_of(response) in CHANGE_ACTIONS:
         return _change_appointment(response=response, caller_phone=caller_phone)
     if booked is not None and _is_an_aside(response):
         return _after_booking(booked, request=request, response=response)
-    config = config_get()
+    config = config or config_get()
     ai_settings = config.ai_settings or {}
     action = response["next_action"]
     issues = response["validation"].get("issues") or []
@@ -261,6 +266,7 @@ def assistant_apply(
             source=source,
             conversation_ref=conversation_ref,
             now=now,
+            config=config,
         )
         booked = outcome.appointment is not None
         return Turn(outcome.reply, outcome.response, outcome.appointment, booked and alert_wanted)

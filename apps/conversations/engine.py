@@ -8,14 +8,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.conversations import services
 from apps.conversations.assistant import assistant_apply, assistant_decide
 from apps.conversations.leads import lead_changes
-from apps.conversations.models import Conversation, Message
-from apps.conversations.selectors import is_opted_out
+from apps.conversations.models import Conversation, Message, OptOut
+from apps.conversations.selectors import conversation_history
 from apps.crm.models import Appointment
 from apps.outbox.segments import clip_to_segments
 from apps.tenants.config.disclosure import with_disclosure
@@ -24,52 +23,73 @@ from nevermisscall.events import publish_event
 
 logger = logging.getLogger(__name__)
 
-ROLE_OF_KIND = {
-    Message.Kind.CUSTOMER: "customer",
-    Message.Kind.AI: "assistant",
-    Message.Kind.AUTO_REPLY: "business",
-    Message.Kind.HUMAN: "business",
-}
+
+# The assistant's standing in a conversation, for ``_assistant_may_answer``: whether the customer
+# opted out, and how many replies the assistant sent. Subqueries of a statement made anyway, so the
+# checks cost no round trip of their own; ``{phone}`` and ``{conversation_id}`` are SQL expressions.
+_STANDING_SQL = """
+    EXISTS(SELECT 1 FROM {opt_out} WHERE phone_number = {phone} AND opted_out) AS customer_opted_out,
+    (SELECT count(*) FROM {message} WHERE conversation_id = {conversation_id} AND kind = %s) AS assistant_replies
+"""
+
+_CLAIM_SQL = """
+    WITH claimed AS (
+        UPDATE {message} SET claimed_at = %s
+        WHERE id = %s AND direction = %s AND handled_at IS NULL AND (claimed_at IS NULL OR claimed_at < %s)
+        RETURNING id, conversation_id, body, created_at
+    )
+    SELECT conversation.*, claimed.id AS inbound_id, claimed.body AS inbound_body,
+           claimed.created_at AS inbound_created_at, {standing}
+    FROM {conversation} conversation JOIN claimed ON conversation.id = claimed.conversation_id
+"""
+_DECIDED_SQL = "UPDATE {message} SET handled_at = %s WHERE id = %s AND handled_at IS NULL RETURNING {standing}"
 
 
-def conversation_history(*, conversation: Conversation, before: Message) -> list[dict]:
-    """The dispatch engine's history: every message before ``before``, oldest first, with the slot
-    each assistant reply proposed (keyword replies such as HELP are not part of the dialogue)."""
-    messages = conversation.messages.filter(created_at__lte=before.created_at).exclude(pk=before.pk)
-    history = []
-    for message in messages.order_by("created_at").only("kind", "body", "proposed_slot"):
-        role = ROLE_OF_KIND.get(message.kind)
-        if role is None:
-            continue
-        entry = {"role": role, "content": message.body}
-        if role == "assistant":
-            entry["proposed_slot"] = message.proposed_slot
-        history.append(entry)
-    return history
+def _sql(template: str, **expressions) -> str:
+    quote = connection.ops.quote_name
+    tables = {
+        "message": quote(Message._meta.db_table),
+        "opt_out": quote(OptOut._meta.db_table),
+        "conversation": quote(Conversation._meta.db_table),
+    }
+    standing = _STANDING_SQL.format(**tables, **expressions)
+    return template.format(**tables, standing=standing)
 
 
 def _inbound_claim(*, message_id) -> Message | None:
-    """Claim an undecided inbound message for this worker (one conditional UPDATE, committed at
-    once); None when it is decided, or another worker's claim on it is fresh."""
+    """Claim an undecided inbound message for this worker (a conditional UPDATE, committed at once)
+    and load what the turn needs, in one statement: its conversation, with whether the customer
+    opted out and how many replies the assistant sent (``_assistant_may_answer``). None when the
+    message is decided, or another worker's claim on it is fresh. The message itself carries only
+    its id, body and time (the rest is deferred)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.INBOUND_CLAIM_STALE_SECONDS)
-    claimable = Message.objects.filter(pk=message_id, direction=Message.Direction.INBOUND, handled_at__isnull=True)
-    claimable = claimable.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-    if claimable.update(claimed_at=now) != 1:
+    sql = _sql(_CLAIM_SQL, phone="conversation.customer_number", conversation_id="conversation.id")
+    params = [now, message_id, Message.Direction.INBOUND, stale, Message.Kind.AI]
+    conversation = next(iter(Conversation.objects.raw(sql, params)), None)
+    if conversation is None:
         return None
-    return Message.objects.select_related("conversation").get(pk=message_id)
+    inbound = Message.from_db(
+        conversation._state.db,
+        ["id", "conversation_id", "body", "created_at"],
+        [conversation.inbound_id, conversation.id, conversation.inbound_body, conversation.inbound_created_at],
+    )
+    inbound.conversation = conversation
+    return inbound
 
 
-def _assistant_may_answer(conversation: Conversation, inbound: Message) -> bool:
+def _assistant_may_answer(conversation: Conversation, config) -> bool:
+    """Whether the assistant answers in ``conversation``, whose ``customer_opted_out`` and
+    ``assistant_replies`` were read with it (``_inbound_claim``, ``_decided_under_lock``): no query
+    of its own."""
     if conversation.status != Conversation.Status.ACTIVE or conversation.handled_by != Conversation.Handler.AI:
         return False
-    if is_opted_out(phone_number=conversation.customer_number):
+    if conversation.customer_opted_out:
         return False
-    ai_settings = config_get().ai_settings or {}
+    ai_settings = config.ai_settings or {}
     if not ai_settings.get("enabled", True):
         return False
-    sent_by_ai = conversation.messages.filter(kind=Message.Kind.AI).count()
-    return sent_by_ai < int(ai_settings.get("max_ai_messages", 20))
+    return conversation.assistant_replies < int(ai_settings.get("max_ai_messages", 20))
 
 
 def _upcoming_appointment(conversation: Conversation) -> Appointment | None:
@@ -89,33 +109,57 @@ def _decided(inbound: Message) -> bool:
     return bool(Message.objects.filter(pk=inbound.pk, handled_at__isnull=True).update(handled_at=timezone.now()))
 
 
+def _decided_under_lock(inbound: Message, conversation: Conversation) -> bool:
+    """``_decided``, once ``conversation`` is locked, reading again in the same statement whether the
+    customer opted out and how many replies the assistant sent (on ``conversation``). A statement
+    after the lock, so it sees whatever committed before the lock was granted (an opt-out, another
+    turn's reply); False when another worker decided the message first."""
+    sql = _sql(_DECIDED_SQL, phone="%s", conversation_id="%s")
+    params = [timezone.now(), inbound.pk, conversation.customer_number, conversation.pk, Message.Kind.AI]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    conversation.customer_opted_out, conversation.assistant_replies = bool(row[0]), int(row[1])
+    return True
+
+
 def conversation_handle_inbound(*, message_id) -> Message | None:
     """Answer one inbound message unless a human has the conversation, the customer opted out, the
     assistant is off, or it already answered enough. Claim, decide with no transaction open (the
     engine may wait on OpenAI or the geocoder), then apply in a short transaction that locks the
     conversation and checks again: a takeover or an opt-out that happened meanwhile wins. Safe to
     run twice: one decision per inbound message, recorded in ``handled_at`` (what the inbound sweep
-    looks for)."""
+    looks for).
+
+    The assistant's checks read nothing of their own: the opt-out and the count of its replies come
+    with the message (before the engine, so that no engine runs for a turn it may not answer) and
+    again in the statement that records the decision under the lock; the settings are read once before the engine (its input needs them too) and
+    once in the transaction (the apply and the disclosure use them)."""
     inbound = _inbound_claim(message_id=message_id)
     if inbound is None:
         return None
     conversation = inbound.conversation
-    if not _assistant_may_answer(conversation, inbound):
+    config = config_get()
+    if not _assistant_may_answer(conversation, config):
         _decided(inbound)
         return None
     decision = assistant_decide(
         business=connection.tenant,
         caller_phone=conversation.customer_number,
         called_number=conversation.business_number,
-        history=conversation_history(conversation=conversation, before=inbound),
+        history=conversation_history(conversation_id=conversation.pk, before=inbound),
         text=inbound.body,
         conversation_ref=str(conversation.id),
+        config=config,
     )
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if not _decided(inbound):
+        if not _decided_under_lock(inbound, conversation):
             return None  # Another worker decided it while this one was thinking.
-        if not _assistant_may_answer(conversation, inbound):
+        config = config_get()  # A change made while the engine was deciding (the assistant turned off) wins.
+        if not _assistant_may_answer(conversation, config):
             return None
         turn = assistant_apply(
             decision=decision,
@@ -124,10 +168,11 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
             conversation_ref=str(conversation.id),
             owner_alerted=conversation.owner_alerted_at is not None,
             booked=_upcoming_appointment(conversation),
+            config=config,
         )
         reply = None
         if not turn.silent:
-            if services.automation_disclosure_due(conversation=conversation, config=config_get()):
+            if services.automation_disclosure_due(conversation=conversation, config=config):
                 body = with_disclosure(turn.reply, turn.language, max_segments=settings.SMS_MAX_SEGMENTS)
             else:
                 body = clip_to_segments(turn.reply, settings.SMS_MAX_SEGMENTS)
@@ -139,10 +184,10 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
                         kind=Message.Kind.AI,
                         idempotency_key=f"ai-reply:{inbound.id}",
                         opt_out_checked=True,
+                        proposed_slot=turn.response.get("proposed_slot"),
                     )
             except IntegrityError:
                 return None  # Answered already.
-            Message.objects.filter(pk=reply.pk).update(proposed_slot=turn.response.get("proposed_slot"))
         # The lead record is written with the turn (docs/assistant.md, "The lead record").
         changes = {"stage": turn.stage, **lead_changes(record=conversation, reading=turn.lead, now=timezone.now())}
         name = turn.response["extracted_info"].get("customer_name")

@@ -11,6 +11,14 @@ from django.utils import timezone
 from apps.conversations.models import Conversation, Message, OptOut
 from nevermisscall.ids import parse_uuid
 
+# The speakers of the engine's history (``conversation_history``).
+ROLE_OF_KIND = {
+    Message.Kind.CUSTOMER: "customer",
+    Message.Kind.AI: "assistant",
+    Message.Kind.AUTO_REPLY: "business",
+    Message.Kind.HUMAN: "business",
+}
+
 
 def opt_out_rows(*, phone_number: str) -> QuerySet:
     """Non-empty when ``phone_number`` replied STOP to this business."""
@@ -19,6 +27,28 @@ def opt_out_rows(*, phone_number: str) -> QuerySet:
 
 def is_opted_out(*, phone_number: str) -> bool:
     return opt_out_rows(phone_number=phone_number).exists()
+
+
+def conversation_history(*, conversation_id, before: Message) -> list[dict]:
+    """The dispatch engine's history: every message before ``before``, oldest first, with the slot
+    each assistant reply proposed (keyword replies such as HELP are not part of the dialogue). One
+    statement; rows, not model instances."""
+    rows = (
+        Message.objects.filter(conversation_id=conversation_id, created_at__lte=before.created_at)
+        .exclude(pk=before.pk)
+        .order_by("created_at")
+        .values_list("kind", "body", "proposed_slot")
+    )
+    history = []
+    for kind, body, proposed_slot in rows:
+        role = ROLE_OF_KIND.get(kind)
+        if role is None:
+            continue
+        entry = {"role": role, "content": body}
+        if role == "assistant":
+            entry["proposed_slot"] = proposed_slot
+        history.append(entry)
+    return history
 
 
 def conversation_is_open(conversation: Conversation, *, now: datetime | None = None) -> bool:

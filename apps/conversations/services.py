@@ -169,10 +169,12 @@ def message_queue_outbound(
     idempotency_key: str | None = None,
     sent_by=None,
     opt_out_checked: bool = False,
+    proposed_slot: dict | None = None,
 ) -> Message:
     """Store an outbound SMS in the conversation and its delivery in the outbox, in the caller's
     transaction; the dispatcher sends it after the commit. Raises ValidationFailed for a body too
-    long to send and BusinessRuleViolation for a number that opted out."""
+    long to send and BusinessRuleViolation for a number that opted out. ``proposed_slot``: the slot
+    an assistant reply offers (stored with it)."""
     message = Message(
         conversation=conversation,
         direction=Message.Direction.OUTBOUND,
@@ -183,6 +185,7 @@ def message_queue_outbound(
         status=Message.Status.QUEUED,
         idempotency_key=idempotency_key,
         sent_by=sent_by,
+        proposed_slot=proposed_slot,
     )
     delivery = outbox.sms_delivery_build(
         to=conversation.customer_number,

@@ -7,6 +7,7 @@ from django_tenants.utils import tenant_context
 
 from apps.conversations import engine, services
 from apps.conversations.selectors import inbound_unhandled
+from apps.outbox.tasks import deliver
 from apps.tenants.models import Business
 from nevermisscall import after_commit
 from nevermisscall.celery import app
@@ -17,12 +18,18 @@ logger = logging.getLogger(__name__)
 @app.task(name="conversations.handle_inbound_message", acks_late=True, ignore_result=True)
 def handle_inbound_message(*message_ids: str) -> None:
     """The engine's decision on each message, in its own transaction (the publisher batches the
-    messages of one business, nevermisscall/after_commit.py); one that fails is left to the sweep."""
-    for message_id in message_ids:
-        try:
-            engine.conversation_handle_inbound(message_id=message_id)
-        except Exception:
-            logger.exception("could not handle inbound message %s; the inbound sweep will retry it", message_id)
+    messages of one business, nevermisscall/after_commit.py); one that fails is left to the sweep.
+
+    The reply is sent from here, right after the commit that queued it, rather than by a second task
+    (as the missed-call text is, ``telephony.apply_call_status_events``): the dispatcher's claim still
+    guards it, and a worker that dies before sending leaves the committed delivery to the outbox
+    sweep."""
+    with after_commit.running_here(deliver):
+        for message_id in message_ids:
+            try:
+                engine.conversation_handle_inbound(message_id=message_id)
+            except Exception:
+                logger.exception("could not handle inbound message %s; the inbound sweep will retry it", message_id)
 
 
 @app.task(name="conversations.inbound_sweep", ignore_result=True)

@@ -13,9 +13,10 @@ from apps.tenants.config.services import config_get
 BOOKING_HORIZON_DAYS = 14
 
 
-def business_context(*, business, now: datetime | None = None) -> dict:
-    """The business fields of a ProcessConversationRequest, from its settings (TS-Config-Service)."""
-    config = config_get()
+def business_context(*, business, now: datetime | None = None, config=None) -> dict:
+    """The business fields of a ProcessConversationRequest, from its settings (TS-Config-Service);
+    ``config``: the business's settings when the caller has read them already."""
+    config = config or config_get()
     area = config.service_area or {}
     where = rules.extract_address(area.get("address") or "") or rules.Address("")
     ai = config.ai_settings or {}
@@ -67,13 +68,14 @@ def calendar_events(*, now: datetime | None = None, horizon_days: int = 14) -> l
     )
     return [
         {
-            "summary": appointment.job_type or "Appointment",
-            "start_datetime": appointment.start,
-            "end_datetime": appointment.end,
+            "summary": job_type or "Appointment",
+            "start_datetime": start,
+            "end_datetime": end,
             "description": None,
-            "location": appointment.address or None,
+            "location": address or None,
         }
-        for appointment in appointments
+        # Rows, not instances: the customer busy_appointments joins is not needed here.
+        for job_type, start, end, address in appointments.values_list("job_type", "start", "end", "address")
     ]
 
 
@@ -116,6 +118,7 @@ def dispatch_request_build(
     history: list[dict],
     current_message: str,
     now: datetime | None = None,
+    config=None,
 ) -> dict:
     """A complete ProcessConversationRequest for one inbound message, from the business's data.
 
@@ -127,7 +130,7 @@ def dispatch_request_build(
         "called_number": called_number,
         "conversation_history": history,
         "current_message": current_message,
-        **business_context(business=business, now=now),
+        **business_context(business=business, now=now, config=config),
         "existing_calendar": calendar_events(now=now),
         "customer_history": customer_history(phone=caller_phone),
     }

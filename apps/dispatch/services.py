@@ -74,6 +74,7 @@ def appointment_book_from_dispatch(
     source: str = Appointment.Source.SMS,
     conversation_ref: str = "",
     now: datetime | None = None,
+    config=None,
 ) -> BookingOutcome:
     """Book the slot the customer just confirmed (``next_action.action == "book_appointment"``).
 
@@ -106,7 +107,7 @@ def appointment_book_from_dispatch(
                 notes=(info["job_description"] or "")[:1000],
                 source=source,
             )
-            config = config_get()
+            config = config or config_get()
             if response["next_action"]["notify_owner"] and config.ai_settings.get("emergency_alerts", True):
                 emergency_owner_notify(
                     message=emergency_message(info=info, slot=slot, phone=customer.phone),
