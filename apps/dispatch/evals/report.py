@@ -28,6 +28,11 @@ def summarize(results: list[ScenarioResult]) -> dict:
         row = categories[result.scenario.category]
         row["total"] += 1
         row["passed"] += result.passed
+    files: dict[str, dict] = OrderedDict()
+    for result in sorted(results, key=lambda result: result.scenario.source):
+        row = files.setdefault(result.scenario.source, {"total": 0, "passed": 0})
+        row["total"] += 1
+        row["passed"] += result.passed
     seconds = [turn.seconds for result in results for turn in result.turns]
     emergencies = [r for r in results if r.scenario.expect.get("flags", {}).get("emergency")]
     unflagged = [
@@ -45,6 +50,7 @@ def summarize(results: list[ScenarioResult]) -> dict:
         "scenarios": len(results),
         "passed": sum(r.passed for r in results),
         "categories": {name: row for name, row in categories.items() if row["total"]},
+        "files": files,  # the held-out files (holdout*.yaml) are read apart from the development set
         "reply_seconds": {
             "turns": len(seconds),
             "p50": percentile(seconds, 0.5),
@@ -82,6 +88,15 @@ def render_summary(summary: dict) -> str:
         f"{'all':<16} {summary['passed']:>3}/{summary['scenarios']:<4} "
         f"{_pct(summary['passed'], summary['scenarios']):>8}"
     )
+    held_out = {name: row for name, row in summary.get("files", {}).items() if name.startswith("holdout")}
+    if held_out:
+        development = [row for name, row in summary["files"].items() if name not in held_out]
+        passed, total = sum(row["passed"] for row in development), sum(row["total"] for row in development)
+        lines += ["", f"{'file':<16} {'passed':>8} {'rate':>8}"]
+        lines.append(f"{'development':<16} {passed:>3}/{total:<4} {_pct(passed, total):>8}")
+        for name, row in held_out.items():
+            label = name.removesuffix(".yaml")
+            lines.append(f"{label:<16} {row['passed']:>3}/{row['total']:<4} {_pct(row['passed'], row['total']):>8}")
     times = summary["reply_seconds"]
     lines += [
         "",
