@@ -389,3 +389,57 @@ def test_another_numbers_appointment_is_never_changed(configured, webhook, twili
     assert bodies_to(twilio, OTHER_CUSTOMER)[-1].startswith("I couldn't find an upcoming appointment")
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.SCHEDULED
+
+
+CATALOGUE = [
+    {
+        "job_type": "wh_repair",
+        "label": "Water heater repair",
+        "description": "No hot water, pilot light",
+        "trade": "plumbing",
+        "min_price": 200,
+        "max_price": 500,
+        "duration_minutes": 120,
+    },
+    {
+        "job_type": "wh_replace",
+        "label": "Water heater replacement",
+        "description": "Replace or install a tank or tankless water heater",
+        "trade": "plumbing",
+        "min_price": 1400,
+        "max_price": 2600,
+        "duration_minutes": 240,
+    },
+    {
+        "job_type": "jetting",
+        "label": "Hydro jetting",
+        "trade": "plumbing",
+        "synonyms": ["roots in the sewer"],
+        "min_price": 350,
+        "max_price": 700,
+        "duration_minutes": 180,
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("first", "key", "minutes", "price"),
+    [
+        ("our water heater is 15 years old, we want a new tankless one put in", "wh_replace", 240, 2000),
+        ("el piloto del calentador no prende", "wh_repair", 120, 350),
+        ("pretty sure there are roots in the sewer line again", "jetting", 180, 525),
+    ],
+)
+def test_a_booking_is_the_business_own_job_with_its_duration_and_price(
+    configured, webhook, twilio, commit, first, key, minutes, price
+):
+    config_update(business=configured, data={"job_estimates": CATALOGUE})
+    for body in (first, f"Maria Lopez, {ADDRESS}", "yes"):
+        with commit():
+            text(webhook, body)
+    appointment = Appointment.objects.get()
+    assert appointment.job_type == key
+    assert (appointment.end - appointment.start).total_seconds() == minutes * 60
+    assert float(appointment.estimated_value) == price  # the midpoint of that job's own range
+    conversation = Conversation.objects.get(customer_number=CUSTOMER)
+    assert conversation.lead_job_type == key
