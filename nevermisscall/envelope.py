@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -168,7 +169,16 @@ def envelope_exception_handler(exc, context):
     return Response(error_body(request, code, message, details), status=exc.status_code, headers=headers)
 
 
+def _wants_a_page(request) -> bool:
+    """A browser asks for HTML first (``text/html,application/xhtml+xml,…``); API clients and SDKs do
+    not, and keep the JSON envelope."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    return accept.split(",", 1)[0].split(";", 1)[0].strip() == "text/html"
+
+
 def handler404(request, exception=None):
+    if _wants_a_page(request):
+        return render(request, "404.html", status=404)
     return error_json_response(request, 404, ErrorCode.RESOURCE_NOT_FOUND, "The resource was not found.")
 
 

@@ -155,3 +155,16 @@ def test_pages_are_private_per_business(client, charlie, alpha):
     assert client.login(username=charlie.email, password=PASSWORD)
     page = client.get("/settings/")
     assert b"Beta Electric" in page.content and b"Alpha Plumbing" not in page.content
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_wrong_url_in_a_browser_is_a_page_and_the_api_keeps_its_envelope(client, owner_browser):
+    for browser in (client, owner_browser):  # anonymous, and the owner logged in
+        response = browser.get("/calls/no-such-page/", HTTP_ACCEPT=BROWSER_ACCEPT)
+        assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+        assert "find that page" in response.content.decode() and 'href="/"' in response.content.decode()
+    api = client.get("/api/no-such-thing", HTTP_ACCEPT="application/json")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
+    assert client.get("/api/no-such-thing").json()["success"] is False  # curl's */* gets JSON too
