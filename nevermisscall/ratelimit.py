@@ -16,6 +16,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from nevermisscall.clientip import request_client_ip
 from nevermisscall.envelope import error_json_response
 from nevermisscall.errors import ErrorCode
 
@@ -63,14 +64,6 @@ def hit(rate: str, *identifiers: str) -> RateLimitResult | None:
     return RateLimitResult(allowed=allowed, limit=item.amount, remaining=stats.remaining, reset_at=stats.reset_time)
 
 
-def client_ip(request) -> str:
-    if settings.USE_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 def too_many_requests(request, result: RateLimitResult):
     headers = {**result.headers(), "Retry-After": str(result.retry_after)}
     return error_json_response(
@@ -90,7 +83,7 @@ class RateLimitMiddleware:
     def __call__(self, request):
         if not settings.RATE_LIMIT_ENABLED or request.path.startswith(settings.RATE_LIMIT_EXEMPT_PREFIXES):
             return self.get_response(request)
-        results = [hit(settings.RATE_LIMIT_PER_IP, "ip", client_ip(request))]
+        results = [hit(settings.RATE_LIMIT_PER_IP, "ip", request_client_ip(request))]
         tenant = getattr(request, "tenant", None)
         if tenant is not None:
             results.append(hit(settings.RATE_LIMIT_PER_TENANT, "tenant", str(tenant.id)))

@@ -1,5 +1,6 @@
 """Settings, read from the environment (12-factor). See README "Configuration"."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,7 +32,22 @@ else:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if not IS_PRODUCTION else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
-USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
+# Client addresses (nevermisscall/clientip.py): X-Forwarded-For is believed only through proxies
+# we run. TRUSTED_PROXY_HOPS is how many proxies sit in front of daphne (1 behind one load
+# balancer); TRUSTED_PROXIES lists their addresses or networks. Both default to trusting none.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+if TRUSTED_PROXY_HOPS < 0:
+    raise environ.ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from _exc
+if "USE_X_FORWARDED_FOR" in env:
+    raise environ.ImproperlyConfigured(
+        "USE_X_FORWARDED_FOR is gone (it trusted any client's header): set TRUSTED_PROXY_HOPS or TRUSTED_PROXIES"
+    )
 
 # --- Applications -------------------------------------------------------------------------------
 # django-tenants: SHARED_APPS live in the public schema, TENANT_APPS in every business's schema.
@@ -348,7 +364,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "nevermisscall.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(client_ip)s] %(message)s"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},

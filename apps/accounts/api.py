@@ -29,6 +29,7 @@ from apps.tenants.serializers import RegistrationInputSerializer
 from apps.tenants.services import business_register
 from nevermisscall import ratelimit
 from nevermisscall.api import PublicAPIView
+from nevermisscall.clientip import request_client_ip
 from nevermisscall.pagination import PageLimitPagination
 from nevermisscall.permissions import IsBusinessMember, requires
 
@@ -92,7 +93,7 @@ class LoginApi(PublicAPIView):
         serializer = self.LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"].lower()
-        for identifiers in (("login-ip", ratelimit.client_ip(request)), ("login-email", email)):
+        for identifiers in (("login-ip", request_client_ip(request)), ("login-email", email)):
             result = ratelimit.hit(settings.RATE_LIMIT_LOGIN, *identifiers)
             if result is not None and not result.allowed:
                 raise exceptions.Throttled(wait=result.retry_after, detail="Too many login attempts.")
