@@ -9,9 +9,10 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from django.conf import settings
+from django.shortcuts import render
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
@@ -74,6 +75,50 @@ def too_many_requests(request, result: RateLimitResult):
         {"retry_after": result.retry_after},
         headers=headers,
     )
+
+
+def auth_attempt(request, account: str) -> RateLimitResult | None:
+    """Count one attempt at an authentication path against the client's address and the account.
+
+    Every way to log in (the API, the dashboard form, the admin) and to ask for a password reset
+    shares the same two ``RATE_LIMIT_LOGIN`` buckets, so ten guesses a minute is ten in all, not ten
+    per form; the account's bucket holds whichever addresses the guesses come from. Returns the
+    refusal when a bucket is over its limit, else None.
+    """
+    for scope, identifier in (("login-ip", request_client_ip(request)), ("login-email", account.strip().lower())):
+        if not identifier:
+            continue
+        result = hit(settings.RATE_LIMIT_LOGIN, scope, identifier)
+        if result is not None and not result.allowed:
+            return result
+    return None
+
+
+def auth_throttled(account_field: str):
+    """Decorate a form view that checks a password or sends a reset link: a POST over the limit
+    gets a 429 page with ``Retry-After`` instead of the view. ``account_field`` names the POST field
+    holding the account (``username`` for log-in forms, ``email`` for the reset form)."""
+
+    def decorator(view):
+        @wraps(view)
+        def throttled_view(request, *args, **kwargs):
+            if request.method == "POST":
+                refused = auth_attempt(request, request.POST.get(account_field, ""))
+                if refused is not None:
+                    response = render(
+                        request,
+                        "registration/throttled.html",
+                        {"retry_after": refused.retry_after, "back": request.get_full_path()},
+                        status=429,
+                    )
+                    for name, value in {**refused.headers(), "Retry-After": str(refused.retry_after)}.items():
+                        response[name] = value
+                    return response
+            return view(request, *args, **kwargs)
+
+        return throttled_view
+
+    return decorator
 
 
 class RateLimitMiddleware:
