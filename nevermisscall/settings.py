@@ -408,11 +408,29 @@ CONVERSATION_IDLE_HOURS = env.int("CONVERSATION_IDLE_HOURS", default=24)
 TENANT_BASE_DOMAIN = env.str("TENANT_BASE_DOMAIN", default="localhost")
 
 # --- Email --------------------------------------------------------------------------------------
+# Production needs a real backend (EMAIL_URL): the console and file backends would write every
+# message, password-reset links included, to the log. EMAIL_DISABLED=true runs without mail instead
+# (nevermisscall/mail.py): nothing sent, nothing printed, and /health/detailed says so.
 EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_DISABLED = env.bool("EMAIL_DISABLED", default=False)
+if EMAIL_URL and EMAIL_DISABLED:
+    raise environ.ImproperlyConfigured("Set EMAIL_URL or EMAIL_DISABLED=true, not both")
 if EMAIL_URL:
     vars().update(environ.Env.email_url_config(EMAIL_URL))
+elif EMAIL_DISABLED:
+    EMAIL_BACKEND = "nevermisscall.mail.DisabledEmailBackend"
+elif IS_PRODUCTION:
+    raise environ.ImproperlyConfigured(
+        "APP_ENV=production needs a real e-mail backend: set EMAIL_URL (e.g. smtp+tls://user:pass@host:587), "
+        "or EMAIL_DISABLED=true to run without e-mail (password-reset e-mails are then not sent)"
+    )
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+if IS_PRODUCTION and EMAIL_BACKEND.rsplit(".", 2)[-2] in {"console", "filebased", "locmem", "dummy"}:
+    raise environ.ImproperlyConfigured(
+        f"APP_ENV=production refuses the {EMAIL_BACKEND} e-mail backend (it would write or drop password-reset "
+        "links): use SMTP in EMAIL_URL, or EMAIL_DISABLED=true"
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NeverMissCall <no-reply@nevermisscall.test>")
 
 # --- AI assistant and dispatch (docs/dispatch.md) -----------------------------------------------
