@@ -5,9 +5,9 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from apps.accounts.views import PasswordResetView
 from nevermisscall import health
 from nevermisscall.ratelimit import auth_throttled
+from nevermisscall.views import PasswordResetView
 
 handler400 = "nevermisscall.envelope.handler400"
 handler403 = "nevermisscall.envelope.handler403"

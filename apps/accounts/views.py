@@ -1,10 +1,6 @@
-"""Dashboard pages about people: the landing page, the team, the password-reset request."""
+"""Dashboard pages about people: the landing page and the team."""
 
-from urllib.parse import urlsplit
-
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -59,19 +55,3 @@ def team(request):
         "nav": "settings",
     }
     return render(request, "accounts/team.html", context)
-
-
-class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset form, with the link built from ``PUBLIC_BASE_URL``: Django's own takes the
-    request's Host and scheme, so a forged Host (any allowed one, ``*`` outside production) would
-    mail the victim a link to the attacker's site carrying a live reset token."""
-
-    def form_valid(self, form):
-        base = urlsplit(settings.PUBLIC_BASE_URL)
-        self.extra_email_context = {  # Replaces what Django took from the request.
-            "base_url": settings.PUBLIC_BASE_URL,
-            "protocol": base.scheme,
-            "domain": base.netloc,
-            "site_name": "NeverMissCall",
-        }
-        return super().form_valid(form)
