@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from django_tenants.utils import get_tenant_model
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from nevermisscall.mail import DISABLED_MESSAGE
 from nevermisscall.metrics import STARTED_AT, request_summary
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
@@ -78,11 +79,18 @@ def check_celery() -> CheckResult:
     return CheckResult(HEALTHY, details={"workers": len(replies)})
 
 
+def check_mail() -> CheckResult:
+    if settings.EMAIL_DISABLED:
+        return CheckResult(DEGRADED, DISABLED_MESSAGE, {"backend": "disabled"})
+    return CheckResult(HEALTHY, details={"backend": settings.EMAIL_BACKEND.rsplit(".", 2)[-2]})
+
+
 CHECKS = {
     # name: (function, critical, timeout seconds)
     "database": (check_database, True, 3.0),
     "redis": (check_redis, False, 2.0),
     "celery": (check_celery, False, 3.0),
+    "mail": (check_mail, False, 1.0),
 }
 
 

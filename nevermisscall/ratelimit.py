@@ -9,13 +9,15 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from django.conf import settings
+from django.shortcuts import render
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from nevermisscall.clientip import request_client_ip
 from nevermisscall.envelope import error_json_response
 from nevermisscall.errors import ErrorCode
 
@@ -63,14 +65,6 @@ def hit(rate: str, *identifiers: str) -> RateLimitResult | None:
     return RateLimitResult(allowed=allowed, limit=item.amount, remaining=stats.remaining, reset_at=stats.reset_time)
 
 
-def client_ip(request) -> str:
-    if settings.USE_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 def too_many_requests(request, result: RateLimitResult):
     headers = {**result.headers(), "Retry-After": str(result.retry_after)}
     return error_json_response(
@@ -83,6 +77,50 @@ def too_many_requests(request, result: RateLimitResult):
     )
 
 
+def auth_attempt(request, account: str) -> RateLimitResult | None:
+    """Count one attempt at an authentication path against the client's address and the account.
+
+    Every way to log in (the API, the dashboard form, the admin) and to ask for a password reset
+    shares the same two ``RATE_LIMIT_LOGIN`` buckets, so ten guesses a minute is ten in all, not ten
+    per form; the account's bucket holds whichever addresses the guesses come from. Returns the
+    refusal when a bucket is over its limit, else None.
+    """
+    for scope, identifier in (("login-ip", request_client_ip(request)), ("login-email", account.strip().lower())):
+        if not identifier:
+            continue
+        result = hit(settings.RATE_LIMIT_LOGIN, scope, identifier)
+        if result is not None and not result.allowed:
+            return result
+    return None
+
+
+def auth_throttled(account_field: str):
+    """Decorate a form view that checks a password or sends a reset link: a POST over the limit
+    gets a 429 page with ``Retry-After`` instead of the view. ``account_field`` names the POST field
+    holding the account (``username`` for log-in forms, ``email`` for the reset form)."""
+
+    def decorator(view):
+        @wraps(view)
+        def throttled_view(request, *args, **kwargs):
+            if request.method == "POST":
+                refused = auth_attempt(request, request.POST.get(account_field, ""))
+                if refused is not None:
+                    response = render(
+                        request,
+                        "registration/throttled.html",
+                        {"retry_after": refused.retry_after, "back": request.get_full_path()},
+                        status=429,
+                    )
+                    for name, value in {**refused.headers(), "Retry-After": str(refused.retry_after)}.items():
+                        response[name] = value
+                    return response
+            return view(request, *args, **kwargs)
+
+        return throttled_view
+
+    return decorator
+
+
 class RateLimitMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -90,7 +128,7 @@ class RateLimitMiddleware:
     def __call__(self, request):
         if not settings.RATE_LIMIT_ENABLED or request.path.startswith(settings.RATE_LIMIT_EXEMPT_PREFIXES):
             return self.get_response(request)
-        results = [hit(settings.RATE_LIMIT_PER_IP, "ip", client_ip(request))]
+        results = [hit(settings.RATE_LIMIT_PER_IP, "ip", request_client_ip(request))]
         tenant = getattr(request, "tenant", None)
         if tenant is not None:
             results.append(hit(settings.RATE_LIMIT_PER_TENANT, "tenant", str(tenant.id)))

@@ -1,5 +1,6 @@
 """Settings, read from the environment (12-factor). See README "Configuration"."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,7 +32,22 @@ else:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if not IS_PRODUCTION else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
-USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
+# Client addresses (nevermisscall/clientip.py): X-Forwarded-For is believed only through proxies
+# we run. TRUSTED_PROXY_HOPS is how many proxies sit in front of daphne (1 behind one load
+# balancer); TRUSTED_PROXIES lists their addresses or networks. Both default to trusting none.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+if TRUSTED_PROXY_HOPS < 0:
+    raise environ.ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise environ.ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from _exc
+if "USE_X_FORWARDED_FOR" in env:
+    raise environ.ImproperlyConfigured(
+        "USE_X_FORWARDED_FOR is gone (it trusted any client's header): set TRUSTED_PROXY_HOPS or TRUSTED_PROXIES"
+    )
 
 # --- Applications -------------------------------------------------------------------------------
 # django-tenants: SHARED_APPS live in the public schema, TENANT_APPS in every business's schema.
@@ -348,7 +364,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "nevermisscall.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(client_ip)s] %(message)s"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
@@ -392,11 +408,29 @@ CONVERSATION_IDLE_HOURS = env.int("CONVERSATION_IDLE_HOURS", default=24)
 TENANT_BASE_DOMAIN = env.str("TENANT_BASE_DOMAIN", default="localhost")
 
 # --- Email --------------------------------------------------------------------------------------
+# Production needs a real backend (EMAIL_URL): the console and file backends would write every
+# message, password-reset links included, to the log. EMAIL_DISABLED=true runs without mail instead
+# (nevermisscall/mail.py): nothing sent, nothing printed, and /health/detailed says so.
 EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_DISABLED = env.bool("EMAIL_DISABLED", default=False)
+if EMAIL_URL and EMAIL_DISABLED:
+    raise environ.ImproperlyConfigured("Set EMAIL_URL or EMAIL_DISABLED=true, not both")
 if EMAIL_URL:
     vars().update(environ.Env.email_url_config(EMAIL_URL))
+elif EMAIL_DISABLED:
+    EMAIL_BACKEND = "nevermisscall.mail.DisabledEmailBackend"
+elif IS_PRODUCTION:
+    raise environ.ImproperlyConfigured(
+        "APP_ENV=production needs a real e-mail backend: set EMAIL_URL (e.g. smtp+tls://user:pass@host:587), "
+        "or EMAIL_DISABLED=true to run without e-mail (password-reset e-mails are then not sent)"
+    )
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+if IS_PRODUCTION and EMAIL_BACKEND.rsplit(".", 2)[-2] in {"console", "filebased", "locmem", "dummy"}:
+    raise environ.ImproperlyConfigured(
+        f"APP_ENV=production refuses the {EMAIL_BACKEND} e-mail backend (it would write or drop password-reset "
+        "links): use SMTP in EMAIL_URL, or EMAIL_DISABLED=true"
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NeverMissCall <no-reply@nevermisscall.test>")
 
 # --- AI assistant and dispatch (docs/dispatch.md) -----------------------------------------------

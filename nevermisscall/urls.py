@@ -6,6 +6,8 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from nevermisscall import health
+from nevermisscall.ratelimit import auth_throttled
+from nevermisscall.views import PasswordResetView
 
 handler400 = "nevermisscall.envelope.handler400"
 handler403 = "nevermisscall.envelope.handler403"
@@ -15,9 +17,13 @@ handler500 = "nevermisscall.envelope.handler500"
 urlpatterns = [
     path("", include("apps.telephony.webhook_urls")),
     path("", include("apps.analytics.page_urls")),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path(
+        "login/",
+        auth_throttled("username")(auth_views.LoginView.as_view(template_name="registration/login.html")),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/", auth_throttled("email")(PasswordResetView.as_view()), name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
@@ -27,6 +33,7 @@ urlpatterns = [
     path("", include("apps.crm.page_urls")),
     path("", include("apps.outbox.page_urls")),
     path("", include("apps.tenants.page_urls")),
+    path("admin/login/", auth_throttled("username")(admin.site.login)),  # Before the admin's own.
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -1,7 +1,10 @@
 """Helpers shared by the dashboard views of every app."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
@@ -50,3 +53,19 @@ def query_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with the link built from ``PUBLIC_BASE_URL``: Django's own takes the
+    request's Host and scheme, so a forged Host (any allowed one, ``*`` outside production) would
+    mail the victim a link to the attacker's site carrying a live reset token."""
+
+    def form_valid(self, form):
+        base = urlsplit(settings.PUBLIC_BASE_URL)
+        self.extra_email_context = {  # Replaces what Django took from the request.
+            "base_url": settings.PUBLIC_BASE_URL,
+            "protocol": base.scheme,
+            "domain": base.netloc,
+            "site_name": "NeverMissCall",
+        }
+        return super().form_valid(form)

@@ -2,7 +2,6 @@
 
 import json
 
-from django.conf import settings
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -80,6 +79,12 @@ class RegisterApi(APIView):
         return Response(_session_payload(owner), status=status.HTTP_201_CREATED)
 
 
+def _throttle_auth_attempt(request, account: str) -> None:
+    refused = ratelimit.auth_attempt(request, account)
+    if refused is not None:
+        raise exceptions.Throttled(wait=refused.retry_after, detail="Too many login attempts.")
+
+
 class LoginApi(PublicAPIView):
     permission_classes = [AllowAny]
 
@@ -92,10 +97,7 @@ class LoginApi(PublicAPIView):
         serializer = self.LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"].lower()
-        for identifiers in (("login-ip", ratelimit.client_ip(request)), ("login-email", email)):
-            result = ratelimit.hit(settings.RATE_LIMIT_LOGIN, *identifiers)
-            if result is not None and not result.allowed:
-                raise exceptions.Throttled(wait=result.retry_after, detail="Too many login attempts.")
+        _throttle_auth_attempt(request, email)
         user = services.user_authenticate(request=request, email=email, password=serializer.validated_data["password"])
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
@@ -219,6 +221,7 @@ class ChangePasswordApi(APIView):
     def post(self, request):
         serializer = self.ChangePasswordInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        _throttle_auth_attempt(request, request.user.email)  # A stolen session must not guess the password.
         user = services.user_change_password(user=request.user, **serializer.validated_data)
         return Response({"message": "Password changed; earlier tokens no longer work.", "tokens": token_pair_for(user)})
 

@@ -12,6 +12,7 @@ import uuid
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.analytics import connections
+from nevermisscall.clientip import scope_client_ip
 from nevermisscall.events import build_event, dashboard_group, user_group
 from nevermisscall.tenancy.asgi import resolve_websocket_tenant
 
@@ -54,7 +55,7 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
                 "channel_name": self.channel_name,
                 "user_id": str(user.pk),
                 "user_email": user.email,
-                "client": (self.scope.get("client") or ["", 0])[0],
+                "client": scope_client_ip(self.scope),
             },
         )
         await self.send_json(

@@ -21,7 +21,7 @@ def test_healthz_and_readyz_shapes(client):
 
 def test_health_detailed_reports_each_dependency(client):
     body = client.get("/health/detailed").json()
-    assert set(body["checks"]) == {"database", "redis", "celery", "outbox"}
+    assert set(body["checks"]) == {"database", "redis", "celery", "outbox", "mail"}
     assert body["checks"]["database"]["status"] == "healthy"
     assert body["checks"]["redis"]["status"] == "healthy"
     assert body["checks"]["database"]["response_time_ms"] >= 0

@@ -35,6 +35,8 @@ def render(delivery) -> EmailMultiAlternatives:
 
 
 def send(delivery) -> SendResult:
+    if settings.EMAIL_DISABLED:
+        raise PermanentError("email_disabled", "E-mail is disabled on this deployment (EMAIL_DISABLED).")
     message = render(delivery)
     try:
         sent = message.send(fail_silently=False)
