@@ -198,8 +198,8 @@ def match(
     answers it.
 
     ``texts`` are the customer's messages, newest first: the newest that names a job of the
-    catalogue decides (a correction wins). ``job_type`` is a key someone already chose (the model,
-    which sees the catalogue, or the rules' own job type): the same key counts as a strong match.
+    catalogue decides (a correction wins). ``job_type`` is a key the model chose (it sees the
+    catalogue): the same key counts as a strong match.
     ``hint`` is the rules' name for the job ("Garbage disposal"), worth half a customer word.
     ``kind``: install, maintenance or repair, the customer's latest word on it.
     """
