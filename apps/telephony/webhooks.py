@@ -10,8 +10,8 @@ import json
 import logging
 
 from django.conf import settings
-from django.http.request import RawPostDataException
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, QueryDict
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django.views.decorators.csrf import csrf_exempt
