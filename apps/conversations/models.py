@@ -200,6 +200,34 @@ class Message(models.Model):
         return f"{self.direction} {self.to_number} ({self.status})"
 
 
+class MessageStatusEvent(models.Model):
+    """One SMS status callback, as Twilio sent it: the message's delivery history.
+
+    The message keeps only its latest status, which never moves backwards; this keeps every step,
+    including a ``sent`` arriving after ``delivered``. Twilio's retries of one callback carry the
+    same fields, so (message, MessageSid, status, payload hash) is unique and a retry adds nothing.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="status_events")
+    message_sid = models.CharField(max_length=64, blank=True, help_text=_("Twilio MessageSid"))
+    status = models.CharField(max_length=20, help_text=_("Twilio's MessageStatus, as sent"))
+    error_code = models.CharField(max_length=20, blank=True)
+    payload = models.JSONField(default=dict, blank=True, help_text=_("The callback's fields"))
+    payload_sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "message_sid", "status", "payload_sha256"], name="message_status_event_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.message_sid} {self.status}"
+
+
 class OptOut(models.Model):
     """A customer number that said STOP to this business (or that Twilio reported as unsubscribed)."""
 

@@ -116,7 +116,7 @@ def message_list(*, conversation: Conversation, filters: dict | None = None) -> 
         queryset = queryset.filter(direction=filters["direction"])
     if filters.get("status"):
         queryset = queryset.filter(status=filters["status"])
-    return queryset.order_by("created_at", "id")
+    return queryset.order_by("created_at", "id").prefetch_related("status_events")
 
 
 def inbound_unhandled(*, older_than_seconds: int, within_hours: int, limit: int = 500) -> list:

@@ -1,6 +1,13 @@
 from rest_framework import serializers
 
-from apps.conversations.models import Conversation, LeadOutcome, LeadOutcomeReason, LeadUrgency, Message
+from apps.conversations.models import (
+    Conversation,
+    LeadOutcome,
+    LeadOutcomeReason,
+    LeadUrgency,
+    Message,
+    MessageStatusEvent,
+)
 from nevermisscall.choices import Trade
 
 
@@ -129,7 +136,21 @@ class ConversationOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class MessageStatusEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MessageStatusEvent
+        fields = ["status", "error_code", "received_at"]
+
+
 class MessageOutputSerializer(serializers.ModelSerializer):
+    status_history = MessageStatusEventSerializer(
+        source="status_events",
+        many=True,
+        read_only=True,
+        help_text="Every SMS status callback Twilio sent for this message, oldest first (retries once); "
+        "`status` is the latest that moved it forward.",
+    )
+
     class Meta:
         model = Message
         fields = [
@@ -150,4 +171,5 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "sent_at",
             "delivered_at",
+            "status_history",
         ]

@@ -1,6 +1,8 @@
 """Writes on conversations, messages and opt-outs. Each runs in one transaction; events, tasks and
 texts go out after the commit (``publish_event``, ``nevermisscall.after_commit``, the outbox)."""
 
+import hashlib
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -13,7 +15,14 @@ from django.utils.translation import gettext
 
 from apps.conversations import keywords
 from apps.conversations.leads import LEAD_FIELDS, lead_apply, lead_end_changes, lead_outcome_changes
-from apps.conversations.models import Conversation, LeadOutcome, LeadOutcomeReason, Message, OptOut
+from apps.conversations.models import (
+    Conversation,
+    LeadOutcome,
+    LeadOutcomeReason,
+    Message,
+    MessageStatusEvent,
+    OptOut,
+)
 from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
@@ -322,6 +331,56 @@ def message_delivery_changed(delivery: Delivery, previous_status: str) -> None:
             {"entity": "message", **message_payload(message), "error_code": message.error_code},
             source_service=SOURCE,
         )
+
+
+STATUS_PAYLOAD_FIELDS = 40  # a callback has ~10; the rest of a forged or odd one is not kept
+STATUS_PAYLOAD_VALUE_CHARS = 500
+
+
+def _status_payload(payload) -> dict:
+    items = sorted((str(key)[:64], str(value)[:STATUS_PAYLOAD_VALUE_CHARS]) for key, value in payload.items())
+    return dict(items[:STATUS_PAYLOAD_FIELDS])
+
+
+@transaction.atomic
+def message_status_callback_receive(
+    *, delivery_id=None, message_sid: str, status: str, error_code: str = "", payload
+) -> MessageStatusEvent | None:
+    """An SMS status callback of the current business: the delivery (and so the message) moves
+    forward if it can, and the callback joins the message's history whatever it says. Returns the
+    new history row, or None (a retried callback, or no message of this business)."""
+    outbox.delivery_status_update(
+        delivery_id=delivery_id, provider_ref=message_sid, provider_status=status, error_code=error_code
+    )
+    if not status:
+        return None
+    message = None
+    if delivery_id:  # The delivery is the current business's, or nothing is found.
+        cause_id = (
+            Delivery.objects.filter(business=connection.tenant, pk=delivery_id, cause_type="message")
+            .values_list("cause_id", flat=True)
+            .first()
+        )
+        message = Message.objects.filter(pk=parse_uuid(cause_id)).first() if cause_id else None
+    if message is None and message_sid:
+        message = Message.objects.filter(provider_sid=message_sid).first()
+    if message is None:
+        logger.info("SMS status %s for %s: no message of this business", status, message_sid or delivery_id)
+        return None
+    fields = _status_payload(payload)
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            return MessageStatusEvent.objects.create(
+                message=message,
+                message_sid=message_sid[:64],
+                status=status[:20],
+                error_code=error_code[:20],
+                payload=fields,
+                payload_sha256=digest,
+            )
+    except IntegrityError:  # Twilio retried a callback already stored.
+        return None
 
 
 # --- opt-out ----------------------------------------------------------------------------------------
