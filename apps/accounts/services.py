@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from apps.accounts.models import User
+from nevermisscall import after_commit
 from nevermisscall.errors import Conflict, ValidationFailed
 from nevermisscall.media import media_owner_dir, media_storage
 
@@ -147,5 +148,5 @@ def user_set_photo(*, user: User, upload) -> User:
     user.photo = name
     user.save(update_fields=["photo", "updated_at"])
     if previous:
-        transaction.on_commit(lambda: storage.delete(previous))
+        after_commit.call(lambda: storage.delete(previous))  # A rollback keeps the old file.
     return user
