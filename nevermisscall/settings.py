@@ -305,7 +305,6 @@ RATE_LIMIT_EXEMPT_PREFIXES = (
     "/readyz",
     "/health",
     "/metrics",
-    "/uploads/",
     "/webhooks/twilio/",
     "/twilio/",
     "/api/callbot/",
@@ -340,13 +339,49 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / ".data" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+# Uploaded files are private (nevermisscall/media.py): nothing serves MEDIA_ROOT or the bucket
+# publicly. Locally, /media/<name> streams a file to members of the owning business only and
+# /media/signed/<token> to holders of a short-lived signed link; with MEDIA_STORAGE=s3 the links
+# are the object store's presigned URLs (django-storages; needs boto3: requirements-s3.txt).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media")))
+MEDIA_URL = "/media/"
+MEDIA_SIGNED_URL_MAX_AGE = env.int("MEDIA_SIGNED_URL_MAX_AGE_SECONDS", default=300)
+if not 1 <= MEDIA_SIGNED_URL_MAX_AGE <= 7 * 24 * 3600:
+    raise environ.ImproperlyConfigured("MEDIA_SIGNED_URL_MAX_AGE_SECONDS must be between 1 and 604800")
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+if MEDIA_STORAGE == "local":
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    import importlib.util
+
+    if importlib.util.find_spec("boto3") is None:
+        raise environ.ImproperlyConfigured("MEDIA_STORAGE=s3 needs boto3: pip install -r requirements-s3.txt")
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("MEDIA_S3_BUCKET"),
+            "location": env.str("MEDIA_S3_PREFIX", default=""),
+            # None: boto3's own chain (AWS_* variables, instance role).
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("MEDIA_S3_REGION", default=None),
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default=None),
+            "addressing_style": env.str("MEDIA_S3_ADDRESSING_STYLE", default=None),
+            "signature_version": "s3v4",
+            # Every URL is presigned and short-lived; the bucket itself must block public access.
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_SIGNED_URL_MAX_AGE,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "private, max-age=300"},
+        },
+    }
+else:
+    raise environ.ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media")))
-MEDIA_URL = "/uploads/"
 PROFILE_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 

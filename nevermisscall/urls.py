@@ -1,11 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from nevermisscall import health
+from nevermisscall import health, media
 from nevermisscall.ratelimit import auth_throttled
 from nevermisscall.views import PasswordResetView
 
@@ -46,12 +44,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    re_path(
-        r"^uploads/(?P<path>profiles/[0-9a-f-]+/[0-9a-f]+\.(?:jpg|png|gif))$",
-        serve,
-        {"document_root": settings.MEDIA_ROOT},
-        name="uploads",
-    ),
+    # Private media (nevermisscall/media.py); nothing serves MEDIA_ROOT publicly.
+    path("media/signed/<str:token>", media.media_signed_view, name="media-signed"),
+    re_path(rf"^media/(?P<name>{media.NAME_PATTERN})$", media.MediaView.as_view(), name="media"),
     path("", include("apps.accounts.urls")),
     path("", include("apps.tenants.urls")),
     path("", include("apps.analytics.urls")),

@@ -1,10 +1,10 @@
 """Reads of users, always within one business."""
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User
 from nevermisscall.ids import parse_uuid
+from nevermisscall.media import media_url
 
 
 def user_list(*, business, role: str | None = None, status: str | None = None, search: str | None = None) -> QuerySet:
@@ -31,4 +31,4 @@ def user_get_in_business(*, business, user_id) -> User | None:
 def photo_url(user: User) -> str | None:
     if not user.photo:
         return None
-    return f"{settings.MEDIA_URL}{user.photo}"
+    return media_url(user.photo)

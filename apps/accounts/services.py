@@ -1,7 +1,6 @@
 """Writes on users: creation, authentication, profile, password, preferences, status, photo."""
 
 import uuid
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -12,7 +11,9 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from apps.accounts.models import User
+from nevermisscall import after_commit
 from nevermisscall.errors import Conflict, ValidationFailed
+from nevermisscall.media import media_owner_dir, media_storage
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
 
@@ -139,17 +140,13 @@ def user_set_photo(*, user: User, upload) -> User:
     if upload.size > settings.PROFILE_PHOTO_MAX_BYTES:
         raise ValidationFailed(details={"photo": ["The photo is larger than 5 MB."]})
     extension = PHOTO_FORMATS[_photo_format(upload)]
-    owner_dir = str(user.business_id) if user.business_id else "platform"
-    relative = Path("profiles") / owner_dir / f"{uuid.uuid4().hex}.{extension}"
-    target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    storage = media_storage()
+    name = f"profiles/{media_owner_dir(user.business_id)}/{uuid.uuid4().hex}.{extension}"
     upload.seek(0)
-    with open(target, "wb") as destination:
-        for chunk in upload.chunks():
-            destination.write(chunk)
+    name = storage.save(name, upload)
     previous = user.photo
-    user.photo = str(relative)
+    user.photo = name
     user.save(update_fields=["photo", "updated_at"])
     if previous:
-        (Path(settings.MEDIA_ROOT) / previous).unlink(missing_ok=True)
+        after_commit.call(lambda: storage.delete(previous))  # A rollback keeps the old file.
     return user

@@ -1,10 +1,8 @@
 """TS-User-Service: profiles, preferences, status, team list, photo uploads checked by content."""
 
 import io
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -19,14 +17,18 @@ def _png_bytes(size=(8, 8)) -> bytes:
     return buffer.getvalue()
 
 
-def test_photo_upload_accepts_a_real_image_and_serves_it(alice, client_for):
+def test_photo_upload_accepts_a_real_image_and_serves_it_to_the_business(
+    alice, charlie, client_for, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
     upload = SimpleUploadedFile("me.png", _png_bytes(), content_type="image/png")
     data = assert_envelope_ok(client_for(alice).post(f"/users/{alice.id}/profile/photo", {"photo": upload}), 201)
-    assert data["photo_url"].startswith(f"/uploads/profiles/{alice.business_id}/")
-    served = client_for().get(data["photo_url"])
+    assert data["photo_url"].startswith(f"/media/profiles/{alice.business_id}/")
+    served = client_for(alice).get(data["photo_url"])
     assert served.status_code == 200
     assert b"".join(served.streaming_content).startswith(b"\x89PNG")
-    (Path(settings.MEDIA_ROOT) / data["photo_url"].removeprefix("/uploads/")).unlink()
+    assert client_for().get(data["photo_url"]).status_code == 404
+    assert client_for(charlie).get(data["photo_url"]).status_code == 404
 
 
 def test_photo_upload_rejects_a_six_megabyte_file(alice, client_for):
