@@ -267,7 +267,9 @@ def auto_reply_for_missed_call(
     disclose = automation_disclosure_due(conversation=conversation, config=config, new=created)
     message = message_queue_outbound(
         conversation=conversation,
-        body=missed_call_text(config=config, business=_tenant(), disclose=disclose),
+        body=missed_call_text(
+            config=config, business=_tenant(), disclose=disclose, customer_name=conversation.customer_name
+        ),
         kind=Message.Kind.AUTO_REPLY,
         idempotency_key=f"auto-reply:{call_sid}",
         opt_out_checked=True,

@@ -1,5 +1,6 @@
 """Reads of the current business's settings for the hottest paths."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -16,12 +17,16 @@ from nevermisscall.db import execute_one
 FALLBACK_AUTO_REPLY = "Thanks for calling! We missed your call but got your message. We'll get back to you shortly."
 
 
-def missed_call_text(*, config: BusinessConfig, business, disclose: bool) -> str:
+def missed_call_text(*, config: BusinessConfig, business, disclose: bool, customer_name: str = "") -> str:
     """The missed-call text as the caller gets it: the business's template with its placeholders
-    filled in, and the sentence saying replies are automated when ``disclose`` (apps/tenants/config/
-    disclosure.py), in the business's language, before the template's opt-out line."""
+    filled in (``{customer_name}`` from what the business knows of a returning caller; for a new
+    one the placeholder goes, "Hi {customer_name}," reading "Hi,"), and the sentence saying replies
+    are automated when ``disclose`` (apps/tenants/config/disclosure.py), in the business's language,
+    before the template's opt-out line."""
     body = (config.auto_reply_template or FALLBACK_AUTO_REPLY).replace("{business_name}", business.name)
     body = body.replace("{business_phone}", business.phone or "")
+    first_name = customer_name.strip().split(" ", 1)[0] if customer_name.strip() else ""
+    body = body.replace("{customer_name}", first_name) if first_name else re.sub(r"\s*\{customer_name\}", "", body)
     if disclose:
         body = with_disclosure(body, config.language, max_segments=settings.SMS_MAX_SEGMENTS)
     return body

@@ -203,3 +203,18 @@ def test_settings_page_saves_intervals_closures_and_the_holiday_calendar(alice, 
     assert config.holiday_country == "US"
     page = client.get("/settings/hours/").content.decode()
     assert "Christmas break" in page and 'value="13:00"' in page
+
+
+def test_the_missed_call_text_fills_the_callers_name_or_drops_the_placeholder():
+    from types import SimpleNamespace
+
+    from apps.tenants.config.models import BusinessConfig
+    from apps.tenants.config.selectors import missed_call_text
+
+    config = BusinessConfig(auto_reply_template="Hi {customer_name}, thanks for calling {business_name}!")
+    business = SimpleNamespace(name="Alpha Plumbing", phone="")
+    known = missed_call_text(config=config, business=business, disclose=False, customer_name="Maria Lopez")
+    assert known == "Hi Maria, thanks for calling Alpha Plumbing!"
+    assert missed_call_text(config=config, business=business, disclose=False) == (
+        "Hi, thanks for calling Alpha Plumbing!"
+    )
