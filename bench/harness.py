@@ -9,6 +9,7 @@ generator. ``NMC_BENCH_DATA_DIR`` moves the data elsewhere (``bench.outbox`` kee
 in ``.data/bench-outbox/``, so this database keeps its 4).
 """
 
+import asyncio
 import json
 import os
 import platform
@@ -348,3 +349,14 @@ class Stack:
             "X-Twilio-Signature": sign(self.public + path, params),
         }
         return "POST", path, body, headers
+
+
+def run_bench(bench) -> int:
+    """Start the stack, measure, print and save the figures, and always stop what was started."""
+    try:
+        bench.start()
+        asyncio.run(bench.run())
+        bench.report()
+    finally:
+        bench.stop()
+    return 0

@@ -27,7 +27,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
-from bench.harness import Stack, http_get, log, machine, percentile, save_results, wait_for
+from bench.harness import Stack, http_get, log, machine, percentile, run_bench, save_results, wait_for
 from bench.httpload import closed_loop, open_loop
 
 CONCURRENCY = (1, 10, 50)
@@ -256,14 +256,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per closed-loop measurement")
     parser.add_argument("--open-count", type=int, default=250, help="requests per open-loop measurement (≥200)")
     args = parser.parse_args()
-    bench = Bench(args)
-    try:
-        bench.start()
-        asyncio.run(bench.run())
-        bench.report()
-    finally:
-        bench.stop()
-    return 0
+    return run_bench(Bench(args))
 
 
 if __name__ == "__main__":

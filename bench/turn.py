@@ -42,7 +42,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bench.harness import log, machine, percentile, save_results
+from bench.harness import log, machine, percentile, run_bench, save_results
 from bench.httpload import Connection, open_loop
 from bench.missed import cpu_ticks
 from bench.run import RATE, Bench
@@ -491,14 +491,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1.0, help="conversations started per second")
     parser.add_argument("--think", type=float, default=1.0, help="seconds from a reply to the customer's next text")
     args = parser.parse_args()
-    bench = TurnBench(args)
-    try:
-        bench.start()
-        asyncio.run(bench.run())
-        bench.report()
-    finally:
-        bench.stop()
-    return 0
+    return run_bench(TurnBench(args))
 
 
 if __name__ == "__main__":

@@ -15,16 +15,13 @@ from apps.telephony.tests.conftest import (  # noqa: F401  (fixtures)
 from apps.tenants.config.services import config_update
 
 
-@pytest.fixture
-def configured(alpha):
-    """Alpha Plumbing with the estimates of test_assistant_sms.py and a 25-mile area around the Loop."""
-    from apps.conversations.tests.test_assistant_sms import ESTIMATES
-
+def configure_alpha(alpha, estimates: list[dict]) -> None:
+    """Alpha Plumbing with ``estimates`` and a 25-mile area around the Loop (in alpha's schema)."""
     connection.set_tenant(alpha)
     config_update(
         business=alpha,
         data={
-            "job_estimates": ESTIMATES,
+            "job_estimates": estimates,
             "service_area": {
                 "address": "200 E Randolph St, Chicago IL 60601",
                 "latitude": 41.8858,
@@ -33,4 +30,12 @@ def configured(alpha):
             },
         },
     )
+
+
+@pytest.fixture
+def configured(alpha):
+    """Alpha Plumbing with the estimates of test_assistant_sms.py."""
+    from apps.conversations.tests.test_assistant_sms import ESTIMATES
+
+    configure_alpha(alpha, ESTIMATES)
     return alpha

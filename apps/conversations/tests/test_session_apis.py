@@ -6,8 +6,8 @@ from django.db import connection
 from django.test import Client
 
 from apps.conversations.models import AssistantSession, Message
+from apps.conversations.tests.conftest import configure_alpha
 from apps.crm.models import Appointment
-from apps.tenants.config.services import config_update
 from apps.tenants.services import credential_create
 
 pytestmark = pytest.mark.django_db
@@ -20,19 +20,8 @@ ESTIMATES = [
 
 @pytest.fixture
 def configured(alpha):
-    connection.set_tenant(alpha)
-    config_update(
-        business=alpha,
-        data={
-            "job_estimates": ESTIMATES,
-            "service_area": {
-                "address": "200 E Randolph St, Chicago IL 60601",
-                "latitude": 41.8858,
-                "longitude": -87.6181,
-                "radius_miles": 25,
-            },
-        },
-    )
+    """The session APIs' Alpha: one estimate, left in the public schema as a request would find it."""
+    configure_alpha(alpha, ESTIMATES)
     connection.set_schema_to_public()
     return alpha
 
