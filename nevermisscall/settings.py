@@ -98,6 +98,8 @@ TENANT_RESOLVERS = [
     "apps.tenants.resolvers.from_widget_token",
     "apps.tenants.resolvers.from_service_key",
     "apps.accounts.resolvers.from_session_user",
+    # Only on /admin/ paths, for platform staff: the business they chose to administer.
+    "apps.tenants.resolvers.from_staff_admin_choice",
     "apps.tenants.resolvers.from_domain",
 ]
 
@@ -134,6 +136,8 @@ TWILIO_WEBHOOK_MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "nevermisscall.urls"
+# Admin forms read a URL typed without a scheme as https (Django 6's default).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 ASGI_APPLICATION = "nevermisscall.asgi.application"
 # Each app's websocket routes, like include() for HTTP (the project package imports no app).
 WEBSOCKET_URLPATTERNS = ["apps.analytics.routing.websocket_urlpatterns"]
