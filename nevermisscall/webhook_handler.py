@@ -23,15 +23,19 @@ run on a pool of their own so they can never occupy the threads the missed-call 
 
 import asyncio
 import contextvars
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.db import connection
 from django.urls import set_script_prefix
 
 from nevermisscall.tenancy.resolvers import TWILIO_WEBHOOK_PREFIXES
+
+logger = logging.getLogger(__name__)
 
 VOICE_PATH_PREFIXES = ("/twilio/voice", "/twilio/owner-voice")
 
@@ -66,13 +70,26 @@ class TwilioWebhookHandler(ASGIHandler):
 
     def respond(self, scope, body_file):
         """The whole request on this pool thread, ``request_finished`` included; the response comes
-        back closed and fully rendered (webhook responses are never streamed)."""
+        back closed and fully rendered (webhook responses are never streamed).
+
+        A request that failed because its database connection broke (PostgreSQL restarted under
+        it) is handled once more on a new connection: Twilio does not retry a failed voice webhook,
+        so the caller would never be forwarded. Twilio's webhooks are idempotent (a redelivery finds
+        what the first delivery recorded), so the second run answers success for work the first
+        one made durable before the connection broke."""
         try:
             set_script_prefix(get_script_prefix(scope))
             signals.request_started.send(sender=self.__class__, scope=scope)
             request, response = self.create_request(scope, body_file)
             if request is not None:
                 response = self.get_response(request)
+                if response.status_code >= 500 and _database_connection_broke():
+                    logger.warning("webhook %s: the database connection broke; handling it again", scope["path"])
+                    connection.close()
+                    body_file.seek(0)
+                    request, response = self.create_request(scope, body_file)
+                    if request is not None:
+                        response = self.get_response(request)
         except BaseException:
             signals.request_finished.send(sender=self.__class__)
             raise
@@ -80,6 +97,10 @@ class TwilioWebhookHandler(ASGIHandler):
             body_file.close()
         response.close()
         return response
+
+
+def _database_connection_broke() -> bool:
+    return connection.connection is not None and connection.errors_occurred and not connection.is_usable()
 
 
 class PathRouter:
