@@ -130,14 +130,15 @@ MIDDLEWARE = [
 # Threads serving them (nevermisscall/webhook_handler.py); the voice assistant's turns have their own.
 TWILIO_WEBHOOK_THREADS = env.int("TWILIO_WEBHOOK_THREADS", default=10)
 TWILIO_VOICE_THREADS = env.int("TWILIO_VOICE_THREADS", default=20)
-# At most this many of a process's webhook threads serve one business at once (nevermisscall/bulkhead.py).
+# At most this many of a process's webhook threads serve one business at once; its other webhooks
+# wait on the event loop, up to the wait below, then answer 503 (nevermisscall/webhook_handler.py).
 TWILIO_WEBHOOK_THREADS_PER_BUSINESS = env.int(
     "TWILIO_WEBHOOK_THREADS_PER_BUSINESS", default=max(1, TWILIO_WEBHOOK_THREADS // 2)
 )
+TWILIO_WEBHOOK_BUSINESS_WAIT_SECONDS = env.float("TWILIO_WEBHOOK_BUSINESS_WAIT_SECONDS", default=5.0)
 TWILIO_WEBHOOK_MIDDLEWARE = [
     "nevermisscall.middleware.RequestIdMiddleware",
     "nevermisscall.tenancy.middleware.TenantResolutionMiddleware",
-    "nevermisscall.bulkhead.BusinessBulkheadMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "nevermisscall.metrics.RequestMetricsMiddleware",
 ]
