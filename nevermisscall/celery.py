@@ -2,8 +2,8 @@
 
 import os
 
-from celery.signals import task_postrun
-from tenant_schemas_celery.app import CeleryApp
+from celery.signals import task_prerun
+from tenant_schemas_celery.app import CeleryApp, switch_schema
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nevermisscall.settings")
 
@@ -12,12 +12,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@task_postrun.connect
-def drop_broken_database_connections(**kwargs) -> None:
-    """Connections outlive their task (``CELERY_DB_REUSE_MAX``): one that failed is closed here, so
-    the next task opens a fresh one instead of failing on it."""
+def drop_dead_database_connections(**kwargs) -> None:
+    """Before each task, as Django does before each request: a connection kept from an earlier task
+    (``CELERY_DB_REUSE_MAX``) goes back to the pool, whose checkout checks it, and one that broke is
+    dropped. After a PostgreSQL restart the first task of each worker child otherwise failed on its
+    dead connection, and its text waited ~15 s for a sweep (issue 11's fault run)."""
     from django.db import connections
 
     for connection in connections.all(initialized_only=True):
-        if connection.connection is not None and connection.errors_occurred and not connection.is_usable():
-            connection.close()
+        connection.close_if_unusable_or_obsolete()
+
+
+# Ahead of tenant-schemas-celery's own handler, whose schema switch is the task's first query.
+task_prerun.disconnect(switch_schema, dispatch_uid="tenant_schemas_switch_schema")
+task_prerun.connect(drop_dead_database_connections)
+task_prerun.connect(switch_schema, dispatch_uid="tenant_schemas_switch_schema")

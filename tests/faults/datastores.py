@@ -12,8 +12,10 @@ scenario; ``tests/faults/test_datastores.py`` runs this and judges them.
 - ``business_locked``: one business's call table locked for 8 s while 12 of its calls and 6 of
   another business's arrive; the other business is served as usual.
 - ``redis_hung``: Redis stopped with SIGSTOP (connections hang, nothing is refused); 2 × 20 calls.
+- ``redis_restart``: Redis killed and started again on its port; a dashboard sees the next call.
 """
 
+import asyncio
 import contextlib
 import json
 import os
@@ -272,11 +274,50 @@ def redis_hung(stack: FaultStack) -> dict:
     return {"first_wave": _summary(first), "second_wave": _summary(second), **stack.wait_for_texts(callers)}
 
 
+def redis_restart(stack: FaultStack) -> dict:
+    """Redis killed and started again (by the same code ``make run``'s supervisor uses, on its port):
+    the texts go on, and the first live-dashboard event after it reaches a dashboard."""
+    from nevermisscall import embedded
+
+    token = stack.access_token(3)
+    os.kill(stack.redis_pid(), signal.SIGKILL)
+    wait_for(lambda: not embedded.redis_running(), 10, "Redis to die")
+    url_before = os.environ["REDIS_URL"]
+    url_after = embedded.ensure_redis()
+    time.sleep(1)  # The servers' first commands after it meet their dead connections.
+    arrived, result = asyncio.run(_first_event_after(stack, token))
+    return {
+        "same_url": url_after.rsplit("/", 1)[0] == url_before.rsplit("/", 1)[0],
+        "event_arrived": arrived,
+        "call": _summary([result]),
+        **stack.wait_for_texts([result["caller"]]),
+    }
+
+
+async def _first_event_after(stack: FaultStack, token: str) -> tuple[bool, dict]:
+    """A dashboard of business 3 connects, one of its calls is missed: did ``call_missed`` arrive?"""
+    import websockets
+
+    async with websockets.connect(f"ws://127.0.0.1:{stack.port}/ws/dashboard/", open_timeout=10) as socket:
+        await socket.send(json.dumps({"type": "auth", "token": token}))
+        while json.loads(await asyncio.wait_for(socket.recv(), 10)).get("type") != "connection_established":
+            pass
+        result = await asyncio.get_running_loop().run_in_executor(None, stack.missed_call, 3)
+        try:
+            async with asyncio.timeout(10):
+                while json.loads(await socket.recv()).get("type") != "call_missed":
+                    pass
+        except TimeoutError:
+            return False, result
+        return True, result
+
+
 SCENARIOS = {
     "postgres_restart": postgres_restart,
     "postgres_outage": postgres_outage,
     "business_locked": business_locked,
     "redis_hung": redis_hung,
+    "redis_restart": redis_restart,
 }
 
 

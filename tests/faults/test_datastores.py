@@ -1,4 +1,4 @@
-"""PostgreSQL restarted and down, one business's rows locked, Redis hung: against real processes.
+"""PostgreSQL restarted and down, one business's rows locked, Redis hung and restarted: real processes.
 
 The scenarios run in ``tests.faults.datastores`` (a private stack, whose PostgreSQL and Redis it
 may stop), once for this module; each test judges one scenario's figures. The bounds are what
@@ -62,6 +62,7 @@ def test_webhooks_during_a_postgres_outage_answer_within_seconds(results):
     assert result["during_slowest_seconds"] < 5, result  # Not the pool's old 10 s, nor Twilio's 15 s.
     assert result["after"]["errors"] == 0, result
     _nothing_lost_or_doubled(result)
+    assert result["texts_waited_seconds"] < 15, result  # The worker's first task after it succeeds too.
 
 
 def test_one_business_with_locked_rows_does_not_stall_another(results):
@@ -76,4 +77,11 @@ def test_a_hung_redis_is_found_out_once_and_nothing_is_lost(results):
     result = _scenario(results, "redis_hung")
     assert result["first_wave"]["errors"] == 0 and result["second_wave"]["errors"] == 0, result
     assert result["second_wave"]["slowest_seconds"] < 1.5, result  # No socket timeout per webhook.
+    _nothing_lost_or_doubled(result)
+
+
+def test_after_a_redis_restart_texts_and_live_events_go_on(results):
+    result = _scenario(results, "redis_restart")
+    assert result["same_url"], result  # The running processes find it where it was.
+    assert result["call"]["errors"] == 0 and result["event_arrived"], result
     _nothing_lost_or_doubled(result)
