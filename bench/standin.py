@@ -153,6 +153,12 @@ class BenchHandler(_Handler):
                 if _is_message(r)
             ]
             return self._json(200, {"next": total, "messages": rows})
+        if path == "/_standin/slow":  # Out of band, for tests/faults: the next n requests answer late.
+            query = parse_qs(urlsplit(self.path).query)
+            self.server.standin.slow(
+                int(query["n"][0]), float(query["seconds"][0]), creates=query.get("creates", ["1"])[0] == "1"
+            )
+            return self._json(200, {"slow_next": self.state.slow_next})
         if path == "/_standin/deliveries":
             with self.state.lock:
                 recorded = [r for r in self.state.requests if _is_message(r)]

@@ -127,10 +127,17 @@ def _accepted_after_all(transport, delivery: Delivery) -> str | None:
     provider whether it accepted it. A found message settles the row as sent; a failed lookup
     retries later rather than sending blind; ``None``: not there, send it."""
     since = selectors.delivery_first_uncertain_attempt_at(delivery=delivery)
+    started = timezone.now()
     try:
         result = transport.find_accepted(delivery, since=since)
-    except TransientError as exc:
-        return services.delivery_retry_later(delivery=delivery, error=f"lookup: {exc}", now=timezone.now())
+    except TransientError as exc:  # Counted as an attempt (it backs off, and dead-letters in the end).
+        error = f"lookup: {exc}"
+        services.attempt_record(
+            delivery=delivery, started_at=started, outcome=DeliveryAttempt.Outcome.TRANSIENT, error=error
+        )
+        return services.delivery_retry_later(
+            delivery=delivery, error=error, now=timezone.now(), code=services.UNCONFIRMED
+        )
     if result is None:
         return None
     now = timezone.now()

@@ -292,6 +292,7 @@ class TwilioStandIn:
         self.server.daemon_threads = True
         self.server.state = StandInState()
         self.server.auth_token = auth_token
+        self.server.standin = self  # For handlers that control it out of band (bench/standin.py).
         self.thread = threading.Thread(target=self.server.serve_forever, name="twilio-stand-in", daemon=True)
 
     @property

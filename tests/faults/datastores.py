@@ -13,6 +13,7 @@ scenario; ``tests/faults/test_datastores.py`` runs this and judges them.
   another business's arrive; the other business is served as usual.
 - ``redis_hung``: Redis stopped with SIGSTOP (connections hang, nothing is refused); 2 × 20 calls.
 - ``redis_restart``: Redis killed and started again on its port; a dashboard sees the next call.
+- ``twilio_hangs``: three texts accepted by Twilio but answered too late, and no status callback.
 """
 
 import asyncio
@@ -36,6 +37,9 @@ os.environ.update(
         "DELIVERY_SWEEP_SECONDS": "2",
         "DELIVERY_HANDOFF_GRACE_SECONDS": "3",
         "CALL_STATUS_STALE_SECONDS": "3",
+        # Twilio's answer given up on after 1 s, and a claim left by an unanswered request stale after 5 s.
+        "TWILIO_HTTP_TIMEOUT": "1",
+        "DELIVERY_SENDING_STALE_SECONDS": "5",
     }
 )
 sys.path.insert(0, str(BASE_DIR))
@@ -312,12 +316,31 @@ async def _first_event_after(stack: FaultStack, token: str) -> tuple[bool, dict]
         return True, result
 
 
+def twilio_hangs(stack: FaultStack) -> dict:
+    """Twilio takes the next texts but answers after the client gave up, and never calls back:
+    after the stale window each is looked up at Twilio, not sent again."""
+    from bench.harness import http_get
+
+    http_get(stack.standin + "/_standin/slow?n=3&seconds=2&creates=1")
+    calls = _calls(stack, 0, 3, 3)
+    callers = [r["caller"] for r in calls]
+
+    def settled() -> bool:  # After the stale window (5 s), the sweep's lookup settles each one.
+        sql = "SELECT count(*) FROM outbox_delivery WHERE recipient = ANY(%s) AND status IN ('sent', 'delivered')"
+        return stack.query_one(sql, [callers]) == len(callers)
+
+    with contextlib.suppress(RuntimeError):
+        wait_for(settled, 30, "the unanswered texts to be settled")
+    return {"calls": _summary(calls), "settled": settled(), **stack.wait_for_texts(callers)}
+
+
 SCENARIOS = {
     "postgres_restart": postgres_restart,
     "postgres_outage": postgres_outage,
     "business_locked": business_locked,
     "redis_hung": redis_hung,
     "redis_restart": redis_restart,
+    "twilio_hangs": twilio_hangs,
 }
 
 

@@ -1,4 +1,4 @@
-"""PostgreSQL restarted and down, one business's rows locked, Redis hung and restarted: real processes.
+"""PostgreSQL restarted and down, a business's rows locked, Redis hung and restarted, Twilio hanging.
 
 The scenarios run in ``tests.faults.datastores`` (a private stack, whose PostgreSQL and Redis it
 may stop), once for this module; each test judges one scenario's figures. The bounds are what
@@ -85,3 +85,9 @@ def test_after_a_redis_restart_texts_and_live_events_go_on(results):
     assert result["same_url"], result  # The running processes find it where it was.
     assert result["call"]["errors"] == 0 and result["event_arrived"], result
     _nothing_lost_or_doubled(result)
+
+
+def test_a_text_twilio_took_without_answering_is_not_sent_twice(results):
+    result = _scenario(results, "twilio_hangs")
+    assert result["calls"]["errors"] == 0 and result["settled"], result
+    _nothing_lost_or_doubled(result)  # One request per caller reached Twilio: the repeat was a lookup.

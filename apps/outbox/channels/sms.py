@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from twilio.base import values
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from apps.outbox.channels import PermanentError, SendResult, TransientError, UncertainError
 from nevermisscall.twilio_rest import twilio_client
@@ -70,8 +70,8 @@ class TwilioBackend:
         the message list (by recipient and sender, newest first) is asked whether it arrived."""
         try:
             recent = twilio_client().messages.list(to=sms.to, from_=sms.from_, limit=LOOKUP_PAGE)
-        except TwilioRestException as exc:
-            raise TransientError(f"Twilio answered {exc.status} to the message lookup: {exc.msg}") from exc
+        except TwilioException as exc:  # A list page's error is not a TwilioRestException.
+            raise TransientError(f"Twilio could not list the messages: {exc}") from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientError(f"Twilio unreachable for the message lookup: {exc.__class__.__name__}") from exc
         earliest = since - LOOKUP_CLOCK_SKEW

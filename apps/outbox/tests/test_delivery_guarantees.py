@@ -142,6 +142,26 @@ def test_ambiguous_timeout_waits_for_the_callback_then_asks_twilio_before_sendin
     assert len(_sent_to(twilio, RECIPIENT)) == (1 if twilio_took_it else 2)
 
 
+def test_a_lookup_that_fails_is_retried_later_and_never_becomes_a_blind_resend(alpha, twilio, commit, settings):
+    settings.TWILIO_HTTP_TIMEOUT = 0.3
+    twilio.slow(1, seconds=1.0)
+    with commit():
+        delivery = _queue(alpha)
+    twilio.wait_for_late_answers(1)
+    twilio.fail(1, status=503)  # The lookup itself fails.
+    later = timezone.now() + timedelta(seconds=settings.DELIVERY_SENDING_STALE_SECONDS + 1)
+    with time_machine.travel(later):
+        assert _sweep() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_error_code) == (Delivery.Status.QUEUED, "unconfirmed")
+    assert delivery.last_error.startswith("lookup:") and delivery.attempts == 2
+    with time_machine.travel(later + timedelta(hours=1)):  # Past its backoff: looked up again, and found.
+        assert _sweep() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT and delivery.provider_ref == twilio.state.created[0]["sid"]
+    assert len(_sent_to(twilio, RECIPIENT)) == 1
+
+
 def test_dead_letter_after_the_last_attempt_and_a_manual_retry_that_succeeds(alpha, alice, twilio, commit, client_for):
     twilio.fail(2, status=503)
     with commit():
