@@ -26,6 +26,7 @@ from pathlib import Path
 
 _OUTPUT_LOCK = threading.Lock()
 _COLOURS = ("36", "33", "32", "35", "34", "31")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _emit(name: str, colour: str, line: bytes) -> None:
@@ -140,8 +141,7 @@ class Supervisor:
         self._restart_at: dict[str, float] = {}
 
     def run(self) -> int:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: self._stop.set())
+        previous = {signum: signal.signal(signum, lambda *_: self._stop.set()) for signum in STOP_SIGNALS}
         code = 0
         try:
             for program in self.programs:
@@ -150,6 +150,8 @@ class Supervisor:
                 code = self._check()
         finally:
             self._stop_commands()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         return code
 
     def _start(self, program: Command | Daemon) -> None:

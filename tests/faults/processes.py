@@ -64,7 +64,8 @@ def child_running(parent: int, *words: str) -> int | None:
     with contextlib.suppress(psutil.NoSuchProcess):
         for child in psutil.Process(parent).children():
             with contextlib.suppress(psutil.NoSuchProcess):
-                if alive(child.pid) and all(word in child.cmdline() for word in words):
+                command = " ".join(child.cmdline())
+                if alive(child.pid) and all(word in command for word in words):
                     return child.pid
     return None
 

@@ -14,7 +14,6 @@ from collections import Counter
 import pytest
 import redis
 from django.conf import settings
-from django_celery_beat.models import PeriodicTask
 
 from apps.periodic.models import PeriodicSlot
 from conftest import process_env
@@ -27,21 +26,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.timeout(90)]
 RECEIVED = re.compile(r"Task ([\w.]+)\[([0-9a-f-]{36})\] received")
 SKIPPED = "was sent for this slot by another beat"
 BEAT = [sys.executable, "-m", "celery", "-A", "nevermisscall", "beat", "--loglevel=INFO"]
-
-
-@pytest.fixture(scope="module")
-def clean_schedule(django_db_setup, django_db_blocker):
-    """No claims or beat state from before, none left for the rest of the session: outside the test's
-    transaction, which is rolled back, while the processes' rows are committed."""
-
-    def clean():
-        PeriodicSlot.objects.all().delete()
-        PeriodicTask.objects.filter(name__in=settings.CELERY_BEAT_SCHEDULE).delete()
-
-    with django_db_blocker.unblock():
-        clean()
-        yield
-        clean()
 
 
 @pytest.fixture
@@ -63,7 +47,7 @@ def _skipped(processes) -> int:
     return sum(processes.output(name).count(SKIPPED) for name in ("beat-old", "beat-new"))
 
 
-def test_two_beats_send_each_slot_once(processes, clean_schedule, broker_url):
+def test_two_beats_send_each_slot_once(processes, beat_state_cleaned, broker_url):
     env = process_env(REDIS_URL=broker_url, DELIVERY_SWEEP_SECONDS="1", LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
     worker = [sys.executable, "-m", "celery", "-A", "nevermisscall", "worker", "--pool=solo", "--loglevel=INFO"]
     worker += ["--without-mingle", "--without-gossip", "-n", "faults-beat@%h"]
