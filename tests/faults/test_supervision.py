@@ -28,9 +28,10 @@ LAUNCHER = [sys.executable, "-m", "nevermisscall.launcher", "serve"]
 
 
 @pytest.fixture
-def data_dir():
-    """An ``NMC_DATA_DIR`` under .data/ (a short path: PostgreSQL's socket lives in it); afterwards
-    the stores the launcher left there, if a test failed before stopping it, are killed and it goes."""
+def data_dir(processes):
+    """An ``NMC_DATA_DIR`` under .data/ (a short path: PostgreSQL's socket lives in it). Afterwards,
+    once ``processes`` has stopped the launcher, the stores it left there if a test failed before
+    stopping it are killed, and the directory goes."""
     path = Path(tempfile.mkdtemp(prefix="faults-", dir=Path(settings.BASE_DIR) / ".data"))
     yield path
     kill([process for process in _stores(path).values() if process is not None])
