@@ -133,7 +133,7 @@ class BenchHandler(_Handler):
         path = urlsplit(self.path).path
         if path == "/_standin/count":
             with self.state.lock:
-                count = sum(1 for r in self.state.requests if r.path.endswith("/Messages.json"))
+                count = sum(1 for r in self.state.requests if _is_message(r))
             callbacks = self.server.callbacks
             return self._json(
                 200,

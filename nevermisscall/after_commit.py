@@ -87,10 +87,16 @@ async def _send_to_groups(group_messages: list) -> None:
     if layer is None:
         return
     for group, event in group_messages:
-        try:
-            await layer.group_send(group, {"type": CHANNEL_MESSAGE_TYPE, "event": event})
-        except Exception:
-            logger.exception("could not deliver %s to %s", event.get("type"), group)
+        message = {"type": CHANNEL_MESSAGE_TYPE, "event": event}
+        # Once more on a failure: after a Redis restart the first send of a process meets the
+        # layer's dead connection, and the event would be lost although Redis is back.
+        for attempt in (1, 2):
+            try:
+                await layer.group_send(group, message)
+                break
+            except Exception:
+                if attempt == 2:
+                    logger.exception("could not deliver %s to %s", event.get("type"), group)
 
 
 _publisher: _Publisher | None = None

@@ -11,12 +11,16 @@ import pybreaker
 import redis
 from django.conf import settings
 
+from nevermisscall.redis_guard import GuardedConnection
+
 _lock = threading.Lock()
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
 
 
 def _redis():
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5, connection_class=GuardedConnection
+    )
 
 
 def get_breaker(

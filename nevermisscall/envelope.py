@@ -187,6 +187,8 @@ def handler500(request):
 
 
 def handler403(request, exception=None):
+    if _wants_a_page(request):
+        return render(request, "403.html", status=403)
     return error_json_response(request, 403, ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS, "Forbidden.")
 
 

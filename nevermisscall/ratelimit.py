@@ -20,6 +20,7 @@ from limits.strategies import FixedWindowRateLimiter
 from nevermisscall.clientip import request_client_ip
 from nevermisscall.envelope import error_json_response
 from nevermisscall.errors import ErrorCode
+from nevermisscall.redis_guard import GuardedConnection
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ class RateLimitResult:
 
 @lru_cache(maxsize=4)
 def _limiter(redis_url: str) -> FixedWindowRateLimiter:
-    storage = storage_from_string(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    storage = storage_from_string(
+        redis_url, socket_timeout=0.5, socket_connect_timeout=0.5, connection_class=GuardedConnection
+    )
     return FixedWindowRateLimiter(storage)
 
 

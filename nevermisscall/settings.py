@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 import environ
 
+from nevermisscall.redis_guard import GuardedConnection
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -99,6 +101,8 @@ TENANT_RESOLVERS = [
     "apps.tenants.resolvers.from_widget_token",
     "apps.tenants.resolvers.from_service_key",
     "apps.accounts.resolvers.from_session_user",
+    # Only on /admin/ paths, for platform staff: the business they chose to administer.
+    "apps.tenants.resolvers.from_staff_admin_choice",
     "apps.tenants.resolvers.from_domain",
 ]
 
@@ -127,6 +131,12 @@ MIDDLEWARE = [
 # Threads serving them (nevermisscall/webhook_handler.py); the voice assistant's turns have their own.
 TWILIO_WEBHOOK_THREADS = env.int("TWILIO_WEBHOOK_THREADS", default=10)
 TWILIO_VOICE_THREADS = env.int("TWILIO_VOICE_THREADS", default=20)
+# At most this many of a process's webhook threads serve one business at once; its other webhooks
+# wait on the event loop, up to the wait below, then answer 503 (nevermisscall/webhook_handler.py).
+TWILIO_WEBHOOK_THREADS_PER_BUSINESS = env.int(
+    "TWILIO_WEBHOOK_THREADS_PER_BUSINESS", default=max(1, TWILIO_WEBHOOK_THREADS // 2)
+)
+TWILIO_WEBHOOK_BUSINESS_WAIT_SECONDS = env.float("TWILIO_WEBHOOK_BUSINESS_WAIT_SECONDS", default=5.0)
 TWILIO_WEBHOOK_MIDDLEWARE = [
     "nevermisscall.middleware.RequestIdMiddleware",
     "nevermisscall.tenancy.middleware.TenantResolutionMiddleware",
@@ -170,15 +180,33 @@ if not DATABASE_URL:
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, engine="django_tenants.postgresql_backend", conn_health_checks=True)
 }
+# Bounded database work (docs/operations.md, "Faults"): a request or task waits at most
+# DATABASE_LOCK_TIMEOUT_MS for a row lock and runs a statement at most DATABASE_STATEMENT_TIMEOUT_MS,
+# so one business's locked rows answer its webhooks an error well inside Twilio's 15 s instead of
+# holding threads every business needs (0 turns a limit off; the release step's migrations do).
+# An unreachable server is given up on after DATABASE_CONNECT_TIMEOUT seconds.
+_DATABASE_LIMITS = {
+    "lock_timeout": env.int("DATABASE_LOCK_TIMEOUT_MS", default=3000),
+    "statement_timeout": env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=10000),
+}
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=2),
+        "options": " ".join(f"-c {name}={value}" for name, value in _DATABASE_LIMITS.items()),
+    }
+)
 # Under ASGI every request runs in a new thread, so CONN_MAX_AGE cannot reuse connections; a
-# psycopg pool can (ARCHITECTURE.md section 5).
+# psycopg pool can (ARCHITECTURE.md section 5). Each connection is checked as it leaves the pool:
+# after a PostgreSQL restart the idle ones are dead, and without the check the first request on
+# each failed (14 of 20 incoming calls answered 500 in the fault run). Waiting for a connection
+# during an outage ends after DATABASE_POOL_TIMEOUT seconds, with an error answer, not Twilio's timeout.
 if env.bool("DATABASE_POOL", default=True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # With a pool: psycopg_pool's check on every checkout.
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
-        "timeout": 10,
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -190,6 +218,13 @@ if not REDIS_URL:
 
 # Cache instances live per request under ASGI; the pool, and its connections, per process.
 _REDIS_POOL = "nevermisscall.cache.SharedConnectionPool"
+# A Redis that stops answering is found out once per process, then skipped (nevermisscall/redis_guard.py).
+_REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 0.5,
+    "pool_class": _REDIS_POOL,
+    "connection_class": GuardedConnection,
+}
 CACHES = {
     "default": {
         "BACKEND": "nevermisscall.cache.RedisCache",
@@ -197,14 +232,14 @@ CACHES = {
         # Cache keys carry the tenant schema (django-tenants #1052, #599).
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "pool_class": _REDIS_POOL},
+        "OPTIONS": _REDIS_CACHE_OPTIONS,
     },
     # Platform-wide entries (business by id, domain -> business) that every schema must agree on.
     "platform": {
         "BACKEND": "nevermisscall.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "platform",
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "pool_class": _REDIS_POOL},
+        "OPTIONS": _REDIS_CACHE_OPTIONS,
     },
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -13,7 +13,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(TenantModelAdmin):
     list_display = [
         "customer_number",
         "business_number",
@@ -31,7 +31,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(TenantModelAdmin):
     list_display = ["to_number", "direction", "kind", "status", "segments", "error_code", "created_at"]
     list_filter = ["direction", "kind", "status", "created_at"]
     search_fields = ["to_number", "from_number", "body", "provider_sid", "idempotency_key"]
@@ -39,7 +39,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(OptOut)
-class OptOutAdmin(admin.ModelAdmin):
+class OptOutAdmin(TenantModelAdmin):
     list_display = ["phone_number", "opted_out", "source", "keyword", "opted_out_at", "opted_in_at"]
     list_filter = ["opted_out", "source"]
     search_fields = ["phone_number"]

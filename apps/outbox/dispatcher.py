@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from apps.outbox import policy, services
+from apps.outbox import policy, selectors, services
 from apps.outbox.channels import ChannelError, PermanentError, TransientError, UncertainError, transport_for
 from apps.outbox.models import Channel, Delivery, DeliveryAttempt
 from nevermisscall.breakers import get_breaker
@@ -78,6 +78,9 @@ def _send_claimed(delivery: Delivery, *, now) -> str:
         return "held"
 
     transport = transport_for(delivery.channel)
+    unconfirmed = delivery.last_error_code == services.UNCONFIRMED
+    if unconfirmed and (outcome := _accepted_after_all(transport, delivery)) is not None:
+        return outcome
     breaker = breaker_for(delivery.channel)
     options = {}
     if delivery.channel == Channel.SMS:
@@ -117,6 +120,23 @@ def _send_claimed(delivery: Delivery, *, now) -> str:
         )
     services.delivery_mark_sent(delivery=delivery, result=result, started_at=started, now=timezone.now())
     return "delivered" if result.delivered else "sent"
+
+
+def _accepted_after_all(transport, delivery: Delivery) -> str | None:
+    """Before repeating a request that got no answer (and no status callback since): ask the
+    provider whether it accepted it. A found message settles the row as sent; a failed lookup
+    retries later rather than sending blind; ``None``: not there, send it."""
+    since = selectors.delivery_first_uncertain_attempt_at(delivery=delivery)
+    try:
+        result = transport.find_accepted(delivery, since=since)
+    except TransientError as exc:
+        return services.delivery_retry_later(delivery=delivery, error=f"lookup: {exc}", now=timezone.now())
+    if result is None:
+        return None
+    now = timezone.now()
+    services.delivery_mark_sent(delivery=delivery, result=result, started_at=now, now=now)
+    logger.warning("delivery %s: the provider had it after all (%s); not sent again", delivery.id, result.provider_ref)
+    return "sent"
 
 
 OUTCOMES = {

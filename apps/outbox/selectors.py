@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from apps.outbox.models import Delivery, WebhookEndpoint
+from apps.outbox.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from nevermisscall.ids import parse_uuid
 
 
@@ -49,6 +49,17 @@ def deliveries_due(*, now: datetime, limit: int) -> list[tuple]:
 
 
 STATUS_COUNTS = ("queued", "sending", "sent", "delivered", "failed", "dead", "canceled")
+
+
+def delivery_first_uncertain_attempt_at(*, delivery: Delivery) -> datetime:
+    """When the first request of ``delivery`` that got no answer started (its creation if none did)."""
+    first = (
+        DeliveryAttempt.objects.filter(delivery=delivery, outcome=DeliveryAttempt.Outcome.UNCERTAIN)
+        .order_by("started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return first or delivery.created_at
 
 
 def delivery_counts(*, business=None, since: datetime | None = None) -> dict:

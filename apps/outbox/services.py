@@ -338,15 +338,20 @@ def delivery_hold(*, delivery: Delivery, until: datetime, reason: str, hold: str
     )
 
 
+# ``last_error_code`` of a delivery whose last request got no answer (the provider may have it).
+UNCONFIRMED = "unconfirmed"
+
+
 @transaction.atomic
 def delivery_hold_unconfirmed(*, delivery: Delivery, error: str, now: datetime) -> None:
     """Keep the claim after a request whose outcome is unknown: the status callback settles it, or
-    the claim goes stale (``DELIVERY_SENDING_STALE_SECONDS``) and it is sent again."""
+    the claim goes stale (``DELIVERY_SENDING_STALE_SECONDS``) and the provider is asked whether it
+    has the message before it is sent again (``dispatcher``)."""
     _change(
         delivery,
         claimed_at=now,
-        last_error=f"unconfirmed: {error}"[:500],
-        last_error_code="unconfirmed",
+        last_error=f"{UNCONFIRMED}: {error}"[:500],
+        last_error_code=UNCONFIRMED,
     )
 
 

@@ -51,8 +51,11 @@ class StandInState:
     fail_status: int = 500
     slow_next: int = 0  # Requests accepted, then answered only after slow_seconds (a read timeout).
     slow_seconds: float = 0.0
+    slow_creates: bool = True  # False: the slow request is lost inside Twilio (nothing is created).
+    late_answers: int = 0  # Slow requests finished (their message created or lost).
     down: bool = False
     refuse: dict = field(default_factory=dict)  # recipient -> Twilio error code
+    created: list = field(default_factory=list)  # Every message resource created, oldest first.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -123,9 +126,15 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             return self._error(404, 20404, "The requested resource was not found")
         handler, match = route
-        if slow:
-            time.sleep(state.slow_seconds)
-        handler(match, form, query)
+        if not slow:
+            return handler(match, form, query)
+        time.sleep(state.slow_seconds)
+        if state.slow_creates:
+            handler(match, form, query)
+        else:
+            self._error(500, 20500, "Internal Server Error")
+        with state.lock:
+            state.late_answers += 1
 
     def _dump_messages(self, recorded: list) -> None:
         """Out-of-band (no auth, not Twilio's API): what reached Messages.json and when, for bench/."""
@@ -140,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         base = rf"^/{API_VERSION}/Accounts/(?P<account>AC\w+)"
         routes = [
             ("POST", base + r"/Messages\.json$", self._create_message),
+            ("GET", base + r"/Messages\.json$", self._list_messages),
             ("GET", base + r"/AvailablePhoneNumbers/(?P<country>[A-Z]{2})/Local\.json$", self._available),
             ("POST", base + r"/IncomingPhoneNumbers\.json$", self._buy),
             ("POST", base + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$", self._update_number),
@@ -158,29 +168,53 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, code, "Attempt to send to unsubscribed recipient")
         sid = _sid("SM")
         account = match["account"]
+        message = {
+            "account_sid": account,
+            "api_version": API_VERSION,
+            "body": body,
+            "date_created": _rfc2822(),
+            "date_sent": None,
+            "date_updated": _rfc2822(),
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From"),
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "subresource_uris": {"media": f"/{API_VERSION}/Accounts/{account}/Messages/{sid}/Media.json"},
+            "to": to,
+            "uri": f"/{API_VERSION}/Accounts/{account}/Messages/{sid}.json",
+        }
+        with self.state.lock:
+            self.state.created.append(message)
+        self._json(201, message)
+
+    def _list_messages(self, match, form, query):
+        """Newest first, filtered by ``To`` and ``From`` as Twilio's list is (one page)."""
+        with self.state.lock:
+            found = [
+                message
+                for message in reversed(self.state.created)
+                if query.get("To", message["to"]) == message["to"]
+                and query.get("From", message["from"]) == message["from"]
+            ]
+        size = int(query.get("PageSize", 50))
+        uri = f"/{API_VERSION}/Accounts/{match['account']}/Messages.json"
         self._json(
-            201,
+            200,
             {
-                "account_sid": account,
-                "api_version": API_VERSION,
-                "body": body,
-                "date_created": _rfc2822(),
-                "date_sent": None,
-                "date_updated": _rfc2822(),
-                "direction": "outbound-api",
-                "error_code": None,
-                "error_message": None,
-                "from": form.get("From"),
-                "messaging_service_sid": None,
-                "num_media": "0",
-                "num_segments": "1",
-                "price": None,
-                "price_unit": "USD",
-                "sid": sid,
-                "status": "queued",
-                "subresource_uris": {"media": f"/{API_VERSION}/Accounts/{account}/Messages/{sid}/Media.json"},
-                "to": to,
-                "uri": f"/{API_VERSION}/Accounts/{account}/Messages/{sid}.json",
+                "messages": found[:size],
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "uri": uri,
             },
         )
 
@@ -288,17 +322,28 @@ class TwilioStandIn:
             self.state.requests.clear()
             self.state.fail_next = 0
             self.state.slow_next = 0
+            self.state.slow_creates = True
+            self.state.late_answers = 0
             self.state.down = False
             self.state.refuse.clear()
+            self.state.created.clear()
 
     def fail(self, times: int, status: int = 500) -> None:
         with self.state.lock:
             self.state.fail_next, self.state.fail_status = times, status
 
-    def slow(self, times: int, seconds: float) -> None:
-        """The next ``times`` requests are processed (a message is created) but answered late."""
+    def slow(self, times: int, seconds: float, creates: bool = True) -> None:
+        """The next ``times`` requests answer only after ``seconds`` (a client's read timeout); with
+        ``creates=False`` they are lost inside Twilio, so a lookup finds no message either."""
         with self.state.lock:
-            self.state.slow_next, self.state.slow_seconds = times, seconds
+            self.state.slow_next, self.state.slow_seconds, self.state.slow_creates = times, seconds, creates
+
+    def wait_for_late_answers(self, count: int, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.state.late_answers < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} slow requests were not answered within {timeout} s")
+            time.sleep(0.02)
 
     def set_down(self, down: bool) -> None:
         with self.state.lock:

@@ -50,3 +50,28 @@ def from_service_key(request):
     if not named:
         return None
     return business_get_cached(business_id=named) or UNRESOLVED
+
+
+# The business a platform staff member chose to administer (``BusinessAdmin``), in their session.
+ADMIN_BUSINESS_SESSION_KEY = "nmc_admin_business_id"
+ADMIN_PREFIX = "/admin/"
+
+
+def from_staff_admin_choice(request):
+    """The business staff chose on the public admin, for ``/admin/`` pages only.
+
+    Listed after ``from_session_user``, which loads the session and its user: a person who is not
+    (or no longer) platform staff, or a business that is not active, chooses nothing.
+    """
+    if not request.path.startswith(ADMIN_PREFIX):
+        return None
+    session = getattr(request, "session", None)
+    user = getattr(request, "_cached_user", None)
+    if session is None or user is None or ADMIN_BUSINESS_SESSION_KEY not in session:
+        return None
+    if not (user.is_active and user.is_staff and user.business_id is None):
+        return None
+    business = business_get_cached(business_id=session[ADMIN_BUSINESS_SESSION_KEY])
+    if business is None or business.status != business.Status.ACTIVE:
+        return None
+    return business

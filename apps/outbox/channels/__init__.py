@@ -6,7 +6,9 @@ A transport's ``send(delivery) -> SendResult`` raises:
   timeouts): the dispatcher backs off with jitter, and dead-letters the row after its last attempt;
 - ``UncertainError``: the provider may have accepted it (no answer within the read timeout) and
   sending again could deliver it twice: the row stays claimed until its status callback settles
-  it, or until the claim goes stale;
+  it, or until the claim goes stale; then, before sending again, the transport's
+  ``find_accepted(delivery, since=…) -> SendResult | None`` asks the provider whether it has the
+  message (a transport that raises this must have it);
 - ``PermanentError``: never worth repeating (a refused recipient, an unsubscribed number): the
   row fails now.
 """

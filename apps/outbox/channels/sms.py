@@ -11,6 +11,7 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
@@ -23,6 +24,10 @@ from nevermisscall.twilio_rest import twilio_client
 logger = logging.getLogger(__name__)
 
 BREAKER = "twilio-sms"
+# The lookup before a repeat reads this many of the recipient's newest messages from this sender,
+# created no earlier than the first unanswered request (less this, for clocks that disagree).
+LOOKUP_PAGE = 20
+LOOKUP_CLOCK_SKEW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,22 @@ class TwilioBackend:
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientError(f"Twilio unreachable: {exc.__class__.__name__}") from exc
         return created.sid
+
+    def find(self, sms: SmsRequest, *, since: datetime) -> str | None:
+        """The sid of a message Twilio accepted for ``sms`` since ``since``, if any: Twilio's
+        Messages API takes no idempotency key, so before a request that got no answer is repeated
+        the message list (by recipient and sender, newest first) is asked whether it arrived."""
+        try:
+            recent = twilio_client().messages.list(to=sms.to, from_=sms.from_, limit=LOOKUP_PAGE)
+        except TwilioRestException as exc:
+            raise TransientError(f"Twilio answered {exc.status} to the message lookup: {exc.msg}") from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientError(f"Twilio unreachable for the message lookup: {exc.__class__.__name__}") from exc
+        earliest = since - LOOKUP_CLOCK_SKEW
+        for message in recent:
+            if message.body == sms.body and message.date_created and message.date_created >= earliest:
+                return message.sid
+        return None
 
 
 class ConsoleBackend:
@@ -95,12 +116,26 @@ def status_callback_url(delivery) -> str:
     return f"{base}{business}delivery_id={delivery.id}"
 
 
-def send(delivery, *, validity_period: int | None) -> SendResult:
-    sms = SmsRequest(
+def _request(delivery, *, validity_period: int | None = None) -> SmsRequest:
+    return SmsRequest(
         to=delivery.recipient,
         from_=delivery.sender,
         body=delivery.payload["body"],
         status_callback=status_callback_url(delivery),
         validity_period=validity_period,
     )
-    return SendResult(provider_ref=get_backend().send(sms), provider_status="201")
+
+
+def send(delivery, *, validity_period: int | None) -> SendResult:
+    return SendResult(
+        provider_ref=get_backend().send(_request(delivery, validity_period=validity_period)), provider_status="201"
+    )
+
+
+def find_accepted(delivery, *, since: datetime) -> SendResult | None:
+    """The message an unanswered request for ``delivery`` created at the provider, if it did
+    (backends that always answer have nothing to look up)."""
+    backend = get_backend()
+    find = getattr(backend, "find", None)
+    sid = find(_request(delivery), since=since) if find else None
+    return SendResult(provider_ref=sid, provider_status="found") if sid else None

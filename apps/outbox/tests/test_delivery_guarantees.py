@@ -120,20 +120,26 @@ def test_a_permanent_refusal_fails_at_once(alpha, twilio, commit):
     assert breaker_for("sms").current_state == "closed"
 
 
-def test_ambiguous_timeout_waits_for_the_callback_then_the_stale_window(alpha, twilio, commit, settings):
+@pytest.mark.parametrize("twilio_took_it", [True, False])
+def test_ambiguous_timeout_waits_for_the_callback_then_asks_twilio_before_sending_again(
+    alpha, twilio, commit, settings, twilio_took_it
+):
     settings.TWILIO_HTTP_TIMEOUT = 0.3
-    twilio.slow(1, seconds=1.0)
+    twilio.slow(1, seconds=1.0, creates=twilio_took_it)
     with commit():
         delivery = _queue(alpha)
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENDING and delivery.last_error_code == "unconfirmed"
     assert list(delivery.attempt_rows.values_list("outcome", flat=True)) == ["uncertain"]
     assert _sweep() == 0  # The claim is fresh: no resend while the callback may come.
+    twilio.wait_for_late_answers(1)
     with time_machine.travel(timezone.now() + timedelta(seconds=settings.DELIVERY_SENDING_STALE_SECONDS + 1)):
         assert _sweep() == 1
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENT and delivery.attempts == 2
-    assert len(_sent_to(twilio, RECIPIENT)) == 2
+    assert len(twilio.state.created) == 1  # One text at Twilio either way.
+    assert delivery.provider_ref == twilio.state.created[0]["sid"]
+    assert len(_sent_to(twilio, RECIPIENT)) == (1 if twilio_took_it else 2)
 
 
 def test_dead_letter_after_the_last_attempt_and_a_manual_retry_that_succeeds(alpha, alice, twilio, commit, client_for):

@@ -157,10 +157,11 @@ def test_provider_down_opens_the_circuit_and_the_sweep_sends_after_recovery(
         assert set(Message.objects.filter(to_number__in=callers).values_list("status", flat=True)) == {"sent"}
 
 
-def _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings) -> Message:
-    """A missed call whose text Twilio accepts but answers after the client's read timeout."""
+def _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings, *, twilio_takes_it=True) -> Message:
+    """A missed call whose text request is answered after the client's read timeout: Twilio took
+    it (a message exists) or lost it (``twilio_takes_it=False``)."""
     settings.TWILIO_HTTP_TIMEOUT = 0.3
-    twilio.slow(1, seconds=1.0)
+    twilio.slow(1, seconds=1.0, creates=twilio_takes_it)
     with commit():
         _missed_call(webhook)
     assert len(twilio.messages()) == 1  # Not sent again at once: Twilio may have taken it.
@@ -171,6 +172,7 @@ def _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings) -> Messag
     with commit(), schema_context("public"):
         tasks.outbox_sweep()  # While the claim is fresh, the sweep waits for the callback too.
     assert len(twilio.messages()) == 1
+    twilio.wait_for_late_answers(1)  # As it is long before a claim goes stale.
     return message
 
 
@@ -193,17 +195,33 @@ def test_a_read_timeout_is_settled_by_the_status_callback_not_sent_twice(alpha, 
         assert message.sent_at is not None
 
 
-def test_a_read_timeout_without_a_callback_is_sent_again_once_the_claim_is_stale(
+def test_a_read_timeout_without_a_callback_is_looked_up_at_twilio_not_sent_again(
     alpha, webhook, twilio, commit, settings
 ):
     message = _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings)
+    [accepted] = twilio.state.created
     settings.DELIVERY_SENDING_STALE_SECONDS = 0
     with commit(), schema_context("public"):
         assert tasks.outbox_sweep() == 1
-    assert len(twilio.messages()) == 2
+    assert len(twilio.messages()) == 1  # Asked (GET Messages.json?To=…&From=…), not sent again.
+    [lookup] = twilio.requests("GET", "/Messages.json")
+    assert (lookup.query["To"], lookup.query["From"]) == (CALLER, accepted["from"])
+    with tenant_context(alpha):
+        message.refresh_from_db()
+        assert message.status == Message.Status.SENT and message.provider_sid == accepted["sid"]
+        assert _delivery(message).attempts == 2  # The unanswered request and the lookup that found it.
+
+
+def test_a_read_timeout_twilio_lost_is_sent_again_once_the_claim_is_stale(alpha, webhook, twilio, commit, settings):
+    message = _unconfirmed_missed_call(alpha, webhook, twilio, commit, settings, twilio_takes_it=False)
+    settings.DELIVERY_SENDING_STALE_SECONDS = 0
+    with commit(), schema_context("public"):
+        assert tasks.outbox_sweep() == 1
+    assert len(twilio.messages()) == 2 and len(twilio.state.created) == 1
     with tenant_context(alpha):
         message.refresh_from_db()
         assert message.status == Message.Status.SENT
+        assert message.provider_sid == twilio.state.created[0]["sid"]
         assert _delivery(message).attempts == 2
 
 
