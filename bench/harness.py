@@ -99,7 +99,7 @@ class Stack:
     def __init__(self):
         self.processes: list[subprocess.Popen] = []
         self.logs: list = []
-        self.stops = []
+        self.stores = []
         self.port = free_port()
         self.public = f"http://127.0.0.1:{self.port}"
         self.numbers: list[str] = []
@@ -136,7 +136,7 @@ class Stack:
         from nevermisscall import launcher
 
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        self.stops = launcher._start_stores()
+        self.stores = launcher._start_stores()
         port_file = DATA_DIR / "standin.url"
         port_file.unlink(missing_ok=True)
         standin = [sys.executable, "-m", "bench.standin", str(port_file), *standin_args]
@@ -227,8 +227,8 @@ class Stack:
                 process.kill()
         for output in self.logs:
             output.close()
-        for stop in self.stops:
-            stop()
+        for store in self.stores:
+            store.stop()
 
     def setup_tenants(self) -> None:
         import django

@@ -3,6 +3,10 @@
 Without ``DATABASE_URL`` / ``REDIS_URL`` the embedded PostgreSQL and Redis are started (data under
 ``.data/``) and stopped again on exit if this process started them. With the variables set, the
 given servers are used and left alone.
+
+``run`` migrates, seeds the demo and then serves: the Procfile's web, worker and beat under the
+supervisor (nevermisscall/supervisor.py), which restarts any of them that dies, and the embedded
+stores it started. ``serve [names]`` does only the last step.
 """
 
 import os
@@ -12,25 +16,30 @@ import sys
 from pathlib import Path
 
 from nevermisscall import embedded
+from nevermisscall.supervisor import Command, Daemon, Supervisor, colour, procfile_commands
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+SERVED = ["web", "worker", "beat"]
+STORES = {
+    "DATABASE_URL": Daemon(
+        "postgres", ensure=embedded.ensure_postgres, alive=embedded.postgres_running, stop=embedded.stop_postgres
+    ),
+    "REDIS_URL": Daemon("redis", ensure=embedded.ensure_redis, alive=embedded.redis_running, stop=embedded.stop_redis),
+}
 
 
-def _start_stores() -> list:
-    """Make sure PostgreSQL and Redis are reachable; return the stop functions for what we started."""
-    stops = []
-    if not os.environ.get("DATABASE_URL"):
-        was_running = (embedded.PG_DIR / "postmaster.pid").exists()
-        os.environ["DATABASE_URL"] = embedded.ensure_postgres()
+def _start_stores() -> list[Daemon]:
+    """Make sure PostgreSQL and Redis are reachable; return the embedded ones this process started."""
+    started = []
+    for variable, store in STORES.items():
+        if os.environ.get(variable):
+            continue
+        was_running = store.alive()
+        os.environ[variable] = store.ensure()
         if not was_running:
-            stops.append(embedded.stop_postgres)
-    if not os.environ.get("REDIS_URL"):
-        was_running = embedded.redis_running()
-        os.environ["REDIS_URL"] = embedded.ensure_redis()
-        if not was_running:
-            stops.append(embedded.stop_redis)
-    return stops
+            started.append(store)
+    return started
 
 
 def _manage(*args: str) -> None:
@@ -65,43 +74,67 @@ def _run_foreground(command: list[str]) -> int:
     return process.wait()
 
 
+def _supervise(stores: list[Daemon], names: list[str]) -> int:
+    """Run the Procfile's ``names`` and watch ``stores`` until Ctrl-C / SIGTERM."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nevermisscall.settings")
+    # The Procfile names the programs (daphne, celery); find them next to this interpreter.
+    os.environ["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    commands = [
+        Command(name, command, cwd=BASE_DIR, colour=colour(index))
+        for index, (name, command) in enumerate(procfile_commands(BASE_DIR / "Procfile", names).items())
+    ]
+    return Supervisor([*stores, *commands]).run()
+
+
 def run() -> int:
     os.environ.setdefault("APP_ENV", "development")
     port = os.environ.setdefault("PORT", "8000")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{port}")
-    stops = _start_stores()
+    stores = _start_stores()
     try:
         _manage("migrate_schemas", "--noinput")
         _manage("collectstatic", "--noinput", "--verbosity", "0")
         _manage("seed_demo")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nevermisscall.settings")
         print(_banner(port), flush=True)
-        honcho = [PYTHON, "-m", "honcho", "-f", "Procfile", "start", "web", "worker", "beat"]
-        return _run_foreground(honcho)
+        return _supervise(stores, SERVED)
     finally:
-        for stop in stops:
-            stop()
+        for store in stores:
+            store.stop()
+
+
+def serve(names: list[str]) -> int:
+    stores = _start_stores()
+    try:
+        return _supervise(stores, names or SERVED)
+    finally:
+        for store in stores:
+            store.stop()
 
 
 def test(pytest_args: list[str]) -> int:
     os.environ["APP_ENV"] = "testing"
     use_embedded_redis = not os.environ.get("REDIS_URL")
-    stops = _start_stores()
+    stores = _start_stores()
     if use_embedded_redis:  # Tests get their own Redis database, flushed per session.
         os.environ["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1"
     try:
         return _run_foreground([PYTHON, "-m", "pytest", *pytest_args])
     finally:
-        for stop in stops:
-            stop()
+        for store in stores:
+            store.stop()
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test"}:
-        print("usage: python -m nevermisscall.launcher run | test [pytest args]", file=sys.stderr)
+    if not argv or argv[0] not in {"run", "serve", "test"}:
+        print(
+            "usage: python -m nevermisscall.launcher run | serve [web worker beat] | test [pytest args]",
+            file=sys.stderr,
+        )
         return 2
     if argv[0] == "run":
         return run()
+    if argv[0] == "serve":
+        return serve(argv[1:])
     return test([arg for arg in argv[1:] if arg != "--"])
 
 

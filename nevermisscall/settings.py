@@ -62,6 +62,7 @@ SHARED_APPS = [
     "apps.accounts",
     "apps.telephony.registry",
     "apps.outbox",
+    "apps.periodic",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -265,7 +266,8 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, sending each entry once per slot across beats (apps/periodic).
+CELERY_BEAT_SCHEDULER = "apps.periodic.scheduler:OncePerSlotScheduler"
 CELERY_TASK_TENANT_CACHE_SECONDS = 60
 # Celery's Django fix-up closes the database connection before and after every task, and in a
 # prefork worker with a connection pool the whole pool: a new PostgreSQL backend for every task
