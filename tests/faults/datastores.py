@@ -18,6 +18,7 @@ scenario; ``tests/faults/test_datastores.py`` runs this and judges them.
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import shlex
@@ -52,8 +53,9 @@ TEXT_WAIT_SECONDS = 45
 class FaultStack(Stack):
     def __init__(self):
         super().__init__()
-        self.callers: list[str] = []
+        self.caller_numbers = itertools.count(1_000_000)  # Every caller of a run is new.
         self.postgres_options = ""
+        self.dashboard_token = ""
 
     def start(self) -> None:
         self.start_base(standin_cpu=None)
@@ -63,6 +65,7 @@ class FaultStack(Stack):
         self.spawn([*celery, "worker", "--loglevel=WARNING", "--concurrency=2", "--without-gossip"], "celery worker")
         self.spawn([*celery, "beat", "--loglevel=WARNING", "-s", str(self.beat_file())], "beat")
         self.wait_for_daphne()
+        self.dashboard_token = self.access_token(3)  # While the database answers this process for sure.
 
     @staticmethod
     def beat_file() -> Path:
@@ -104,7 +107,7 @@ class FaultStack(Stack):
     def incoming(self, tenant: int) -> tuple[str, str, str, int, float]:
         """A new caller rings business ``tenant``: (call sid, caller, number, status, seconds)."""
         call_sid, to = "CA" + uuid.uuid4().hex, self.numbers_by_tenant[tenant][0]
-        caller = f"+1773{uuid.uuid4().int % 10**7:07d}"
+        caller = f"+1773{next(self.caller_numbers)}"
         status, seconds = self.post(
             "/webhooks/twilio/call", self.call_params(call_sid, caller, to, CallStatus="ringing")
         )
@@ -123,9 +126,8 @@ class FaultStack(Stack):
             DialCallDuration="0",
         )
         dial_status, dial_seconds = self.post(f"/webhooks/twilio/call/status/{call_sid}", dial)
-        if incoming_status == 200:
-            self.callers.append(caller)
         return {
+            "call_sid": call_sid,
             "caller": caller,
             "incoming": incoming_status,
             "dial": dial_status,
@@ -141,7 +143,8 @@ class FaultStack(Stack):
         return counts
 
     def wait_for_texts(self, callers: list[str]) -> dict:
-        """Until every one of ``callers`` has a text (or the wait ends): lost, doubled and how long."""
+        """Until every one of ``callers`` has a text (or the wait ends): how many did not, how many
+        callers of the whole run got more than one, and how long it took."""
         started = time.monotonic()
         with contextlib.suppress(RuntimeError):  # Timed out: the figures say how many are missing.
             wait_for(lambda: all(self.texts_by_caller().get(c) for c in callers), TEXT_WAIT_SECONDS, "the texts")
@@ -151,7 +154,7 @@ class FaultStack(Stack):
         return {
             "callers": len(callers),
             "lost": sum(1 for c in callers if not counts.get(c)),
-            "doubled": sum(1 for c in callers if counts.get(c, 0) > 1),
+            "doubled": sum(1 for count in counts.values() if count > 1),  # Of every caller so far.
             "texts_waited_seconds": round(waited, 1),
         }
 
@@ -216,12 +219,38 @@ def _summary(results: list[dict]) -> dict:
     }
 
 
+def _succeeded(result: dict) -> bool:
+    return result["incoming"] == 200 and result["dial"] in (200, 204)
+
+
 def postgres_restart(stack: FaultStack) -> dict:
+    """Calls before, across (one every 50 ms while it stops and starts) and after a restart."""
     warm = _calls(stack, 0, 5, 2)
+    across, restarted = [], threading.Event()
+
+    def keep_calling():
+        while not restarted.is_set():
+            across.append(stack.missed_call(0))
+            time.sleep(0.05)
+
+    caller = threading.Thread(target=keep_calling)
+    caller.start()
+    time.sleep(0.3)
     stack.postgres_restart()
+    restarted.set()
+    caller.join()
     after = _calls(stack, 0, 20, 4)
-    callers = [r["caller"] for r in warm + after if r["incoming"] == 200]
-    return {"before": _summary(warm), "after": _summary(after), **stack.wait_for_texts(callers)}
+    refused = [r["call_sid"] for r in across if r["incoming"] != 200]
+    recorded_sql = f'SELECT count(*) FROM "{stack.business_schema(0)}".telephony_call WHERE call_sid = ANY(%s)'
+    callers = [r["caller"] for r in warm + across + after if _succeeded(r)]
+    return {
+        "before": _summary(warm),
+        "across": _summary(across),
+        # An error answer for a call that was recorded anyway (Twilio drops the caller for nothing).
+        "refused_but_recorded": stack.query_one(recorded_sql, [refused]) if refused else 0,
+        "after": _summary(after),
+        **stack.wait_for_texts(callers),
+    }
 
 
 def postgres_outage(stack: FaultStack) -> dict:
@@ -283,13 +312,12 @@ def redis_restart(stack: FaultStack) -> dict:
     the texts go on, and the first live-dashboard event after it reaches a dashboard."""
     from nevermisscall import embedded
 
-    token = stack.access_token(3)
     os.kill(stack.redis_pid(), signal.SIGKILL)
     wait_for(lambda: not embedded.redis_running(), 10, "Redis to die")
     url_before = os.environ["REDIS_URL"]
     url_after = embedded.ensure_redis()
     time.sleep(1)  # The servers' first commands after it meet their dead connections.
-    arrived, result = asyncio.run(_first_event_after(stack, token))
+    arrived, result = asyncio.run(_first_event_after(stack, stack.dashboard_token))
     return {
         "same_url": url_after.rsplit("/", 1)[0] == url_before.rsplit("/", 1)[0],
         "event_arrived": arrived,

