@@ -30,7 +30,6 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
-    unsupported_method,
 )
 
 from apps.accounts.tokens import token_pair_for
@@ -45,13 +44,7 @@ FUZZ_CONFIG = SchemathesisConfig.from_dict(
         "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": False}},
     }
 )
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    unsupported_method,
-]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 _handler = ClientHandler()
 
