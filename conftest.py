@@ -233,7 +233,7 @@ def live_app(django_db_setup, twilio_standin, live_base_url):
     base_url = live_base_url
     port = base_url.rsplit(":", 1)[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", port, "nevermisscall.asgi:application"],
+        [sys.executable, "-m", "nevermisscall.server", "-b", "127.0.0.1", "-p", port, "nevermisscall.asgi:application"],
         env=process_env(**live_twilio_env(twilio_standin, base_url)),
     )
     deadline = time.monotonic() + 30

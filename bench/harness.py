@@ -166,7 +166,7 @@ class Stack:
         daphne = [
             sys.executable,
             "-m",
-            "daphne",
+            "nevermisscall.server",
             "-b",
             "127.0.0.1",
             "-p",

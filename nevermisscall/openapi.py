@@ -1,22 +1,32 @@
 """OpenAPI generation (drf-spectacular): the envelope, the error responses and the auth schemes.
 
 Views return plain data and ``EnvelopeRenderer`` wraps it, so the schema has to say the same or
-an integrator (or a fuzzer) reading it would expect the bare payload.
+an integrator (or a fuzzer) reading it would expect the bare payload. Error responses are
+documented in the shape the view's exception handler renders (seed 000's envelope, seed 001's or
+seed 002's ``{"detail": …}``), for the statuses the operation can answer (``_error_statuses``).
 """
 
+import copy
+from dataclasses import dataclass
+
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
-from nevermisscall.envelope import EnvelopeRenderer
+from nevermisscall.envelope import EnvelopeRenderer, envelope_exception_handler
+from nevermisscall.seed001 import seed001_exception_handler
+from nevermisscall.seed002 import seed002_exception_handler
 
-ERROR_RESPONSES = {
-    "400": "The request is not valid (VALIDATION_FAILED, REQUIRED_FIELD_MISSING, INVALID_FORMAT).",
-    "401": "Missing, invalid or expired credentials (AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED).",
-    "403": "Not allowed (AUTH_INSUFFICIENT_PERMISSIONS).",
-    "404": "Not found, or not yours (RESOURCE_NOT_FOUND).",
-    "409": "Conflicts with an existing resource (RESOURCE_ALREADY_EXISTS).",
-    "429": "Rate limit exceeded (RATE_LIMIT_EXCEEDED); see Retry-After.",
+ERROR_DESCRIPTIONS = {
+    "400": "The request could not be read, or (seed 000) is not valid.",
+    "401": "Missing, invalid or expired credentials.",
+    "403": "Not allowed, or a header names another business than the credential's.",
+    "404": "Not found, or not yours.",
+    "409": "Conflicts with an existing resource.",
+    "415": "The request body's media type is not accepted.",
+    "422": "Not valid (seeds 001 and 002), or breaks a business rule.",
+    "429": "Rate limit exceeded; see Retry-After.",
 }
 
 METADATA_SCHEMA = {
@@ -33,6 +43,7 @@ METADATA_SCHEMA = {
 }
 ERROR_ENVELOPE_SCHEMA = {
     "type": "object",
+    "description": "Seed 000's error envelope; `error.code` is one of the codes in docs/api.md.",
     "properties": {
         "success": {"type": "boolean", "enum": [False]},
         "data": {"nullable": True},
@@ -49,22 +60,114 @@ ERROR_ENVELOPE_SCHEMA = {
     },
     "required": ["success", "data", "error", "metadata"],
 }
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "One invalid input, FastAPI style.",
+    "properties": {
+        "loc": {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]}},
+        "msg": {"type": "string"},
+        "type": {"type": "string"},
+    },
+    "required": ["loc", "msg", "type"],
+}
+ERROR_DETAIL_SCHEMA = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/ValidationErrorItem"}},
+    ]
+}
+SEED001_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Seed 001's error: validation errors (422) list each invalid input in `detail`.",
+    "properties": {
+        "detail": ERROR_DETAIL_SCHEMA,
+        "error_code": {"type": "string"},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "correlation_id": {"type": "string"},
+    },
+    "required": ["detail", "error_code", "timestamp", "correlation_id"],
+}
+SEED002_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Seed 002's error: validation errors (422) list each invalid input in `detail`.",
+    "properties": {"detail": ERROR_DETAIL_SCHEMA},
+    "required": ["detail"],
+}
+
+
+@dataclass(frozen=True)
+class ErrorShape:
+    """How a family's exception handler answers: its component and the status of invalid input."""
+
+    components: dict
+    component: str
+    validation_status: str
+
+
+ERROR_SHAPES = {
+    envelope_exception_handler: ErrorShape(
+        {"ResponseMetadata": METADATA_SCHEMA, "ErrorEnvelope": ERROR_ENVELOPE_SCHEMA}, "ErrorEnvelope", "400"
+    ),
+    seed001_exception_handler: ErrorShape(
+        {"ValidationErrorItem": VALIDATION_ERROR_SCHEMA, "Seed001Error": SEED001_ERROR_SCHEMA}, "Seed001Error", "422"
+    ),
+    seed002_exception_handler: ErrorShape(
+        {"ValidationErrorItem": VALIDATION_ERROR_SCHEMA, "Seed002Error": SEED002_ERROR_SCHEMA}, "Seed002Error", "422"
+    ),
+}
 
 
 def _component(name: str, schema: dict) -> ResolvedComponent:
-    return ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name)
+    # A copy: the generator's enum hook rewrites component schemas in place, and a module-level
+    # dict rewritten by one generation would reach the next already pointing at an enum component
+    # that the hook no longer creates.
+    return ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, schema=copy.deepcopy(schema), object=name)
+
+
+def _error_statuses(path: str, method: str, operation: dict, validation_status: str) -> set[str]:
+    """The error statuses an operation can answer, from what it takes.
+
+    Every operation can be refused by authentication and by tenant resolution (a header naming
+    another business); a body can be unreadable, of the wrong media type or name what does not
+    exist; a path parameter can name what does not exist; query parameters can be invalid; a
+    mutation can conflict or break a business rule.
+    """
+    located = {parameter["in"] for parameter in operation.get("parameters", [])}
+    statuses = {"401", "403"}
+    if not path.startswith(settings.RATE_LIMIT_EXEMPT_PREFIXES):
+        statuses.add("429")
+    if "requestBody" in operation:
+        statuses |= {"400", "404", "415", validation_status}
+    if "path" in located:
+        statuses.add("404")
+    if "query" in located:
+        statuses.add(validation_status)
+    if method in {"POST", "PUT", "PATCH", "DELETE"}:
+        statuses |= {"409", "422"}
+    return statuses
 
 
 class EnvelopeAutoSchema(AutoSchema):
     def _uses_envelope(self) -> bool:
         return any(issubclass(renderer, EnvelopeRenderer) for renderer in self.view.renderer_classes)
 
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        shape = ERROR_SHAPES[self.view.get_exception_handler()]
+        for name, schema in shape.components.items():
+            self.registry.register_on_missing(_component(name, schema))
+        content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{shape.component}"}}}
+        statuses = _error_statuses(path, self.method, operation, shape.validation_status)
+        for status in sorted(statuses):
+            operation["responses"].setdefault(status, {"description": ERROR_DESCRIPTIONS[status], "content": content})
+        return operation
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response" or not self._uses_envelope():
             return responses
-        self.registry.register_on_missing(_component("ResponseMetadata", METADATA_SCHEMA))
-        self.registry.register_on_missing(_component("ErrorEnvelope", ERROR_ENVELOPE_SCHEMA))
         for code, body in responses.items():
             if not code.startswith("2"):
                 continue
@@ -79,9 +182,6 @@ class EnvelopeAutoSchema(AutoSchema):
                     },
                     "required": ["success", "data", "error", "metadata"],
                 }
-        error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
-        for code, description in ERROR_RESPONSES.items():
-            responses.setdefault(code, {"description": description, "content": error_content})
         return responses
 
 

@@ -1,8 +1,9 @@
 """Rate limits per client IP and per tenant, counted atomically in Redis by the ``limits`` library.
 
 Every response to a limited path carries ``X-RateLimit-Limit/Remaining/Reset``; over the limit the
-answer is 429 with ``Retry-After`` in seed 000's error envelope. If Redis is unreachable the limiter
-fails open (and logs), so an outage of the counter never takes the API down with it.
+answer is 429 with ``Retry-After`` in the error shape of the path's family (``nevermisscall.refusals``).
+If Redis is unreachable the limiter fails open (and logs), so an outage of the counter never takes
+the API down with it.
 """
 
 import logging
@@ -16,11 +17,11 @@ from django.shortcuts import render
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from rest_framework.exceptions import Throttled
 
 from nevermisscall.clientip import request_client_ip
-from nevermisscall.envelope import error_json_response
-from nevermisscall.errors import ErrorCode
 from nevermisscall.redis_guard import GuardedConnection
+from nevermisscall.refusals import refusal_response
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +70,7 @@ def hit(rate: str, *identifiers: str) -> RateLimitResult | None:
 
 
 def too_many_requests(request, result: RateLimitResult):
-    headers = {**result.headers(), "Retry-After": str(result.retry_after)}
-    return error_json_response(
-        request,
-        429,
-        ErrorCode.RATE_LIMIT_EXCEEDED,
-        "Too many requests; slow down.",
-        {"retry_after": result.retry_after},
-        headers=headers,
-    )
+    return refusal_response(request, Throttled(wait=result.retry_after), headers=result.headers())
 
 
 def auth_attempt(request, account: str) -> RateLimitResult | None:

@@ -111,6 +111,7 @@ TENANT_RESOLUTION_EXEMPT_PREFIXES = ("/healthz", "/readyz", "/health", "/metrics
 
 MIDDLEWARE = [
     "nevermisscall.middleware.RequestIdMiddleware",
+    "nevermisscall.refusals.MethodNotAllowedMiddleware",
     "nevermisscall.tenancy.middleware.TenantResolutionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -90,8 +90,6 @@ InboundResponse = inline_serializer(
     },
 )
 EndResponse = inline_serializer("SessionEndResponse", {"status": serializers.CharField()})
-ErrorResponse = inline_serializer("Seed002Error", {"detail": serializers.JSONField()})
-ERRORS = {401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 422: ErrorResponse}
 
 
 def _turn_body(session, reply, turn) -> dict:
@@ -129,7 +127,7 @@ class VoiceSessionStartApi(BusinessSessionApi):
     @extend_schema(
         operation_id="voice_session_start",
         request=SessionStartSerializer,
-        responses={200: SessionStartResponse, **ERRORS},
+        responses={200: SessionStartResponse},
         parameters=[BUSINESS_HEADER],
         tags=["voice"],
     )
@@ -149,7 +147,7 @@ class VoiceSessionInputApi(BusinessSessionApi):
     @extend_schema(
         operation_id="voice_session_input",
         request=SessionInputSerializer,
-        responses={200: TurnResponse, **ERRORS},
+        responses={200: TurnResponse},
         parameters=[BUSINESS_HEADER],
         tags=["voice"],
     )
@@ -161,7 +159,7 @@ class VoiceSessionEndApi(BusinessSessionApi):
     @extend_schema(
         operation_id="voice_session_end",
         request=None,
-        responses={200: EndResponse, **ERRORS},
+        responses={200: EndResponse},
         parameters=[BUSINESS_HEADER],
         tags=["voice"],
     )
@@ -174,7 +172,7 @@ class TelephonyInboundApi(BusinessSessionApi):
     @extend_schema(
         operation_id="telephony_inbound",
         request=SessionStartSerializer,
-        responses={200: InboundResponse, **ERRORS},
+        responses={200: InboundResponse},
         parameters=[BUSINESS_HEADER],
         tags=["telephony"],
     )
@@ -194,7 +192,7 @@ class TelephonyAudioApi(BusinessSessionApi):
     @extend_schema(
         operation_id="telephony_audio",
         request=TelephonyAudioSerializer,
-        responses={200: TurnResponse, **ERRORS},
+        responses={200: TurnResponse},
         parameters=[BUSINESS_HEADER],
         tags=["telephony"],
     )
@@ -209,7 +207,7 @@ class TelephonyEndApi(BusinessSessionApi):
     @extend_schema(
         operation_id="telephony_end",
         request=TelephonyEndSerializer,
-        responses={200: EndResponse, **ERRORS},
+        responses={200: EndResponse},
         parameters=[BUSINESS_HEADER],
         tags=["telephony"],
     )
@@ -326,7 +324,7 @@ class WidgetSessionStartApi(WidgetApi):
     @extend_schema(
         operation_id="widget_session_start",
         request=WidgetStartSerializer,
-        responses={200: WidgetStartResponse, **ERRORS},
+        responses={200: WidgetStartResponse},
         parameters=[WIDGET_TOKEN_HEADER],
         tags=["widget"],
     )
@@ -348,7 +346,7 @@ class WidgetSessionInputApi(WidgetApi):
     @extend_schema(
         operation_id="widget_session_input",
         request=SessionInputSerializer,
-        responses={200: TurnResponse, **ERRORS},
+        responses={200: TurnResponse},
         parameters=[WIDGET_TOKEN_HEADER],
         tags=["widget"],
     )
@@ -360,7 +358,7 @@ class WidgetSessionEndApi(WidgetApi):
     @extend_schema(
         operation_id="widget_session_end",
         request=None,
-        responses={200: EndResponse, **ERRORS},
+        responses={200: EndResponse},
         parameters=[WIDGET_TOKEN_HEADER],
         tags=["widget"],
     )

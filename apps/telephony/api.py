@@ -97,7 +97,7 @@ class PhoneNumberSearchApi(APIView):
 
     class PhoneNumberSearchInputSerializer(serializers.Serializer):
         area_code = serializers.IntegerField(min_value=200, max_value=999, required=False)
-        contains = serializers.RegexField(r"^[0-9A-Za-z*]{1,16}$", required=False, allow_blank=True, default="")
+        contains = serializers.RegexField(r"^[0-9A-Za-z*]{1,16}$", required=False, allow_blank=True)
         country = serializers.RegexField(r"^[A-Z]{2}$", required=False, default="US")
         sms_enabled = serializers.BooleanField(required=False, allow_null=True, default=None)
         voice_enabled = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -116,7 +116,7 @@ class PhoneNumberSearchApi(APIView):
         numbers = twilio_numbers.search_available(
             country=data["country"],
             area_code=data.get("area_code"),
-            contains=data["contains"],
+            contains=data.get("contains", ""),
             flags={name: data[name] for name in ("sms_enabled", "voice_enabled", "mms_enabled")},
             limit=data["limit"],
         )
@@ -296,7 +296,7 @@ class CallDetailApi(APIView):
 class CallParticipantsApi(APIView):
     class CallParticipantInputSerializer(serializers.Serializer):
         role = serializers.ChoiceField(choices=CallParticipant.Role.choices)
-        phone_number = E164Field(max_length=30, required=False, default="")
+        phone_number = E164Field(max_length=30, required=False, allow_blank=True, default="")
         name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
         def validate(self, attrs):

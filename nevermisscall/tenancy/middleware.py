@@ -4,15 +4,16 @@ The sources are the functions listed in ``settings.TENANT_RESOLVERS``, tried in 
 at one credential: it returns ``None`` when its credential is absent (the next source is tried),
 ``UNRESOLVED`` when the credential is present but names no active business (the request stays in
 the public schema and authentication will refuse it), or the ``Business``. A header naming a
-tenant (``X-Tenant-ID`` / ``X-Business-ID``) must agree with the resolved one, or the answer is 403.
+tenant (``X-Tenant-ID`` / ``X-Business-ID``) must agree with the resolved one, or the answer is 403
+(in the error shape of the family the path belongs to: ``nevermisscall.refusals``).
 """
 
 from django.conf import settings
 from django.db import connection
 from django.utils.module_loading import import_string
+from rest_framework.exceptions import PermissionDenied
 
-from nevermisscall.envelope import error_json_response
-from nevermisscall.errors import ErrorCode
+from nevermisscall.refusals import refusal_response
 from nevermisscall.tenancy.resolvers import UNRESOLVED
 
 TENANT_HEADERS = ("X-Tenant-ID", "X-Business-ID")
@@ -46,17 +47,12 @@ class TenantResolutionMiddleware:
         for header in TENANT_HEADERS:
             named = request.headers.get(header)
             if named is not None and not _names_tenant(named.strip(), tenant):
-                return error_json_response(
-                    request,
-                    403,
-                    ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS,
-                    f"{header} does not match the business of the credential.",
+                return refusal_response(
+                    request, PermissionDenied(f"{header} does not match the business of the credential.")
                 )
         if tenant is not None:
             if tenant.status != tenant.Status.ACTIVE:
-                return error_json_response(
-                    request, 403, ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS, "This business is suspended."
-                )
+                return refusal_response(request, PermissionDenied("This business is suspended."))
             connection.set_tenant(tenant)
         try:
             return self.get_response(request)
