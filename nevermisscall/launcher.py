@@ -77,7 +77,7 @@ def _run_foreground(command: list[str]) -> int:
 def _supervise(stores: list[Daemon], names: list[str]) -> int:
     """Run the Procfile's ``names`` and watch ``stores`` until Ctrl-C / SIGTERM."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nevermisscall.settings")
-    # The Procfile names the programs (daphne, celery); find them next to this interpreter.
+    # The Procfile names the programs (python, celery); find them next to this interpreter.
     os.environ["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     commands = [
         Command(name, command, cwd=BASE_DIR, colour=colour(index))

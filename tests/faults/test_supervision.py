@@ -25,6 +25,8 @@ from tests.faults.processes import alive, child_running, http_get, kill, tree, w
 pytestmark = pytest.mark.timeout(120)
 
 LAUNCHER = [sys.executable, "-m", "nevermisscall.launcher", "serve"]
+# The web process, by its command line (daphne, started through nevermisscall.server).
+WEB = "nevermisscall.asgi:application"
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def test_a_killed_worker_and_redis_come_back_while_web_keeps_serving(processes, 
     launcher = processes.start("launcher", LAUNCHER, env=env, cwd=settings.BASE_DIR)
     wait_until(lambda: http_get(f"{base_url}/healthz"), timeout=60, what="web")
     wait_until(lambda: _health(base_url).get("celery", {}).get("status") == "healthy", timeout=60, what="the worker")
-    web, beat = (child_running(launcher.pid, *words) for words in (["daphne"], ["celery", "beat"]))
+    web, beat = (child_running(launcher.pid, *words) for words in ([WEB], ["celery", "beat"]))
     worker = child_running(launcher.pid, "celery", "worker")
     assert None not in (web, beat, worker)
 
@@ -145,7 +147,7 @@ def test_a_killed_worker_and_redis_come_back_while_web_keeps_serving(processes, 
     prober.stop()
 
     assert prober.failures == [] and prober.answers > 10
-    assert child_running(launcher.pid, "daphne") == web and child_running(launcher.pid, "celery", "beat") == beat
+    assert child_running(launcher.pid, WEB) == web and child_running(launcher.pid, "celery", "beat") == beat
     started = [*tree(launcher.pid)[1:], _stores(data_dir)["redis"]]
     assert restarted in [process.pid for process in started]
     _stop_launcher(processes, launcher, started, base_url)
@@ -155,7 +157,7 @@ def test_a_killed_postgres_comes_back_on_its_socket(processes, data_dir):
     env, base_url = _launcher_env(data_dir, own_postgres=True)
     launcher = processes.start("launcher", [*LAUNCHER, "web"], env=env, cwd=settings.BASE_DIR)
     wait_until(lambda: (http_get(f"{base_url}/readyz") or (0,))[0] == 200, timeout=60, what="web on its database")
-    web = child_running(launcher.pid, "daphne")
+    web = child_running(launcher.pid, WEB)
     assert web is not None
     postmaster = (data_dir / "pg" / "postmaster.pid").read_text().splitlines()
 
@@ -164,7 +166,7 @@ def test_a_killed_postgres_comes_back_on_its_socket(processes, data_dir):
     restarted = (data_dir / "pg" / "postmaster.pid").read_text().splitlines()
     assert restarted[3:5] == postmaster[3:5]  # Port and socket directory: what DATABASE_URL names.
 
-    assert child_running(launcher.pid, "daphne") == web
+    assert child_running(launcher.pid, WEB) == web
     started = [*tree(launcher.pid)[1:], *filter(None, _stores(data_dir).values())]
     _stop_launcher(processes, launcher, started, base_url)
 
