@@ -89,8 +89,11 @@ def field_errors(detail: dict, *, estimate_rows: list[int] | None = None) -> dic
             if not fields or set(fields) - {"radius_miles", "address"}:
                 add("address", _first(value))
         elif key == "job_estimates":
-            rows = value if isinstance(value, list) else [value]
-            for index, row in enumerate(rows):
+            if isinstance(value, dict) and all(isinstance(k, int) for k in value):
+                rows = sorted(value.items())  # DRF keys a list's errors by the item's index.
+            else:
+                rows = list(enumerate(value if isinstance(value, list) else [value]))
+            for index, row in rows:
                 if not row:
                     continue
                 number = (estimate_rows[index] + 1) if estimate_rows and index < len(estimate_rows) else index + 1

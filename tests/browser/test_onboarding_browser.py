@@ -63,7 +63,10 @@ def test_sign_up_and_finish_onboarding_with_a_live_test_call(
     expect(page.get_by_label("Your cell phone")).to_have_value(cell)
     screenshot(page, f"signup-error-{viewport}")
     page.get_by_label("Email").fill(email)
+    page.set_default_timeout(120_000)  # A new business's schema is created and migrated: seconds here.
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Business details")).to_be_visible()
+    page.set_default_timeout(10_000)
 
     expect(page.get_by_role("heading", name="Business details")).to_be_visible()
     screenshot(page, f"onboarding-1-business-details-{viewport}")
