@@ -460,6 +460,12 @@ TWILIO_VALIDATE_SIGNATURES = env.bool("TWILIO_VALIDATE_SIGNATURES", default=True
 if not TWILIO_VALIDATE_SIGNATURES and APP_ENV != "development":
     raise environ.ImproperlyConfigured("TWILIO_VALIDATE_SIGNATURES=false is only allowed with APP_ENV=development")
 _TWILIO_CONFIGURED = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)
+TWILIO_CONFIGURED = _TWILIO_CONFIGURED
+# Sandbox numbers (+1 500 555 01xx…, Twilio's test range, never bought) let a business signed up in
+# development finish onboarding and take the README's curl demo; never in production.
+SANDBOX_NUMBERS = env.bool("SANDBOX_NUMBERS", default=not IS_PRODUCTION)
+if SANDBOX_NUMBERS and IS_PRODUCTION:
+    raise environ.ImproperlyConfigured("SANDBOX_NUMBERS is only allowed outside APP_ENV=production")
 SMS_BACKEND = env.str("SMS_BACKEND", default="twilio" if _TWILIO_CONFIGURED else "console")
 if SMS_BACKEND not in {"twilio", "console", "locmem"}:
     raise environ.ImproperlyConfigured(f"SMS_BACKEND must be twilio, console or locmem, not {SMS_BACKEND!r}")

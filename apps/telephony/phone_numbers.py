@@ -12,7 +12,7 @@ from apps.telephony.providers import twilio_numbers
 from apps.telephony.registry.models import NumberRoute
 from apps.telephony.registry.selectors import number_cache_clear
 from nevermisscall import after_commit
-from nevermisscall.errors import Conflict
+from nevermisscall.errors import Conflict, PermissionDenied
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +108,46 @@ def phone_number_release(*, number: PhoneNumber) -> PhoneNumber:
     number_cache_clear(number.phone_number)
     number.refresh_from_db()
     return number
+
+
+SANDBOX_PREFIX = "+1500555"  # Twilio's test range; 0000–0099 hold Twilio's magic numbers and the demo's.
+SANDBOX_FIRST, SANDBOX_LAST = 100, 9999
+
+
+def sandbox_numbers_allowed() -> bool:
+    return bool(settings.SANDBOX_NUMBERS) and not settings.IS_PRODUCTION
+
+
+def is_sandbox_number(phone_number: str) -> bool:
+    return phone_number.startswith(SANDBOX_PREFIX)
+
+
+def phone_number_sandbox_assign() -> PhoneNumber:
+    """Development only: give the current business a number of Twilio's test range, registered like
+    a bought one (tenant row + public route) so the webhooks (and the README's curl demo) reach it.
+    Nothing is bought; texts from it only work with the console backend or a Twilio stand-in."""
+    if not sandbox_numbers_allowed():
+        raise PermissionDenied("Sandbox numbers exist only in development.")
+    existing = (
+        PhoneNumber.objects.filter(status=PhoneNumber.Status.ACTIVE, phone_number__startswith=SANDBOX_PREFIX)
+        .order_by("created_at")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    taken = set(
+        NumberRoute.objects.filter(phone_number__startswith=SANDBOX_PREFIX).values_list("phone_number", flat=True)
+    )
+    for suffix in range(SANDBOX_FIRST, SANDBOX_LAST + 1):
+        candidate = f"{SANDBOX_PREFIX}{suffix:04d}"
+        if candidate in taken:
+            continue
+        try:
+            number = phone_number_assign(phone_number=candidate, friendly_name=f"Sandbox {candidate}")
+        except Conflict:  # Taken by a business registering at the same moment: try the next one.
+            continue
+        if not PhoneNumber.objects.exclude(pk=number.pk).filter(status=PhoneNumber.Status.ACTIVE).exists():
+            PhoneNumber.objects.filter(pk=number.pk).update(is_primary=True)
+            number.is_primary = True
+        return number
+    raise Conflict("Every sandbox number is taken.")

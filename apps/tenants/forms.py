@@ -8,27 +8,102 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.tenants.config.models import WEEKDAYS
 from nevermisscall.choices import Trade
+from nevermisscall.phone import InvalidPhoneNumber, to_e164
 
-COMMON_TIMEZONES = [
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-    "America/Puerto_Rico",
-]
+# Time zones by the name owners know them by; the IANA name is what is stored.
+TIMEZONE_NAMES = {
+    "America/New_York": _("Eastern Time"),
+    "America/Chicago": _("Central Time"),
+    "America/Denver": _("Mountain Time"),
+    "America/Phoenix": _("Mountain Time (Arizona, no daylight saving)"),
+    "America/Los_Angeles": _("Pacific Time"),
+    "America/Anchorage": _("Alaska Time"),
+    "Pacific/Honolulu": _("Hawaii Time"),
+    "America/Puerto_Rico": _("Atlantic Time (Puerto Rico)"),
+}
+COMMON_TIMEZONES = list(TIMEZONE_NAMES)
+
+
+def timezone_choices(current: str = "") -> list[tuple[str, str]]:
+    """The US zones by name; a business elsewhere keeps its own zone (shown by its IANA name)."""
+    choices = [(tz, label) for tz, label in TIMEZONE_NAMES.items()]
+    if current and current not in TIMEZONE_NAMES:
+        choices.append((current, current.replace("_", " ")))
+    return choices
+
+
+def timezone_label(name: str) -> str:
+    return str(TIMEZONE_NAMES.get(name, name.replace("_", " ")))
+
+
+PHONE_EXAMPLE = "(312) 555-0100"
+
+
+def plain_phone_error():
+    return _("That doesn't look like a phone number. Enter it with the area code, e.g. %(example)s.") % {
+        "example": PHONE_EXAMPLE
+    }
+
+
+def normalize_website(value: str) -> str:
+    """ "acmeplumbing.com" is a web address too: without a scheme it gets https://."""
+    value = (value or "").strip()
+    if value and "://" not in value:
+        value = "https://" + value.lstrip("/")
+    return value
 
 
 class SignupForm(forms.Form):
-    business_name = forms.CharField(label=_("Business name"), max_length=200)
-    owner_name = forms.CharField(label=_("Your name"), max_length=200)
-    owner_email = forms.EmailField(label=_("Email"))
-    owner_password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=128)
+    business_name = forms.CharField(
+        label=_("Business name"), max_length=200, error_messages={"required": _("Enter your business's name.")}
+    )
+    owner_name = forms.CharField(
+        label=_("Your name"), max_length=200, error_messages={"required": _("Enter your name.")}
+    )
+    owner_email = forms.EmailField(
+        label=_("Email"),
+        error_messages={
+            "required": _("Enter your email address; you'll log in with it."),
+            "invalid": _("That doesn't look like an email address, e.g. dora@deltadrains.com."),
+        },
+    )
+    owner_password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(render_value=True),
+        max_length=128,
+        error_messages={"required": _("Choose a password.")},
+        help_text=_("At least 8 characters, not a common password and not only numbers."),
+    )
     trade = forms.ChoiceField(label=_("Trade"), choices=Trade.choices)
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in COMMON_TIMEZONES])
-    phone = forms.CharField(label=_("Business phone"), max_length=32, required=False)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    phone = forms.CharField(
+        label=_("Your cell phone"),
+        max_length=32,
+        required=False,
+        help_text=_("Missed calls are forwarded here first; we also text you urgent jobs."),
+    )
+
+    def clean_business_name(self):
+        value = self.cleaned_data["business_name"].strip()
+        if not value:
+            raise forms.ValidationError(_("Enter your business's name."))
+        return value
+
+    def clean_phone(self):
+        value = self.cleaned_data.get("phone", "").strip()
+        if not value:
+            return ""
+        try:
+            return to_e164(value)
+        except InvalidPhoneNumber:
+            raise forms.ValidationError(plain_phone_error()) from None
+
+    def clean_owner_password(self):
+        from django.contrib.auth import password_validation
+
+        value = self.cleaned_data["owner_password"]
+        password_validation.validate_password(value)
+        return value
 
 
 WEEKDAY_LABELS = {

@@ -1,6 +1,7 @@
 """Reads of businesses and their credentials."""
 
 import hashlib
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -79,3 +80,47 @@ def credential_list(*, business: Business, kind: str | None = None) -> QuerySet[
     if kind:
         queryset = queryset.filter(kind=kind)
     return queryset.order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class OnboardingChecklist:
+    """What "all set" means: a number that rings, a phone it forwards to, hours the owner saved, and
+    a test call seen by the system (or skipped explicitly, which the checklist says)."""
+
+    number: str  # the business number, "" when none
+    forwarding_number: str
+    hours_set: bool
+    test_call_seen: bool
+    test_call_skipped: bool
+
+    @property
+    def test_call_done(self) -> bool:
+        return self.test_call_seen or self.test_call_skipped
+
+    @property
+    def all_set(self) -> bool:
+        return bool(self.number and self.forwarding_number and self.hours_set and self.test_call_done)
+
+
+def onboarding_checklist(*, business: Business) -> OnboardingChecklist:
+    from django_tenants.utils import schema_context
+
+    from apps.telephony.models import Call, PhoneNumber
+    from apps.tenants.config.models import BusinessConfig
+
+    done = set(business.onboarding_completed_steps or [])
+    with schema_context(business.schema_name):
+        numbers = PhoneNumber.objects.filter(status=PhoneNumber.Status.ACTIVE).order_by("-is_primary", "created_at")
+        number = numbers.values_list("phone_number", flat=True).first() or ""
+        config = BusinessConfig.objects.filter(pk=1).first()
+        seen = (
+            bool(number)
+            and Call.objects.filter(to_number__in=list(numbers.values_list("phone_number", flat=True))).exists()
+        )
+    return OnboardingChecklist(
+        number=number,
+        forwarding_number=config.forwarding_number if config else "",
+        hours_set="business_hours" in done,
+        test_call_seen=seen,
+        test_call_skipped="test_call" in done and not seen,
+    )

@@ -13,7 +13,7 @@ from apps.accounts.models import Role
 from apps.accounts.services import split_name, user_create
 from apps.tenants.config.services import config_ensure_defaults, config_update
 from apps.tenants.models import ApiCredential, Business, Domain
-from apps.tenants.selectors import business_cache_clear, hash_secret
+from apps.tenants.selectors import business_cache_clear, hash_secret, onboarding_checklist
 
 ONBOARDING_STEPS = (
     "business_details",
@@ -23,6 +23,7 @@ ONBOARDING_STEPS = (
     "greeting",
     "ai_settings",
     "phone_number",
+    "test_call",  # Done when a call to the number was seen, or skipped explicitly (selectors.onboarding_checklist).
 )
 SECRET_PREFIXES = {ApiCredential.Kind.API_KEY: "nmc_", ApiCredential.Kind.WIDGET_TOKEN: "nmcw_"}
 
@@ -50,6 +51,7 @@ def business_register(
     timezone_name: str,
     phone: str = "",
     is_demo: bool = False,
+    language: str = "en",
 ):
     """Create the business, its schema (with migrations), default settings and its owner, atomically.
 
@@ -65,10 +67,13 @@ def business_register(
             timezone_name=timezone_name,
             phone=phone,
             is_demo=is_demo,
+            language=language,
         )
 
 
-def _business_register(*, business_name, owner_email, owner_password, owner_name, trade, timezone_name, phone, is_demo):
+def _business_register(
+    *, business_name, owner_email, owner_password, owner_name, trade, timezone_name, phone, is_demo, language
+):
     slug = _unique_slug(business_name)
     business = Business(
         name=business_name.strip(),
@@ -91,13 +96,16 @@ def _business_register(*, business_name, owner_email, owner_password, owner_name
         last_name=last_name,
         phone=phone,
         timezone_name=timezone_name,
+        language=language,
     )
     business.save(verbosity=0)  # auto_create_schema: CREATE SCHEMA and migrations, inside this transaction.
     owner.business = business
     owner.save(update_fields=["business"])
     Domain.objects.create(domain=f"{slug}.{settings.TENANT_BASE_DOMAIN}", tenant=business, is_primary=True)
     with schema_context(business.schema_name):
-        config_ensure_defaults(business=business)
+        config = config_ensure_defaults(business=business)
+        if language != config.language:
+            config_update(business=business, data={"language": language})
     return business, owner
 
 
@@ -130,14 +138,31 @@ def business_onboarding_update(*, business: Business, step: str, data: dict, com
     done = list(business.onboarding_completed_steps or [])
     if completed and step not in done:
         done.append(step)
+    return _onboarding_progress_save(business=business, done=done)
+
+
+def _onboarding_progress_save(*, business: Business, done: list[str]) -> Business:
+    """Move the wizard on; the business is "all set" only when every step is done and the checklist
+    (number, forwarding, hours, test call) is true, never merely because the forms were saved."""
     business.onboarding_completed_steps = done
     remaining = [name for name in ONBOARDING_STEPS if name not in done]
     business.onboarding_step = remaining[0] if remaining else "done"
-    if not remaining and business.onboarding_completed_at is None:
+    if not remaining and business.onboarding_completed_at is None and onboarding_checklist(business=business).all_set:
         business.onboarding_completed_at = timezone.now()
     business.save(update_fields=["onboarding_completed_steps", "onboarding_step", "onboarding_completed_at"])
     business_cache_clear(business)
     return business
+
+
+@transaction.atomic
+def business_onboarding_finish(*, business: Business, skip_test_call: bool = False) -> Business:
+    """The wizard's last step: the test call is done when a call to the number was seen, or when the
+    owner skips it explicitly; the business is then all set if the rest of the checklist is true."""
+    done = list(business.onboarding_completed_steps or [])
+    checklist = onboarding_checklist(business=business)
+    if (skip_test_call or checklist.test_call_seen) and "test_call" not in done:
+        done.append("test_call")
+    return _onboarding_progress_save(business=business, done=done)
 
 
 def _new_secret(kind: str) -> str:

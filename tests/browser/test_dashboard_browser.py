@@ -25,18 +25,20 @@ def test_owner_logs_in_completes_onboarding_and_sees_live_events(page, delta_own
     page.get_by_role("button", name="Save and continue").click()  # Business details as registered.
     page.get_by_label("Monday: opens").fill("07:30")
     page.get_by_role("button", name="Save and continue").click()
-    page.get_by_label("Base address").fill("1 Beacon St, Boston, MA 02108")
+    page.get_by_label("Where your jobs start from").fill("1 Beacon St, Boston, MA 02108")
     page.get_by_role("button", name="Save and continue").click()
-    page.get_by_label("Job 1").fill("Drain cleaning")
-    page.get_by_label("Minimum price 1").fill("150")
-    page.get_by_label("Maximum price 1").fill("300")
-    page.get_by_label("Duration in minutes 1").fill("90")
+    page.get_by_label("Job", exact=True).first.fill("Drain cleaning")
+    page.get_by_label("From $").first.fill("150")
+    page.get_by_label("To $").first.fill("300")
+    page.get_by_label("Takes (minutes)").first.fill("90")
     page.get_by_role("button", name="Save and continue").click()
     screenshot(page, "onboarding-greeting")
     page.get_by_role("button", name="Save and continue").click()  # Greeting templates as they are.
     page.get_by_role("button", name="Save and continue").click()  # AI settings as they are.
+    page.get_by_role("button", name="Use a sandbox number (development)").click()
     page.get_by_label("Forward calls to (your cell)").fill("617-555-0199")
     page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("button", name="Skip the test call and finish").click()
 
     expect(page.get_by_role("heading", name="Today")).to_be_visible()
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
