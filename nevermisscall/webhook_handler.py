@@ -27,6 +27,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
@@ -43,6 +44,8 @@ from nevermisscall.tenancy.resolvers import TWILIO_WEBHOOK_PREFIXES
 logger = logging.getLogger(__name__)
 
 VOICE_PATH_PREFIXES = ("/twilio/voice", "/twilio/owner-voice")
+# How long a webhook whose database connection broke under it keeps trying (inside Twilio's 15 s).
+DATABASE_RECOVERY_SECONDS = 6.0
 # Twilio's webhook bodies are a few kilobytes; the bulkhead's key is read from no more than this.
 MAX_KEYED_BODY = 64 * 1024
 
@@ -91,10 +94,12 @@ class TwilioWebhookHandler(ASGIHandler):
         back closed and fully rendered (webhook responses are never streamed).
 
         A request that failed because its database connection broke (PostgreSQL restarted under
-        it) is handled once more on a new connection: Twilio does not retry a failed voice webhook,
-        so the caller would never be forwarded. Twilio's webhooks are idempotent (a redelivery finds
-        what the first delivery recorded), so the second run answers success for work the first
-        one made durable before the connection broke."""
+        it) may have committed its work before: it is handled again on a new connection, until it
+        succeeds or ``DATABASE_RECOVERY_SECONDS`` pass while the database cannot be reached. Twilio
+        does not retry a failed voice webhook (the caller would never be forwarded), and its
+        webhooks are idempotent (a redelivery finds what the first delivery recorded), so a later
+        run answers success for work the first one made durable. A request that never had a
+        connection (the database was down from its start) is not retried: it answers at once."""
         try:
             set_script_prefix(get_script_prefix(scope))
             signals.request_started.send(sender=self.__class__, scope=scope)
@@ -102,12 +107,7 @@ class TwilioWebhookHandler(ASGIHandler):
             if request is not None:
                 response = self.get_response(request)
                 if response.status_code >= 500 and _database_connection_broke():
-                    logger.warning("webhook %s: the database connection broke; handling it again", scope["path"])
-                    connection.close()
-                    body_file.seek(0)
-                    request, response = self.create_request(scope, body_file)
-                    if request is not None:
-                        response = self.get_response(request)
+                    response = self.respond_again(scope, body_file)
         except BaseException:
             signals.request_finished.send(sender=self.__class__)
             raise
@@ -115,6 +115,21 @@ class TwilioWebhookHandler(ASGIHandler):
             body_file.close()
         response.close()
         return response
+
+    def respond_again(self, scope, body_file):
+        deadline = time.monotonic() + DATABASE_RECOVERY_SECONDS
+        while True:
+            logger.warning("webhook %s: the database connection broke; handling it again", scope["path"])
+            connection.close()
+            body_file.seek(0)
+            request, response = self.create_request(scope, body_file)
+            if request is None:
+                return response
+            response = self.get_response(request)
+            database_gone = connection.connection is None or _database_connection_broke()
+            if response.status_code < 500 or not database_gone or time.monotonic() > deadline:
+                return response
+            time.sleep(0.25)
 
 
 class Bulkhead:

@@ -114,8 +114,17 @@ class FaultStack(Stack):
         return call_sid, caller, to, status, seconds
 
     def missed_call(self, tenant: int) -> dict:
-        """The incoming call, then its unanswered dial: the caller should get one text."""
+        """The incoming call, then its unanswered dial: the caller should get one text. Without a
+        ``<Dial>`` in the first answer Twilio has nothing to dial, and sends no dial result."""
         call_sid, caller, to, incoming_status, incoming_seconds = self.incoming(tenant)
+        if incoming_status != 200:
+            return {
+                "call_sid": call_sid,
+                "caller": caller,
+                "incoming": incoming_status,
+                "dial": 0,
+                "seconds": incoming_seconds,
+            }
         dial = self.call_params(
             call_sid,
             caller,
