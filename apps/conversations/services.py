@@ -211,7 +211,6 @@ def needs_you_payload(conversation: Conversation) -> dict:
         "conversation_id": str(conversation.id),
         "customer_name": conversation.customer_name,
         "customer_number": conversation.customer_number,
-        "is_emergency": conversation.needs_you_reason == NeedsYouReason.EMERGENCY,
         "needs_you_at": conversation.needs_you_at,
         "thread_url": f"/inbox/{conversation.id}/",
     }

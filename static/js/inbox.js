@@ -40,5 +40,8 @@
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.target && event.target.id === "thread") { toBottom(); }
   });
+  // On a phone the thread and the composer get the screen; the customer panel opens on a tap.
+  var side = document.getElementById("side-details");
+  if (side && window.matchMedia && window.matchMedia("(max-width: 48rem)").matches) { side.open = false; }
   toBottom();
 })();

@@ -350,3 +350,15 @@ def test_inbox_and_thread_query_counts_do_not_grow(alpha, alice, bob, signed_in)
         services.conversation_note_add(conversation=first, user=bob, body=f"note {index}")
     assert counts() == small
     assert max(small) <= 15, small
+
+
+def test_the_alerts_and_the_thread_actions_speak_spanish(alpha):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from apps.conversations.views import CONFIRMATIONS
+
+    with translation.override("es"):
+        banner = render_to_string("conversations/_alerts.html", {"needs_you": []})
+        assert "Activar alertas" in banner and "Ahora no" in banner
+        assert str(CONFIRMATIONS["hand_back"][0]) == "Devolver al asistente"
