@@ -362,3 +362,37 @@ def test_the_alerts_and_the_thread_actions_speak_spanish(alpha):
         banner = render_to_string("conversations/_alerts.html", {"needs_you": []})
         assert "Activar alertas" in banner and "Ahora no" in banner
         assert str(CONFIRMATIONS["hand_back"][0]) == "Devolver al asistente"
+
+
+# --- the API additions ----------------------------------------------------------------------------
+
+
+def test_the_api_shows_needs_you_and_acts_like_the_dashboard(alpha, alice, bob, charlie, client_for, twilio):
+    from django_tenants.utils import tenant_context
+
+    from nevermisscall.testing import assert_envelope_error, assert_envelope_ok
+
+    with tenant_context(alpha):
+        conversation = _conversation()
+        services.conversation_needs_you_set(conversation_id=conversation.pk, reason="handoff", text="a person please")
+    client = client_for(alice)
+    base = f"/api/conversations/{conversation.pk}"
+    detail = assert_envelope_ok(client.get(base))
+    assert detail["needs_you"]["reason"] == "handoff" and detail["needs_you"]["text"] == "a person please"
+    assert detail["assigned_to"] is None
+    assigned = assert_envelope_ok(client.post(f"{base}/assign", {"assignee_id": str(bob.pk)}, format="json"))
+    assert assigned["assigned_to"] == str(bob.pk)
+    assert_envelope_error(client.post(f"{base}/assign", {"assignee_id": str(charlie.pk)}, format="json"), 400)
+    note = assert_envelope_ok(client.post(f"{base}/internal-notes", {"body": "Back gate"}, format="json"), 201)
+    assert note["body"] == "Back gate" and note["author_id"] == str(alice.pk)
+    assert [n["body"] for n in assert_envelope_ok(client.get(f"{base}/internal-notes"))] == ["Back gate"]
+    assert assert_envelope_ok(client.post(f"{base}/handled"))["needs_you"] is None
+    assert assert_envelope_ok(client.post(f"{base}/resolve"))["status"] == "resolved"
+    reopened = assert_envelope_ok(client.post(f"{base}/reopen"))
+    assert (reopened["status"], reopened["handled_by"]) == ("active", "human")
+    assert assert_envelope_ok(client.post(f"{base}/handback"))["handled_by"] == "ai"
+    assert twilio.messages() == []  # The note went to nobody.
+    other = client_for(charlie)
+    for path in ("", "/internal-notes", "/handled", "/reopen", "/handback"):
+        response = other.post(f"{base}{path}") if path else other.get(base)
+        assert response.status_code == 404, path
