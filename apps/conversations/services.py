@@ -347,7 +347,11 @@ def quick_reply_create(*, title: str, body: str) -> QuickReply:
 
 
 def quick_reply_delete(*, quick_reply_id) -> None:
-    deleted, _ = QuickReply.objects.filter(pk=quick_reply_id).delete()
+    try:
+        pk = int(quick_reply_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such quick reply.") from None
+    deleted, _ = QuickReply.objects.filter(pk=pk).delete()
     if not deleted:
         raise NotFound("No such quick reply.")
 

@@ -9,14 +9,18 @@
     var form = event.target;
     if (!form.dataset || !form.dataset.confirm || !dialog || typeof dialog.showModal !== "function") { return; }
     var confirm = form.querySelector("input[name='confirm']");
-    if (confirm && confirm.value === "yes") { return; }
+    if (!confirm || confirm.value === "yes") { return; }
     event.preventDefault();
     document.getElementById("confirm-dialog-text").textContent = form.dataset.confirm;
     document.getElementById("confirm-dialog-ok").textContent = form.dataset.confirmButton;
+    var action = form.getAttribute("action");
     dialog.onclose = function () {
       if (dialog.returnValue !== "confirm") { return; }
-      confirm.value = "yes";
-      form.submit();
+      // A live refresh may have replaced the form while the dialog was open: submit the current one.
+      var current = form.isConnected ? form : document.querySelector('form[action="' + action + '"]');
+      if (!current) { return; }
+      current.querySelector("input[name='confirm']").value = "yes";
+      current.submit();
     };
     dialog.returnValue = "";
     dialog.showModal();

@@ -294,6 +294,7 @@ def test_quick_replies_are_stored_per_business_and_offered_in_the_composer(alpha
     assert 'data-quick-reply="On my way, 20 minutes."' in owner.get(f"/inbox/{conversation.pk}/").content.decode()
     page = owner.post("/inbox/quick-replies/", {"title": "", "body": ""}, follow=True)
     assert b"flash-error" in page.content
+    assert b"flash-error" in owner.post("/inbox/quick-replies/", {"delete": "x; DROP"}, follow=True).content
     owner.logout()
     assert client.login(username=charlie.email, password=PASSWORD)
     assert b"On my way" not in client.get("/inbox/quick-replies/").content
