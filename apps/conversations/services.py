@@ -107,6 +107,8 @@ def conversation_update(*, conversation: Conversation, data: dict) -> Conversati
     for name in ("customer_name", "notes", "tags"):
         if name in data:
             setattr(locked, name, data[name])
+    if data.get("handled_by") == Conversation.Handler.AI or data.get("status") == Conversation.Status.RESOLVED:
+        _needs_you_clear(locked, user=None, action="resolve" if data.get("status") else "hand_back")
     if data.get("handled_by") == Conversation.Handler.AI and locked.handled_by != Conversation.Handler.AI:
         locked.handled_by = Conversation.Handler.AI
         locked.taken_over_by = None

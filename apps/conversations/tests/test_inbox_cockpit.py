@@ -397,3 +397,17 @@ def test_the_api_shows_needs_you_and_acts_like_the_dashboard(alpha, alice, bob, 
     for path in ("", "/internal-notes", "/handled", "/reopen", "/handback"):
         response = other.post(f"{base}{path}") if path else other.get(base)
         assert response.status_code == 404, path
+
+
+def test_the_seed_update_api_handing_back_or_resolving_clears_needs_you_too(alpha, alice, client_for):
+    from django_tenants.utils import tenant_context
+
+    from nevermisscall.testing import assert_envelope_ok
+
+    with tenant_context(alpha):
+        conversation = _conversation(handled_by="human")
+        services.conversation_needs_you_set(conversation_id=conversation.pk, reason="handoff", text="a person")
+    body = assert_envelope_ok(
+        client_for(alice).put(f"/api/conversations/{conversation.pk}", {"handled_by": "ai"}, format="json")
+    )
+    assert body["needs_you"] is None and body["handled_by"] == "ai"
