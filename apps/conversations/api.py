@@ -7,7 +7,11 @@ from rest_framework.views import APIView
 
 from apps.conversations import selectors, services
 from apps.conversations.models import Conversation, LeadOutcome, LeadUrgency, Message
-from apps.conversations.serializers import ConversationOutputSerializer, MessageOutputSerializer
+from apps.conversations.serializers import (
+    ConversationNoteOutputSerializer,
+    ConversationOutputSerializer,
+    MessageOutputSerializer,
+)
 from nevermisscall.pagination import PageLimitPagination
 from nevermisscall.permissions import requires
 
@@ -123,5 +127,88 @@ class ConversationResolveApi(APIView):
     @extend_schema(request=None, responses={200: ConversationOutputSerializer}, tags=["conversations"])
     def post(self, request, conversation_id):
         conversation = conversation_or_404(conversation_id)
-        services.conversation_resolve(conversation=conversation)
+        services.conversation_resolve(conversation=conversation, user=request.user)
         return Response(ConversationOutputSerializer(conversation_or_404(conversation_id)).data)
+
+
+def _action_api(name: str, service, description: str):
+    """A POST that runs one conversation service for the signed-in user and answers the conversation."""
+
+    class ActionApi(APIView):
+        permission_classes = [requires("conversations:write")]
+
+        @extend_schema(
+            request=None,
+            responses={200: ConversationOutputSerializer},
+            tags=["conversations"],
+            operation_id=f"conversation_{name}",
+            description=description,
+        )
+        def post(self, request, conversation_id):
+            conversation = conversation_or_404(conversation_id)
+            service(conversation=conversation, user=request.user)
+            return Response(ConversationOutputSerializer(conversation_or_404(conversation_id)).data)
+
+    ActionApi.__name__ = ActionApi.__qualname__ = f"Conversation{name.title().replace('_', '')}Api"
+    return ActionApi
+
+
+ConversationHandBackApi = _action_api(
+    "hand_back", services.conversation_hand_back, "Give the conversation back to the assistant; clears `needs_you`."
+)
+ConversationReopenApi = _action_api(
+    "reopen",
+    services.conversation_reopen,
+    "Make a resolved conversation active again, handled by the caller (409 when the customer has a newer "
+    "open conversation).",
+)
+ConversationHandledApi = _action_api(
+    "mark_handled", services.conversation_mark_handled, "Clear `needs_you`: someone dealt with it outside the thread."
+)
+
+
+class ConversationAssignApi(APIView):
+    permission_classes = [requires("conversations:write")]
+
+    class AssignInputSerializer(serializers.Serializer):
+        assignee_id = serializers.UUIDField(
+            allow_null=True, help_text="A user of this business; null: nobody. Another business's user is refused."
+        )
+
+    @extend_schema(request=AssignInputSerializer, responses={200: ConversationOutputSerializer}, tags=["conversations"])
+    def post(self, request, conversation_id):
+        conversation = conversation_or_404(conversation_id)
+        serializer = self.AssignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.conversation_assign(
+            conversation=conversation, assignee_id=serializer.validated_data["assignee_id"], user=request.user
+        )
+        return Response(ConversationOutputSerializer(conversation_or_404(conversation_id)).data)
+
+
+class ConversationNotesApi(APIView):
+    """Internal notes: the team's, never sent to the customer."""
+
+    permission_classes = [requires("conversations:write")]
+
+    class NoteCreateInputSerializer(serializers.Serializer):
+        body = serializers.CharField(max_length=4000, trim_whitespace=True)
+
+    @extend_schema(responses={200: ConversationNoteOutputSerializer(many=True)}, tags=["conversations"])
+    def get(self, request, conversation_id):
+        conversation = conversation_or_404(conversation_id)
+        return paginated(
+            request, self, selectors.note_list(conversation=conversation), ConversationNoteOutputSerializer
+        )
+
+    @extend_schema(
+        request=NoteCreateInputSerializer, responses={201: ConversationNoteOutputSerializer}, tags=["conversations"]
+    )
+    def post(self, request, conversation_id):
+        conversation = conversation_or_404(conversation_id)
+        serializer = self.NoteCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.conversation_note_add(
+            conversation=conversation, user=request.user, body=serializer.validated_data["body"]
+        )
+        return Response(ConversationNoteOutputSerializer(note).data, status=status.HTTP_201_CREATED)

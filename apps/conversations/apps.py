@@ -14,5 +14,8 @@ class ConversationsConfig(AppConfig):
             record_opt_out=services.opt_out_record_from_provider,
         )
         hooks.register_cause_listener("message", services.message_delivery_changed)
+        # The owner's alerts about a conversation (or the appointment it booked): a failure needs you.
+        hooks.register_cause_listener("conversation", services.owner_alert_delivery_changed)
+        hooks.register_cause_listener("appointment", services.owner_alert_delivery_changed)
         hooks.register_cause_link("message", views.thread_url_of_message)
         hooks.register_cause_link("conversation", views.thread_url_of_conversation)

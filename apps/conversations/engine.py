@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.conversations import services
 from apps.conversations.assistant import assistant_apply, assistant_decide
 from apps.conversations.leads import lead_changes
-from apps.conversations.models import Conversation, Message, OptOut
+from apps.conversations.models import Conversation, Message, NeedsYouReason, OptOut
 from apps.conversations.selectors import conversation_history
 from apps.crm.models import Appointment
 from apps.outbox.segments import clip_to_segments
@@ -125,6 +125,21 @@ def _decided_under_lock(inbound: Message, conversation: Conversation) -> bool:
     return True
 
 
+def _needs_you_reason(turn, conversation: Conversation) -> str:
+    """Why this turn needs a person, or "": the assistant found an emergency (the first time in the
+    conversation), the customer asked for a person, or the assistant handed the conversation to the
+    team (docs/dashboard.md, "Needs you")."""
+    response = turn.response
+    first_emergency = response["validation"].get("is_emergency") and conversation.owner_alerted_at is None
+    if turn.owner_alerted or (first_emergency and conversation.lead_urgency != "emergency"):
+        return NeedsYouReason.EMERGENCY
+    if turn.wants_a_person and conversation.handled_by == Conversation.Handler.AI:
+        return NeedsYouReason.HANDOFF
+    if response["next_action"]["action"] == "escalate_to_owner":
+        return NeedsYouReason.ESCALATED
+    return ""
+
+
 def conversation_handle_inbound(*, message_id) -> Message | None:
     """Answer one inbound message unless a human has the conversation, the customer opted out, the
     assistant is off, or it already answered enough. Claim, decide with no transaction open (the
@@ -200,6 +215,9 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
         if turn.wants_a_person:  # The team answers from now on; a release hands it back.
             changes["handled_by"] = Conversation.Handler.HUMAN
         Conversation.objects.filter(pk=conversation.pk).update(**changes)
+        reason = _needs_you_reason(turn, conversation)
+        if reason:
+            services.conversation_needs_you_set(conversation_id=conversation.pk, reason=reason, text=inbound.body)
         if reply is None:
             return None
         payload = services.message_payload(reply)

@@ -86,6 +86,26 @@ class LeadRecord(models.Model):
         abstract = True
 
 
+class NeedsYouReason(models.TextChoices):
+    """Why a conversation waits for a person (docs/dashboard.md, "Needs you")."""
+
+    EMERGENCY = "emergency", _("Emergency")
+    HANDOFF = "handoff", _("Asked for a person")
+    ESCALATED = "escalated", _("Handed to the team")
+    DELIVERY_FAILED = "delivery_failed", _("A text was not delivered")
+    ALERT_FAILED = "alert_failed", _("The owner alert was not delivered")
+
+
+# A lower number wins: an emergency is never replaced by a lesser reason until someone acts.
+NEEDS_YOU_PRIORITY = {
+    NeedsYouReason.EMERGENCY: 0,
+    NeedsYouReason.HANDOFF: 1,
+    NeedsYouReason.ALERT_FAILED: 2,
+    NeedsYouReason.DELIVERY_FAILED: 3,
+    NeedsYouReason.ESCALATED: 4,
+}
+
+
 class Conversation(LeadRecord):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -111,6 +131,14 @@ class Conversation(LeadRecord):
     stage = models.CharField(max_length=30, blank=True, db_default="")
     appointment_id = models.UUIDField(null=True, blank=True, help_text=_("Appointment the assistant booked"))
     owner_alerted_at = models.DateTimeField(null=True, blank=True)
+    # "Needs you": set by the event that needs a person (emergency, hand-off, failed delivery),
+    # cleared by a person's action (reply, take over, hand back, resolve, mark handled).
+    needs_you_reason = models.CharField(max_length=20, choices=NeedsYouReason.choices, blank=True, db_default="")
+    needs_you_at = models.DateTimeField(null=True, blank=True)
+    needs_you_text = models.CharField(
+        max_length=500, blank=True, db_default="", help_text=_("What raised it: the customer's text or the error")
+    )
+    assigned_to = models.UUIDField(null=True, blank=True, help_text=_("Teammate in charge (public schema id)"))
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -120,6 +148,9 @@ class Conversation(LeadRecord):
         indexes = [
             models.Index(fields=["customer_number", "-created_at"]),
             models.Index(fields=["status", "-last_message_at"]),
+            models.Index(
+                fields=["needs_you_at"], condition=Q(needs_you_at__isnull=False), name="conversation_needs_you"
+            ),
         ]
         constraints = [
             # One active conversation per customer: concurrent missed calls and texts share it.
@@ -130,6 +161,53 @@ class Conversation(LeadRecord):
 
     def __str__(self):
         return f"{self.customer_number} ({self.status})"
+
+
+class ConversationNote(models.Model):
+    """An internal note of the team on a conversation: shown in the thread, never sent to anyone."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="internal_notes")
+    author_id = models.UUIDField(null=True, blank=True, help_text=_("User who wrote it (public schema id)"))
+    author_name = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["conversation", "created_at"])]
+
+    def __str__(self):
+        return f"note on {self.conversation_id}"
+
+
+class ConversationRead(models.Model):
+    """When one user last read a conversation: unread is a message after it, per user."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    user_id = models.UUIDField()
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "user_id"], name="conversation_read_once")]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.conversation_id}"
+
+
+class QuickReply(models.Model):
+    """A business's canned text, inserted into the composer (the owner edits it before sending)."""
+
+    title = models.CharField(max_length=60)
+    body = models.TextField(max_length=1600)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title
 
 
 class Message(models.Model):

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from apps.conversations.models import Conversation, Message, OptOut
+from apps.conversations.models import Conversation, ConversationNote, ConversationRead, Message, OptOut, QuickReply
 from nevermisscall.ids import parse_uuid
 
 # The speakers of the engine's history (``conversation_history``).
@@ -133,3 +133,110 @@ def inbound_unhandled(*, older_than_seconds: int, within_hours: int, limit: int 
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
+
+
+# --- the inbox ------------------------------------------------------------------------------------
+
+INBOX_FILTERS = ("active", "resolved", "needs_you", "mine", "unassigned")
+
+
+def inbox_list(*, user, view: str = "active") -> QuerySet[Conversation]:
+    """The inbox of ``user``: conversations that need a person first (newest alarm first), then by
+    the latest message; each with its last message (preview, who wrote it) and ``unread`` for this
+    user (a message after their last read, or never read). One statement, whatever the page size."""
+    last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+    read_at = ConversationRead.objects.filter(conversation=OuterRef("pk"), user_id=user.pk).values("read_at")[:1]
+    queryset = Conversation.objects.annotate(
+        last_body=Subquery(last.values("body")[:1]),
+        last_kind=Subquery(last.values("kind")[:1]),
+        last_direction=Subquery(last.values("direction")[:1]),
+        read_at=Subquery(read_at),
+    ).annotate(
+        unread=Q(last_message_at__isnull=False) & (Q(read_at__isnull=True) | Q(last_message_at__gt=F("read_at"))),
+    )
+    if view == "resolved":
+        queryset = queryset.filter(status=Conversation.Status.RESOLVED)
+    elif view == "all":
+        pass
+    else:
+        queryset = queryset.filter(status=Conversation.Status.ACTIVE)
+    if view == "needs_you":
+        queryset = queryset.filter(needs_you_at__isnull=False)
+    elif view == "mine":
+        queryset = queryset.filter(assigned_to=user.pk)
+    elif view == "unassigned":
+        queryset = queryset.filter(assigned_to__isnull=True)
+    return queryset.order_by(
+        F("needs_you_at").desc(nulls_last=True), F("last_message_at").desc(nulls_last=True), "-created_at"
+    )
+
+
+def needs_you_list(*, limit: int = 5) -> list[Conversation]:
+    """Open conversations waiting for a person, latest alarm first (the pinned banner)."""
+    return list(
+        Conversation.objects.filter(status=Conversation.Status.ACTIVE, needs_you_at__isnull=False).order_by(
+            "-needs_you_at"
+        )[:limit]
+    )
+
+
+def conversation_unread_count(*, user) -> int:
+    read_at = ConversationRead.objects.filter(conversation=OuterRef("pk"), user_id=user.pk)
+    return (
+        Conversation.objects.filter(status=Conversation.Status.ACTIVE, last_message_at__isnull=False)
+        .exclude(Exists(read_at.filter(read_at__gte=OuterRef("last_message_at"))))
+        .count()
+    )
+
+
+def conversation_timeline(*, conversation: Conversation) -> list:
+    """Messages and internal notes of the thread, oldest first (notes have ``is_note``)."""
+    messages = list(Message.objects.filter(conversation=conversation).order_by("created_at", "id"))
+    notes = list(ConversationNote.objects.filter(conversation=conversation).order_by("created_at"))
+    for note in notes:
+        note.is_note = True
+    return sorted([*messages, *notes], key=lambda item: item.created_at)
+
+
+def note_list(*, conversation: Conversation) -> QuerySet[ConversationNote]:
+    return ConversationNote.objects.filter(conversation=conversation).order_by("created_at")
+
+
+def quick_reply_list() -> QuerySet[QuickReply]:
+    return QuickReply.objects.order_by("position", "id")
+
+
+def teammate_list(*, business) -> list:
+    """The people of ``business`` a conversation can be assigned to (public schema)."""
+    from apps.accounts.models import User
+
+    return list(User.objects.filter(business=business, is_active=True).order_by("first_name", "email"))
+
+
+def customer_panel(*, conversation: Conversation) -> dict:
+    """The customer side panel: the CRM customer (name, address), the appointment the assistant
+    booked or the customer's next one, and their latest calls."""
+    from apps.conversations.hooks import hooks
+    from apps.crm.models import Appointment, Customer
+
+    customer = Customer.objects.filter(phone=conversation.customer_number).first()
+    appointment = None
+    if conversation.appointment_id:
+        appointment = Appointment.objects.filter(pk=conversation.appointment_id).first()
+    if appointment is None and customer is not None:
+        appointment = (
+            Appointment.objects.filter(
+                customer=customer,
+                status__in=[Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED],
+                end__gt=timezone.now(),
+            )
+            .order_by("start")
+            .first()
+        )
+    return {
+        "customer": customer,
+        "name": conversation.customer_name or (customer.name if customer else ""),
+        "address": conversation.lead_address or (customer.address if customer else ""),
+        "appointment": appointment,
+        "calls": hooks.recent_calls(conversation.customer_number, 5),
+    }

@@ -1,7 +1,9 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.conversations.models import (
     Conversation,
+    ConversationNote,
     LeadOutcome,
     LeadOutcomeReason,
     LeadUrgency,
@@ -110,9 +112,26 @@ class LeadOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class NeedsYouOutputSerializer(serializers.Serializer):
+    """Null while nobody is needed; else why (emergency, handoff, escalated, delivery_failed,
+    alert_failed), since when, and the text that raised it."""
+
+    reason = serializers.CharField(source="needs_you_reason")
+    since = serializers.DateTimeField(source="needs_you_at")
+    text = serializers.CharField(source="needs_you_text")
+
+
 class ConversationOutputSerializer(serializers.ModelSerializer):
     message_count = serializers.IntegerField(read_only=True, default=None)
     lead = LeadOutputSerializer(source="*", read_only=True)
+    needs_you = serializers.SerializerMethodField(
+        help_text="Set while the conversation waits for a person (docs/dashboard.md); cleared by a reply, "
+        "take over, hand back, resolve or `POST …/handled`."
+    )
+
+    @extend_schema_field(NeedsYouOutputSerializer(allow_null=True))
+    def get_needs_you(self, conversation):
+        return NeedsYouOutputSerializer(conversation).data if conversation.needs_you_at else None
 
     class Meta:
         model = Conversation
@@ -133,7 +152,15 @@ class ConversationOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "resolved_at",
+            "needs_you",
+            "assigned_to",
         ]
+
+
+class ConversationNoteOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConversationNote
+        fields = ["id", "conversation_id", "author_id", "author_name", "body", "created_at"]
 
 
 class MessageStatusEventSerializer(serializers.ModelSerializer):

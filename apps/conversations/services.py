@@ -16,12 +16,17 @@ from django.utils.translation import gettext
 from apps.conversations import keywords
 from apps.conversations.leads import LEAD_FIELDS, lead_apply, lead_end_changes, lead_outcome_changes
 from apps.conversations.models import (
+    NEEDS_YOU_PRIORITY,
     Conversation,
+    ConversationNote,
+    ConversationRead,
     LeadOutcome,
     LeadOutcomeReason,
     Message,
     MessageStatusEvent,
+    NeedsYouReason,
     OptOut,
+    QuickReply,
 )
 from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
 from apps.outbox import services as outbox
@@ -31,7 +36,7 @@ from apps.tenants.config.selectors import missed_call_text
 from apps.tenants.config.services import config_get
 from nevermisscall import after_commit
 from nevermisscall.db import insert_sql
-from nevermisscall.errors import BusinessRuleViolation
+from nevermisscall.errors import BusinessRuleViolation, Conflict, NotFound, ValidationFailed
 from nevermisscall.events import publish_event
 from nevermisscall.ids import parse_uuid
 
@@ -102,6 +107,8 @@ def conversation_update(*, conversation: Conversation, data: dict) -> Conversati
     for name in ("customer_name", "notes", "tags"):
         if name in data:
             setattr(locked, name, data[name])
+    if data.get("handled_by") == Conversation.Handler.AI or data.get("status") == Conversation.Status.RESOLVED:
+        _needs_you_clear(locked, user=None, action="resolve" if data.get("status") else "hand_back")
     if data.get("handled_by") == Conversation.Handler.AI and locked.handled_by != Conversation.Handler.AI:
         locked.handled_by = Conversation.Handler.AI
         locked.taken_over_by = None
@@ -120,6 +127,7 @@ def conversation_takeover(*, conversation: Conversation, user) -> Conversation:
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if locked.status != Conversation.Status.ACTIVE:
         raise BusinessRuleViolation("A resolved conversation cannot be taken over.")
+    _needs_you_clear(locked, user=user, action="takeover")
     if locked.handled_by != Conversation.Handler.HUMAN:
         locked.handled_by = Conversation.Handler.HUMAN
         locked.taken_over_by = user.pk
@@ -144,11 +152,210 @@ def conversation_takeover(*, conversation: Conversation, user) -> Conversation:
 
 
 @transaction.atomic
-def conversation_resolve(*, conversation: Conversation) -> Conversation:
+def conversation_resolve(*, conversation: Conversation, user=None) -> Conversation:
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    _needs_you_clear(locked, user=user, action="resolve")
     if _resolve(locked):
         locked.save(update_fields=["status", "resolved_at", *LEAD_FIELDS, "updated_at"])
     return locked
+
+
+@transaction.atomic
+def conversation_hand_back(*, conversation: Conversation, user) -> Conversation:
+    """The team gives the conversation back to the assistant (it answers the customer's next text)."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if locked.status != Conversation.Status.ACTIVE:
+        raise BusinessRuleViolation("A resolved conversation cannot be handed back; reopen it first.")
+    _needs_you_clear(locked, user=user, action="hand_back")
+    return conversation_update(conversation=locked, data={"handled_by": Conversation.Handler.AI})
+
+
+@transaction.atomic
+def conversation_reopen(*, conversation: Conversation, user) -> Conversation:
+    """A resolved conversation is active again, in the team's hands (the customer may have texted
+    since: then their newer conversation is the open one, and this one stays resolved)."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if locked.status == Conversation.Status.ACTIVE:
+        return locked
+    if Conversation.objects.filter(customer_number=locked.customer_number, status=Conversation.Status.ACTIVE).exists():
+        raise Conflict("This customer has a newer open conversation; continue there.")
+    locked.status = Conversation.Status.ACTIVE
+    locked.resolved_at = None
+    locked.handled_by = Conversation.Handler.HUMAN
+    locked.taken_over_by = user.pk
+    locked.taken_over_at = timezone.now()
+    if locked.lead_outcome_reason == LeadOutcomeReason.RESOLVED:  # Resolving ended the lead; it is open again.
+        lead_apply(locked, lead_outcome_changes(record=locked, outcome="", reason="", now=locked.taken_over_at))
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError:  # The customer's text opened a new conversation at the same moment.
+        raise Conflict("This customer has a newer open conversation; continue there.") from None
+    publish_event(
+        "dashboard_update",
+        {"entity": "conversation", "conversation_id": str(locked.id), "status": locked.status, "action": "reopen"},
+        source_service=SOURCE,
+    )
+    return locked
+
+
+# --- "Needs you" ------------------------------------------------------------------------------------
+
+
+def needs_you_payload(conversation: Conversation) -> dict:
+    """The live event of a conversation that needs a person: everything the toast, the banner and
+    the browser notification show, so that no client has to look anything up."""
+    return {
+        "alert_type": "needs_you",
+        "severity": "critical" if conversation.needs_you_reason == NeedsYouReason.EMERGENCY else "warning",
+        "reason": conversation.needs_you_reason,
+        "message": conversation.needs_you_text,
+        "conversation_id": str(conversation.id),
+        "customer_name": conversation.customer_name,
+        "customer_number": conversation.customer_number,
+        "needs_you_at": conversation.needs_you_at,
+        "thread_url": f"/inbox/{conversation.id}/",
+    }
+
+
+def conversation_needs_you_set(*, conversation_id, reason: str, text: str) -> Conversation | None:
+    """Mark the conversation as waiting for a person, in the caller's transaction, and tell every
+    dashboard after the commit. A lesser reason never replaces a graver one still pending (an
+    emergency stays an emergency until someone acts); the time is the latest event's, so the thread
+    stays at the top. Returns the conversation, or None when there is none."""
+    locked = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+    if locked is None:
+        return None
+    current = locked.needs_you_reason
+    if not current or NEEDS_YOU_PRIORITY[NeedsYouReason(reason)] <= NEEDS_YOU_PRIORITY[NeedsYouReason(current)]:
+        locked.needs_you_reason = reason
+        locked.needs_you_text = (text or "")[:500]
+    locked.needs_you_at = timezone.now()
+    locked.save(update_fields=["needs_you_reason", "needs_you_text", "needs_you_at", "updated_at"])
+    publish_event("system_alert", needs_you_payload(locked), source_service=SOURCE)
+    return locked
+
+
+def _needs_you_clear(locked: Conversation, *, user, action: str) -> bool:
+    """Clear the locked conversation's "Needs you" (saved here) and tell the dashboards; False when
+    it was not set."""
+    if not locked.needs_you_reason and locked.needs_you_at is None:
+        return False
+    locked.needs_you_reason, locked.needs_you_text, locked.needs_you_at = "", "", None
+    Conversation.objects.filter(pk=locked.pk).update(
+        needs_you_reason="", needs_you_text="", needs_you_at=None, updated_at=timezone.now()
+    )
+    publish_event(
+        "dashboard_update",
+        {
+            "entity": "conversation",
+            "conversation_id": str(locked.id),
+            "needs_you": False,
+            "action": action,
+            "user_id": str(user.pk) if user is not None else None,
+        },
+        source_service=SOURCE,
+    )
+    return True
+
+
+@transaction.atomic
+def conversation_mark_handled(*, conversation: Conversation, user) -> Conversation:
+    """Someone dealt with it outside the thread (called the customer back): it stops needing you."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    _needs_you_clear(locked, user=user, action="mark_handled")
+    return locked
+
+
+# --- the team's side: notes, assignment, read markers, quick replies --------------------------------
+
+
+@transaction.atomic
+def conversation_note_add(*, conversation: Conversation, user, body: str) -> ConversationNote:
+    """An internal note: stored and shown to the team, never queued for the customer."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed("Write the note first.", details={"body": ["This field may not be blank."]})
+    note = ConversationNote.objects.create(
+        conversation_id=conversation.pk,
+        author_id=user.pk,
+        author_name=(user.full_name or user.email)[:200],
+        body=body[:4000],
+    )
+    publish_event(
+        "dashboard_update",
+        {"entity": "conversation_note", "conversation_id": str(conversation.pk), "note_id": str(note.id)},
+        source_service=SOURCE,
+    )
+    return note
+
+
+def _teammate(user_id):
+    from apps.accounts.models import User
+
+    return User.objects.filter(pk=user_id, business=connection.tenant, is_active=True).first()
+
+
+@transaction.atomic
+def conversation_assign(*, conversation: Conversation, assignee_id, user) -> Conversation:
+    """Put a teammate of this business in charge (None: nobody). A user of another business, or an
+    unknown one, is refused as if it did not exist."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    assignee = None
+    if assignee_id:
+        assignee = _teammate(parse_uuid(assignee_id)) if parse_uuid(assignee_id) else None
+        if assignee is None:
+            raise ValidationFailed("No such teammate.", details={"assignee": ["No such teammate in this business."]})
+    locked.assigned_to = assignee.pk if assignee else None
+    locked.save(update_fields=["assigned_to", "updated_at"])
+    publish_event(
+        "dashboard_update",
+        {
+            "entity": "conversation",
+            "conversation_id": str(locked.pk),
+            "assigned_to": str(locked.assigned_to) if locked.assigned_to else None,
+            "user_id": str(user.pk),
+        },
+        source_service=SOURCE,
+    )
+    return locked
+
+
+def conversation_mark_read(*, conversation: Conversation, user) -> None:
+    """``user`` has seen the conversation as it is now (one upsert; other users' markers stay)."""
+    ConversationRead.objects.bulk_create(
+        [ConversationRead(conversation_id=conversation.pk, user_id=user.pk, read_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["conversation", "user_id"],
+        update_fields=["read_at"],
+    )
+
+
+def conversation_mark_unread(*, conversation: Conversation, user) -> None:
+    ConversationRead.objects.filter(conversation_id=conversation.pk, user_id=user.pk).delete()
+
+
+def quick_reply_create(*, title: str, body: str) -> QuickReply:
+    title, body = (title or "").strip(), (body or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = ["This field may not be blank."]
+    if not body:
+        errors["body"] = ["This field may not be blank."]
+    if errors:
+        raise ValidationFailed("The quick reply needs a title and a text.", details=errors)
+    position = (QuickReply.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    return QuickReply.objects.create(title=title[:60], body=body[:1600], position=position)
+
+
+def quick_reply_delete(*, quick_reply_id) -> None:
+    try:
+        pk = int(quick_reply_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such quick reply.") from None
+    deleted, _ = QuickReply.objects.filter(pk=pk).delete()
+    if not deleted:
+        raise NotFound("No such quick reply.")
 
 
 def _resolve(locked: Conversation) -> bool:
@@ -231,7 +438,8 @@ def message_send_by_staff(*, conversation: Conversation, body: str, user) -> Mes
     """Staff write to the customer: the AI steps back (human takeover) and the text goes out by SMS."""
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if locked.status != Conversation.Status.ACTIVE:
-        raise BusinessRuleViolation("The conversation is resolved; reopen it by texting from a new conversation.")
+        raise BusinessRuleViolation("The conversation is resolved; reopen it to write again.")
+    _needs_you_clear(locked, user=user, action="reply")
     if locked.handled_by != Conversation.Handler.HUMAN:
         conversation_takeover(conversation=locked, user=user)
         locked.refresh_from_db()
@@ -327,12 +535,47 @@ def message_delivery_changed(delivery: Delivery, previous_status: str) -> None:
         publish_event("message_sent", message_payload(message), source_service=SOURCE)
     elif status == Message.Status.DELIVERED:
         publish_event("message_delivered", message_payload(message), source_service=SOURCE)
-    elif status in (Message.Status.FAILED, Message.Status.CANCELED):
+    elif status in (Message.Status.FAILED, Message.Status.UNDELIVERED, Message.Status.CANCELED):
         publish_event(
             "dashboard_update",
             {"entity": "message", **message_payload(message), "error_code": message.error_code},
             source_service=SOURCE,
         )
+        # For good (no retry left): the customer did not get our text, and nobody knows unless told.
+        # A cancel is an opt-out or a decision, not a failure.
+        if status != Message.Status.CANCELED and delivery.status in (Delivery.Status.FAILED, Delivery.Status.DEAD):
+            error = message.error_message or message.error_code
+            conversation_needs_you_set(
+                conversation_id=message.conversation_id,
+                reason=NeedsYouReason.DELIVERY_FAILED,
+                text=f"{message.body[:400]}" + (f" ({error})" if error else ""),
+            )
+
+
+OWNER_ALERT_PURPOSE = "owner_alert"
+
+
+def owner_alert_delivery_changed(delivery: Delivery, previous_status: str) -> None:
+    """A delivery caused by a conversation (the owner's emergency or hand-off text, e-mail): when it
+    fails for good the owner was not told, so the conversation needs them on the dashboard."""
+    if delivery.status not in (Delivery.Status.FAILED, Delivery.Status.DEAD) or previous_status == delivery.status:
+        return
+    if delivery.purpose != OWNER_ALERT_PURPOSE:
+        return
+    cause_id = parse_uuid(delivery.cause_id)
+    if cause_id is None:
+        return
+    if delivery.cause_type == "appointment":
+        conversation_id = Conversation.objects.filter(appointment_id=cause_id).values_list("pk", flat=True).first()
+        if conversation_id is None:
+            return
+    else:
+        conversation_id = cause_id
+    conversation_needs_you_set(
+        conversation_id=conversation_id,
+        reason=NeedsYouReason.ALERT_FAILED,
+        text=f"{delivery.channel}: {delivery.last_error or delivery.last_error_code}"[:500],
+    )
 
 
 STATUS_PAYLOAD_FIELDS = 40  # a callback has ~10; the rest of a forged or odd one is not kept

@@ -20,6 +20,32 @@ urlpatterns = [
         api.ConversationResolveApi.as_view(),
         name="conversation-resolve",
     ),
+    # The owner's cockpit (issue 12): additions to the seed's conversation API.
+    path(
+        "api/conversations/<str:conversation_id>/handback",
+        api.ConversationHandBackApi.as_view(),
+        name="conversation-hand-back",
+    ),
+    path(
+        "api/conversations/<str:conversation_id>/reopen",
+        api.ConversationReopenApi.as_view(),
+        name="conversation-reopen",
+    ),
+    path(
+        "api/conversations/<str:conversation_id>/handled",
+        api.ConversationHandledApi.as_view(),
+        name="conversation-handled",
+    ),
+    path(
+        "api/conversations/<str:conversation_id>/assign",
+        api.ConversationAssignApi.as_view(),
+        name="conversation-assign",
+    ),
+    path(
+        "api/conversations/<str:conversation_id>/internal-notes",
+        api.ConversationNotesApi.as_view(),
+        name="conversation-internal-notes",
+    ),
     # Seed 002: voice session API and provider-agnostic telephony API
     path("v1/voice/session/start", session_api.VoiceSessionStartApi.as_view(), name="voice-session-start"),
     path(

@@ -10,3 +10,13 @@ class TelephonyConfig(AppConfig):
         from apps.telephony.selectors import sending_number
 
         hooks.register_default_sms_sender(sending_number)
+
+        from apps.conversations.hooks import register_recent_calls
+        from apps.telephony.models import Call
+
+        # The inbox's customer panel (conversations cannot import telephony).
+        register_recent_calls(
+            lambda phone_number, limit: list(
+                Call.objects.filter(from_number=phone_number).order_by("-started_at")[:limit]
+            )
+        )

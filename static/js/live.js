@@ -59,6 +59,9 @@
       case "message_delivered": return "Delivered to " + (p.to_number || who);
       case "human_takeover": return "Taken over by " + (p.user_email || "staff");
       case "ai_response": return "AI replied to " + customer;
+      case "system_alert":  // Typed alerts carry their message (never a bare "system alert").
+        return [p.customer_name || p.customer_number || p.customer_phone, p.message].filter(Boolean).join(": ") ||
+          event.type.replace(/_/g, " ");
       default: return event.type.replace(/_/g, " ");
     }
   }

@@ -54,6 +54,7 @@ def test_missed_call_appears_live_and_owner_takes_over(
     page.locator(".inbox-item", has_text=CALLER).click()
     expect(page.locator("#thread")).to_contain_text("missed your call")
     page.get_by_role("button", name="Take over").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Take over").click()  # Confirmed.
     expect(page.locator("#handler")).to_contain_text("You are handling")
     page.get_by_label("Reply by text").fill("Hi! This is Erin from Echo HVAC, I can come by at 4pm.")
     page.get_by_role("button", name="Send").click()

@@ -122,13 +122,13 @@ def test_another_business_sees_none_of_it(client, charlie, alpha):
 def test_take_over_reply_and_resolve_from_the_thread(owner_client, alpha, twilio, django_capture_on_commit_callbacks):
     conversation = _seed(alpha, 1, offset=500)[0]
     base = f"/inbox/{conversation.pk}"
-    assert owner_client.post(f"{base}/takeover").status_code == 302
+    assert owner_client.post(f"{base}/takeover", {"confirm": "yes"}).status_code == 302
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(f"{base}/reply", {"body": "Hi, this is Alice. I can come at 3pm."})
     assert response.status_code == 302
     sent = [r.form for r in twilio.messages()]
     assert [(form["To"], form["Body"]) for form in sent] == [("+13125550500", "Hi, this is Alice. I can come at 3pm.")]
-    assert owner_client.post(f"{base}/resolve").status_code == 302
+    assert owner_client.post(f"{base}/resolve", {"confirm": "yes"}).status_code == 302
     connection.set_tenant(alpha)
     conversation.refresh_from_db()
     assert conversation.handled_by == "human" and conversation.status == "resolved"
