@@ -193,4 +193,10 @@ def handler403(request, exception=None):
 
 
 def handler400(request, exception=None):
+    """A dashboard page's bad query (``nevermisscall.views.BadQuery``) or a browser: the HTML page
+    with the navigation and what was wrong; anything else keeps the JSON envelope."""
+    problems = getattr(exception, "problems", None)
+    if problems is not None or _wants_a_page(request):
+        context = {"problems": problems or [], "list_path": request.path}
+        return render(request, "400.html", context, status=400)
     return error_json_response(request, 400, ErrorCode.VALIDATION_FAILED, "Bad request.")
