@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions, status
@@ -176,9 +177,19 @@ def _wants_a_page(request) -> bool:
     return accept.split(",", 1)[0].split(";", 1)[0].strip() == "text/html"
 
 
+def _render_page(request, template: str, context: dict | None, status: int):
+    """An error page of the dashboard. Under ASGI, Django renders error responses in another thread
+    than the view's, whose database connection is not bound to the business yet: bind it first, or
+    the page's navigation (badges) would query the public schema."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is not None and connection.schema_name != tenant.schema_name:
+        connection.set_tenant(tenant)
+    return render(request, template, context or {}, status=status)
+
+
 def handler404(request, exception=None):
     if _wants_a_page(request):
-        return render(request, "404.html", status=404)
+        return _render_page(request, "404.html", None, 404)
     return error_json_response(request, 404, ErrorCode.RESOURCE_NOT_FOUND, "The resource was not found.")
 
 
@@ -188,7 +199,7 @@ def handler500(request):
 
 def handler403(request, exception=None):
     if _wants_a_page(request):
-        return render(request, "403.html", status=403)
+        return _render_page(request, "403.html", None, 403)
     return error_json_response(request, 403, ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS, "Forbidden.")
 
 
@@ -198,5 +209,5 @@ def handler400(request, exception=None):
     problems = getattr(exception, "problems", None)
     if problems is not None or _wants_a_page(request):
         context = {"problems": problems or [], "list_path": request.path}
-        return render(request, "400.html", context, status=400)
+        return _render_page(request, "400.html", context, 400)
     return error_json_response(request, 400, ErrorCode.VALIDATION_FAILED, "Bad request.")

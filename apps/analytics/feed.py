@@ -7,8 +7,10 @@ the event is about (the conversation's or the customer's name, else the caller I
 and what was said, stores one row and returns those fields so the live event carries them too.
 """
 
+import json
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,7 @@ from apps.analytics.models import FeedEvent
 from apps.conversations.models import Conversation, Message
 from apps.crm.models import Customer
 from apps.telephony.models import Call
+from nevermisscall.ids import parse_uuid
 
 FEED_KEEP_DAYS = 30
 # Every PRUNE_EVERY-th row written deletes what is older than FEED_KEEP_DAYS: one indexed range
@@ -66,37 +69,50 @@ def _customer_number(payload: dict) -> str:
     )
 
 
-def _resolve_name(*, number: str, conversation_id, customer_id=None) -> tuple[str, str, str | None]:
-    """The customer's name (conversation, CRM, caller ID), number, and the conversation of the event."""
-    name = ""
-    if customer_id:
-        row = Customer.objects.filter(pk=customer_id).values_list("name", "phone").first()
-        if row:
-            name, number = row[0], number or row[1]
-    if conversation_id and not number:
-        number = Conversation.objects.filter(pk=conversation_id).values_list("customer_number", flat=True).first() or ""
-    if conversation_id and not name:
-        row = Conversation.objects.filter(pk=conversation_id).values_list("customer_name", flat=True).first()
-        name = row or ""
-    if not name and number:
-        name = Customer.objects.filter(phone=number).values_list("name", flat=True).first() or ""
-    if not name and number:
-        name = (
-            Call.objects.filter(from_number=number)
-            .exclude(caller_name="")
-            .order_by("-started_at")
-            .values_list("caller_name", flat=True)
-            .first()
-            or ""
-        )
-    if not conversation_id and number:
-        conversation_id = (
-            Conversation.objects.filter(customer_number=number)
-            .order_by("-created_at")
-            .values_list("id", flat=True)
-            .first()
-        )
-    return name, number, (str(conversation_id) if conversation_id else None)
+# One round trip per event (it runs in the hottest webhooks' transactions): the number (given, else
+# the conversation's or the customer's), the name (conversation, CRM customer, latest caller ID) and
+# the conversation (given, else the number's latest) are resolved inside the INSERT.
+_RECORD_SQL = """
+INSERT INTO {feed} (event_type, payload, customer_number, customer_name, actor, actor_name, text,
+                    conversation_id, correlation_id, created_at)
+SELECT %(event_type)s, %(payload)s::jsonb, left(n.number, 20),
+       left(COALESCE(NULLIF(c.customer_name, ''), NULLIF(cu.name, ''), NULLIF(ca.caller_name, ''), ''), 200),
+       %(actor)s, %(actor_name)s, %(text)s, c.id, %(correlation_id)s, %(created_at)s
+FROM (
+    SELECT COALESCE(
+        NULLIF(%(number)s, ''),
+        (SELECT customer_number FROM {conversation} WHERE id = %(conversation_id)s::uuid),
+        (SELECT phone FROM {customer} WHERE id = %(customer_id)s::uuid),
+        ''
+    ) AS number
+) n
+LEFT JOIN LATERAL (
+    SELECT id, customer_name FROM {conversation}
+    WHERE CASE WHEN %(conversation_id)s::uuid IS NULL THEN n.number <> '' AND customer_number = n.number
+               ELSE id = %(conversation_id)s::uuid END
+    ORDER BY created_at DESC LIMIT 1
+) c ON true
+LEFT JOIN LATERAL (
+    SELECT name FROM {customer}
+    WHERE (n.number <> '' AND phone = n.number) OR id = %(customer_id)s::uuid
+    ORDER BY id = %(customer_id)s::uuid DESC NULLS LAST LIMIT 1
+) cu ON true
+LEFT JOIN LATERAL (
+    SELECT caller_name FROM {call}
+    WHERE n.number <> '' AND from_number = n.number AND caller_name <> ''
+    ORDER BY started_at DESC LIMIT 1
+) ca ON true
+RETURNING id, customer_number, customer_name, conversation_id
+"""
+
+
+def _record_sql() -> str:
+    return _RECORD_SQL.format(
+        feed=connection.ops.quote_name(FeedEvent._meta.db_table),
+        conversation=connection.ops.quote_name(Conversation._meta.db_table),
+        customer=connection.ops.quote_name(Customer._meta.db_table),
+        call=connection.ops.quote_name(Call._meta.db_table),
+    )
 
 
 def _staff_name(user_id) -> str:
@@ -134,35 +150,36 @@ def feed_event_record(event: dict) -> dict:
         payload.get("entity") == "appointment" and payload.get("action") == "created"
     ):
         return {}
-    number = _customer_number(payload)
-    name, number, conversation_id = _resolve_name(
-        number=number, conversation_id=payload.get("conversation_id"), customer_id=payload.get("customer_id")
-    )
     actor, text = _actor_and_text(event_type, payload)
     actor_name = _staff_name(payload.get("user_id")) if actor == FeedEvent.Actor.STAFF else ""
     stamp = parse_datetime(event["metadata"]["timestamp"]) or timezone.now()
-    row = FeedEvent.objects.create(
-        event_type=event_type,
-        payload=payload,
-        customer_number=number[:20],
-        customer_name=name[:200],
-        actor=actor,
-        actor_name=actor_name,
-        text=text,
-        conversation_id=conversation_id,
-        correlation_id=str(event["metadata"].get("correlation_id") or "")[:64],
-        created_at=stamp,
-    )
-    if row.id % PRUNE_EVERY == 0:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _record_sql(),
+            {
+                "event_type": event_type,
+                "payload": json.dumps(payload),
+                "number": _customer_number(payload)[:20],
+                "conversation_id": parse_uuid(payload.get("conversation_id")),
+                "customer_id": parse_uuid(payload.get("customer_id")),
+                "actor": actor,
+                "actor_name": actor_name[:200],
+                "text": text,
+                "correlation_id": str(event["metadata"].get("correlation_id") or "")[:64],
+                "created_at": stamp,
+            },
+        )
+        row_id, number, name, conversation_id = cursor.fetchone()
+    if row_id % PRUNE_EVERY == 0:
         feed_prune()
     return {
-        "feed_id": row.id,
+        "feed_id": row_id,
         "customer_name": name,
         "customer_number": number,
         "actor": actor,
         "actor_name": actor_name,
         "text": text,
-        "conversation_id": conversation_id,
+        "conversation_id": str(conversation_id) if conversation_id else None,
     }
 
 

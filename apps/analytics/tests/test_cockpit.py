@@ -283,3 +283,14 @@ def test_manifest_icons_and_service_worker_are_served(client):
     response = client.get("/sw.js")
     assert response.status_code == 200 and response["Service-Worker-Allowed"] == "/"
     assert b"showNotification" in response.content
+
+
+def test_storing_an_event_is_one_statement(alpha):
+    """It runs inside the hottest webhooks' transactions: the name is resolved inside the INSERT."""
+    from django.test.utils import CaptureQueriesContext
+
+    connection.set_tenant(alpha)
+    Customer.objects.create(phone="+13125550904", name="Quinn")
+    with CaptureQueriesContext(connection) as queries:
+        event = publish_event("call_missed", {"from_number": "+13125550904"}, source_service="telephony")
+    assert len(queries) == 1 and event["feed"]["customer_name"] == "Quinn"
