@@ -13,7 +13,6 @@ import time
 from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions, status
@@ -178,13 +177,10 @@ def _wants_a_page(request) -> bool:
 
 
 def _render_page(request, template: str, context: dict | None, status: int):
-    """An error page of the dashboard. Under ASGI, Django renders error responses in another thread
-    than the view's, whose database connection is not bound to the business yet: bind it first, or
-    the page's navigation (badges) would query the public schema."""
-    tenant = getattr(request, "tenant", None)
-    if tenant is not None and connection.schema_name != tenant.schema_name:
-        connection.set_tenant(tenant)
-    return render(request, template, context or {}, status=status)
+    """An error page of the dashboard, rendered without touching the database (``error_page``
+    leaves out the navigation's badges): under ASGI Django renders error responses in a thread of
+    its own, whose connection would be unbound to the business and never handed back to the pool."""
+    return render(request, template, {**(context or {}), "error_page": True}, status=status)
 
 
 def handler404(request, exception=None):

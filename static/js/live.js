@@ -111,8 +111,9 @@
     sentence.textContent = shown.sentence;
     item.appendChild(sentence);
     if (shown.number) {
-      var small = document.createElement("small");
-      small.className = "feed-number";
+      var small = document.createElement("a");
+      small.className = "feed-number tel";
+      small.href = "tel:" + shown.number;
       small.textContent = shown.number;
       item.appendChild(document.createTextNode(" "));
       item.appendChild(small);

@@ -215,6 +215,7 @@ def test_kpi_cards_link_to_lists_with_the_right_rows(owner_client, alpha):
         "/appointments/?week=9999-12-31",
         "/deliveries/?channel=fax",
         "/inbox/?page=x",
+        "/inbox/?status=sleeping",
         "/?period=99d",
         "/bookings/?date_from=2026-13-45",
         "/bookings/?source=radio",
@@ -294,3 +295,17 @@ def test_storing_an_event_is_one_statement(alpha):
     with CaptureQueriesContext(connection) as queries:
         event = publish_event("call_missed", {"from_number": "+13125550904"}, source_service="telephony")
     assert len(queries) == 1 and event["feed"]["customer_name"] == "Quinn"
+
+
+@pytest.mark.parametrize("status", [400, 403, 404])
+def test_error_pages_render_without_the_database(rf, alice, alpha, django_assert_num_queries, status):
+    """Under ASGI Django renders them in a thread of its own: a query there would hold a connection
+    that never goes back to the pool (and is not bound to the business)."""
+    from nevermisscall import envelope
+
+    request = rf.get("/nowhere/", HTTP_ACCEPT="text/html")
+    request.user, request.tenant, request.session = alice, alpha, {}
+    handler = {400: envelope.handler400, 403: envelope.handler403, 404: envelope.handler404}[status]
+    with django_assert_num_queries(0):
+        response = handler(request, None)
+    assert response.status_code == status and b'class="mainnav"' in response.content
