@@ -140,16 +140,21 @@ def _actor_and_text(event_type: str, payload: dict) -> tuple[str, str]:
     return "", ""
 
 
+def _shown(event_type: str, payload: dict) -> bool:
+    if event_type not in FEED_TYPES:
+        return False
+    if event_type == "dashboard_update":
+        return payload.get("entity") == "appointment" and payload.get("action") == "created"
+    # The assistant's SMS reply also arrives as ai_response (with what it said): one row, not two.
+    return not (event_type == "message_sent" and payload.get("kind") == Message.Kind.AI)
+
+
 def feed_event_record(event: dict) -> dict:
     """Store ``event`` in the current business's feed; the fields to add to its live payload."""
     event_type = event["type"]
     payload = event.get("payload") or {}
-    if event_type not in FEED_TYPES:
-        return {}
-    if event_type == "dashboard_update" and not (
-        payload.get("entity") == "appointment" and payload.get("action") == "created"
-    ):
-        return {}
+    if not _shown(event_type, payload):
+        return {"shown": False}  # live.js leaves it out of the feed too, so a reload shows the same.
     actor, text = _actor_and_text(event_type, payload)
     actor_name = _staff_name(payload.get("user_id")) if actor == FeedEvent.Actor.STAFF else ""
     stamp = parse_datetime(event["metadata"]["timestamp"]) or timezone.now()
@@ -173,6 +178,7 @@ def feed_event_record(event: dict) -> dict:
     if row_id % PRUNE_EVERY == 0:
         feed_prune()
     return {
+        "shown": True,
         "feed_id": row_id,
         "customer_name": name,
         "customer_number": number,

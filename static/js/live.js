@@ -93,6 +93,7 @@
   function addToFeed(event) {
     var feedList = document.getElementById("activity-feed");
     if (!feedList || !strings.feed[event.type]) { return; }
+    if (event.feed && event.feed.shown === false) { return; }  // Not stored, so not shown after a reload either.
     var shown = entry(event);
     var empty = feedList.querySelector(".feed-empty");
     if (empty) { empty.remove(); }

@@ -309,3 +309,13 @@ def test_error_pages_render_without_the_database(rf, alice, alpha, django_assert
     with django_assert_num_queries(0):
         response = handler(request, None)
     assert response.status_code == status and b'class="mainnav"' in response.content
+
+
+def test_the_assistants_reply_is_one_row_not_two(alpha):
+    connection.set_tenant(alpha)
+    reply = {"kind": "ai", "direction": "outbound", "to_number": "+13125550905", "body": "Booked for 3pm"}
+    sent = publish_event("message_sent", reply, source_service="conversations")
+    said = publish_event("ai_response", reply, source_service="conversations")
+    assert sent["feed"] == {"shown": False}  # live.js leaves it out too.
+    assert said["feed"]["shown"] and said["feed"]["actor"] == "assistant"
+    assert list(FeedEvent.objects.values_list("event_type", "text")) == [("ai_response", "Booked for 3pm")]
