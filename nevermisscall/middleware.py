@@ -5,9 +5,7 @@ import logging
 import re
 import time
 import uuid
-import zoneinfo
 
-from django.utils import timezone as dj_timezone
 from django.utils import translation
 
 from nevermisscall.clientip import request_client_ip
@@ -69,24 +67,3 @@ class UserLanguageMiddleware:
         if language:
             response.headers.setdefault("Content-Language", language)
         return response
-
-
-class BusinessTimezoneMiddleware:
-    """Pages of a business show its times in its zone (``business.timezone``), whoever's browser
-    reads them; live.js formats live events in the same zone, so the two agree."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        zone = getattr(getattr(request, "tenant", None), "timezone", None)
-        if not zone:
-            return self.get_response(request)
-        try:
-            dj_timezone.activate(zoneinfo.ZoneInfo(zone))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return self.get_response(request)
-        try:
-            return self.get_response(request)
-        finally:
-            dj_timezone.deactivate()

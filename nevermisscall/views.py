@@ -1,5 +1,6 @@
 """Helpers shared by the dashboard views of every app."""
 
+import zoneinfo
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -9,12 +10,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
+from django.utils import timezone as dj_timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from nevermisscall.errors import DomainError, ValidationFailed
 
 PAGE_SIZE = 25
+
+
+def _business_zone(business):
+    try:
+        return zoneinfo.ZoneInfo(business.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
 
 
 def business_member_required(view):
@@ -25,7 +34,10 @@ def business_member_required(view):
     def wrapped(request, *args, **kwargs):
         if request.user.business_id is None or getattr(request, "tenant", None) is None:
             return redirect("admin:index")
-        return view(request, *args, **kwargs)
+        # Pages show the business's times in its zone, whoever's browser reads them (live.js formats
+        # live events in the same zone). Pages only: the APIs keep their UTC timestamps.
+        with dj_timezone.override(_business_zone(request.tenant)):
+            return view(request, *args, **kwargs)
 
     return wrapped
 

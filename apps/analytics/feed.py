@@ -7,6 +7,7 @@ the event is about (the conversation's or the customer's name, else the caller I
 and what was said, stores one row and returns those fields so the live event carries them too.
 """
 
+import itertools
 import json
 from datetime import datetime, timedelta
 
@@ -23,9 +24,8 @@ from apps.telephony.models import Call
 from nevermisscall.ids import parse_uuid
 
 FEED_KEEP_DAYS = 30
-# Every PRUNE_EVERY-th row written deletes what is older than FEED_KEEP_DAYS: one indexed range
-# delete now and then, no beat task, no per-write cost.
 PRUNE_EVERY = 200
+_writes = itertools.count(1)
 
 # The feed's sentences, one per event type: rendered by the server for stored rows and handed to
 # live.js (as JSON in the page) for live ones, so both come from the same translated catalogue.
@@ -71,8 +71,13 @@ def _customer_number(payload: dict) -> str:
 
 # One round trip per event (it runs in the hottest webhooks' transactions): the number (given, else
 # the conversation's or the customer's), the name (conversation, CRM customer, latest caller ID) and
-# the conversation (given, else the number's latest) are resolved inside the INSERT.
+# the conversation (given, else the number's latest) are resolved inside the INSERT, and every
+# PRUNE_EVERY-th write of a process also deletes what is older than FEED_KEEP_DAYS (with prune
+# false the DELETE is a one-time filter: no scan).
 _RECORD_SQL = """
+WITH pruned AS (
+    DELETE FROM {feed} WHERE %(prune)s AND created_at < %(cutoff)s
+)
 INSERT INTO {feed} (event_type, payload, customer_number, customer_name, actor, actor_name, text,
                     conversation_id, correlation_id, created_at)
 SELECT %(event_type)s, %(payload)s::jsonb, left(n.number, 20),
@@ -172,11 +177,11 @@ def feed_event_record(event: dict) -> dict:
                 "text": text,
                 "correlation_id": str(event["metadata"].get("correlation_id") or "")[:64],
                 "created_at": stamp,
+                "prune": next(_writes) % PRUNE_EVERY == 0,
+                "cutoff": stamp - timedelta(days=FEED_KEEP_DAYS),
             },
         )
         row_id, number, name, conversation_id = cursor.fetchone()
-    if row_id % PRUNE_EVERY == 0:
-        feed_prune()
     return {
         "shown": True,
         "feed_id": row_id,
@@ -190,6 +195,7 @@ def feed_event_record(event: dict) -> dict:
 
 
 def feed_prune(*, now: datetime | None = None) -> int:
+    """Delete what is older than FEED_KEEP_DAYS now (the writes do it every PRUNE_EVERY-th time)."""
     cutoff = (now or timezone.now()) - timedelta(days=FEED_KEEP_DAYS)
     deleted, _by_model = FeedEvent.objects.filter(created_at__lt=cutoff).delete()
     return deleted

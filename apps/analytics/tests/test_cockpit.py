@@ -319,3 +319,19 @@ def test_the_assistants_reply_is_one_row_not_two(alpha):
     assert sent["feed"] == {"shown": False}  # live.js leaves it out too.
     assert said["feed"]["shown"] and said["feed"]["actor"] == "assistant"
     assert list(FeedEvent.objects.values_list("event_type", "text")) == [("ai_response", "Booked for 3pm")]
+
+
+def test_every_200th_write_prunes_in_the_same_statement(alpha, monkeypatch):
+    import itertools
+
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.analytics import feed
+
+    connection.set_tenant(alpha)
+    FeedEvent.objects.create(event_type="call_missed", created_at=timezone.now() - timedelta(days=31))
+    monkeypatch.setattr(feed, "_writes", itertools.count(feed.PRUNE_EVERY))
+    with CaptureQueriesContext(connection) as queries:
+        publish_event("call_missed", {"from_number": "+13125550906"}, source_service="telephony")
+    assert len(queries) == 1
+    assert list(FeedEvent.objects.values_list("customer_number", flat=True)) == ["+13125550906"]

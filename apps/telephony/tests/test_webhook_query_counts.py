@@ -52,8 +52,8 @@ def test_incoming_call_webhook_query_count(alpha, webhook, django_capture_on_com
     # The routing columns of the config, then the call and its participants in one statement. In
     # production, in autocommit, no savepoint pairs are sent and the SET travels with the first
     # statement: two round trips; then the stored feed's row for incoming_call, published after the
-    # call's block (one INSERT that resolves the caller's name itself, apps/analytics/feed.py).
-    assert statements(queries) == ["SET", "SAVEPOINT", "SELECT", "RELEASE", "SAVEPOINT", "WITH", "RELEASE", "INSERT"]
+    # call's block (one WITH … INSERT that resolves the caller's name itself, apps/analytics/feed.py).
+    assert statements(queries) == ["SET", "SAVEPOINT", "SELECT", "RELEASE", "SAVEPOINT", "WITH", "RELEASE", "WITH"]
     assert len(callbacks) == 1  # incoming_call
 
 
@@ -91,8 +91,8 @@ def test_missed_call_status_webhook_query_count(alpha, webhook, django_capture_o
         "SELECT",
         "WITH",
         "UPDATE",
-        "INSERT",  # The stored feed: call_missed,
-        "INSERT",  # and call_ended.
+        "WITH",  # The stored feed: call_missed,
+        "WITH",  # and call_ended.
         "UPDATE",
         "RELEASE",
     ]
@@ -127,7 +127,7 @@ def test_missed_call_text_send_query_count(alpha, webhook, twilio, django_captur
     assert len(twilio.messages()) == 1
     # The task's schema is set first (in production it travels with the claim); the transaction
     # shows up as a savepoint pair here, BEGIN / COMMIT in production.
-    # The last INSERT: message_sent in the stored feed.
+    # The last WITH: message_sent in the stored feed.
     assert statements(queries) == [
         "SET",
         "UPDATE",
@@ -136,6 +136,6 @@ def test_missed_call_text_send_query_count(alpha, webhook, twilio, django_captur
         "WITH",
         "UPDATE",
         "UPDATE",
-        "INSERT",
+        "WITH",
         "RELEASE",
     ]
