@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from apps.conversations import selectors, services
 from apps.conversations.models import Conversation, Message
 from nevermisscall.errors import DomainError
-from nevermisscall.views import business_member_required, error_lines, paginate, query_choice, query_without_page
+from nevermisscall.views import business_member_required, error_lines, paginate, query_without_page
 
 
 def _inbox_queryset(status: str):
@@ -25,8 +25,6 @@ def _inbox_queryset(status: str):
 @business_member_required
 def inbox_page(request):
     status = request.GET.get("status", Conversation.Status.ACTIVE)
-    if status:  # Empty: every status. An unknown one is the 400 page, like every list's bad filter.
-        query_choice(request, "status", Conversation.Status.values, label=_("status"))
     context = {
         "page": paginate(request, _inbox_queryset(status)),
         "query": query_without_page(request),
