@@ -176,9 +176,16 @@ def _wants_a_page(request) -> bool:
     return accept.split(",", 1)[0].split(";", 1)[0].strip() == "text/html"
 
 
+def _render_page(request, template: str, context: dict | None, status: int):
+    """An error page of the dashboard, rendered without touching the database (``error_page``
+    leaves out the navigation's badges): under ASGI Django renders error responses in a thread of
+    its own, whose connection would be unbound to the business and never handed back to the pool."""
+    return render(request, template, {**(context or {}), "error_page": True}, status=status)
+
+
 def handler404(request, exception=None):
     if _wants_a_page(request):
-        return render(request, "404.html", status=404)
+        return _render_page(request, "404.html", None, 404)
     return error_json_response(request, 404, ErrorCode.RESOURCE_NOT_FOUND, "The resource was not found.")
 
 
@@ -188,9 +195,15 @@ def handler500(request):
 
 def handler403(request, exception=None):
     if _wants_a_page(request):
-        return render(request, "403.html", status=403)
+        return _render_page(request, "403.html", None, 403)
     return error_json_response(request, 403, ErrorCode.AUTH_INSUFFICIENT_PERMISSIONS, "Forbidden.")
 
 
 def handler400(request, exception=None):
+    """A dashboard page's bad query (``nevermisscall.views.BadQuery``) or a browser: the HTML page
+    with the navigation and what was wrong; anything else keeps the JSON envelope."""
+    problems = getattr(exception, "problems", None)
+    if problems is not None or _wants_a_page(request):
+        context = {"problems": problems or [], "list_path": request.path}
+        return _render_page(request, "400.html", context, 400)
     return error_json_response(request, 400, ErrorCode.VALIDATION_FAILED, "Bad request.")

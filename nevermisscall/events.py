@@ -9,8 +9,11 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.utils.module_loading import import_string
+from django_tenants.utils import schema_context
 
 from nevermisscall import after_commit
 from nevermisscall.middleware import current_request_id
@@ -74,6 +77,27 @@ def flush(timeout: float = 5.0) -> bool:
     return after_commit.flush(timeout)
 
 
+_event_store = None
+
+
+def _store(schema: str, event: dict) -> None:
+    """Hand a business-wide event to ``settings.EVENT_STORE`` (the stored activity feed, written in
+    the current transaction); what it returns travels with the live event as ``event["feed"]``."""
+    global _event_store
+    path = getattr(settings, "EVENT_STORE", None)
+    if not path or schema == "public":
+        return
+    if _event_store is None or _event_store[0] != path:
+        _event_store = (path, import_string(path))
+    if schema == connection.schema_name:
+        extra = _event_store[1](event)
+    else:
+        with schema_context(schema):
+            extra = _event_store[1](event)
+    if extra:
+        event["feed"] = extra
+
+
 def publish_event(
     event_type: str,
     payload: dict,
@@ -86,10 +110,13 @@ def publish_event(
     """Queue ``event_type`` for the current business's dashboards (or one user's), sent on commit.
 
     The schema is captured now, not at commit time, so the event goes to the business whose
-    transaction raised it.
+    transaction raised it. Business-wide events are also stored (``settings.EVENT_STORE``) in the
+    same transaction, so the feed survives a reload and a rollback leaves neither row nor message.
     """
     schema = schema_name or connection.schema_name
     event = build_event(event_type, payload, source_service=source_service, correlation_id=correlation_id)
+    if user_id is None:
+        _store(schema, event)
     group = user_group(schema, user_id) if user_id is not None else dashboard_group(schema)
     after_commit.publish_to_group(group, event)
     return event

@@ -149,6 +149,8 @@ ROOT_URLCONF = "nevermisscall.urls"
 ASGI_APPLICATION = "nevermisscall.asgi.application"
 # Each app's websocket routes, like include() for HTTP (the project package imports no app).
 WEBSOCKET_URLPATTERNS = ["apps.analytics.routing.websocket_urlpatterns"]
+# Every business-wide dashboard event is stored for the activity feed (nevermisscall/events.py).
+EVENT_STORE = "apps.analytics.feed.feed_event_record"
 # raw access token -> its active user, or AuthenticationFailed: how ``?token=`` signs a websocket in.
 WEBSOCKET_TOKEN_USER = "apps.accounts.authentication.user_from_access_token"
 AUTH_USER_MODEL = "accounts.User"

@@ -4,4 +4,6 @@ from apps.accounts import views
 
 urlpatterns = [
     path("settings/team/", views.team, name="team"),
+    path("profile/", views.profile, name="profile"),
+    path("language/", views.language_switch, name="language-switch"),
 ]

@@ -1,9 +1,14 @@
-"""Dashboard pages about people: the landing page and the team."""
+"""Dashboard pages about people: the team, the profile and the language switch."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import selectors, services
 from apps.accounts.models import Role, User
@@ -55,3 +60,101 @@ def team(request):
         "nav": "settings",
     }
     return render(request, "accounts/team.html", context)
+
+
+# What the live dashboard does for this person (static/js/live.js reads them through
+# {% live_config %}); only choices something honours are offered.
+NOTIFICATION_CHOICES = (
+    ("missed_call", "notifications", _lazy("Show a pop-up for every missed call")),
+    ("emergency", "notifications", _lazy("Show a pop-up for emergencies")),
+    ("sound", "dashboard", _lazy("Play a sound with pop-ups")),
+)
+
+
+def _preference_rows(user) -> list[dict]:
+    preferences = user.preferences or {}
+    return [
+        {"name": name, "label": label, "checked": bool(preferences.get(group, {}).get(name, True))}
+        for name, group, label in NOTIFICATION_CHOICES
+    ]
+
+
+def _profile_post(request) -> list[str]:
+    """One of the profile's forms; the errors to show (none: saved)."""
+    user = request.user
+    action = request.POST.get("action")
+    if action == "name":
+        services.user_update_profile(
+            user=user,
+            data={
+                "first_name": request.POST.get("first_name", "").strip()[:100],
+                "last_name": request.POST.get("last_name", "").strip()[:100],
+            },
+        )
+        messages.success(request, _("Your name was saved."))
+    elif action == "language":
+        language = request.POST.get("language")
+        if language not in dict(settings.LANGUAGES):
+            return [_("Choose English or Spanish.")]
+        services.user_update_profile(user=user, data={"language": language})
+        translation.activate(language)
+        messages.success(request, _("Your language was saved."))
+    elif action == "notifications":
+        changes: dict = {}
+        for name, group, _label in NOTIFICATION_CHOICES:
+            changes.setdefault(group, {})[name] = request.POST.get(name) == "on"
+        services.user_update_preferences(user=user, changes=changes)
+        messages.success(request, _("Your notification choices were saved."))
+    elif action == "password":
+        if request.POST.get("new_password", "") != request.POST.get("new_password_again", ""):
+            return [_("The two new passwords are not the same.")]
+        try:
+            services.user_change_password(
+                user=user,
+                current_password=request.POST.get("current_password", ""),
+                new_password=request.POST.get("new_password", ""),
+            )
+        except DomainError as exc:
+            return error_lines(exc)
+        update_session_auth_hash(request, user)  # Stay signed in here; other sessions end.
+        messages.success(request, _("Your password was changed."))
+    else:
+        return [_("Unknown action.")]
+    return []
+
+
+@business_member_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The signed-in person's name, password, language and notification choices."""
+    errors = []
+    if request.method == "POST":
+        errors = _profile_post(request)
+        if not errors:
+            response = redirect("profile")
+            if request.POST.get("action") == "language":
+                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, request.user.language, samesite="Lax")
+            return response
+    context = {
+        "errors": errors,
+        "preference_rows": _preference_rows(request.user),
+        "languages": settings.LANGUAGES,
+        "nav": "profile",
+    }
+    return render(request, "accounts/profile.html", context, status=400 if errors else 200)
+
+
+@require_POST
+def language_switch(request):
+    """The language buttons in the top bar: the person's language (stored) and the cookie."""
+    language = request.POST.get("language")
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = "/"
+    response = redirect(target)
+    if language not in dict(settings.LANGUAGES):
+        return response
+    if request.user.is_authenticated:
+        services.user_update_profile(user=request.user, data={"language": language})
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", max_age=365 * 24 * 3600)
+    return response

@@ -5,4 +5,6 @@ from apps.analytics import views
 urlpatterns = [
     path("", views.overview, name="home"),
     path("overview/figures", views.overview_figures, name="overview-figures"),
+    path("bookings/", views.booking_list_page, name="bookings"),
+    path("sw.js", views.service_worker, name="service-worker"),
 ]

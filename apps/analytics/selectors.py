@@ -8,11 +8,16 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from apps.conversations.models import Message
+from apps.analytics.models import FeedEvent
+from apps.conversations.models import Conversation, Message
 from apps.crm.models import Appointment
 from apps.telephony.models import Call
 
 CHART_DAYS = 14
+# The overview's periods: today, or the last 7 / 30 days (today included), in the business's zone.
+PERIODS = {"today": 1, "7d": 7, "30d": 30}
+FEED_HOURS = 24
+FEED_LIMIT = 50
 
 
 def _day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
@@ -20,18 +25,33 @@ def _day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
 
 
+def day_bounds(*, day: date, business) -> tuple[datetime, datetime]:
+    """Midnight to midnight of ``day`` in the business's time zone."""
+    return _day_bounds(day, zoneinfo.ZoneInfo(business.timezone))
+
+
 def business_today(business) -> date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(business.timezone)).date()
 
 
-def overview_kpis(*, business, day: date | None = None) -> dict:
-    """Today's calls, missed calls, missed calls recovered by SMS, bookings and their value.
+def period_bounds(*, business, period: str) -> tuple[date, date, datetime, datetime]:
+    """First and last day of ``period`` (a key of ``PERIODS``) and their bounds in the business's zone."""
+    tz = zoneinfo.ZoneInfo(business.timezone)
+    last = business_today(business)
+    first = last - timedelta(days=PERIODS[period] - 1)
+    return first, last, _day_bounds(first, tz)[0], _day_bounds(last, tz)[1]
+
+
+def overview_kpis(*, business, day: date | None = None, start: datetime | None = None, end=None) -> dict:
+    """Calls, missed calls, missed calls recovered by SMS, bookings and their value, for one day
+    (today by default) or the range ``start``–``end``.
 
     A missed call counts as recovered when its caller texted back (the conversation got an
-    inbound message after the call). Three queries, each bounded by the day's index range.
+    inbound message after the call). Three queries, each bounded by the range's index range.
     """
     tz = zoneinfo.ZoneInfo(business.timezone)
-    start, end = _day_bounds(day or business_today(business), tz)
+    if start is None or end is None:
+        start, end = _day_bounds(day or business_today(business), tz)
     replied = Message.objects.filter(
         conversation_id=OuterRef("conversation_id"),
         direction=Message.Direction.INBOUND,
@@ -100,3 +120,74 @@ def chart_bars(series: list[dict], *, height: int = 120, bar_width: int = 16, ga
             }
         )
     return {"bars": bars, "width": len(series) * (bar_width + gap), "height": height, "bar_width": bar_width}
+
+
+def _from_missed_calls():
+    """Appointments the assistant booked in a conversation that a missed call opened (the lead record:
+    ``Conversation.appointment_id``, the call: ``Call.conversation``)."""
+    return Conversation.objects.filter(calls__status=Call.Status.MISSED, appointment_id__isnull=False).values(
+        "appointment_id"
+    )
+
+
+def recovered_bookings(*, start: datetime, end: datetime):
+    """Bookings made between ``start`` and ``end`` that came from missed calls, not cancelled."""
+    return (
+        Appointment.objects.filter(created_at__gte=start, created_at__lt=end, id__in=_from_missed_calls())
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("customer")
+    )
+
+
+def money_recovered(*, business) -> dict:
+    """The money figure: jobs booked this calendar month (the business's zone) from missed calls, and
+    their estimated revenue (the appointments' ``estimated_value``; unpriced ones count as jobs, $0).
+    One query."""
+    tz = zoneinfo.ZoneInfo(business.timezone)
+    today = business_today(business)
+    month_start = datetime.combine(today.replace(day=1), time.min, tzinfo=tz)
+    next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    month_end = datetime.combine(next_month, time.min, tzinfo=tz)
+    figures = recovered_bookings(start=month_start, end=month_end).aggregate(
+        jobs=Count("id"), revenue=Sum("estimated_value")
+    )
+    return {
+        "jobs": figures["jobs"],
+        "revenue": figures["revenue"] or Decimal("0"),
+        "month": today.replace(day=1),
+        "date_from": month_start.date(),
+        "date_to": (month_end - timedelta(days=1)).date(),
+    }
+
+
+def booking_list(*, start: datetime, end: datetime, from_missed_call: bool = False):
+    """Bookings made between ``start`` and ``end`` (not cancelled), newest first."""
+    if from_missed_call:
+        queryset = recovered_bookings(start=start, end=end)
+    else:
+        queryset = (
+            Appointment.objects.filter(created_at__gte=start, created_at__lt=end)
+            .exclude(status=Appointment.Status.CANCELLED)
+            .select_related("customer")
+        )
+    return queryset.order_by("-created_at", "-id")
+
+
+def feed_recent(*, hours: int = FEED_HOURS, limit: int = FEED_LIMIT) -> list[FeedEvent]:
+    """The stored activity feed of the current business: the last ``hours``, newest first."""
+    since = timezone.now() - timedelta(hours=hours)
+    return list(FeedEvent.objects.filter(created_at__gte=since).order_by("-created_at", "-id")[:limit])
+
+
+def inbox_waiting_count() -> int:
+    """Open conversations whose latest message is the customer's: the Inbox tab's badge."""
+    latest_inbound = Message.objects.filter(
+        conversation_id=OuterRef("pk"),
+        direction=Message.Direction.INBOUND,
+        created_at__gte=OuterRef("last_message_at"),
+    )
+    return (
+        Conversation.objects.filter(status=Conversation.Status.ACTIVE, last_message_at__isnull=False)
+        .filter(Exists(latest_inbound))
+        .count()
+    )

@@ -1,15 +1,47 @@
-"""The overview page: today's figures, a 14-day chart and the live activity feed."""
+"""The overview page: the money figure, the period's figures, the chart and the stored live feed."""
 
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.analytics import selectors
-from nevermisscall.views import business_member_required
+from apps.analytics.feed import feed_entry
+from nevermisscall.views import (
+    BadQuery,
+    business_member_required,
+    paginate,
+    query_choice,
+    query_date,
+    query_without_page,
+)
+
+PERIOD_LABELS = {"today": gettext_lazy("Today"), "7d": gettext_lazy("Last 7 days"), "30d": gettext_lazy("Last 30 days")}
 
 
-def _overview_context(business) -> dict:
+def _period(request) -> str:
+    return query_choice(request, "period", selectors.PERIODS, default="today", label=_("period"))
+
+
+def _overview_context(request, period: str) -> dict:
+    business = request.tenant
+    first, last, start, end = selectors.period_bounds(business=business, period=period)
+    chart_days = max(selectors.CHART_DAYS, selectors.PERIODS[period])
     return {
-        "kpis": selectors.overview_kpis(business=business),
-        "chart": selectors.chart_bars(selectors.calls_by_day(business=business)),
+        "period": period,
+        "periods": [(key, str(label)) for key, label in PERIOD_LABELS.items()],
+        "period_label": PERIOD_LABELS[period],
+        "date_from": first.isoformat(),
+        "date_to": last.isoformat(),
+        "kpis": selectors.overview_kpis(business=business, start=start, end=end),
+        "money": selectors.money_recovered(business=business),
+        "chart": selectors.chart_bars(
+            selectors.calls_by_day(business=business, days=chart_days), bar_width=16 if chart_days <= 14 else 8
+        ),
+        "chart_days": chart_days,
     }
 
 
@@ -18,11 +50,54 @@ def overview(request):
     business = request.tenant
     if not business.onboarding_completed and request.user.has_business_permission("config:write"):
         return redirect("onboarding")
-    context = {"business": business, "nav": "overview", **_overview_context(business)}
+    context = {
+        "business": business,
+        "nav": "overview",
+        "feed": [feed_entry(row) for row in selectors.feed_recent()],
+        **_overview_context(request, _period(request)),
+    }
     return render(request, "dashboard/overview.html", context)
 
 
 @business_member_required
 def overview_figures(request):
     """The KPI and chart partial, re-fetched by htmx when a call or booking event arrives."""
-    return render(request, "dashboard/_figures.html", _overview_context(request.tenant))
+    return render(request, "dashboard/_figures.html", _overview_context(request, _period(request)))
+
+
+@business_member_required
+def booking_list_page(request):
+    """Bookings made in a date range (the overview's Booked and money cards link here)."""
+    business = request.tenant
+    first, last, start, end = selectors.period_bounds(business=business, period="today")
+    day_from, day_to = query_date(request, "date_from") or first, query_date(request, "date_to") or last
+    if not (1 < day_from.year < 9999 and 1 < day_to.year < 9999):
+        raise BadQuery(_("Those dates are out of range."))
+    if day_from > day_to:
+        raise BadQuery(_("The “from” date is after the “to” date."))
+    bounds_from = selectors.day_bounds(day=day_from, business=business)[0]
+    bounds_to = selectors.day_bounds(day=day_to, business=business)[1]
+    from_missed_call = query_choice(request, "source", ["missed_call"]) == "missed_call"
+    page = paginate(
+        request, selectors.booking_list(start=bounds_from, end=bounds_to, from_missed_call=from_missed_call)
+    )
+    context = {
+        "page": page,
+        "query": query_without_page(request),
+        "date_from": day_from,
+        "date_to": day_to,
+        "from_missed_call": from_missed_call,
+        "nav": "overview",
+    }
+    return render(request, "dashboard/bookings.html", context)
+
+
+_SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "js" / "sw.js"
+
+
+def service_worker(request):
+    """``/sw.js``: a service worker controls only paths under its own, so it is served from the root."""
+    response = HttpResponse(_SERVICE_WORKER.read_bytes(), content_type="application/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response

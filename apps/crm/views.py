@@ -5,11 +5,11 @@ from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Q
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from apps.crm import selectors
 from apps.crm.models import Appointment, Customer
-from nevermisscall.views import business_member_required, paginate, query_without_page
+from nevermisscall.views import BadQuery, business_member_required, paginate, query_date, query_without_page
 
 
 @business_member_required
@@ -33,7 +33,9 @@ def customer_list_page(request):
 def appointment_week_page(request):
     tz = zoneinfo.ZoneInfo(request.tenant.timezone)
     today = datetime.now(tz).date()
-    requested = parse_date(request.GET.get("week", "") or "") or today
+    requested = query_date(request, "week") or today
+    if not 1 < requested.year < 9999:  # A week needs its neighbours to exist.
+        raise BadQuery(_("There is no week around %(day)s.") % {"day": requested.isoformat()})
     monday = requested - timedelta(days=requested.weekday())
     start = datetime.combine(monday, time.min, tzinfo=tz)
     end = start + timedelta(days=7)

@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +19,16 @@ from apps.outbox.models import Channel, Delivery, WebhookEndpoint
 from apps.outbox.serializers import WEBHOOK_EVENT_TYPES, WebhookEndpointInputSerializer
 from apps.tenants.views import SETTINGS_SECTIONS
 from nevermisscall.errors import BusinessRuleViolation, ValidationFailed
-from nevermisscall.views import business_member_required, error_lines, flatten_errors, paginate, query_without_page
+from nevermisscall.views import (
+    BadQuery,
+    business_member_required,
+    error_lines,
+    flatten_errors,
+    paginate,
+    query_choice,
+    query_date,
+    query_without_page,
+)
 
 # The summary strip counts the last month, plus whatever still waits whatever its age.
 SUMMARY_DAYS = 30
@@ -103,38 +111,32 @@ def failure_reason(delivery: Delivery) -> str:
 # --- the deliveries ---------------------------------------------------------------------------------
 
 
-def _day(value: str):
-    try:
-        return parse_date(value)
-    except ValueError:  # Well formed but impossible, like 2026-13-45.
-        return None
-
-
 def _delivery_filters(request, business) -> tuple[dict, list[str]]:
-    """The filters of the query string, and a plain message for each one that could not be used."""
-    filters, problems = {}, []
+    """The filters of the query string, and a notice when they cannot match anything. A value that
+    cannot be used (an unknown channel, ``2026-13-45``) is a BadQuery: the 400 page names it."""
+    filters, errors, problems = {}, [], []
     choices = (
-        ("channel", "channel", Channel.values, _("There is no channel “%(value)s”; every channel is shown.")),
-        ("status", "status", Delivery.Status.values, _("There is no status “%(value)s”; every status is shown.")),
-        ("held", "hold_reason", HOLDS, _("There is no hold reason “%(value)s”; it was ignored.")),
+        ("channel", "channel", Channel.values, _("channel")),
+        ("status", "status", Delivery.Status.values, _("status")),
+        ("held", "hold_reason", HOLDS, _("hold reason")),
     )
-    for param, name, allowed, problem in choices:
-        value = request.GET.get(param, "")
-        if value and value in allowed:
+    for param, name, allowed, label in choices:
+        try:
+            value = query_choice(request, param, allowed, label=label)
+        except BadQuery as exc:
+            errors += exc.problems
+            continue
+        if value:
             filters[name] = value
-        elif value:
-            problems.append(problem % {"value": value[:40]})
     zone = zoneinfo.ZoneInfo(business.timezone)
     days = {}
     for param in ("date_from", "date_to"):
-        value = request.GET.get(param, "").strip()
-        if not value:
-            continue
-        days[param] = _day(value)
-        if days[param] is None:
-            problems.append(
-                _("“%(value)s” is not a date (use YYYY-MM-DD); that date was ignored.") % {"value": value[:40]}
-            )
+        try:
+            days[param] = query_date(request, param)
+        except BadQuery as exc:
+            errors += exc.problems
+    if errors:
+        raise BadQuery(errors)
     if days.get("date_from"):
         filters["date_from"] = datetime.combine(days["date_from"], time.min, tzinfo=zone)
     if days.get("date_to") and days["date_to"] < date.max:  # The whole day: up to the next local midnight.

@@ -2,9 +2,10 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from apps.conversations.models import Message
 from apps.telephony.models import Call, PhoneNumber
 from nevermisscall.ids import parse_uuid
 
@@ -21,6 +22,13 @@ def call_list(*, filters: dict) -> QuerySet[Call]:
         queryset = queryset.filter(started_at__gte=filters["date_from"])
     if filters.get("date_to"):
         queryset = queryset.filter(started_at__lt=filters["date_to"])
+    if filters.get("recovered"):  # Missed, and the caller texted back after the call (the overview's KPI).
+        replied = Message.objects.filter(
+            conversation_id=OuterRef("conversation_id"),
+            direction=Message.Direction.INBOUND,
+            created_at__gte=OuterRef("started_at"),
+        )
+        queryset = queryset.filter(status=Call.Status.MISSED).filter(Exists(replied))
     return queryset.order_by("-started_at", "-id")
 
 

@@ -5,7 +5,6 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -15,23 +14,43 @@ from apps.telephony.providers import twilio_numbers
 from apps.tenants.views import SETTINGS_SECTIONS
 from nevermisscall.errors import DomainError
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
-from nevermisscall.views import business_member_required, error_lines, paginate, query_without_page
+from nevermisscall.views import (
+    BadQuery,
+    business_member_required,
+    error_lines,
+    paginate,
+    query_choice,
+    query_date,
+    query_without_page,
+)
 
 
 def _call_filters(request, business) -> dict:
+    """The list's filters; a value that cannot be used is a BadQuery (the 400 page), never a 500."""
     tz = zoneinfo.ZoneInfo(business.timezone)
     filters = {}
-    if request.GET.get("status") in Call.Status.values:
-        filters["status"] = request.GET["status"]
-    if request.GET.get("direction") in Call.Direction.values:
-        filters["direction"] = request.GET["direction"]
+    problems = []
+    for name, allowed in (("status", Call.Status.values), ("direction", Call.Direction.values), ("recovered", ["1"])):
+        try:
+            value = query_choice(request, name, allowed)
+        except BadQuery as exc:
+            problems += exc.problems
+            continue
+        if value:
+            filters[name] = value
     caller = "".join(ch for ch in request.GET.get("caller", "") if ch.isdigit() or ch == "+")[:20]
     if caller:
         filters["caller"] = caller
     for name, bound in (("date_from", time.min), ("date_to", time.max)):
-        day = parse_date(request.GET.get(name, "") or "")
+        try:
+            day = query_date(request, name)
+        except BadQuery as exc:
+            problems += exc.problems
+            continue
         if day:
             filters[name] = datetime.combine(day, bound, tzinfo=tz)
+    if problems:
+        raise BadQuery(problems)
     return filters
 
 

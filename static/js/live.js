@@ -1,37 +1,59 @@
 /* The dashboard's live client: one websocket per page, reconnecting with backoff.
  * Every event is re-dispatched as a DOM event "nmc:<type>" on <body> (htmx partials listen with
- * hx-trigger="nmc:call_missed from:body"), appended to the activity feed if the page has one, and
- * missed calls and emergencies raise a toast and a short sound. */
+ * hx-trigger="nmc:call_missed from:body"), added to the activity feed if the page has one, and
+ * missed calls and emergencies raise a toast and a short sound, as the person chose on the profile.
+ * No text is written here: every string comes from the page (#nmc-live-config, rendered by Django
+ * in the person's language), and times are shown in the business's time zone, as the server does. */
 (function () {
   "use strict";
   var body = document.body;
   var path = body.dataset.liveUrl;
-  if (!path) { return; }
+  var configEl = document.getElementById("nmc-live-config");
+  var config = configEl ? JSON.parse(configEl.textContent) : { strings: { feed: {}, actors: {}, status: {} }, preferences: {} };
+  var strings = config.strings;
+  var prefs = config.preferences || {};
   var statusEl = document.getElementById("live-status");
   var attempt = 0;
   var heartbeat = null;
-  var labels = {
-    connecting: statusEl ? statusEl.textContent : "Connecting…",
-    live: document.documentElement.lang === "es" ? "En vivo" : "Live",
-    offline: document.documentElement.lang === "es" ? "Sin conexión, reintentando…" : "Offline, retrying…"
-  };
+  var audio = null;
+  var timeFormat;
+  try {
+    timeFormat = new Intl.DateTimeFormat(config.language || document.documentElement.lang, {
+      hour: "numeric", minute: "2-digit", timeZone: config.timezone || "UTC"
+    });
+  } catch (error) { timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }); }
 
   function setStatus(state) {
     if (!statusEl) { return; }
     statusEl.dataset.state = state;
-    statusEl.textContent = labels[state];
+    statusEl.textContent = strings.status[state] || statusEl.textContent;
   }
 
-  function beep() {
+  // Browsers refuse sound until the person interacts with the page: the first tap or key unlocks it.
+  function unlockAudio() {
+    if (audio || !prefs.sound) { return; }
     try {
       var Context = window.AudioContext || window.webkitAudioContext;
-      var context = new Context();
-      var oscillator = context.createOscillator();
+      audio = new Context();
+      if (audio.state === "suspended") { audio.resume(); }
+    } catch (error) { audio = null; }
+  }
+  ["pointerdown", "keydown", "touchstart"].forEach(function (name) {
+    document.addEventListener(name, unlockAudio, { once: true, passive: true });
+  });
+
+  function beep() {
+    if (!prefs.sound) { return; }
+    unlockAudio();
+    if (!audio) { return; }
+    try {
+      var oscillator = audio.createOscillator();
       oscillator.frequency.value = 880;
-      oscillator.connect(context.destination);
+      oscillator.connect(audio.destination);
       oscillator.start();
-      oscillator.stop(context.currentTime + 0.15);
-    } catch (error) { /* Sound is a nicety; browsers may refuse it before a user gesture. */ }
+      oscillator.stop(audio.currentTime + 0.15);
+      body.dataset.lastBeep = String(Date.now());
+    } catch (error) { /* Sound is a nicety. */ }
   }
 
   function toast(text, kind) {
@@ -45,40 +67,84 @@
     setTimeout(function () { item.remove(); }, 8000);
   }
 
-  function describe(event) {
+  function format(template, values) {
+    return String(template).replace(/%\((\w+)\)s/g, function (match, name) { return values[name] || ""; });
+  }
+
+  // The same fields the server renders for a stored row (apps/analytics/feed.py: feed_entry).
+  function entry(event) {
     var p = event.payload || {};
-    var who = p.caller || p.from_number || p.customer_phone || "";
-    var customer = p.customer_number || p.to_number || who;
-    switch (event.type) {
-      case "incoming_call": return "Incoming call " + who;
-      case "call_missed": return "Missed call " + who;
-      case "call_answered": return "Answered " + who;
-      case "call_ended": return "Call ended " + who;
-      case "new_message": return "Text from " + who + ": " + (p.body || "");
-      case "message_sent": return "Text sent to " + (p.to_number || who);
-      case "message_delivered": return "Delivered to " + (p.to_number || who);
-      case "human_takeover": return "Taken over by " + (p.user_email || "staff");
-      case "ai_response": return "AI replied to " + customer;
-      case "system_alert":  // Typed alerts carry their message (never a bare "system alert").
-        return [p.customer_name || p.customer_number || p.customer_phone, p.message].filter(Boolean).join(": ") ||
-          event.type.replace(/_/g, " ");
-      default: return event.type.replace(/_/g, " ");
-    }
+    var feed = event.feed || {};
+    var number = feed.customer_number || p.from_number || p.customer_number || p.caller || "";
+    var who = feed.customer_name || number || strings.a_caller;
+    var text = feed.text !== undefined ? feed.text : (p.body || p.message || "");
+    var template = strings.feed[event.type];
+    return {
+      who: who,
+      number: feed.customer_name ? number : "",
+      actor: feed.actor ? (strings.actors[feed.actor] || "") : "",
+      text: event.type === "system_alert" ? "" : text,
+      sentence: template ? format(template, { who: who, by: feed.actor_name || strings.actors.staff, text: text })
+                         : event.type.replace(/_/g, " "),
+      conversationId: feed.conversation_id || p.conversation_id || ""
+    };
   }
 
   function addToFeed(event) {
-    var feed = document.getElementById("activity-feed");
-    if (!feed) { return; }
+    var feedList = document.getElementById("activity-feed");
+    if (!feedList || !strings.feed[event.type]) { return; }
+    if (event.feed && event.feed.shown === false) { return; }  // Not stored, so not shown after a reload either.
+    var shown = entry(event);
+    var empty = feedList.querySelector(".feed-empty");
+    if (empty) { empty.remove(); }
     var item = document.createElement("li");
     item.className = "feed-item feed-" + event.type;
     item.dataset.eventType = event.type;
+    if (event.feed && event.feed.feed_id) { item.dataset.feedId = event.feed.feed_id; }
     var time = document.createElement("time");
-    time.dateTime = event.metadata && event.metadata.timestamp;
-    time.textContent = new Date().toLocaleTimeString();
+    var stamp = event.metadata && event.metadata.timestamp ? new Date(event.metadata.timestamp) : new Date();
+    time.dateTime = stamp.toISOString();
+    time.textContent = timeFormat.format(stamp);
     item.appendChild(time);
-    item.appendChild(document.createTextNode(" " + describe(event)));
-    feed.insertBefore(item, feed.firstChild);
-    while (feed.children.length > 50) { feed.removeChild(feed.lastChild); }
+    item.appendChild(document.createTextNode(" "));
+    var sentence = document.createElement("span");
+    sentence.className = "feed-sentence";
+    sentence.textContent = shown.sentence;
+    item.appendChild(sentence);
+    if (shown.number) {
+      var small = document.createElement("a");
+      small.className = "feed-number tel";
+      small.href = "tel:" + shown.number;
+      small.textContent = shown.number;
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(small);
+    }
+    if (shown.text) {
+      var quote = document.createElement("q");
+      quote.className = "feed-text";
+      var actor = document.createElement("span");
+      actor.className = "feed-actor";
+      actor.textContent = shown.actor + ":";
+      quote.appendChild(actor);
+      quote.appendChild(document.createTextNode(" " + shown.text.slice(0, 200)));
+      item.appendChild(quote);
+    }
+    if (shown.conversationId) {
+      var link = document.createElement("a");
+      link.className = "feed-link";
+      link.href = config.thread_url.replace("{id}", shown.conversationId);
+      link.textContent = strings.open_thread;
+      item.appendChild(link);
+    }
+    feedList.insertBefore(item, feedList.firstChild);
+    while (feedList.children.length > 50) { feedList.removeChild(feedList.lastChild); }
+  }
+
+  function bumpBadge(name) {
+    document.querySelectorAll("[data-badge='" + name + "']").forEach(function (badge) {
+      badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1);
+      badge.hidden = false;
+    });
   }
 
   function handle(event) {
@@ -86,9 +152,14 @@
     if (event.type === "connection_established") { attempt = 0; setStatus("live"); return; }
     if (event.type === "heartbeat_ack") { return; }
     addToFeed(event);
-    var urgent = event.type === "call_missed" || (event.payload && event.payload.is_emergency);
-    if (urgent) {
-      toast(describe(event), event.payload && event.payload.is_emergency ? "emergency" : "missed");
+    var p = event.payload || {};
+    if (event.type === "new_message" && p.direction === "inbound") { bumpBadge("inbox"); }
+    if (event.type === "call_missed") { bumpBadge("calls"); }
+    var emergency = Boolean(p.is_emergency);
+    var wanted = emergency ? prefs.toast_emergency : (event.type === "call_missed" && prefs.toast_missed_call);
+    if (wanted) {
+      var shown = entry(event);
+      toast(emergency ? strings.emergency + ": " + shown.sentence : shown.sentence, emergency ? "emergency" : "missed");
       beep();
     }
     body.dispatchEvent(new CustomEvent("nmc:" + event.type, { detail: event }));
@@ -112,6 +183,11 @@
     };
   }
 
-  window.nmcLive = { handle: handle };
-  connect();
+  // Installable as a web app: the service worker (served at /sw.js) shows push notifications.
+  if ("serviceWorker" in navigator && (location.protocol === "https:" || location.hostname === "127.0.0.1" || location.hostname === "localhost")) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* Optional. */ });
+  }
+
+  window.nmcLive = { handle: handle, config: config };
+  if (path) { connect(); }
 })();

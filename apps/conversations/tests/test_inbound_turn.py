@@ -27,7 +27,9 @@ TEXTS = ("My water heater is leaking, no hot water", "Jane Doe, 2300 N Lincoln A
 # was pinned the address turn made 33 (the claim and the load of its message apart, the assistant's
 # checks twice with three queries each, the settings read five times, one query per message of the
 # history, the proposed slot in a statement of its own); a new query per turn shows here first.
-STATEMENTS = {"problem": 22, "address": 22, "yes": 34}
+# Issue 12 added one INSERT per stored feed event: the assistant's reply (ai_response), and the
+# booking (dashboard_update) on the last turn.
+STATEMENTS = {"problem": 23, "address": 23, "yes": 36}
 
 
 @pytest.fixture

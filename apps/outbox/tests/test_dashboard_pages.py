@@ -123,27 +123,34 @@ def test_filters_by_channel_status_hold_and_day(owner, alpha):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("date_from=2026-13-45", "“2026-13-45” is not a date (use YYYY-MM-DD); that date was ignored."),
-        ("date_to=yesterday", "“yesterday” is not a date (use YYYY-MM-DD); that date was ignored."),
-        ("channel=fax", "There is no channel “fax”; every channel is shown."),
-        ("status=lost", "There is no status “lost”; every status is shown."),
-        ("held=forever", "There is no hold reason “forever”; it was ignored."),
-        ("date_from=2026-11-05&date_to=2026-11-01", "The “from” date is after the “to” date, so nothing matches."),
+        ("date_from=2026-13-45", "“2026-13-45” is not a date (use YYYY-MM-DD)."),
+        ("date_to=yesterday", "“yesterday” is not a date (use YYYY-MM-DD)."),
+        ("channel=fax", "There is no channel “fax”."),
+        ("status=lost", "There is no status “lost”."),
+        ("held=forever", "There is no hold reason “forever”."),
+        ("page=x", "“x” is not a page number."),
     ],
 )
-def test_a_bad_filter_gives_a_message_not_an_error(owner, alpha, query, message):
-    delivery = _sms(alpha)
+def test_a_bad_filter_answers_the_400_page_naming_it(owner, alpha, query, message):
+    _sms(alpha)
     response = owner.get(f"/deliveries/?{query}")
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert message in page and 'id="query-problems"' in page
+    assert 'class="mainnav"' in page and 'href="/deliveries/"' in page  # Navigation, and the way back.
+
+
+def test_from_after_to_is_a_notice_not_an_error(owner, alpha):
+    _sms(alpha)
+    response = owner.get("/deliveries/?date_from=2026-11-05&date_to=2026-11-01")
     assert response.status_code == 200
     page = response.content.decode()
-    assert message in page and 'id="filter-problems"' in page
-    if "after" not in message:
-        assert _rows(page) == [str(delivery.pk)]  # The bad filter is ignored, the rest still shows.
+    assert "The “from” date is after the “to” date, so nothing matches." in page and 'id="filter-problems"' in page
 
 
 def test_the_last_and_first_days_are_not_errors(owner, alpha):
     _sms(alpha)
-    for query in ("date_to=9999-12-31", "date_from=0001-01-01", "page=999", "page=x"):
+    for query in ("date_to=9999-12-31", "date_from=0001-01-01", "page=999"):
         assert owner.get(f"/deliveries/?{query}").status_code == 200, query
 
 
@@ -174,7 +181,7 @@ def test_the_list_costs_the_same_queries_for_few_or_many_rows(owner, alpha, djan
             _sms(alpha, to=f"+1312555{index:04d}")
     with django_assert_max_num_queries(few):
         assert len(_rows(owner.get("/deliveries/").content.decode())) == 25
-    assert few <= 7, few  # Session, user, the page and its count, the summary.
+    assert few <= 8, few  # Session, user, the page and its count, the summary, the Inbox tab's badge.
 
 
 # --- the detail and the retry -----------------------------------------------------------------------------
@@ -403,9 +410,11 @@ def test_the_spanish_page(client, alice, alpha):
     _set(_sms(alpha), hold_reason=Delivery.Hold.QUOTA)
     alice.language = "es"
     alice.save(update_fields=["language"])
-    page = _login(client, alice).get("/deliveries/?date_from=2026-13-45").content.decode()
-    assert "Envíos" in page and "Texto por llamada perdida" in page
-    assert "no es una fecha" in page and "Límite diario de textos alcanzado" in page
+    signed_in = _login(client, alice)
+    page = signed_in.get("/deliveries/").content.decode()
+    assert "Envíos" in page and "Texto por llamada perdida" in page and "Límite diario de textos alcanzado" in page
+    bad = signed_in.get("/deliveries/?date_from=2026-13-45")
+    assert bad.status_code == 400 and "no es una fecha" in bad.content.decode()
 
 
 def test_recent_counts_leave_out_old_finished_rows(owner, alpha):

@@ -51,8 +51,9 @@ def test_incoming_call_webhook_query_count(alpha, webhook, django_capture_on_com
         assert post_incoming(webhook, new_call_sid()).status_code == 200
     # The routing columns of the config, then the call and its participants in one statement. In
     # production, in autocommit, no savepoint pairs are sent and the SET travels with the first
-    # statement: two round trips.
-    assert statements(queries) == ["SET", "SAVEPOINT", "SELECT", "RELEASE", "SAVEPOINT", "WITH", "RELEASE"]
+    # statement: two round trips; then the stored feed's row for incoming_call, published after the
+    # call's block (one WITH … INSERT that resolves the caller's name itself, apps/analytics/feed.py).
+    assert statements(queries) == ["SET", "SAVEPOINT", "SELECT", "RELEASE", "SAVEPOINT", "WITH", "RELEASE", "WITH"]
     assert len(callbacks) == 1  # incoming_call
 
 
@@ -90,6 +91,8 @@ def test_missed_call_status_webhook_query_count(alpha, webhook, django_capture_o
         "SELECT",
         "WITH",
         "UPDATE",
+        "WITH",  # The stored feed: call_missed,
+        "WITH",  # and call_ended.
         "UPDATE",
         "RELEASE",
     ]
@@ -124,4 +127,15 @@ def test_missed_call_text_send_query_count(alpha, webhook, twilio, django_captur
     assert len(twilio.messages()) == 1
     # The task's schema is set first (in production it travels with the claim); the transaction
     # shows up as a savepoint pair here, BEGIN / COMMIT in production.
-    assert statements(queries) == ["SET", "UPDATE", "SELECT", "SAVEPOINT", "WITH", "UPDATE", "UPDATE", "RELEASE"]
+    # The last WITH: message_sent in the stored feed.
+    assert statements(queries) == [
+        "SET",
+        "UPDATE",
+        "SELECT",
+        "SAVEPOINT",
+        "WITH",
+        "UPDATE",
+        "UPDATE",
+        "WITH",
+        "RELEASE",
+    ]
