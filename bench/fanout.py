@@ -78,18 +78,6 @@ class Fanout(Stack):
         self.caller_seq = 0
         self.results: dict = {}
 
-    def call_params(self, call_sid: str, caller: str, to: str) -> dict:
-        return {
-            "AccountSid": os.environ["TWILIO_ACCOUNT_SID"],
-            "ApiVersion": "2010-04-01",
-            "CallSid": call_sid,
-            "Called": to,
-            "Caller": caller,
-            "Direction": "inbound",
-            "From": caller,
-            "To": to,
-        }
-
     async def missed_call(self, http: Connection, index: int) -> tuple[str, float, float]:
         """Post one missed call; (CallSid, status request sent, status response received)."""
         numbers = self.numbers_by_tenant[TENANT]

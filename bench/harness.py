@@ -339,6 +339,21 @@ class Stack:
         connection.close()
         return token
 
+    @staticmethod
+    def call_params(call_sid: str, caller: str, to: str, **extra) -> dict:
+        """The fields Twilio sends about an inbound call in its voice webhooks, plus ``extra``."""
+        return {
+            "AccountSid": os.environ["TWILIO_ACCOUNT_SID"],
+            "ApiVersion": "2010-04-01",
+            "CallSid": call_sid,
+            "Called": to,
+            "Caller": caller,
+            "Direction": "inbound",
+            "From": caller,
+            "To": to,
+            **extra,
+        }
+
     def signed(self, path: str, params: dict) -> tuple[str, str, bytes, dict]:
         """A request as Twilio sends it: form-encoded, ``X-Twilio-Signature`` over the public URL."""
         from apps.telephony.testing import sign

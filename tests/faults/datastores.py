@@ -91,19 +91,6 @@ class FaultStack(Stack):
             connection.close()
         return status, time.perf_counter() - started
 
-    def call_params(self, call_sid: str, caller: str, to: str, **extra) -> dict:
-        return {
-            "AccountSid": os.environ["TWILIO_ACCOUNT_SID"],
-            "ApiVersion": "2010-04-01",
-            "CallSid": call_sid,
-            "Called": to,
-            "Caller": caller,
-            "Direction": "inbound",
-            "From": caller,
-            "To": to,
-            **extra,
-        }
-
     def incoming(self, tenant: int) -> tuple[str, str, str, int, float]:
         """A new caller rings business ``tenant``: (call sid, caller, number, status, seconds)."""
         call_sid, to = "CA" + uuid.uuid4().hex, self.numbers_by_tenant[tenant][0]
