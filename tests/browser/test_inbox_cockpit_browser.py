@@ -26,7 +26,7 @@ from tests.browser.conftest import BROWSER_PASSWORD, log_in, screenshot
 
 pytestmark = pytest.mark.django_db
 
-FOXTROT_NUMBER, FOXTROT_FORWARDING = "+17185550111", "+17185550199"
+GOLF_NUMBER, GOLF_FORWARDING = "+17185550111", "+17185550199"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 # Chromium headless has no notification service: a stand-in records what the page shows, and grants
@@ -45,16 +45,16 @@ window.Notification.requestPermission = function () {
 
 
 @pytest.fixture(scope="session")
-def foxtrot_owner(django_db_setup, django_db_blocker):
+def golf_owner(django_db_setup, django_db_blocker):
     """A plumbing business set up with a Twilio number (the assistant's emergency is a burst pipe)."""
     with django_db_blocker.unblock():
-        owner = User.objects.filter(email="fay@foxtrot.test").first()
+        owner = User.objects.filter(email="gil@golf.test").first()
         if owner is None:
             business, owner = business_register(
-                business_name="Foxtrot Plumbing",
-                owner_email="fay@foxtrot.test",
+                business_name="Golf Plumbing",
+                owner_email="gil@golf.test",
                 owner_password=BROWSER_PASSWORD,
-                owner_name="Fay Foxtrot",
+                owner_name="Gil Golf",
                 trade="plumbing",
                 timezone_name="America/New_York",
                 phone="+17185550100",
@@ -63,15 +63,15 @@ def foxtrot_owner(django_db_setup, django_db_blocker):
             business.save(update_fields=["onboarding_completed_at"])
             with tenant_context(business):
                 call_command(
-                    "assign_number", business.slug, FOXTROT_NUMBER, sid="PN" + uuid.uuid4().hex, stdout=StringIO()
+                    "assign_number", business.slug, GOLF_NUMBER, sid="PN" + uuid.uuid4().hex, stdout=StringIO()
                 )
-                BusinessConfig.objects.filter(pk=1).update(forwarding_number=FOXTROT_FORWARDING, call_screening=False)
+                BusinessConfig.objects.filter(pk=1).update(forwarding_number=GOLF_FORWARDING, call_screening=False)
         connection.set_schema_to_public()
     return owner
 
 
 def _text(base_url: str, sender: str, body: str) -> None:
-    params = payload("sms_incoming", Body=body, From=sender, To=FOXTROT_NUMBER, MessageSid=new_message_sid())
+    params = payload("sms_incoming", Body=body, From=sender, To=GOLF_NUMBER, MessageSid=new_message_sid())
     url = base_url + "/webhooks/twilio/sms"
     response = requests.post(
         url,
@@ -92,7 +92,7 @@ def _confirm(tab, button: str) -> None:
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_an_emergency_is_impossible_to_miss_and_the_owner_acts(
-    browser, live_app, foxtrot_owner, celery_worker_process, twilio_standin, viewport
+    browser, live_app, golf_owner, celery_worker_process, twilio_standin, viewport
 ):
     customer = f"+1347555{random.randint(0, 9999):04d}"  # noqa: S311  (a fresh conversation per run)
     context = browser.new_context(base_url=live_app, viewport=VIEWPORTS[viewport], locale="en-US")
@@ -100,7 +100,7 @@ def test_an_emergency_is_impossible_to_miss_and_the_owner_acts(
     context.add_init_script(NOTIFICATION_STANDIN)
     tab = context.new_page()
     try:
-        log_in(tab, foxtrot_owner.email, BROWSER_PASSWORD)
+        log_in(tab, golf_owner.email, BROWSER_PASSWORD)
         tab.goto("/inbox/")
         expect(tab.locator("#live-status")).to_have_attribute("data-state", "live")
         # First visit: the page asks; the click is the gesture browsers want for sound and notifications.
@@ -162,14 +162,14 @@ def test_an_emergency_is_impossible_to_miss_and_the_owner_acts(
         context.close()
 
 
-def test_without_javascript_take_over_asks_on_a_page(browser, live_app, foxtrot_owner, celery_worker_process):
+def test_without_javascript_take_over_asks_on_a_page(browser, live_app, golf_owner, celery_worker_process):
     customer = f"+1347556{random.randint(0, 9999):04d}"  # noqa: S311
     _text(live_app, customer, "My kitchen sink is clogged")
     context = browser.new_context(base_url=live_app, viewport=VIEWPORTS["phone"], java_script_enabled=False)
     context.set_default_timeout(10_000)
     tab = context.new_page()
     try:
-        log_in(tab, foxtrot_owner.email, BROWSER_PASSWORD)
+        log_in(tab, golf_owner.email, BROWSER_PASSWORD)
         tab.goto("/inbox/")
         tab.locator(".inbox-item", has_text=customer).click()
         tab.get_by_role("button", name="Take over").click()

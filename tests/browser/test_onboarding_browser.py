@@ -159,7 +159,7 @@ def test_spanish_browser_gets_the_errors_in_spanish(tab_at, live_app):
     page.goto("/signup/")
     page.locator("#id_business_name").fill("Plomería Gómez")
     page.locator("#id_owner_email").fill("no-es-un-correo")
-    page.locator("button[type=submit]").click()
+    page.get_by_role("button", name="Crear cuenta").click()
     expect(page.locator("#id_owner_email-error")).to_contain_text("no parece un correo electrónico")
     expect(page.locator("#id_owner_name-error")).to_contain_text("Escribe tu nombre")
     expect(page.locator("#id_business_name")).to_have_value("Plomería Gómez")
