@@ -152,6 +152,9 @@
     if (event.type === "connection_established") { attempt = 0; setStatus("live"); return; }
     if (event.type === "heartbeat_ack") { return; }
     addToFeed(event);
+    // Before the toast and the sound: the pages that refresh on an event (figures, inbox, alerts)
+    // must hear of it even if the browser refuses to play a sound.
+    body.dispatchEvent(new CustomEvent("nmc:" + event.type, { detail: event }));
     var p = event.payload || {};
     if (event.type === "new_message" && p.direction === "inbound") { bumpBadge("inbox"); }
     if (event.type === "call_missed") { bumpBadge("calls"); }
@@ -162,7 +165,6 @@
       toast(emergency ? strings.emergency + ": " + shown.sentence : shown.sentence, emergency ? "emergency" : "missed");
       beep();
     }
-    body.dispatchEvent(new CustomEvent("nmc:" + event.type, { detail: event }));
   }
 
   function connect() {
