@@ -562,3 +562,11 @@ else:
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+# Web Push to owners' devices (nevermisscall/webpush.py): the VAPID private key (base64url of the
+# raw 32-byte P-256 key, or PEM). Unset outside production: derived from SECRET_KEY, so a
+# development deployment keeps its key across restarts. Unset in production: push is off.
+WEB_PUSH_VAPID_PRIVATE_KEY = env.str("WEB_PUSH_VAPID_PRIVATE_KEY", default="")
+WEB_PUSH_CONTACT = env.str("WEB_PUSH_CONTACT", default="mailto:ops@nevermisscall.test")
+# An alert older than this is not worth waking a phone for: the push service drops it.
+WEB_PUSH_TTL_SECONDS = env.int("WEB_PUSH_TTL_SECONDS", default=3600)
+WEB_PUSH_TIMEOUT = env.float("WEB_PUSH_TIMEOUT", default=10.0)

@@ -5,5 +5,6 @@ from apps.accounts import views
 urlpatterns = [
     path("settings/team/", views.team, name="team"),
     path("profile/", views.profile, name="profile"),
+    path("profile/push/", views.push_subscription, name="profile-push"),
     path("language/", views.language_switch, name="language-switch"),
 ]

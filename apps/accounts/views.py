@@ -1,8 +1,12 @@
 """Dashboard pages about people: the team, the profile and the language switch."""
 
+import json
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import selectors, services
 from apps.accounts.models import Role, User
+from apps.outbox import selectors as push_selectors
+from apps.outbox import services as outbox
 from apps.tenants.views import SETTINGS_SECTIONS
+from nevermisscall import webpush
 from nevermisscall.errors import DomainError
 from nevermisscall.views import business_member_required, error_lines
 
@@ -68,6 +75,11 @@ NOTIFICATION_CHOICES = (
     ("missed_call", "notifications", _lazy("Show a pop-up for every missed call")),
     ("emergency", "notifications", _lazy("Show a pop-up for emergencies")),
     ("sound", "dashboard", _lazy("Play a sound with pop-ups")),
+    (
+        "push",
+        "notifications",
+        _lazy("Send emergencies and hand-offs to my devices, even with the dashboard closed"),
+    ),
 )
 
 
@@ -138,6 +150,8 @@ def profile(request):
     context = {
         "errors": errors,
         "preference_rows": _preference_rows(request.user),
+        "push_enabled": webpush.enabled(),
+        "push_devices": push_selectors.push_subscription_count(user=request.user),
         "languages": settings.LANGUAGES,
         "nav": "profile",
     }
@@ -158,3 +172,45 @@ def language_switch(request):
         services.user_update_profile(user=request.user, data={"language": language})
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", max_age=365 * 24 * 3600)
     return response
+
+
+class PushSubscriptionInput(forms.Form):
+    endpoint = forms.CharField(max_length=1000)
+    p256dh = forms.CharField(max_length=200)
+    auth = forms.CharField(max_length=100)
+
+
+@business_member_required
+@require_POST
+def push_subscription(request):
+    """``POST /profile/push/`` with a browser's ``PushSubscription.toJSON()``: this device gets Web
+    Push (and the person's "push" choice is turned on); ``{"unsubscribe": true, "endpoint": …}``
+    forgets it. JSON in, JSON out (alerts.js and the profile's button call it)."""
+    try:
+        document = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"detail": _("The body is not JSON.")}, status=400)
+    if not isinstance(document, dict):
+        return JsonResponse({"detail": _("The body is not a push subscription.")}, status=400)
+    keys = document.get("keys") if isinstance(document.get("keys"), dict) else {}
+    form = PushSubscriptionInput(
+        {"endpoint": document.get("endpoint"), "p256dh": keys.get("p256dh"), "auth": keys.get("auth")}
+    )
+    if document.get("unsubscribe") is True:
+        removed = outbox.push_subscription_delete(user=request.user, endpoint=str(document.get("endpoint", "")))
+        return JsonResponse({"subscribed": False, "removed": removed})
+    if not webpush.enabled():
+        return JsonResponse({"detail": _("Web Push is not configured on this deployment.")}, status=409)
+    if not form.is_valid():
+        return JsonResponse({"detail": _("The body is not a push subscription."), "errors": form.errors}, status=400)
+    try:
+        outbox.push_subscription_save(
+            business=request.tenant,
+            user=request.user,
+            user_agent=request.headers.get("User-Agent", ""),
+            **form.cleaned_data,
+        )
+    except DomainError as exc:
+        return JsonResponse({"detail": str(exc), "errors": exc.details or {}}, status=400)
+    services.user_update_preferences(user=request.user, changes={"notifications": {"push": True}})
+    return JsonResponse({"subscribed": True}, status=201)

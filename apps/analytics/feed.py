@@ -236,5 +236,4 @@ def live_strings() -> dict:
             "live": str(_("Live")),
             "offline": str(_("Offline, retrying…")),
         },
-        "emergency": str(_("Emergency")),
     }

@@ -177,17 +177,3 @@ def feed_recent(*, hours: int = FEED_HOURS, limit: int = FEED_LIMIT) -> list[Fee
     """The stored activity feed of the current business: the last ``hours``, newest first."""
     since = timezone.now() - timedelta(hours=hours)
     return list(FeedEvent.objects.filter(created_at__gte=since).order_by("-created_at", "-id")[:limit])
-
-
-def inbox_waiting_count() -> int:
-    """Open conversations whose latest message is the customer's: the Inbox tab's badge."""
-    latest_inbound = Message.objects.filter(
-        conversation_id=OuterRef("pk"),
-        direction=Message.Direction.INBOUND,
-        created_at__gte=OuterRef("last_message_at"),
-    )
-    return (
-        Conversation.objects.filter(status=Conversation.Status.ACTIVE, last_message_at__isnull=False)
-        .filter(Exists(latest_inbound))
-        .count()
-    )

@@ -5,6 +5,7 @@ from apps.conversations import views
 urlpatterns = [
     path("inbox/", views.inbox_page, name="inbox"),
     path("inbox/alerts/", views.alerts_partial, name="inbox-alerts"),
+    path("inbox/badge/", views.badge_counts, name="inbox-badge"),
     path("inbox/quick-replies/", views.quick_replies_page, name="inbox-quick-replies"),
     path("inbox/<uuid:conversation_id>/", views.thread_page, name="inbox-thread"),
     path("inbox/<uuid:conversation_id>/takeover", views.takeover, name="inbox-takeover"),

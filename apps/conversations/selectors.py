@@ -181,10 +181,15 @@ def needs_you_list(*, limit: int = 5) -> list[Conversation]:
 
 
 def conversation_unread_count(*, user) -> int:
-    read_at = ConversationRead.objects.filter(conversation=OuterRef("pk"), user_id=user.pk)
+    """The Inbox tab's badge for ``user``: open conversations with a message they have not read,
+    or that need a person (a "Needs you" thread counts even once read, until someone acts)."""
+    read_since_last = ConversationRead.objects.filter(
+        conversation=OuterRef("pk"), user_id=user.pk, read_at__gte=OuterRef("last_message_at")
+    )
+    unread = Q(last_message_at__isnull=False) & ~Exists(read_since_last)
     return (
-        Conversation.objects.filter(status=Conversation.Status.ACTIVE, last_message_at__isnull=False)
-        .exclude(Exists(read_at.filter(read_at__gte=OuterRef("last_message_at"))))
+        Conversation.objects.filter(status=Conversation.Status.ACTIVE)
+        .filter(unread | Q(needs_you_at__isnull=False))
         .count()
     )
 

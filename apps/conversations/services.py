@@ -233,7 +233,32 @@ def conversation_needs_you_set(*, conversation_id, reason: str, text: str) -> Co
     locked.needs_you_at = timezone.now()
     locked.save(update_fields=["needs_you_reason", "needs_you_text", "needs_you_at", "updated_at"])
     publish_event("system_alert", needs_you_payload(locked), source_service=SOURCE)
+    if locked.needs_you_reason != current:  # A new alert, or a graver one: the team's phones too.
+        _needs_you_push(locked)
     return locked
+
+
+def _needs_you_push(conversation: Conversation) -> None:
+    """Web Push to the browsers of the people who want it, each in their language (the dashboard's
+    toast and alarm need an open tab; this reaches a phone in a pocket)."""
+    from apps.accounts.models import User
+
+    people = User.objects.filter(
+        business_id=connection.tenant.pk, is_active=True, preferences__notifications__push=True
+    ).only("id", "language")
+    name = conversation.customer_name or conversation.customer_number
+    for person in people:
+        with translation.override(person.language):
+            title = f"{conversation.get_needs_you_reason_display()}: {name}"
+        outbox.push_queue_for_users(
+            user_ids=[person.pk],
+            title=title,
+            body=conversation.needs_you_text,
+            url=f"/inbox/{conversation.id}/",
+            tag=f"conversation-{conversation.id}",
+            event_key=f"needs_you:{conversation.id}:{conversation.needs_you_reason}:{conversation.needs_you_at.isoformat()}",
+            cause=("conversation", conversation.id),
+        )
 
 
 def _needs_you_clear(locked: Conversation, *, user, action: str) -> bool:

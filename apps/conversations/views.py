@@ -3,7 +3,7 @@ take over / hand back / resolve / reopen (each confirmed), replies, quick replie
 assignment and the customer panel. Thin: every change is a service; refusals become flash lines."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.conversations import selectors, services
 from apps.conversations.models import Conversation
 from nevermisscall.errors import DomainError
-from nevermisscall.views import business_member_required, error_lines, paginate, query_without_page
+from nevermisscall.views import business_member_required, error_lines, paginate, query_choice, query_without_page
 
 INBOX_VIEWS = [
     ("active", gettext_lazy("Open")),
@@ -26,9 +26,7 @@ INBOX_VIEWS = [
 
 @business_member_required
 def inbox_page(request):
-    view = request.GET.get("status", "active")
-    if view not in dict(INBOX_VIEWS):
-        view = "active"
+    view = query_choice(request, "status", dict(INBOX_VIEWS), default="active", label=_("inbox view"))
     context = {
         "page": paginate(request, selectors.inbox_list(user=request.user, view=view)),
         "query": query_without_page(request),
@@ -45,6 +43,13 @@ def inbox_page(request):
 def alerts_partial(request):
     """The pinned "Needs you" banner and the alerts switch, for every dashboard page (alerts.js)."""
     return render(request, "conversations/_alerts.html", {"needs_you": selectors.needs_you_list()})
+
+
+@business_member_required
+@require_GET
+def badge_counts(request):
+    """The tab bar's Inbox badge for the signed-in person, re-read by live.js after live events."""
+    return JsonResponse({"inbox": selectors.conversation_unread_count(user=request.user)})
 
 
 def _conversation_or_404(conversation_id) -> Conversation:

@@ -27,7 +27,12 @@ from nevermisscall.breakers import get_breaker
 
 logger = logging.getLogger(__name__)
 
-BREAKERS = {Channel.SMS: "twilio-sms", Channel.EMAIL: "smtp", Channel.WEBHOOK: "outgoing-webhooks"}
+BREAKERS = {
+    Channel.SMS: "twilio-sms",
+    Channel.EMAIL: "smtp",
+    Channel.WEBHOOK: "outgoing-webhooks",
+    Channel.PUSH: "web-push",
+}
 
 
 def breaker_for(channel: str) -> pybreaker.CircuitBreaker:
@@ -60,6 +65,8 @@ def delivery_send(*, delivery_id) -> str:
 def _decide(delivery: Delivery, now) -> policy.Decision:
     if delivery.channel == Channel.SMS:
         return policy.sms_decide(delivery, now=now)
+    if delivery.expires_at is not None and now >= delivery.expires_at:
+        return policy.Decision("fail", "Expired before it could be sent.")
     return policy.SEND
 
 

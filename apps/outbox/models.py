@@ -20,6 +20,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     EMAIL = "email", _("E-mail")
     WEBHOOK = "webhook", _("Webhook")
+    PUSH = "push", _("Web Push")
 
 
 class Delivery(models.Model):
@@ -94,7 +95,9 @@ class Delivery(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(channel__in=["sms", "email", "webhook"]), name="delivery_channel"),
+            models.CheckConstraint(
+                condition=Q(channel__in=["sms", "email", "webhook", "push"]), name="delivery_channel"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["queued", "sending", "sent", "delivered", "failed", "dead", "canceled"]),
                 name="delivery_status",
@@ -185,3 +188,25 @@ class SmsConsent(models.Model):
 
     def __str__(self):
         return f"{self.phone_number} ({'revoked' if self.revoked_at else 'granted'})"
+
+
+class PushSubscription(models.Model):
+    """One browser of one person, subscribed to Web Push (the endpoint its push service gave it and
+    the keys its messages are encrypted to). Forgotten when the push service says it is gone."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    business = models.ForeignKey("tenants.Business", on_delete=models.CASCADE, related_name="push_subscriptions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200, help_text=_("The browser's public key (base64url)"))
+    auth = models.CharField(max_length=100, help_text=_("The browser's auth secret (base64url)"))
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["business", "user"])]
+
+    def __str__(self):
+        return f"push to {self.user_id} ({self.endpoint[:40]}…)"

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from apps.outbox.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from apps.outbox.models import Delivery, DeliveryAttempt, PushSubscription, WebhookEndpoint
 from nevermisscall.ids import parse_uuid
 
 
@@ -91,3 +91,8 @@ def webhook_endpoint_list(*, business) -> QuerySet[WebhookEndpoint]:
 def webhook_endpoint_get(*, business, endpoint_id) -> WebhookEndpoint | None:
     pk = parse_uuid(endpoint_id)
     return WebhookEndpoint.objects.filter(business=business, pk=pk).first() if pk else None
+
+
+def push_subscription_count(*, user) -> int:
+    """How many of this person's browsers get Web Push."""
+    return PushSubscription.objects.filter(business_id=user.business_id, user=user).count()

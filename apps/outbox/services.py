@@ -3,6 +3,7 @@ commit), claim it atomically, record each attempt and its outcome, retry a dead 
 provider's status callback. Every status change tells the delivery's cause (``hooks``).
 """
 
+import base64
 import logging
 import random
 import secrets
@@ -15,8 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.outbox import crypto, policy
+from apps.outbox.channels import PUSH_GONE
 from apps.outbox.hooks import hooks, notify_cause
-from apps.outbox.models import Channel, Delivery, DeliveryAttempt, SmsConsent, WebhookEndpoint
+from apps.outbox.models import Channel, Delivery, DeliveryAttempt, PushSubscription, SmsConsent, WebhookEndpoint
 from apps.outbox.segments import count_segments
 from nevermisscall import after_commit
 from nevermisscall.errors import BusinessRuleViolation, ValidationFailed
@@ -366,6 +368,8 @@ def delivery_fail(*, delivery: Delivery, code: str, error: str, status: str = De
     )
     if delivery.channel == Channel.SMS and code == "21610":
         hooks.record_opt_out(delivery.recipient)
+    if delivery.channel == Channel.PUSH and code == PUSH_GONE:
+        PushSubscription.objects.filter(pk=delivery.payload.get("subscription_id")).delete()
     if delivery.channel == Channel.WEBHOOK and code == "410":
         WebhookEndpoint.objects.filter(pk=delivery.payload.get("endpoint_id"), is_active=True).update(
             is_active=False, disabled_at=timezone.now(), disabled_reason="The endpoint answered 410 Gone."
@@ -568,3 +572,70 @@ def sms_consent_revoke(*, phone_number: str) -> int:
     return SmsConsent.objects.filter(business=_business(), phone_number=phone_number, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+# --- Web Push ---------------------------------------------------------------------------------------
+
+
+def _base64url_bytes(value: str, *, field: str, length: int) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != length:
+        raise ValidationFailed(
+            "This is not a browser's push subscription.", details={field: [f"Expected {length} base64url bytes."]}
+        )
+
+
+@transaction.atomic
+def push_subscription_save(*, business, user, endpoint: str, p256dh: str, auth: str, user_agent: str = ""):
+    """Store (or move to this person) the subscription a browser's ``pushManager.subscribe`` gave."""
+    if not endpoint.startswith("https://") and (settings.IS_PRODUCTION or not endpoint.startswith("http://")):
+        raise ValidationFailed("A push endpoint is an https:// URL.", details={"endpoint": ["Use an https:// URL."]})
+    if len(endpoint) > 1000:
+        raise ValidationFailed("The push endpoint is too long.", details={"endpoint": ["At most 1,000 characters."]})
+    _base64url_bytes(p256dh, field="keys.p256dh", length=65)
+    _base64url_bytes(auth, field="keys.auth", length=16)
+    subscription, _created = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={"business": business, "user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]},
+    )
+    return subscription
+
+
+def push_subscription_delete(*, user, endpoint: str) -> int:
+    return PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()[0]
+
+
+def push_queue_for_users(
+    *, user_ids, title: str, body: str, url: str, tag: str, event_key: str, cause: tuple[str, str] = ("", "")
+) -> list[Delivery]:
+    """A push to every subscribed browser of these people of the current business, in the caller's
+    transaction; ``event_key`` makes it once per browser and event. ``tag`` collapses repeats on
+    the device (a retried push replaces the first instead of showing twice)."""
+    business = _business()
+    subscriptions = PushSubscription.objects.filter(business=business, user_id__in=list(user_ids)).order_by("pk")
+    deliveries = []
+    for subscription in subscriptions:
+        try:
+            with transaction.atomic():  # A savepoint: the same event twice is one push per browser.
+                delivery = _queue(
+                    channel=Channel.PUSH,
+                    recipient=subscription.endpoint[:500],
+                    payload={
+                        "subscription_id": str(subscription.pk),
+                        "title": title,
+                        "body": body,
+                        "url": url,
+                        "tag": tag,
+                    },
+                    purpose="owner_push",
+                    idempotency_key=f"push:{subscription.pk}:{event_key}",
+                    cause=cause,
+                    expires_at=timezone.now() + timedelta(seconds=settings.WEB_PUSH_TTL_SECONDS),
+                )
+        except IntegrityError:
+            continue
+        deliveries.append(delivery)
+    return deliveries

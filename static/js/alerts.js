@@ -4,7 +4,8 @@
  *   with a tap-to-call button per conversation;
  * - for each new alert (a live "system_alert" whose payload.alert_type is "needs_you"): a toast with
  *   the customer's message, a distinct sound and a browser notification, once the owner allowed
- *   them with the "Turn on alerts" button (a user gesture, as browsers require).
+ *   them with the "Turn on alerts" button (a user gesture, as browsers require), and as the person's
+ *   profile chose (emergency alerts and sounds can be turned off there; the banner always shows).
  * Every word shown comes from the server's templates (translated); none is written here. */
 (function () {
   "use strict";
@@ -22,6 +23,8 @@
   }
   var audio = null;
   var state = { sounds: 0, notifications: 0, toasts: 0 };
+  var configEl = document.getElementById("nmc-live-config");
+  var prefs = (configEl && JSON.parse(configEl.textContent).preferences) || {};
 
   function preference() {
     try { return localStorage.getItem(STORE); } catch (error) { return null; }
@@ -84,6 +87,53 @@
     setTimeout(function () { item.remove(); }, 15000);
   }
 
+  // Web Push: this browser subscribes with the deployment's VAPID key and tells the server, which
+  // then pushes emergencies and hand-offs to it even when no dashboard tab is open (sw.js shows them).
+  var push = (configEl && JSON.parse(configEl.textContent).push) || {};
+  function pushSupported() {
+    return Boolean(push.key && "serviceWorker" in navigator && "PushManager" in window);
+  }
+  function keyBytes(base64url) {
+    var text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4));
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
+    return bytes;
+  }
+  function subscribePush() {
+    if (!pushSupported() || Notification.permission !== "granted") { return Promise.resolve(false); }
+    return navigator.serviceWorker.ready
+      .then(function (registration) {
+        return registration.pushManager.getSubscription().then(function (existing) {
+          return existing || registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(push.key) });
+        });
+      })
+      .then(function (subscription) {
+        var csrf = document.querySelector("meta[name='csrf-token']");
+        return fetch(push.url, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.content : "" },
+          body: JSON.stringify(subscription.toJSON())
+        }).then(function (response) { return response.ok; });
+      })
+      .catch(function () { return false; });  // No push service here (some browsers, private windows).
+  }
+
+  function wireProfileButton() {
+    var button = document.getElementById("push-subscribe");
+    if (!button) { return; }
+    if (!pushSupported()) {
+      var unsupported = document.getElementById("push-unsupported");
+      if (unsupported) { unsupported.hidden = false; }
+      return;
+    }
+    button.hidden = false;
+    button.onclick = function () {
+      var asked = Notification.permission === "default" ? Notification.requestPermission() : Promise.resolve();
+      asked.then(subscribePush).then(function (done) { if (done) { location.reload(); } });
+    };
+  }
+
   function showSwitch() {
     var box = document.getElementById("alerts-switch");
     if (!box) { return; }
@@ -95,7 +145,9 @@
         setPreference("on");
         audioContext();  // Created in the gesture, so later alarms may play.
         if ("Notification" in window && Notification.permission === "default") {
-          Notification.requestPermission().then(showSwitch, showSwitch);
+          Notification.requestPermission().then(subscribePush).then(showSwitch, showSwitch);
+        } else {
+          subscribePush();
         }
         alarm();  // The owner hears what an alert sounds like.
         showSwitch();
@@ -122,9 +174,12 @@
       var item = slot.querySelector('.needs-you-item[data-conversation-id="' + payload.conversation_id + '"]');
       if (!item) { return; }  // Handled already by someone else.
       var href = item.querySelector("a[href^='/inbox/']").getAttribute("href");
+      // The banner always shows it; the toast, alarm and notification follow the person's profile
+      // (emergency alerts can be turned off there, and so can sounds).
+      if (item.dataset.reason === "emergency" && prefs.toast_emergency === false) { return; }
       toast(item.dataset.title, item.dataset.body, href);
       if (preference() === "on") {
-        alarm();
+        if (prefs.sound !== false) { alarm(); }
         notify(item.dataset.title, item.dataset.body, href);
       }
     });
@@ -144,6 +199,7 @@
     var payload = (event.detail && event.detail.payload) || {};
     if (payload.needs_you === false) { refresh(); }
   });
-  window.nmcAlerts = { state: state, refresh: refresh };
+  window.nmcAlerts = { state: state, refresh: refresh, subscribePush: subscribePush };
+  wireProfileButton();
   refresh();
 })();

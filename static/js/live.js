@@ -1,7 +1,8 @@
 /* The dashboard's live client: one websocket per page, reconnecting with backoff.
  * Every event is re-dispatched as a DOM event "nmc:<type>" on <body> (htmx partials listen with
  * hx-trigger="nmc:call_missed from:body"), added to the activity feed if the page has one, and
- * missed calls and emergencies raise a toast and a short sound, as the person chose on the profile.
+ * missed calls raise a toast and a short sound, as the person chose on the profile (emergencies and
+ * hand-offs are alerts.js's, from the "Needs you" state).
  * No text is written here: every string comes from the page (#nmc-live-config, rendered by Django
  * in the person's language), and times are shown in the business's time zone, as the server does. */
 (function () {
@@ -140,6 +141,27 @@
     while (feedList.children.length > 50) { feedList.removeChild(feedList.lastChild); }
   }
 
+  // The Inbox badge is the server's count for this person (unread or "Needs you"), re-read after
+  // the events that change it, at most once per half second.
+  var badgeTimer = null;
+  function refreshInboxBadge() {
+    if (!config.badge_url || badgeTimer) { return; }
+    badgeTimer = setTimeout(function () {
+      badgeTimer = null;
+      fetch(config.badge_url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (counts) {
+          if (!counts) { return; }
+          document.querySelectorAll("[data-badge='inbox']").forEach(function (badge) {
+            badge.textContent = String(counts.inbox);
+            badge.hidden = !counts.inbox;
+          });
+        })
+        .catch(function () { /* Offline: the next event re-reads it. */ });
+    }, 500);
+  }
+  var INBOX_EVENTS = ["new_message", "system_alert", "dashboard_update", "human_takeover", "ai_takeover", "message_sent"];
+
   function bumpBadge(name) {
     document.querySelectorAll("[data-badge='" + name + "']").forEach(function (badge) {
       badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1);
@@ -156,14 +178,11 @@
     // must hear of it even if the browser refuses to play a sound.
     body.dispatchEvent(new CustomEvent("nmc:" + event.type, { detail: event }));
     var p = event.payload || {};
-    if (event.type === "new_message" && p.direction === "inbound") { bumpBadge("inbox"); }
-    if (event.type === "call_missed") { bumpBadge("calls"); }
-    var emergency = Boolean(p.is_emergency);
-    var wanted = emergency ? prefs.toast_emergency : (event.type === "call_missed" && prefs.toast_missed_call);
-    if (wanted) {
-      var shown = entry(event);
-      toast(emergency ? strings.emergency + ": " + shown.sentence : shown.sentence, emergency ? "emergency" : "missed");
-      beep();
+    if (INBOX_EVENTS.indexOf(event.type) !== -1) { refreshInboxBadge(); }
+    if (event.type === "call_missed") {
+      bumpBadge("calls");
+      // Emergencies and hand-offs are alerts.js's: one toast, its alarm, from the "Needs you" state.
+      if (prefs.toast_missed_call) { toast(entry(event).sentence, "missed"); beep(); }
     }
   }
 

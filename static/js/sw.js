@@ -11,6 +11,9 @@ self.addEventListener("push", function (event) {
     body: data.body || "",
     icon: "/static/icons/icon-192.png",
     badge: "/static/icons/icon-192.png",
+    tag: data.tag || undefined,  // A repeated push (a retry) replaces the first instead of showing twice.
+    renotify: Boolean(data.tag),
+    requireInteraction: true,
     data: { url: data.url || "/" }
   }));
 });

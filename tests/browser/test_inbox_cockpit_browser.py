@@ -113,6 +113,11 @@ def test_an_emergency_is_impossible_to_miss_and_the_owner_acts(
         toast = tab.locator(".toast-needs-you")
         expect(toast).to_contain_text("pipe burst", timeout=8000)
         expect(toast).to_contain_text("Emergency")
+        tab.wait_for_timeout(500)
+        expect(tab.locator(".toast")).to_have_count(1)  # One toast, not one from each script.
+        badge = tab.locator(f"{'.tabbar' if viewport == 'phone' else '.mainnav'} [data-badge='inbox']")
+        expect(badge).to_be_visible()  # Unread and "Needs you", counted by the server for this person.
+        assert int(badge.inner_text()) >= 1
         banner = tab.locator("#needs-you-banner .needs-you-item[data-conversation-id]", has_text=customer)
         expect(banner).to_contain_text("pipe burst")
         expect(banner.get_by_role("link", name=f"Call {customer}")).to_have_attribute("href", f"tel:{customer}")

@@ -2,10 +2,12 @@
 as JSON in the page (live.js reads them; it hard-codes no text), and the tab bar's badge."""
 
 from django import template
+from django.urls import reverse
 from django.utils.html import json_script
 
-from apps.analytics import selectors
 from apps.analytics.feed import live_strings
+from apps.conversations.selectors import conversation_unread_count
+from nevermisscall import webpush
 
 register = template.Library()
 
@@ -32,10 +34,12 @@ def live_config(context):
         "timezone": getattr(tenant, "timezone", "UTC"),
         "language": getattr(request, "LANGUAGE_CODE", "en"),
         "thread_url": "/inbox/{id}/",
+        "badge_url": reverse("inbox-badge"),
+        "push": {"key": webpush.application_server_key(), "url": reverse("profile-push")},
     }
     return json_script(config, "nmc-live-config")
 
 
-@register.simple_tag
-def inbox_badge() -> int:
-    return selectors.inbox_waiting_count()
+@register.simple_tag(takes_context=True)
+def inbox_badge(context) -> int:
+    return conversation_unread_count(user=context["request"].user)

@@ -215,6 +215,7 @@ def test_kpi_cards_link_to_lists_with_the_right_rows(owner_client, alpha):
         "/appointments/?week=9999-12-31",
         "/deliveries/?channel=fax",
         "/inbox/?page=x",
+        "/inbox/?status=archived",
         "/?period=99d",
         "/bookings/?date_from=2026-13-45",
         "/bookings/?source=radio",

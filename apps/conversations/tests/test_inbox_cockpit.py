@@ -246,6 +246,18 @@ def test_read_and_unread_are_per_user(alpha, alice, bob, signed_in):
     assert selectors.inbox_list(user=alice).get().unread
 
 
+def test_the_inbox_badge_counts_unread_and_needs_you_for_each_person(alpha, alice, bob, signed_in):
+    connection.set_tenant(alpha)
+    conversation = _conversation()
+    assert signed_in(bob).get("/inbox/badge/").json() == {"inbox": 1}
+    signed_in(alice).get(f"/inbox/{conversation.pk}/")  # Alice read it; Bob did not.
+    assert signed_in(alice).get("/inbox/badge/").json() == {"inbox": 0}
+    connection.set_tenant(alpha)
+    services.conversation_needs_you_set(conversation_id=conversation.pk, reason="handoff", text="a person please")
+    assert signed_in(alice).get("/inbox/badge/").json() == {"inbox": 1}  # Read, but it needs someone.
+    assert signed_in(bob).get("/inbox/badge/").json() == {"inbox": 1}  # Counted once, not twice.
+
+
 # --- reopen, confirmation, quick replies, the banner ------------------------------------------------
 
 

@@ -36,6 +36,10 @@ class PermanentError(ChannelError):
         self.code = code
 
 
+# The push service says the browser's subscription is gone: the delivery fails and it is forgotten.
+PUSH_GONE = "subscription_gone"
+
+
 @dataclass(frozen=True)
 class SendResult:
     provider_ref: str = ""
@@ -45,6 +49,6 @@ class SendResult:
 
 
 def transport_for(channel: str):
-    from apps.outbox.channels import email, sms, webhook
+    from apps.outbox.channels import email, push, sms, webhook
 
-    return {"sms": sms, "email": email, "webhook": webhook}[channel]
+    return {"sms": sms, "email": email, "webhook": webhook, "push": push}[channel]
