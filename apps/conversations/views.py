@@ -157,39 +157,18 @@ def _actions_of(conversation: Conversation) -> list[dict]:
     ]
 
 
-def _confirmed_action(request, conversation_id, name):
-    """POST with ``confirm=yes`` acts; a POST without it (no JavaScript, so no dialog) answers with a
-    page that asks, whose form posts again with ``confirm=yes``."""
+@business_member_required
+@require_POST
+def confirmed_action(request, conversation_id, name):
+    """Take over, hand back, resolve, reopen (``name``, from the URL). POST with ``confirm=yes``
+    acts; a POST without it (no JavaScript, so no dialog) answers with a page that asks, whose form
+    posts again with ``confirm=yes``."""
     if request.POST.get("confirm") != "yes":
         conversation = _conversation_or_404(conversation_id)
         button, question = CONFIRMATIONS[name]
         context = {"conversation": conversation, "action": name, "button": button, "question": question, "nav": "inbox"}
         return render(request, "conversations/confirm.html", context)
     return _act(request, conversation_id, lambda c: _SERVICES[name](c, request.user))
-
-
-@business_member_required
-@require_POST
-def takeover(request, conversation_id):
-    return _confirmed_action(request, conversation_id, "takeover")
-
-
-@business_member_required
-@require_POST
-def hand_back(request, conversation_id):
-    return _confirmed_action(request, conversation_id, "hand_back")
-
-
-@business_member_required
-@require_POST
-def resolve(request, conversation_id):
-    return _confirmed_action(request, conversation_id, "resolve")
-
-
-@business_member_required
-@require_POST
-def reopen(request, conversation_id):
-    return _confirmed_action(request, conversation_id, "reopen")
 
 
 @business_member_required
