@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connection, connections
 from django.test import override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Role, User
@@ -114,6 +115,15 @@ def charlie(people, db):
 @pytest.fixture
 def alpha(alice):
     return alice.business
+
+
+@pytest.fixture
+def owner_client(client, alice, alpha):
+    """Alice, Alpha's owner, signed in to the dashboard of a business that finished onboarding."""
+    alpha.onboarding_completed_at = timezone.now()
+    alpha.save(update_fields=["onboarding_completed_at"])
+    assert client.login(username=alice.email, password=PASSWORD)
+    return client
 
 
 @pytest.fixture

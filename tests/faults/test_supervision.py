@@ -34,7 +34,9 @@ def data_dir(processes):
     """An ``NMC_DATA_DIR`` under .data/ (a short path: PostgreSQL's socket lives in it). Afterwards,
     once ``processes`` has stopped the launcher, the stores it left there if a test failed before
     stopping it are killed, and the directory goes."""
-    path = Path(tempfile.mkdtemp(prefix="faults-", dir=Path(settings.BASE_DIR) / ".data"))
+    parent = Path(settings.BASE_DIR) / ".data"
+    parent.mkdir(exist_ok=True)  # A fresh clone has none until something stores data there.
+    path = Path(tempfile.mkdtemp(prefix="faults-", dir=parent))
     yield path
     processes.stop_all()
     kill([process for process in _stores(path).values() if process is not None])

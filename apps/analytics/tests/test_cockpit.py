@@ -20,14 +20,6 @@ from nevermisscall.events import publish_event
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def owner_client(client, alice, alpha):
-    alpha.onboarding_completed_at = timezone.now()
-    alpha.save(update_fields=["onboarding_completed_at"])
-    assert client.login(username=alice.email, password=PASSWORD)
-    return client
-
-
 def _texting_customer(business, *, number="+13125550900", name="Maria Lopez", body="My basement is flooding"):
     connection.set_tenant(business)
     conversation = Conversation.objects.create(

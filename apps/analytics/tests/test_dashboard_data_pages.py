@@ -68,14 +68,6 @@ def _seed(business, count: int, offset: int = 0) -> list[Conversation]:
     return conversations
 
 
-@pytest.fixture
-def owner_client(client, alice, alpha):
-    alpha.onboarding_completed_at = timezone.now()
-    alpha.save(update_fields=["onboarding_completed_at"])
-    assert client.login(username=alice.email, password=PASSWORD)
-    return client
-
-
 def _query_count(client, path: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)

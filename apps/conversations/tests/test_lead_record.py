@@ -315,14 +315,6 @@ def test_another_business_cannot_read_the_lead(configured, charlie, client_for, 
     assert assert_envelope_ok(client.get("/api/conversations", {"lead_outcome": "booked"})) == []
 
 
-@pytest.fixture
-def owner_client(client, alice, alpha):
-    alpha.onboarding_completed_at = timezone.now()
-    alpha.save(update_fields=["onboarding_completed_at"])
-    assert client.login(username=alice.email, password=PASSWORD)
-    return client
-
-
 def test_the_thread_page_shows_the_lead(configured, owner_client, webhook, commit):
     booked, emergency = _lead_conversations(webhook, commit)
     page = owner_client.get(f"/inbox/{emergency.pk}/").content.decode()

@@ -113,14 +113,6 @@ def push_service():
     service.server.shutdown()
 
 
-@pytest.fixture
-def owner_client(client, alice, alpha):
-    alpha.onboarding_completed_at = timezone.now()
-    alpha.save(update_fields=["onboarding_completed_at"])
-    assert client.login(username=alice.email, password=PASSWORD)
-    return client
-
-
 def _subscribe(client, subscription: dict):
     return client.post("/profile/push/", json.dumps(subscription), content_type="application/json")
 
