@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from apps.crm.models import Appointment, Customer
 from apps.outbox import services as outbox
@@ -12,6 +12,7 @@ from nevermisscall.events import publish_event
 from nevermisscall.phone import to_e164
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for an exclusion-constraint violation.
+DEADLOCK_DETECTED = "40P01"
 SOURCE_SERVICE = "crm"
 
 
@@ -43,6 +44,27 @@ def customer_get_or_create_by_phone(
 def _is_exclusion_violation(exc: IntegrityError) -> bool:
     cause = exc.__cause__
     return getattr(cause, "sqlstate", None) == EXCLUSION_VIOLATION or "appointment_no_overlap" in str(exc)
+
+
+def _write_against_overlap(write):
+    """Run ``write`` in a savepoint; an overlap with another active appointment is a ``Conflict``.
+
+    Two transactions inserting overlapping rows at once can each wait on the other's row while the
+    exclusion constraint is checked; PostgreSQL then aborts one with "deadlock detected". Its
+    savepoint is rolled back and the write tried once more: the retry waits for the rival to commit
+    and then meets the constraint (or finds the slot free if the rival rolled back).
+    """
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return write()
+        except IntegrityError as exc:
+            if _is_exclusion_violation(exc):
+                raise Conflict("That time overlaps another appointment.") from exc
+            raise
+        except OperationalError as exc:
+            if attempt == 2 or getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+                raise
 
 
 def appointment_payload(appointment: Appointment) -> dict:
@@ -80,26 +102,22 @@ def appointment_book(
     """
     if end <= start:
         raise BusinessRuleViolation("An appointment must end after it starts.")
-    try:
-        with transaction.atomic():
-            appointment = Appointment.objects.create(
-                customer=customer,
-                start=start,
-                end=end,
-                job_type=job_type,
-                trade=trade,
-                is_emergency=is_emergency,
-                estimated_value=estimated_value,
-                address=address or customer.address,
-                notes=notes,
-                technician_id=technician_id,
-                source=source,
-                status=status,
-            )
-    except IntegrityError as exc:
-        if _is_exclusion_violation(exc):
-            raise Conflict("That time overlaps another appointment.") from exc
-        raise
+    appointment = _write_against_overlap(
+        lambda: Appointment.objects.create(
+            customer=customer,
+            start=start,
+            end=end,
+            job_type=job_type,
+            trade=trade,
+            is_emergency=is_emergency,
+            estimated_value=estimated_value,
+            address=address or customer.address,
+            notes=notes,
+            technician_id=technician_id,
+            source=source,
+            status=status,
+        )
+    )
     publish_event(
         "dashboard_update",
         {"entity": "appointment", "action": "created", **appointment_payload(appointment)},
@@ -133,12 +151,11 @@ def appointment_update(
     if notes is not None:
         appointment.notes = notes
     try:
-        with transaction.atomic():
-            appointment.save(update_fields=["start", "end", "status", "notes", "updated_at"])
-    except IntegrityError as exc:
+        _write_against_overlap(
+            lambda: appointment.save(update_fields=["start", "end", "status", "notes", "updated_at"])
+        )
+    except (Conflict, IntegrityError, OperationalError):
         appointment.refresh_from_db()
-        if _is_exclusion_violation(exc):
-            raise Conflict("That time overlaps another appointment.") from exc
         raise
     publish_event(
         "dashboard_update",
