@@ -37,16 +37,13 @@ def customer_get_or_create_by_phone(
         )
         created = customer is None
         if created:
-            customer, created = Customer.objects.get_or_create(
-                phone=e164,
-                defaults={
-                    "name": name,
-                    "email": email,
-                    "address": address,
-                    "language": language or "en",
-                    "notes": notes,
-                },
-            )
+            try:
+                with transaction.atomic():  # A savepoint: the statements get_or_create would run.
+                    customer = Customer.objects.create(
+                        phone=e164, name=name, email=email, address=address, language=language or "en", notes=notes
+                    )
+            except IntegrityError:  # Created by a concurrent request since our read.
+                customer, created = Customer.objects.select_for_update().get(phone=e164), False
         if not created:
             changed = []
             for field_name, value in (("name", name), ("email", email), ("address", address)):
