@@ -114,6 +114,9 @@ def _week_context(request, monday):
         "previous": monday - timedelta(days=7),
         "next": monday + timedelta(days=7),
         "can_move": _can(request, "appointments:write"),
+        "upcoming": selectors.appointment_list(start=datetime.now(tz)).exclude(status=Appointment.Status.CANCELLED)[
+            :20
+        ],
     }
 
 
@@ -127,12 +130,8 @@ def _monday(request):
 
 @business_member_required
 def appointment_week_page(request):
-    tz = _zone(request)
     context = _week_context(request, _monday(request))
-    context.update(
-        upcoming=selectors.appointment_list(start=datetime.now(tz)).exclude(status=Appointment.Status.CANCELLED)[:20],
-        nav="appointments",
-    )
+    context["nav"] = "appointments"
     return render(request, "crm/appointments.html", context)
 
 
