@@ -215,3 +215,34 @@ def technician_day_page(request):
         "nav": "day",
     }
     return render(request, "crm/technician_day.html", context)
+
+
+@business_member_required
+@require_POST
+def customer_merge_page(request, customer_id):
+    """Fold another record (found by its phone number, typed in any format) into this customer."""
+    _require(request, "customers:write")
+    survivor = selectors.customer_get(customer_id=customer_id)
+    if survivor is None:
+        raise Http404
+    raw = request.POST.get("duplicate_phone", "").strip()[:40]
+    duplicate = selectors.customer_get_by_phone(phone=raw) if raw else None
+    if duplicate is None:
+        messages.error(request, _("No customer has the number %(number)s.") % {"number": raw or "—"})
+    elif duplicate.pk == survivor.pk:
+        messages.error(request, _("That number is already this customer's."))
+    elif request.POST.get("confirm") != "yes":
+        context = {"customer": survivor, "duplicate": duplicate, "phone": raw, "nav": "customers"}
+        return render(request, "crm/customer_merge_confirm.html", context)
+    else:
+        try:
+            services.customer_merge(survivor_id=survivor.pk, duplicate_id=duplicate.pk)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(duplicate)s was merged into this customer: every call, text and appointment is here now.")
+                % {"duplicate": duplicate.name or duplicate.phone},
+            )
+    return redirect("customer-detail", customer_id=survivor.pk)

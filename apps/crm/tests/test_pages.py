@@ -112,3 +112,22 @@ def test_charlie_cannot_see_or_move_alphas(client, beta, charlie, booked):
     assert (
         f"/appointments/{first.pk}/move/" not in client.get("/appointments/", {"week": "2026-12-01"}).content.decode()
     )
+
+
+def test_merging_from_the_customer_page_asks_first_then_keeps_everything(owner_client, alpha, booked):
+    first, second = booked
+    url = f"/customers/{first.customer_id}/merge/"
+    asked = owner_client.post(url, {"duplicate_phone": "312.555.0142"})
+    assert asked.status_code == 200 and "will be merged into" in asked.content.decode()
+    connection.set_tenant(alpha)
+    assert Appointment.objects.get(pk=second.pk).customer_id == second.customer_id  # nothing yet
+    connection.set_schema_to_public()
+    done = owner_client.post(url, {"duplicate_phone": "312.555.0142", "confirm": "yes"})
+    assert done.status_code == 302
+    connection.set_tenant(alpha)
+    assert Appointment.objects.get(pk=second.pk).customer_id == first.customer_id
+    connection.set_schema_to_public()
+    detail = owner_client.get(f"/customers/{first.customer_id}/").content.decode()
+    assert "+13125550142" in detail and "merged into this customer" in detail
+    unknown = owner_client.post(url, {"duplicate_phone": "312 555 0199"}, follow=True)
+    assert "No customer has the number" in unknown.content.decode()
