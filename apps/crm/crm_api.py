@@ -13,9 +13,10 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from apps.crm import selectors, services
+from apps.crm.api import CanReadAppointments
 from apps.crm.hooks import TimelineCursor
 from apps.crm.models import Appointment, Customer
-from nevermisscall.permissions import IsBusinessMember, requires
+from nevermisscall.permissions import requires
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
 from nevermisscall.seed002 import Seed002APIView
 
@@ -27,16 +28,6 @@ FROM_SEED = {
 }
 MAX_TAGS = 20
 MAX_LIMIT = 200
-
-
-class CanReadAppointments(IsBusinessMember):
-    message = "This needs the 'appointments:read' or 'appointments:write' permission."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return super().has_permission(request, view) and (
-            user.has_business_permission("appointments:read") or user.has_business_permission("appointments:write")
-        )
 
 
 def _phone(value: str) -> str:
