@@ -19,3 +19,10 @@ class ConversationsConfig(AppConfig):
         hooks.register_cause_listener("appointment", services.owner_alert_delivery_changed)
         hooks.register_cause_link("message", views.thread_url_of_message)
         hooks.register_cause_link("conversation", views.thread_url_of_conversation)
+
+        from apps.conversations import timeline
+        from apps.crm.hooks import register_timeline_source
+
+        # The CRM's customer timeline (crm cannot import conversations).
+        register_timeline_source("conversation", timeline.conversation_items)
+        register_timeline_source("message", timeline.message_items)

@@ -222,9 +222,10 @@ def customer_panel(*, conversation: Conversation) -> dict:
     """The customer side panel: the CRM customer (name, address), the appointment the assistant
     booked or the customer's next one, and their latest calls."""
     from apps.conversations.hooks import hooks
-    from apps.crm.models import Appointment, Customer
+    from apps.crm.models import Appointment
+    from apps.crm.selectors import customer_get_by_phone
 
-    customer = Customer.objects.filter(phone=conversation.customer_number).first()
+    customer = customer_get_by_phone(phone=conversation.customer_number)  # Numbers merged in too.
     appointment = None
     if conversation.appointment_id:
         appointment = Appointment.objects.filter(pk=conversation.appointment_id).first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.conversations import api, session_api, widget
+from apps.conversations import api, crm_api, session_api, widget
 
 urlpatterns = [
     path("api/conversations", api.ConversationListApi.as_view(), name="conversation-list"),
@@ -68,4 +68,16 @@ urlpatterns = [
         "v1/widget/session/<str:session_id>/end", session_api.WidgetSessionEndApi.as_view(), name="widget-session-end"
     ),
     path("widget/chat", widget.chat_page, name="widget-chat"),
+    # Seed 002: the CRM's conversation views and QA (the review is crm's row)
+    path("v1/crm/conversations", crm_api.CrmConversationListApi.as_view(), name="crm-conversation-list"),
+    path(
+        "v1/crm/conversations/<str:conversation_id>",
+        crm_api.CrmConversationDetailApi.as_view(),
+        name="crm-conversation-detail",
+    ),
+    path(
+        "v1/crm/conversations/<str:conversation_id>/qa",
+        crm_api.CrmConversationQaApi.as_view(),
+        name="crm-conversation-qa",
+    ),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.crm.models import Appointment, Customer
+from apps.crm.models import Appointment, ConversationReview, Customer, CustomerPhone
 from nevermisscall.admin import TenantModelAdmin
 
 
@@ -18,3 +18,16 @@ class AppointmentAdmin(TenantModelAdmin):
     search_fields = ["customer__name", "customer__phone", "job_type", "address", "notes"]
     list_select_related = ["customer"]
     date_hierarchy = "start"
+
+
+@admin.register(CustomerPhone)
+class CustomerPhoneAdmin(TenantModelAdmin):
+    list_display = ["phone", "customer", "merged_from", "created_at"]
+    search_fields = ["phone", "customer__name", "customer__phone"]
+    list_select_related = ["customer"]
+
+
+@admin.register(ConversationReview)
+class ConversationReviewAdmin(TenantModelAdmin):
+    list_display = ["conversation_id", "outcome", "updated_at"]
+    list_filter = ["outcome"]

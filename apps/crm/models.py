@@ -69,6 +69,7 @@ class Appointment(models.Model):
     notes = models.TextField(blank=True)
     # Users live in the public schema; a cross-schema foreign key is not possible, so the id is kept.
     technician_id = models.UUIDField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.SMS)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -87,3 +88,46 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.job_type or self.trade or 'appointment'} {self.start:%Y-%m-%d %H:%M}"
+
+
+class CustomerPhone(models.Model):
+    """Another number of a customer: a duplicate record's number, kept when it was merged in.
+
+    Calls, conversations, messages, opt-outs and consents are keyed by number, so the survivor
+    reaches every one of them through its own number and these."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="extra_phones")
+    phone = models.CharField(max_length=20, unique=True, help_text=_("E.164"))
+    merged_from = models.UUIDField(null=True, blank=True, help_text=_("The customer record it came from"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.phone
+
+
+class ConversationReview(models.Model):
+    """A person's quality review of a conversation (seed 002's conversation QA): kept apart from the
+    assistant's own lead outcome so a reviewer's verdict never overwrites what the assistant decided."""
+
+    class Outcome(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        FOLLOW_UP = "follow_up", _("Needs a follow-up")
+        LOST = "lost", _("Lost")
+        NOT_A_LEAD = "not_a_lead", _("Not a lead")
+        SPAM = "spam", _("Spam")
+        OTHER = "other", _("Other")
+
+    # The conversations app sits above this one (it may import crm, not the reverse): the id is kept.
+    conversation_id = models.UUIDField(primary_key=True)
+    flags = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    notes = models.TextField(blank=True)
+    reviewed_by = models.UUIDField(null=True, blank=True, help_text=_("User who reviewed (public schema id)"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"review {self.conversation_id}"

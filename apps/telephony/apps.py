@@ -20,3 +20,8 @@ class TelephonyConfig(AppConfig):
                 Call.objects.filter(from_number=phone_number).order_by("-started_at")[:limit]
             )
         )
+
+        from apps.crm.hooks import register_timeline_source
+        from apps.telephony.timeline import call_items
+
+        register_timeline_source("call", call_items)  # The CRM's customer timeline.
