@@ -13,6 +13,7 @@ nowhere), ``console`` (one JSON span per line on stdout) or ``otlp`` (OTLP/HTTP 
 """
 
 import threading
+import time
 
 import httpx2
 from opentelemetry import propagate, trace
@@ -72,7 +73,22 @@ def setup() -> None:
         if DJANGO_MIDDLEWARE not in webhook_chain:
             settings.TWILIO_WEBHOOK_MIDDLEWARE = [DJANGO_MIDDLEWARE, *webhook_chain]
         CeleryInstrumentor().instrument()
-        RequestsInstrumentor().instrument()
+        RequestsInstrumentor().instrument(request_hook=_requests_started, response_hook=_requests_answered)
+
+
+_started = threading.local()
+
+
+def _requests_started(span, request) -> None:
+    _started.at = time.perf_counter()
+
+
+def _requests_answered(span, request, response) -> None:
+    """Every provider request the twilio SDK and the geocoder make, in Prometheus too."""
+    from nevermisscall.metrics import record_provider_request
+
+    seconds = time.perf_counter() - getattr(_started, "at", time.perf_counter())
+    record_provider_request(url=request.url, status=getattr(response, "status_code", None), seconds=seconds)
 
 
 def tracer():
@@ -97,11 +113,21 @@ class TracingTransport(httpx2.BaseTransport):
             kind=trace.SpanKind.CLIENT,
             attributes={"http.request.method": request.method, "server.address": request.url.host or ""},
         ) as span:
+            from nevermisscall.metrics import record_provider_request
+
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
             for key, value in carrier.items():
                 request.headers[key] = value
-            response = self.inner.handle_request(request)
+            started = time.perf_counter()
+            try:
+                response = self.inner.handle_request(request)
+            except Exception:
+                record_provider_request(url=str(request.url), status=None, seconds=time.perf_counter() - started)
+                raise
+            record_provider_request(
+                url=str(request.url), status=response.status_code, seconds=time.perf_counter() - started
+            )
             span.set_attribute("http.response.status_code", response.status_code)
             if response.status_code >= 500:
                 span.set_status(trace.Status(trace.StatusCode.ERROR))

@@ -16,3 +16,9 @@ class OpsConfig(AppConfig):
 
         tracing.setup()
         components.register()
+        from prometheus_client import REGISTRY
+
+        from apps.ops.collectors import OpsCollector
+
+        if not any(isinstance(c, OpsCollector) for c in list(REGISTRY._collector_to_names)):
+            REGISTRY.register(OpsCollector())
