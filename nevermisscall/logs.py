@@ -48,25 +48,48 @@ _PATTERNS = [
 ]
 
 
-def _configured_secrets() -> list[str]:
-    """The deployment's own secret values (Twilio's auth token, the OpenAI key, …), matched literally."""
-    try:
-        from django.conf import settings
+_SECRET_SETTINGS = (
+    "SECRET_KEY",
+    "TWILIO_AUTH_TOKEN",
+    "OPENAI_API_KEY",
+    "INTERNAL_SERVICE_KEY",
+    "ADMIN_API_KEY",
+    "EMAIL_HOST_PASSWORD",
+    "GOOGLE_MAPS_API_KEY",
+    "VAPID_PRIVATE_KEY",
+)
+_secrets_cache: list[str] | None = None
 
-        names = (
-            "SECRET_KEY",
-            "TWILIO_AUTH_TOKEN",
-            "OPENAI_API_KEY",
-            "INTERNAL_SERVICE_KEY",
-            "ADMIN_API_KEY",
-            "EMAIL_HOST_PASSWORD",
-            "GOOGLE_MAPS_API_KEY",
-            "VAPID_PRIVATE_KEY",
-        )
-        values = [str(getattr(settings, name, "") or "") for name in names]
-    except Exception:  # Settings not configured yet (early start-up).
-        return []
-    return sorted({value for value in values if len(value) >= 8}, key=len, reverse=True)
+
+def _configured_secrets() -> list[str]:
+    """The deployment's own secret values (Twilio's auth token, the OpenAI key, …), matched literally.
+    Read once, again after a setting changes (Django's ``setting_changed``: tests, never production)."""
+    global _secrets_cache
+    if _secrets_cache is None:
+        try:
+            from django.conf import settings
+            from django.core.signals import setting_changed
+
+            values = [str(getattr(settings, name, "") or "") for name in _SECRET_SETTINGS]
+            setting_changed.connect(_forget_secrets, dispatch_uid="nevermisscall.logs.secrets")
+        except Exception:  # Settings not configured yet (early start-up): try again next line.
+            return []
+        _secrets_cache = sorted({value for value in values if len(value) >= 8}, key=len, reverse=True)
+    return _secrets_cache
+
+
+def _forget_secrets(setting=None, **kwargs) -> None:
+    global _secrets_cache
+    if setting in _SECRET_SETTINGS:
+        _secrets_cache = None
+
+
+# A cheap first look (substring tests run in C; a case-insensitive alternation took ~90 µs a line):
+# a line containing none of these cannot hold a secret the patterns below would find.
+_TRIGGERS = (
+    "author", "signature", "token", "key", "secret", "passw", "pwd", "cookie", "session", "csrf",
+    "bearer", "basic", "eyj", "sk-", "://",
+)  # fmt: skip
 
 
 def redact(text: str) -> str:
@@ -75,6 +98,9 @@ def redact(text: str) -> str:
     for secret in _configured_secrets():
         if secret in text:
             text = text.replace(secret, REDACTED)
+    lowered = text.lower()
+    if not any(trigger in lowered for trigger in _TRIGGERS):
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -82,6 +108,8 @@ def redact(text: str) -> str:
 
 _SECRET_KEY_RE = re.compile(rf"^(?:{_SECRET_NAMES})$", re.I)
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# Stamped by ContextFilter from validated values (the request ID matches [A-Za-z0-9._:-]): not redacted.
+_OWN_FIELDS = {"request_id", "business", "task_id", "trace_id", "span_id", "process_role", "client_ip"}
 
 
 def _redact_value(key: str, value):
@@ -116,7 +144,7 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         for key, value in list(vars(record).items()):
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+            if key not in _STANDARD_ATTRS and key not in _OWN_FIELDS and not key.startswith("_"):
                 setattr(record, key, _redact_value(key, value))
         record._redacted = True
         return True
@@ -136,11 +164,11 @@ PROCESS_ROLE = _process_role()
 
 def _current_task_id() -> str:
     try:
-        from celery import current_task
+        from celery._state import get_current_task
     except ImportError:
         return "-"
-    task = current_task
-    request = getattr(task, "request", None) if task else None
+    task = get_current_task()
+    request = getattr(task, "request", None) if task is not None else None
     return getattr(request, "id", None) or "-"
 
 
@@ -157,8 +185,11 @@ class ContextFilter(logging.Filter):
     """Stamps request ID, client address, business (schema), Celery task ID, trace and span IDs."""
 
     def filter(self, record):
+        if getattr(record, "_context", False):  # Stamped by the first handler's filter.
+            return True
         from nevermisscall.middleware import client_ip_var, request_id_var
 
+        record._context = True
         record.request_id = request_id_var.get()
         record.client_ip = client_ip_var.get()
         record.business = _current_business()
@@ -195,9 +226,13 @@ class JsonFormatter(_JsonFormatter):
         for name in FIELDS:
             log_record.setdefault(name, getattr(record, name, "-"))
         log_record.pop("_redacted", None)
+        log_record.pop("_context", None)
 
     def format(self, record):
-        return redact(super().format(record))
+        text = super().format(record)
+        # RedactingFilter already cleaned this record (every handler of settings.LOGGING has it);
+        # a record that did not pass it (a handler added by hand) is cleaned here, whole.
+        return text if getattr(record, "_redacted", False) else redact(text)
 
 
 class PlainFormatter(logging.Formatter):
@@ -210,7 +245,8 @@ class PlainFormatter(logging.Formatter):
         for name in FIELDS:
             if not hasattr(record, name):
                 setattr(record, name, "-")
-        return redact(super().format(record))
+        text = super().format(record)
+        return text if getattr(record, "_redacted", False) else redact(text)
 
 
 def entry_from_record(record: logging.LogRecord) -> dict:
@@ -243,26 +279,32 @@ class RedisLogHandler(logging.Handler):
         self.maxlen = maxlen
         self.flush_interval = flush_interval
         self._buffer: collections.deque = collections.deque(maxlen=buffer)
-        self._pid = None
+        self._running = False
         self._wake = threading.Event()
+        # os.getpid() on every line cost ~20 µs here; a forked child learns it from this hook instead.
+        os.register_at_fork(after_in_child=self._forked)
         self._client = None
 
     def emit(self, record):
         if record.name.startswith(("redis", "nevermisscall.logs")):
             return
         try:
-            entry = entry_from_record(record)
-            self._buffer.append(redact(json.dumps(entry, default=str)))
+            line = json.dumps(entry_from_record(record), default=str)
+            self._buffer.append(line if getattr(record, "_redacted", False) else redact(line))
         except Exception:
             return
-        if self._pid != os.getpid():
+        if not self._running:  # First line of this process (a forked child starts over).
             self._start()
         self._wake.set()
 
     def _start(self):
-        self._pid = os.getpid()
+        self._running = True
         self._client = None
         threading.Thread(target=self._run, name="redis-log-handler", daemon=True).start()
+
+    def _forked(self):
+        self._running = False
+        self._wake = threading.Event()
 
     def _redis(self):
         if self._client is None:

@@ -135,7 +135,7 @@ def test_the_request_id_travels_in_the_task_message_and_back_into_the_tasks_line
         task.pop_request()
 
 
-def test_an_http_request_id_is_echoed_and_logged(client, captured):
+def test_an_http_request_id_is_echoed(client):
     response = client.get("/healthz", HTTP_X_REQUEST_ID="req-from-client-7")
     assert response["X-Request-ID"] == "req-from-client-7"
 
