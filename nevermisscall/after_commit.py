@@ -65,13 +65,14 @@ class _Publisher:
             if isinstance(item, threading.Event):
                 markers.append(item)
             elif item[0] == "task":
-                _, task, schema, ident = item
-                hand_offs.setdefault((task.name, schema), (task, []))[1].append(ident)
+                _, task, schema, ident, origin = item
+                hand_offs.setdefault((task.name, schema), (task, [], origin))[1].append(ident)
             else:
                 group_messages.append(item[1:])
-        for (name, schema), (task, ids) in hand_offs.items():
+        for (name, schema), (task, ids, origin) in hand_offs.items():
             try:
-                publish_now(task, ids, schema=schema)
+                with _origin(origin):
+                    publish_now(task, ids, schema=schema)
             except Exception:  # Broker down: the rows are committed and the sweep re-publishes them.
                 logger.warning("could not publish %s for %s (%d ids); the sweep will", name, schema, len(ids))
         if group_messages:
@@ -97,6 +98,33 @@ async def _send_to_groups(group_messages: list) -> None:
             except Exception:
                 if attempt == 2:
                     logger.exception("could not deliver %s to %s", event.get("type"), group)
+
+
+def _capture_origin() -> tuple:
+    """The request ID and trace context of the request whose commit hands work off, so the task
+    message the publisher thread sends carries them (nevermisscall/celery.py, nevermisscall/tracing.py).
+    A message carrying the ids of several requests carries the first one's."""
+    from opentelemetry import context as otel_context
+
+    from nevermisscall.middleware import request_id_var
+
+    return request_id_var.get(), otel_context.get_current()
+
+
+@contextmanager
+def _origin(origin: tuple):
+    from opentelemetry import context as otel_context
+
+    from nevermisscall.middleware import request_id_var
+
+    request_id, trace_context = origin
+    request_token = request_id_var.set(request_id)
+    trace_token = otel_context.attach(trace_context)
+    try:
+        yield
+    finally:
+        otel_context.detach(trace_token)
+        request_id_var.reset(request_token)
 
 
 _publisher: _Publisher | None = None
@@ -145,7 +173,7 @@ def enqueue(task, ident: str, *, schema: str) -> None:
         elif task.app.conf.task_always_eager:
             task.apply_async(args=[ident], headers={"_schema_name": schema})
         else:
-            _current_publisher().submit(("task", task, schema, ident))
+            _current_publisher().submit(("task", task, schema, ident, _capture_origin()))
 
     transaction.on_commit(hand_off)
 

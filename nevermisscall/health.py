@@ -4,6 +4,7 @@ A failing non-critical check makes the whole ``degraded``; a failing critical on
 (HTTP 503). Checks run concurrently, each with a timeout, so a hung dependency cannot hang a probe.
 """
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -201,6 +202,26 @@ def metrics_json(request):
     )
 
 
+def prometheus_text() -> bytes:
+    """This process's registry; with ``PROMETHEUS_MULTIPROC_DIR``, every process's counters and
+    histograms summed from that directory, plus the gauges read at scrape time (the custom
+    collectors of the registry: outbox, queues, health, breakers)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest(REGISTRY)
+    from prometheus_client import CollectorRegistry, multiprocess
+    from prometheus_client.metrics import MetricWrapperBase
+
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)
+    live = CollectorRegistry(auto_describe=True)
+    for collector in list(REGISTRY._collector_to_names):  # Custom collectors only (not per-process metrics).
+        if not isinstance(collector, MetricWrapperBase) and type(collector).__module__.startswith(
+            ("apps.", "nevermisscall")
+        ):
+            live.register(collector)
+    return generate_latest(combined) + generate_latest(live)
+
+
 @require_GET
 def metrics_prometheus(request):
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(prometheus_text(), content_type=CONTENT_TYPE_LATEST)

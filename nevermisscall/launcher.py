@@ -10,6 +10,7 @@ stores it started. ``serve [names]`` does only the last step.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,11 +80,29 @@ def _supervise(stores: list[Daemon], names: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nevermisscall.settings")
     # The Procfile names the programs (python, celery); find them next to this interpreter.
     os.environ["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    _prometheus_directory()
     commands = [
         Command(name, command, cwd=BASE_DIR, colour=colour(index))
         for index, (name, command) in enumerate(procfile_commands(BASE_DIR / "Procfile", names).items())
     ]
     return Supervisor([*stores, *commands]).run()
+
+
+def _prometheus_directory() -> None:
+    """Web, worker and beat count into one directory, emptied at each start, so ``/metrics/prometheus``
+    sums them (prometheus_client's multiprocess mode; docs/operations.md "Observability")."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    import psutil
+
+    parent = BASE_DIR / ".data" / "prometheus"
+    for stale in parent.glob("*"):  # Left by launchers that are gone (one per launcher: tests run several).
+        if not (stale.name.isdigit() and psutil.pid_exists(int(stale.name))):
+            shutil.rmtree(stale, ignore_errors=True)
+    directory = parent / str(os.getpid())
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def run() -> int:

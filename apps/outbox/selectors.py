@@ -96,3 +96,16 @@ def webhook_endpoint_get(*, business, endpoint_id) -> WebhookEndpoint | None:
 def push_subscription_count(*, user) -> int:
     """How many of this person's browsers get Web Push."""
     return PushSubscription.objects.filter(business_id=user.business_id, user=user).count()
+
+
+def delivery_dead_letters(*, limit: int) -> list[Delivery]:
+    """The newest dead letters over every business, for platform staff's operations page (the
+    recipient is shown masked there)."""
+    return list(
+        Delivery.objects.filter(status=Delivery.Status.DEAD)
+        .select_related("business")
+        .only(
+            "id", "channel", "purpose", "recipient", "status", "attempts", "last_error", "updated_at", "business__name"
+        )
+        .order_by("-updated_at")[:limit]
+    )

@@ -22,6 +22,7 @@ from apps.outbox.models import Channel, Delivery, DeliveryAttempt, PushSubscript
 from apps.outbox.segments import count_segments
 from nevermisscall import after_commit
 from nevermisscall.errors import BusinessRuleViolation, ValidationFailed
+from nevermisscall.metrics import record_delivery_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +270,7 @@ def attempt_record(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (delivery.attempts,) = cursor.fetchone()
+    record_delivery_attempt(channel=delivery.channel, outcome=outcome, seconds=elapsed / 1000)
     return delivery.attempts
 
 

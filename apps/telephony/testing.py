@@ -42,6 +42,7 @@ class RecordedRequest:
     form: dict
     received_at: float  # time.monotonic(), for in-process comparisons
     received_wall: float  # time.time(), for comparisons with another process (bench/)
+    traceparent: str | None = None  # W3C trace context the SDK sent (nevermisscall/tracing.py)
 
 
 @dataclass
@@ -108,7 +109,17 @@ class _Handler(BaseHTTPRequestHandler):
                 recorded = list(state.requests)
             else:
                 recorded = None
-                state.requests.append(RecordedRequest(method, parts.path, query, form, time.monotonic(), time.time()))
+                state.requests.append(
+                    RecordedRequest(
+                        method,
+                        parts.path,
+                        query,
+                        form,
+                        time.monotonic(),
+                        time.time(),
+                        self.headers.get("traceparent"),
+                    )
+                )
             failing = recorded is None and state.fail_next > 0
             if failing:
                 state.fail_next -= 1

@@ -115,11 +115,15 @@ def get_client():
         if client is None:
             import openai
 
+            from nevermisscall.tracing import TracingTransport
+
             client = openai.OpenAI(
                 api_key=settings.OPENAI_API_KEY,
                 base_url=settings.OPENAI_BASE_URL,
                 timeout=settings.OPENAI_TIMEOUT_SECONDS,
                 max_retries=0,
+                # A client span and ``traceparent`` on every request (the SDK's transport is httpx2).
+                http_client=openai.DefaultHttpxClient(transport=TracingTransport()),
             )
             _clients[key] = client
         return client
