@@ -64,4 +64,4 @@ def reschedule_request(language: str) -> str:
     appointment to the next opening, so that it offers new slots."""
     if _language(language) == "es":
         return "quiero cambiar mi cita para lo antes posible"
-    return "I need to reschedule my appointment to the next available time"
+    return "I need to reschedule my appointment to as soon as possible"
