@@ -79,7 +79,10 @@ def _queue_one(*, kind: str, candidate, run: CampaignRun, settings: CampaignSett
                 when=candidate.starts_at,
                 review_link=settings.review_link,
             )
-            cause_id = candidate.appointment_id if kind in (Kind.REMINDER, Kind.REVIEW) else candidate.subject_id
+            if kind in (Kind.REMINDER, Kind.REVIEW):
+                cause_id = candidate.appointment_id
+            else:  # The conversation of a follow-up; the customer of a retention text ("<customer>:<visit>").
+                cause_id = candidate.subject_id.split(":", 1)[0]
             try:
                 delivery = outbox.delivery_queue_sms(
                     to=candidate.phone,
