@@ -298,6 +298,8 @@ CELERY_BEAT_SCHEDULE = {
     "campaign-followups": {"task": "campaigns.fan_out", "schedule": 900.0, "args": ["followup"]},
     "campaign-reviews": {"task": "campaigns.fan_out", "schedule": 900.0, "args": ["review"]},
     "campaign-retention": {"task": "campaigns.fan_out", "schedule": 3600.0, "args": ["retention"]},
+    # The recovery queue: the owner alerted once when a lead nobody answered passes the target.
+    "campaign-recovery": {"task": "campaigns.fan_out", "schedule": 60.0, "args": ["recovery"]},
 }
 
 # --- Auth ---------------------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class CampaignSettingsSerializer(serializers.ModelSerializer):
     followup_max_age_days = serializers.IntegerField(min_value=1, max_value=90, required=False)
     min_days_since_last_visit = serializers.IntegerField(min_value=7, max_value=3650, required=False)
     review_delay_hours = serializers.IntegerField(min_value=0, max_value=24 * 7, required=False)
+    recovery_target_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
 
     class Meta:
         model = CampaignSettings

@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     FOLLOWUP = "followup", _("Lead follow-up")
     RETENTION = "retention", _("Retention")
     REVIEW = "review", _("Review request")
+    RECOVERY = "recovery", _("Owner alert: a lead waits")
 
 
 class CampaignSettings(models.Model):
@@ -37,6 +38,10 @@ class CampaignSettings(models.Model):
     min_days_since_last_visit = models.PositiveSmallIntegerField(default=180)
     review_link = models.URLField(blank=True, help_text=_("Where a review request sends the customer"))
     review_delay_hours = models.PositiveSmallIntegerField(default=2)
+    recovery_alerts_paused = models.BooleanField(default=False)
+    recovery_target_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text=_("How soon a lead nobody booked should be answered before the owner is alerted")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -51,6 +56,7 @@ class CampaignSettings(models.Model):
         Kind.FOLLOWUP: "followups_paused",
         Kind.RETENTION: "retention_paused",
         Kind.REVIEW: "reviews_paused",
+        Kind.RECOVERY: "recovery_alerts_paused",
     }
 
     def paused(self, kind: str) -> bool:

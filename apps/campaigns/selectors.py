@@ -103,7 +103,38 @@ _REVIEW = """
       AND {not_paused}
 """
 
-_TEMPLATES = {Kind.REMINDER: _REMINDER, Kind.FOLLOWUP: _FOLLOWUP, Kind.RETENTION: _RETENTION, Kind.REVIEW: _REVIEW}
+# The recovery queue: conversations the customer wrote in that ended (resolved, or quiet with an
+# abandoned / price-only outcome) with no booking, no decline and no answer from a person.
+_IN_RECOVERY = """
+    v.appointment_id IS NULL
+      AND v.lead_outcome IN ('', 'abandoned', 'price_only')
+      AND (v.status <> 'active' OR v.lead_outcome <> '')
+      AND EXISTS(SELECT 1 FROM {message} i WHERE i.conversation_id = v.id AND i.direction = 'inbound'
+                 AND i.kind = 'customer')
+      AND NOT EXISTS(SELECT 1 FROM {message} h WHERE h.conversation_id = v.id AND h.kind = 'human')
+"""
+
+# Over the business's response target: the owner is texted once per conversation.
+_RECOVERY = """
+    SELECT v.id::text AS subject_id, NULL::uuid AS appointment_id, cfg.forwarding_number AS phone,
+           'en' AS language, COALESCE(NULLIF(v.customer_name, ''), v.customer_number) AS name,
+           v.last_message_at AS starts_at, FALSE AS opted_out
+    FROM {conversation} v CROSS JOIN {config} cfg
+    WHERE cfg.id = 1 AND cfg.forwarding_number <> ''
+      AND {in_recovery}
+      AND v.last_message_at <= %(now)s - make_interval(mins => {target})
+      AND v.last_message_at > %(now)s - interval '7 days'
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'recovery' AND m.subject_id = v.id::text)
+      AND {not_paused}
+"""
+
+_TEMPLATES = {
+    Kind.REMINDER: _REMINDER,
+    Kind.FOLLOWUP: _FOLLOWUP,
+    Kind.RETENTION: _RETENTION,
+    Kind.REVIEW: _REVIEW,
+    Kind.RECOVERY: _RECOVERY,
+}
 
 
 def candidates_sql(kind: str, *, schema: str | None = None) -> str:
@@ -117,6 +148,8 @@ def candidates_sql(kind: str, *, schema: str | None = None) -> str:
         "max_age": _SETTING.format(field="followup_max_age_days", settings=settings, default=7),
         "min_days": _SETTING.format(field="min_days_since_last_visit", settings=settings, default=180),
         "review_delay": _SETTING.format(field="review_delay_hours", settings=settings, default=2),
+        "target": _SETTING.format(field="recovery_target_minutes", settings=settings, default=15),
+        "in_recovery": _IN_RECOVERY.format(**tables),
     }
     return _TEMPLATES[kind].format(**tables, **expressions)
 
@@ -165,6 +198,38 @@ def schemas_with_due(*, kind: str, schemas: list[str], now: datetime) -> list[st
 def campaign_settings_get() -> CampaignSettings:
     """The business's campaign settings (the defaults when never saved; not written)."""
     return CampaignSettings.objects.filter(pk=1).first() or CampaignSettings()
+
+
+@dataclass(frozen=True)
+class RecoveryItem:
+    conversation_id: object
+    customer_number: str
+    customer_name: str
+    job_label: str
+    lead_outcome: str
+    ended_at: datetime
+    waiting_minutes: int
+    over_target: bool
+    owner_alerted: bool
+
+
+def recovery_queue(*, now: datetime, limit: int = 100) -> list[RecoveryItem]:
+    """The conversations nobody booked, declined or answered, oldest first, with how long each has
+    waited against the business's response target: one statement."""
+    tables = _tables(None)
+    target = _SETTING.format(field="recovery_target_minutes", settings=tables["settings"], default=15)
+    sql = f"""
+        SELECT v.id, v.customer_number, v.customer_name, v.lead_job_label, v.lead_outcome, v.last_message_at,
+               floor(extract(epoch FROM (%(now)s - v.last_message_at)) / 60)::int AS waiting,
+               v.last_message_at <= %(now)s - make_interval(mins => {target}) AS over_target,
+               EXISTS(SELECT 1 FROM {tables["sent"]} m WHERE m.kind = 'recovery' AND m.subject_id = v.id::text)
+        FROM {tables["conversation"]} v
+        WHERE {_IN_RECOVERY.format(**tables)} AND v.last_message_at > %(now)s - interval '30 days'
+        ORDER BY v.last_message_at LIMIT %(limit)s
+    """  # noqa: S608  (table names from the models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "limit": limit})
+        return [RecoveryItem(*row) for row in cursor.fetchall()]
 
 
 def campaign_runs_recent(*, limit: int = 50):

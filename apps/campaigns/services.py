@@ -25,7 +25,15 @@ from nevermisscall.errors import BusinessRuleViolation, ValidationFailed
 logger = logging.getLogger(__name__)
 
 MARKETING_KINDS = (Kind.RETENTION, Kind.REVIEW)
-CAUSES = {Kind.REMINDER: "appointment", Kind.REVIEW: "appointment", Kind.FOLLOWUP: "conversation"}
+CAUSES = {
+    Kind.REMINDER: "appointment",
+    Kind.REVIEW: "appointment",
+    Kind.FOLLOWUP: "conversation",
+    Kind.RECOVERY: "conversation",
+}
+# The owner's alert is the outbox's owner_alert (never held by the daily quota; a failure puts the
+# conversation in "Needs you").
+PURPOSES = {Kind.RECOVERY: "owner_alert"}
 
 SETTINGS_FIELDS = (
     "reminders_paused",
@@ -37,6 +45,8 @@ SETTINGS_FIELDS = (
     "min_days_since_last_visit",
     "review_link",
     "review_delay_hours",
+    "recovery_alerts_paused",
+    "recovery_target_minutes",
 )
 
 
@@ -78,6 +88,7 @@ def _queue_one(*, kind: str, candidate, run: CampaignRun, settings: CampaignSett
                 name=candidate.name,
                 when=candidate.starts_at,
                 review_link=settings.review_link,
+                minutes=int((now - candidate.starts_at).total_seconds() // 60) if kind == Kind.RECOVERY else 0,
             )
             if kind in (Kind.REMINDER, Kind.REVIEW):
                 cause_id = candidate.appointment_id
@@ -87,7 +98,7 @@ def _queue_one(*, kind: str, candidate, run: CampaignRun, settings: CampaignSett
                 delivery = outbox.delivery_queue_sms(
                     to=candidate.phone,
                     body=body,
-                    purpose=f"campaign_{kind}",
+                    purpose=PURPOSES.get(kind, f"campaign_{kind}"),
                     idempotency_key=f"campaign:{kind}:{business.id}:{candidate.subject_id}",
                     kind=Delivery.Kind.MARKETING if kind in MARKETING_KINDS else Delivery.Kind.TRANSACTIONAL,
                     cause=(CAUSES.get(kind, "customer"), cause_id),

@@ -14,7 +14,9 @@ def _language(language: str) -> str:
     return "es" if (language or "").lower().startswith("es") else "en"
 
 
-def campaign_text(*, kind: str, business, language: str, name: str, when: datetime | None, review_link: str) -> str:
+def campaign_text(
+    *, kind: str, business, language: str, name: str, when: datetime | None, review_link: str, minutes: int = 0
+) -> str:
     language = _language(language)
     zone = ZoneInfo(business.timezone)
     with translation.override(language):
@@ -34,6 +36,11 @@ def campaign_text(*, kind: str, business, language: str, name: str, when: dateti
                 "%(business)s: %(hello)sit has been a while since our last visit. "
                 "Reply to book a check-up. Reply STOP to opt out."
             ) % {"business": business.name, "hello": hello}
+        elif kind == Kind.RECOVERY:
+            text = gettext(
+                "%(business)s: %(name)s wrote %(minutes)s min ago and nobody has booked or answered them yet. "
+                "Please call or text them back."
+            ) % {"business": business.name, "name": name, "minutes": minutes}
         else:
             text = gettext(
                 "%(business)s: %(hello)sthanks for choosing us! Would you leave us a review? %(link)s "
