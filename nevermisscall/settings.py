@@ -378,6 +378,7 @@ SPECTACULAR_SETTINGS = {
         "CallParticipantRoleEnum": "apps.telephony.models.CallParticipant.Role",
         "DeliveryStatusEnum": "apps.outbox.models.Delivery.Status",
         "DeliveryKindEnum": "apps.outbox.models.Delivery.Kind",
+        "CampaignKindEnum": "apps.campaigns.models.Kind",
     },
 }
 

@@ -5,7 +5,7 @@ text is queued at most once whatever runs twice, and every one queued is recorde
 Reminders are transactional (sent at once, never after the appointment starts); retention texts
 and review requests are marketing, so the outbox policy applies its consent and quiet-hours rules
 (held until 08:00 in the recipient's time zone). A follow-up answers the lead's own inquiry and is
-transactional, sent only in the business's waking hours (the beat runs it; docs/campaigns.md).
+transactional (docs/campaigns.md). The owner's recovery alert is an ``owner_alert``.
 """
 
 import logging
