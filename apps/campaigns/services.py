@@ -13,13 +13,14 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.campaigns import selectors, texts
 from apps.campaigns.models import CampaignMessage, CampaignRun, CampaignSettings, Kind
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
+from nevermisscall.db import insert_sql
 from nevermisscall.errors import BusinessRuleViolation, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -67,20 +68,30 @@ def campaign_settings_update(*, data: dict) -> CampaignSettings:
     return settings
 
 
-def _queue_one(*, kind: str, candidate, run: CampaignRun, settings: CampaignSettings, now: datetime) -> str:
-    """``sent``, ``failed`` or ``skipped:<reason>`` for one candidate, in its own transaction."""
+CHUNK = 100  # Candidates a transaction: their campaign rows in one INSERT, their deliveries in another.
+
+
+def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: CampaignSettings, now: datetime) -> Counter:
+    """Queue one chunk of candidates in one transaction: each candidate's ``CampaignMessage`` (with
+    its delivery's id, or its skip reason) in one ``INSERT … ON CONFLICT DO NOTHING``, then the
+    deliveries of the rows that were inserted. A subject another run inserted first (a second beat,
+    a redelivered task) is skipped as ``already_sent``; it waits for that run's commit."""
     business = _business()
-    try:
-        with transaction.atomic():
-            message = CampaignMessage.objects.create(
-                kind=kind,
-                subject_id=candidate.subject_id,
-                run=run,
-                appointment_id=candidate.appointment_id,
-                phone=candidate.phone,
-            )
-            if candidate.opted_out:
-                return _skip(message, "opted_out")
+    outcomes: Counter = Counter()
+    prepared = []  # (message, delivery or None)
+    for candidate in chunk:
+        message = CampaignMessage(
+            kind=kind,
+            subject_id=candidate.subject_id,
+            run=run,
+            appointment_id=candidate.appointment_id,
+            phone=candidate.phone,
+            created_at=now,
+        )
+        delivery = None
+        if candidate.opted_out:
+            message.status, message.skip_reason = CampaignMessage.Status.SKIPPED, "opted_out"
+        else:
             body = texts.campaign_text(
                 kind=kind,
                 business=business,
@@ -95,7 +106,7 @@ def _queue_one(*, kind: str, candidate, run: CampaignRun, settings: CampaignSett
             else:  # The conversation of a follow-up; the customer of a retention text ("<customer>:<visit>").
                 cause_id = candidate.subject_id.split(":", 1)[0]
             try:
-                delivery = outbox.delivery_queue_sms(
+                delivery = outbox.sms_delivery_build(
                     to=candidate.phone,
                     body=body,
                     purpose=PURPOSES.get(kind, f"campaign_{kind}"),
@@ -104,24 +115,38 @@ def _queue_one(*, kind: str, candidate, run: CampaignRun, settings: CampaignSett
                     cause=(CAUSES.get(kind, "customer"), cause_id),
                     # A reminder that arrives after the appointment started is worse than none.
                     expires_at=candidate.starts_at if kind == Kind.REMINDER else None,
+                    check_opt_out=False,  # Read with the candidate; the send-time policy checks again.
                 )
             except BusinessRuleViolation as exc:
-                reason = "no_consent" if "consent" in str(exc) else "opted_out"
-                return _skip(message, reason)
-            message.delivery_id = delivery.id
-            message.save(update_fields=["delivery_id"])
-    except IntegrityError:
-        return "skipped:already_sent"  # Another run (a second beat, a redelivered task) has it.
-    except ValidationFailed:
-        logger.exception("campaign %s: the text for %s could not be built", kind, candidate.subject_id)
-        return "failed"
-    return "sent"
-
-
-def _skip(message: CampaignMessage, reason: str) -> str:
-    message.status, message.skip_reason = CampaignMessage.Status.SKIPPED, reason
-    message.save(update_fields=["status", "skip_reason"])
-    return f"skipped:{reason}"
+                message.status = CampaignMessage.Status.SKIPPED
+                message.skip_reason = "no_consent" if "consent" in str(exc) else "opted_out"
+            except ValidationFailed:
+                logger.exception("campaign %s: the text for %s could not be built", kind, candidate.subject_id)
+                outcomes["failed"] += 1
+                continue
+            if delivery is not None:
+                message.delivery_id = delivery.id
+        prepared.append((message, delivery))
+    if not prepared:
+        return outcomes
+    with transaction.atomic():
+        statement, params = insert_sql([message for message, _ in prepared])
+        with connection.cursor() as cursor:
+            cursor.execute(f"{statement} ON CONFLICT DO NOTHING RETURNING id", params)
+            inserted = {row[0] for row in cursor.fetchall()}
+        deliveries = [delivery for message, delivery in prepared if message.id in inserted and delivery is not None]
+        if deliveries:
+            Delivery.objects.bulk_create(deliveries)
+            for delivery in deliveries:
+                outbox.delivery_hand_off(delivery)
+    for message, delivery in prepared:
+        if message.id not in inserted:
+            outcomes["skipped:already_sent"] += 1
+        elif delivery is None:
+            outcomes[f"skipped:{message.skip_reason}"] += 1
+        else:
+            outcomes["sent"] += 1
+    return outcomes
 
 
 def campaign_run(
@@ -151,18 +176,19 @@ def campaign_run(
     run.selected = len(candidates)
     run.save(update_fields=["selected"])
     reasons: Counter = Counter()
-    for index, candidate in enumerate(candidates, start=1):
-        outcome = _queue_one(kind=kind, candidate=candidate, run=run, settings=settings, now=now)
-        if outcome == "sent":
-            run.sent += 1
-        elif outcome == "failed":
-            run.failed += 1
-        else:
-            run.skipped += 1
-            reasons[outcome.split(":", 1)[1]] += 1
+    for start in range(0, len(candidates), CHUNK):
+        outcomes = _queue_chunk(kind=kind, chunk=candidates[start : start + CHUNK], run=run, settings=settings, now=now)
+        for outcome, count in outcomes.items():
+            if outcome == "sent":
+                run.sent += count
+            elif outcome == "failed":
+                run.failed += count
+            else:
+                run.skipped += count
+                reasons[outcome.split(":", 1)[1]] += count
         if progress is not None:
-            progress(index, len(candidates))
-        if index % 100 == 0:  # The dashboard's live view of a long run.
+            progress(min(start + CHUNK, len(candidates)), len(candidates))
+        if start + CHUNK < len(candidates):  # The dashboard's live view of a long run.
             run.skipped_reasons = dict(reasons)
             run.save(update_fields=["sent", "failed", "skipped", "skipped_reasons"])
     run.skipped_reasons = dict(reasons)
