@@ -86,6 +86,7 @@ TENANT_APPS = [
     "apps.crm",
     "apps.analytics",
     "apps.alerts",
+    "apps.campaigns",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -163,6 +164,10 @@ ASGI_APPLICATION = "nevermisscall.asgi.application"
 WEBSOCKET_URLPATTERNS = ["apps.analytics.routing.websocket_urlpatterns", "apps.ops.routing.websocket_urlpatterns"]
 # Every business-wide dashboard event is stored for the activity feed (nevermisscall/events.py).
 EVENT_STORE = "apps.analytics.feed.feed_event_record"
+# Asked first about every inbound customer text the conversation engine decides (the C / R / X
+# answers to an appointment reminder, apps/campaigns/replies.py); "" for none. A dotted path so
+# that conversations does not import the app above it.
+SMS_REPLY_HOOK = "apps.campaigns.replies.reminder_reply"
 # raw access token -> its active user, or AuthenticationFailed: how ``?token=`` signs a websocket in.
 WEBSOCKET_TOKEN_USER = "apps.accounts.authentication.user_from_access_token"
 AUTH_USER_MODEL = "accounts.User"
@@ -301,6 +306,14 @@ CELERY_BEAT_SCHEDULE = {
     "lead-idle-sweep": {"task": "conversations.lead_idle_sweep", "schedule": 600.0},
     # Every component's health check, recorded for /health/services/{name}/history (apps/ops).
     "ops-health-check": {"task": "ops.health_check", "schedule": env.float("HEALTH_CHECK_SECONDS", default=60.0)},
+    # Campaigns (apps/campaigns): one statement finds the businesses with something due, then one
+    # task per business. Reminders every 5 minutes; follow-ups, retention and reviews less often.
+    "campaign-reminders": {"task": "campaigns.fan_out", "schedule": 300.0, "args": ["reminder"]},
+    "campaign-followups": {"task": "campaigns.fan_out", "schedule": 900.0, "args": ["followup"]},
+    "campaign-reviews": {"task": "campaigns.fan_out", "schedule": 900.0, "args": ["review"]},
+    "campaign-retention": {"task": "campaigns.fan_out", "schedule": 3600.0, "args": ["retention"]},
+    # The recovery queue: the owner alerted once when a lead nobody answered passes the target.
+    "campaign-recovery": {"task": "campaigns.fan_out", "schedule": 60.0, "args": ["recovery"]},
 }
 
 # --- Auth ---------------------------------------------------------------------------------------
@@ -379,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "CallParticipantRoleEnum": "apps.telephony.models.CallParticipant.Role",
         "DeliveryStatusEnum": "apps.outbox.models.Delivery.Status",
         "DeliveryKindEnum": "apps.outbox.models.Delivery.Kind",
+        "CampaignKindEnum": "apps.campaigns.models.Kind",
     },
 }
 

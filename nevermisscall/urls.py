@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("apps.conversations.page_urls")),
     path("", include("apps.crm.page_urls")),
     path("", include("apps.outbox.page_urls")),
+    path("", include("apps.campaigns.page_urls")),
     path("", include("apps.tenants.page_urls")),
     path("admin/login/", auth_throttled("username")(admin.site.login)),  # Before the admin's own.
     path("admin/", admin.site.urls),
@@ -56,4 +57,5 @@ urlpatterns = [
     path("", include("apps.dispatch.urls")),
     path("", include("apps.crm.urls")),
     path("", include("apps.outbox.urls")),
+    path("", include("apps.campaigns.urls")),
 ]

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from apps.conversations import services
 from apps.conversations.assistant import assistant_apply, assistant_decide
@@ -140,6 +141,12 @@ def _needs_you_reason(turn, conversation: Conversation) -> str:
     return ""
 
 
+def _sms_reply_hook():
+    """``settings.SMS_REPLY_HOOK`` (apps above this one answer some texts: a reminder's C / R / X)."""
+    path = getattr(settings, "SMS_REPLY_HOOK", "")
+    return import_string(path) if path else None
+
+
 def conversation_handle_inbound(*, message_id) -> Message | None:
     """Answer one inbound message unless a human has the conversation, the customer opted out, the
     assistant is off, or it already answered enough. Claim, decide with no transaction open (the
@@ -156,6 +163,16 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
     if inbound is None:
         return None
     conversation = inbound.conversation
+    text = inbound.body
+    hook = _sms_reply_hook()
+    if hook is not None and not conversation.customer_opted_out:
+        # True: answered by the hook (and decided); a string: what the assistant decides on instead.
+        # No statement for a text the hook does not recognise (test_inbound_turn.py pins them).
+        answered = hook(conversation=conversation, inbound=inbound)
+        if answered is True:
+            return None
+        if isinstance(answered, str):
+            text = answered
     config = config_get()
     if not _assistant_may_answer(conversation, config):
         _decided(inbound)
@@ -165,7 +182,7 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
         caller_phone=conversation.customer_number,
         called_number=conversation.business_number,
         history=conversation_history(conversation_id=conversation.pk, before=inbound),
-        text=inbound.body,
+        text=text,
         conversation_ref=str(conversation.id),
         config=config,
     )

@@ -66,6 +66,12 @@ def test_nobody_imports_analytics_or_alerts(app):
     assert _violations(f"apps/{app}", ("apps.analytics", "apps.alerts")) == []
 
 
+@pytest.mark.parametrize("app", [app for app in APPS if app != "campaigns"])
+def test_nobody_imports_campaigns(app):
+    """Campaigns sit above the call flow: the inbound turn reaches them through settings.SMS_REPLY_HOOK."""
+    assert _violations(f"apps/{app}", ("apps.campaigns",)) == []
+
+
 def test_the_check_sees_imports_in_the_allowed_direction():
     """Guards the rules above against passing vacuously: telephony may, and does, use conversations."""
     assert _violations("apps/telephony", ("apps.conversations",))

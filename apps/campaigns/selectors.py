@@ -1,0 +1,251 @@
+"""What each campaign would send now: one SQL template per kind, run in one business's schema for
+its run, or as ``EXISTS`` branches of one ``UNION ALL`` statement across every active business's
+schema to find the businesses with anything due (the beat's fan-out skips the rest without a
+query of their own).
+
+Every template returns the same columns: ``subject_id`` (what makes the text once-only),
+``appointment_id``, ``phone``, ``language``, ``name``, ``starts_at``, ``opted_out``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+from apps.campaigns.models import CampaignMessage, CampaignRun, CampaignSettings, Kind
+from apps.conversations.models import Conversation, Message, OptOut
+from apps.crm.models import Appointment, Customer
+from apps.tenants.config.models import BusinessConfig
+
+
+def _tables(schema: str | None) -> dict:
+    quote = connection.ops.quote_name
+    prefix = f"{quote(schema)}." if schema else ""
+    models = {
+        "appointment": Appointment,
+        "customer": Customer,
+        "conversation": Conversation,
+        "message": Message,
+        "opt_out": OptOut,
+        "config": BusinessConfig,
+        "settings": CampaignSettings,
+        "sent": CampaignMessage,
+    }
+    return {name: prefix + quote(model._meta.db_table) for name, model in models.items()}
+
+
+_OPTED_OUT = "EXISTS(SELECT 1 FROM {opt_out} o WHERE o.phone_number = {phone} AND o.opted_out)"
+_NOT_PAUSED = "(%(ignore_pause)s OR NOT EXISTS(SELECT 1 FROM {settings} p WHERE p.id = 1 AND p.{pause}))"
+_SETTING = "COALESCE((SELECT p.{field} FROM {settings} p WHERE p.id = 1), {default})"
+
+# Appointments starting within the business's reminder_hours (or the caller's hours_ahead) that
+# were not reminded. The window is absolute time, so a DST change moves nothing.
+_REMINDER = """
+    SELECT a.id::text AS subject_id, a.id AS appointment_id, c.phone, c.language, c.name, a.start AS starts_at,
+           {opted_out} AS opted_out
+    FROM {appointment} a JOIN {customer} c ON c.id = a.customer_id
+    WHERE a.status IN ('scheduled', 'confirmed') AND a.start > %(now)s
+      AND a.start <= %(now)s + make_interval(hours => COALESCE(%(hours)s,
+            (SELECT reminder_hours FROM {config} WHERE id = 1), 24))
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'reminder' AND m.subject_id = a.id::text)
+      AND {not_paused}
+"""
+
+# Conversations in which the customer wrote, nothing was booked and no outcome closes the lead,
+# quiet for the business's follow-up delay (and not for longer than followup_max_age_days), whose
+# customer has no appointment ahead.
+_FOLLOWUP = """
+    SELECT v.id::text AS subject_id, NULL::uuid AS appointment_id, v.customer_number AS phone,
+           COALESCE(c.language, 'en') AS language, COALESCE(NULLIF(v.customer_name, ''), c.name, '') AS name,
+           NULL::timestamptz AS starts_at, {opted_out} AS opted_out
+    FROM {conversation} v LEFT JOIN {customer} c ON c.phone = v.customer_number
+    WHERE v.appointment_id IS NULL
+      AND v.lead_outcome IN ('', 'abandoned', 'price_only')
+      AND v.handled_by = 'ai'
+      AND v.last_message_at <= %(now)s - make_interval(hours => {delay})
+      AND v.last_message_at > %(now)s - make_interval(days => {max_age})
+      AND EXISTS(SELECT 1 FROM {message} i WHERE i.conversation_id = v.id AND i.direction = 'inbound'
+                 AND i.kind = 'customer')
+      AND NOT EXISTS(SELECT 1 FROM {appointment} f JOIN {customer} fc ON fc.id = f.customer_id
+                     WHERE fc.phone = v.customer_number AND f.start > %(now)s
+                       AND f.status IN ('scheduled', 'confirmed'))
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'followup' AND m.subject_id = v.id::text)
+      AND {not_paused}
+"""
+
+# Customers whose last completed visit ended min_days_since_last_visit ago or more, with nothing
+# booked ahead: one text per last visit.
+_RETENTION = """
+    SELECT x.customer_id::text || ':' || x.last_id::text AS subject_id, x.last_id AS appointment_id, c.phone,
+           c.language, c.name, x.last_end AS starts_at, {opted_out} AS opted_out
+    FROM (SELECT DISTINCT ON (a.customer_id) a.customer_id, a.id AS last_id, a."end" AS last_end
+          FROM {appointment} a WHERE a.status = 'completed' ORDER BY a.customer_id, a."end" DESC) x
+    JOIN {customer} c ON c.id = x.customer_id
+    WHERE x.last_end <= %(now)s - make_interval(days => {min_days})
+      AND NOT EXISTS(SELECT 1 FROM {appointment} f WHERE f.customer_id = x.customer_id AND f.start > %(now)s
+                     AND f.status IN ('scheduled', 'confirmed'))
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'retention'
+                     AND m.subject_id = x.customer_id::text || ':' || x.last_id::text)
+      AND {not_paused}
+"""
+
+# Appointments completed at least review_delay_hours ago (within a week), when the business has a
+# review link.
+_REVIEW = """
+    SELECT a.id::text AS subject_id, a.id AS appointment_id, c.phone, c.language, c.name, a."end" AS starts_at,
+           {opted_out} AS opted_out
+    FROM {appointment} a JOIN {customer} c ON c.id = a.customer_id
+    WHERE a.status = 'completed'
+      AND a."end" <= %(now)s - make_interval(hours => {review_delay})
+      AND a."end" > %(now)s - interval '7 days'
+      AND EXISTS(SELECT 1 FROM {settings} p WHERE p.id = 1 AND p.review_link <> '')
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'review' AND m.subject_id = a.id::text)
+      AND {not_paused}
+"""
+
+# The recovery queue: conversations the customer wrote in that ended (resolved, or quiet with an
+# abandoned / price-only outcome) with no booking, no decline and no answer from a person.
+_IN_RECOVERY = """
+    v.appointment_id IS NULL
+      AND v.lead_outcome IN ('', 'abandoned', 'price_only')
+      AND (v.status <> 'active' OR v.lead_outcome <> '')
+      AND EXISTS(SELECT 1 FROM {message} i WHERE i.conversation_id = v.id AND i.direction = 'inbound'
+                 AND i.kind = 'customer')
+      AND NOT EXISTS(SELECT 1 FROM {message} h WHERE h.conversation_id = v.id AND h.kind = 'human')
+"""
+
+# Over the business's response target: the owner is texted once per conversation.
+_RECOVERY = """
+    SELECT v.id::text AS subject_id, NULL::uuid AS appointment_id, cfg.forwarding_number AS phone,
+           'en' AS language, COALESCE(NULLIF(v.customer_name, ''), v.customer_number) AS name,
+           v.last_message_at AS starts_at, FALSE AS opted_out
+    FROM {conversation} v CROSS JOIN {config} cfg
+    WHERE cfg.id = 1 AND cfg.forwarding_number <> ''
+      AND {in_recovery}
+      AND v.last_message_at <= %(now)s - make_interval(mins => {target})
+      AND v.last_message_at > %(now)s - interval '7 days'
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'recovery' AND m.subject_id = v.id::text)
+      AND {not_paused}
+"""
+
+_TEMPLATES = {
+    Kind.REMINDER: _REMINDER,
+    Kind.FOLLOWUP: _FOLLOWUP,
+    Kind.RETENTION: _RETENTION,
+    Kind.REVIEW: _REVIEW,
+    Kind.RECOVERY: _RECOVERY,
+}
+
+
+def candidates_sql(kind: str, *, schema: str | None = None) -> str:
+    tables = _tables(schema)
+    settings = tables["settings"]
+    phone = "v.customer_number" if kind == Kind.FOLLOWUP else "c.phone"
+    expressions = {
+        "opted_out": _OPTED_OUT.format(phone=phone, **tables),
+        "not_paused": _NOT_PAUSED.format(settings=settings, pause=CampaignSettings.PAUSE_FIELDS[kind]),
+        "delay": _SETTING.format(field="followup_delay_hours", settings=settings, default=24),
+        "max_age": _SETTING.format(field="followup_max_age_days", settings=settings, default=7),
+        "min_days": _SETTING.format(field="min_days_since_last_visit", settings=settings, default=180),
+        "review_delay": _SETTING.format(field="review_delay_hours", settings=settings, default=2),
+        "target": _SETTING.format(field="recovery_target_minutes", settings=settings, default=15),
+        "in_recovery": _IN_RECOVERY.format(**tables),
+    }
+    return _TEMPLATES[kind].format(**tables, **expressions)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    subject_id: str
+    appointment_id: object
+    phone: str
+    language: str
+    name: str
+    starts_at: datetime | None
+    opted_out: bool
+
+
+def campaign_candidates(
+    *, kind: str, now: datetime, hours: int | None = None, ignore_pause: bool = False, limit: int | None = None
+) -> list[Candidate]:
+    """What ``kind`` would send now in the current business, oldest subject first."""
+    sql = candidates_sql(kind) + " ORDER BY starts_at NULLS LAST, subject_id"
+    params = {"now": now, "hours": hours, "ignore_pause": ignore_pause}
+    if limit is not None:
+        sql += " LIMIT %(limit)s"
+        params["limit"] = limit
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Candidate(*row) for row in cursor.fetchall()]
+
+
+def schemas_with_due(*, kind: str, schemas: list[str], now: datetime) -> list[str]:
+    """Of ``schemas``, those with something ``kind`` would send now: one statement, a ``UNION ALL``
+    of an ``EXISTS`` per schema (each an index probe when nothing is due)."""
+    if not schemas:
+        return []
+    branches = [
+        f"SELECT %(schema_{index})s AS schema WHERE EXISTS({candidates_sql(kind, schema=schema)})"
+        for index, schema in enumerate(schemas)
+    ]
+    params = {"now": now, "hours": None, "ignore_pause": False}
+    params.update({f"schema_{index}": schema for index, schema in enumerate(schemas)})
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def campaign_settings_get() -> CampaignSettings:
+    """The business's campaign settings (the defaults when never saved; not written)."""
+    return CampaignSettings.objects.filter(pk=1).first() or CampaignSettings()
+
+
+@dataclass(frozen=True)
+class RecoveryItem:
+    conversation_id: object
+    customer_number: str
+    customer_name: str
+    job_label: str
+    lead_outcome: str
+    ended_at: datetime
+    waiting_minutes: int
+    over_target: bool
+    owner_alerted: bool
+
+
+def recovery_queue(*, now: datetime, limit: int = 100) -> list[RecoveryItem]:
+    """The conversations nobody booked, declined or answered, oldest first, with how long each has
+    waited against the business's response target: one statement."""
+    tables = _tables(None)
+    target = _SETTING.format(field="recovery_target_minutes", settings=tables["settings"], default=15)
+    sql = f"""
+        SELECT v.id, v.customer_number, v.customer_name, v.lead_job_label, v.lead_outcome, v.last_message_at,
+               floor(extract(epoch FROM (%(now)s - v.last_message_at)) / 60)::int AS waiting,
+               v.last_message_at <= %(now)s - make_interval(mins => {target}) AS over_target,
+               EXISTS(SELECT 1 FROM {tables["sent"]} m WHERE m.kind = 'recovery' AND m.subject_id = v.id::text)
+        FROM {tables["conversation"]} v
+        WHERE {_IN_RECOVERY.format(**tables)} AND v.last_message_at > %(now)s - interval '30 days'
+        ORDER BY v.last_message_at LIMIT %(limit)s
+    """  # noqa: S608  (table names from the models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "limit": limit})
+        return [RecoveryItem(*row) for row in cursor.fetchall()]
+
+
+def campaign_runs_recent(*, limit: int = 50):
+    return CampaignRun.objects.all()[:limit]
+
+
+def reminder_pending_for(*, phone: str, now: datetime) -> CampaignMessage | None:
+    """The latest reminder texted to ``phone`` whose appointment is still ahead and active: what a
+    "C", "R" or "X" from that number answers."""
+    upcoming = Appointment.objects.filter(
+        status__in=[Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED], start__gt=now
+    ).values("id")
+    return (
+        CampaignMessage.objects.filter(
+            kind=Kind.REMINDER, phone=phone, status=CampaignMessage.Status.QUEUED, appointment_id__in=upcoming
+        )
+        .order_by("-created_at")
+        .first()
+    )
