@@ -63,6 +63,8 @@ SHARED_APPS = [
     "apps.telephony.registry",
     "apps.outbox",
     "apps.periodic",
+    # Also a tenant app: the public schema's copy holds the platform's system alerts.
+    "apps.alerts",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -287,7 +289,14 @@ CELERY_BEAT_SCHEDULE = {
     "inbound-sweep": {"task": "conversations.inbound_sweep", "schedule": 30.0},
     # Conversations quiet for CONVERSATION_IDLE_HOURS get an outcome on their lead record (abandoned, price only).
     "lead-idle-sweep": {"task": "conversations.lead_idle_sweep", "schedule": 600.0},
+    # Alert rules evaluated from the metric rollups, notifications and escalations due, snoozes
+    # ended, then the system alerts (apps/alerts/tasks.py).
+    "alerts-evaluate": {"task": "alerts.evaluate_all", "schedule": env.float("ALERT_EVALUATE_SECONDS", default=60.0)},
+    # Raw metric events and old 5-minute buckets pruned by age (apps/analytics/metrics.py).
+    "metrics-prune": {"task": "analytics.metrics_prune", "schedule": 3600.0},
 }
+# A system alert when more tasks than this wait in the broker, or more deliveries are overdue.
+ALERT_QUEUE_DEPTH_LIMIT = env.int("ALERT_QUEUE_DEPTH_LIMIT", default=500)
 
 # --- Auth ---------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

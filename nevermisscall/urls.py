@@ -55,4 +55,5 @@ urlpatterns = [
     path("", include("apps.dispatch.urls")),
     path("", include("apps.crm.urls")),
     path("", include("apps.outbox.urls")),
+    path("", include("apps.alerts.urls")),
 ]
