@@ -26,9 +26,9 @@ from nevermisscall.permissions import IsBusinessMember, IsPlatformAdmin, require
 
 
 class EscalationStepSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    phone = serializers.RegexField(r"^\+[1-9][0-9]{6,14}$", required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.RegexField(r"^\+[1-9][0-9]{6,14}$", required=False, allow_blank=True)
     delay_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60, default=0)
 
 
