@@ -56,11 +56,22 @@ def breaker_states() -> list[dict]:
     return states
 
 
+_reader = None
+
+
+def _reader_client():
+    """One client (and its connection pool) per process for the readers below."""
+    global _reader
+    if _reader is None:
+        _reader = _redis()
+    return _reader
+
+
 def stored_state(name: str) -> str:
     """The state of breaker ``name`` as stored in Redis ("closed" when unknown or unreachable), read
     without registering the breaker in this process (alert rules, system alerts)."""
     try:
-        value = _redis().get(f"nmc:breaker:{name}:pybreaker:state")
+        value = _reader_client().get(f"nmc:breaker:{name}:pybreaker:state")
     except redis.RedisError:
         return "closed"
     return value.decode() if value else "closed"
@@ -69,7 +80,7 @@ def stored_state(name: str) -> str:
 def stored_states() -> dict[str, str]:
     """Every breaker with a stored state, by name (a SCAN over the breakers' namespace)."""
     try:
-        client = _redis()
+        client = _reader_client()
         keys = list(client.scan_iter(match="nmc:breaker:*:pybreaker:state", count=100))
         values = client.mget(keys) if keys else []
     except redis.RedisError:

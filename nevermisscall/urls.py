@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("apps.conversations.page_urls")),
     path("", include("apps.crm.page_urls")),
     path("", include("apps.outbox.page_urls")),
+    path("", include("apps.alerts.page_urls")),
     path("", include("apps.tenants.page_urls")),
     path("admin/login/", auth_throttled("username")(admin.site.login)),  # Before the admin's own.
     path("admin/", admin.site.urls),
