@@ -418,7 +418,7 @@ class RuleDetailApi(_ManageRules):
 
     @extend_schema(responses={204: None}, tags=["alert-rules"])
     def delete(self, request, rule_id):
-        services.alert_rule_delete(rule=_rule_or_404(rule_id))
+        services.alert_rule_delete(rule=_rule_or_404(rule_id), actor=_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

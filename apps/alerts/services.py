@@ -123,7 +123,11 @@ def alert_rule_set_enabled(*, rule: AlertRule, enabled: bool) -> AlertRule:
     return rule
 
 
-def alert_rule_delete(*, rule: AlertRule) -> None:
+@transaction.atomic
+def alert_rule_delete(*, rule: AlertRule, actor: str = "") -> None:
+    """Delete the rule; its open alerts are resolved first (nothing would ever clear them)."""
+    for alert in Alert.objects.filter(rule=rule, state__in=OPEN_STATES):
+        alert_resolve(alert=alert, actor=actor, note="rule deleted")
     rule.delete()
 
 

@@ -190,3 +190,15 @@ def test_system_alerts_for_platform_staff(db, client, twilio):
         assert data(client.get("/alerts/type/maintenance", **headers))[0]["id"] == custom["id"]
     finally:
         breakers._redis().delete("nmc:breaker:test-system:pybreaker:state")
+
+
+def test_deleting_a_rule_resolves_its_open_alert(alice, alpha, client_for):
+    with tenant_context(alpha):
+        rule = services.alert_rule_create(name="Gone soon", metric="calls", comparison="lt", threshold=1)
+        alert = services.alert_raise(
+            fingerprint=f"rule:{rule.pk}", rule=rule, title=rule.name, source="rule", alert_type="calls"
+        )
+    assert client_for(alice).delete(f"/api/alerts/rules/{rule.id}").status_code == 204
+    with tenant_context(alpha):
+        alert.refresh_from_db()
+        assert (alert.state, alert.rule_id, alert.resolved_by) == ("resolved", None, alice.email)
