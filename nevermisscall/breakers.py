@@ -54,3 +54,38 @@ def breaker_states() -> list[dict]:
             }
         )
     return states
+
+
+_reader = None
+
+
+def _reader_client():
+    """One client (and its connection pool) per process for the readers below."""
+    global _reader
+    if _reader is None:
+        _reader = _redis()
+    return _reader
+
+
+def stored_state(name: str) -> str:
+    """The state of breaker ``name`` as stored in Redis ("closed" when unknown or unreachable), read
+    without registering the breaker in this process (alert rules, system alerts)."""
+    try:
+        value = _reader_client().get(f"nmc:breaker:{name}:pybreaker:state")
+    except redis.RedisError:
+        return "closed"
+    return value.decode() if value else "closed"
+
+
+def stored_states() -> dict[str, str]:
+    """Every breaker with a stored state, by name (a SCAN over the breakers' namespace)."""
+    try:
+        client = _reader_client()
+        keys = list(client.scan_iter(match="nmc:breaker:*:pybreaker:state", count=100))
+        values = client.mget(keys) if keys else []
+    except redis.RedisError:
+        return {}
+    return {
+        key.decode().split(":")[2]: (value.decode() if value else "closed")
+        for key, value in zip(keys, values, strict=True)
+    }

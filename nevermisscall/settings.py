@@ -66,6 +66,8 @@ SHARED_APPS = [
     "apps.periodic",
     # Operations: health history, registry, status, logs API and stream, the operator page (no models).
     "apps.ops",
+    # Also a tenant app: the public schema's copy holds the platform's system alerts.
+    "apps.alerts",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -314,7 +316,14 @@ CELERY_BEAT_SCHEDULE = {
     "campaign-retention": {"task": "campaigns.fan_out", "schedule": 3600.0, "args": ["retention"]},
     # The recovery queue: the owner alerted once when a lead nobody answered passes the target.
     "campaign-recovery": {"task": "campaigns.fan_out", "schedule": 60.0, "args": ["recovery"]},
+    # Alert rules evaluated from the metric rollups, notifications and escalations due, snoozes
+    # ended, then the system alerts (apps/alerts/tasks.py).
+    "alerts-evaluate": {"task": "alerts.evaluate_all", "schedule": env.float("ALERT_EVALUATE_SECONDS", default=60.0)},
+    # Raw metric events and old 5-minute buckets pruned by age (apps/analytics/metrics.py).
+    "metrics-prune": {"task": "analytics.metrics_prune", "schedule": 3600.0},
 }
+# A system alert when more tasks than this wait in the broker, or more deliveries are overdue.
+ALERT_QUEUE_DEPTH_LIMIT = env.int("ALERT_QUEUE_DEPTH_LIMIT", default=500)
 
 # --- Auth ---------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("apps.crm.page_urls")),
     path("", include("apps.outbox.page_urls")),
     path("", include("apps.campaigns.page_urls")),
+    path("", include("apps.alerts.page_urls")),
     path("", include("apps.tenants.page_urls")),
     path("admin/login/", auth_throttled("username")(admin.site.login)),  # Before the admin's own.
     path("admin/", admin.site.urls),
@@ -58,4 +59,5 @@ urlpatterns = [
     path("", include("apps.crm.urls")),
     path("", include("apps.outbox.urls")),
     path("", include("apps.campaigns.urls")),
+    path("", include("apps.alerts.urls")),
 ]

@@ -5,6 +5,7 @@
 package imports no app, so the hook is a setting, like ``WEBSOCKET_URLPATTERNS``). It resolves who
 the event is about (the conversation's or the customer's name, else the caller ID name), who spoke
 and what was said, stores one row and returns those fields so the live event carries them too.
+The same statement records the event's metrics (apps/analytics/metrics.py: raw rows and rollups).
 """
 
 import itertools
@@ -17,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
+from apps.analytics import metrics
 from apps.analytics.models import FeedEvent
 from apps.conversations.models import Conversation, Message
 from apps.crm.models import Customer
@@ -77,7 +79,8 @@ def _customer_number(payload: dict) -> str:
 _RECORD_SQL = """
 WITH pruned AS (
     DELETE FROM {feed} WHERE %(prune)s AND created_at < %(cutoff)s
-)
+),
+{metrics}
 INSERT INTO {feed} (event_type, payload, customer_number, customer_name, actor, actor_name, text,
                     conversation_id, correlation_id, created_at)
 SELECT %(event_type)s, %(payload)s::jsonb, left(n.number, 20),
@@ -117,6 +120,7 @@ def _record_sql() -> str:
         conversation=connection.ops.quote_name(Conversation._meta.db_table),
         customer=connection.ops.quote_name(Customer._meta.db_table),
         call=connection.ops.quote_name(Call._meta.db_table),
+        metrics=metrics.metric_ctes(),
     )
 
 
@@ -158,7 +162,9 @@ def feed_event_record(event: dict) -> dict:
     """Store ``event`` in the current business's feed; the fields to add to its live payload."""
     event_type = event["type"]
     payload = event.get("payload") or {}
+    increments = metrics.metric_increments(event) + metrics.lead_wait_increment(event)
     if not _shown(event_type, payload):
+        metrics.metrics_record(increments=increments, at=metrics.event_time(event))
         return {"shown": False}  # live.js leaves it out of the feed too, so a reload shows the same.
     actor, text = _actor_and_text(event_type, payload)
     actor_name = _staff_name(payload.get("user_id")) if actor == FeedEvent.Actor.STAFF else ""
@@ -179,6 +185,7 @@ def feed_event_record(event: dict) -> dict:
                 "created_at": stamp,
                 "prune": next(_writes) % PRUNE_EVERY == 0,
                 "cutoff": stamp - timedelta(days=FEED_KEEP_DAYS),
+                **metrics.metric_params(increments, stamp),
             },
         )
         row_id, number, name, conversation_id = cursor.fetchone()

@@ -32,3 +32,45 @@ class FeedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MetricEvent(models.Model):
+    """One measured domain event (a call, a text, an AI turn, a booking…), kept for
+    ``METRIC_RAW_KEEP_DAYS`` (pruned by beat). Figures are read from ``MetricRollup``, never here."""
+
+    id = models.BigAutoField(primary_key=True)
+    metric = models.CharField(max_length=40)
+    value = models.FloatField(default=1)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="metric_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.metric}={self.value:g} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class MetricRollup(models.Model):
+    """Per business (the schema) and metric, one row per 5-minute or hour bucket: how many events
+    (``n``), the sum of their values (``total``) and the largest (``peak``). Kept current by the
+    write of each event (``INSERT … ON CONFLICT DO UPDATE SET n = n + EXCLUDED.n``)."""
+
+    class Grain(models.IntegerChoices):
+        FIVE_MINUTES = 5, _("5 minutes")
+        HOUR = 60, _("1 hour")
+
+    id = models.BigAutoField(primary_key=True)
+    metric = models.CharField(max_length=40)
+    grain = models.PositiveSmallIntegerField(choices=Grain.choices)
+    bucket = models.DateTimeField()
+    n = models.BigIntegerField(default=0)
+    total = models.FloatField(default=0)
+    peak = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "grain", "bucket"], name="metric_rollup_one_per_bucket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.grain}m {self.bucket:%Y-%m-%d %H:%M}: {self.n}"
