@@ -14,6 +14,7 @@ handler500 = "nevermisscall.envelope.handler500"
 
 urlpatterns = [
     path("", include("apps.telephony.webhook_urls")),
+    path("", include("apps.owner.webhook_urls")),
     path("", include("apps.analytics.page_urls")),
     path(
         "login/",
@@ -55,4 +56,5 @@ urlpatterns = [
     path("", include("apps.dispatch.urls")),
     path("", include("apps.crm.urls")),
     path("", include("apps.outbox.urls")),
+    path("", include("apps.owner.urls")),
 ]
