@@ -15,6 +15,9 @@ from apps.accounts.tokens import token_pair_for
 from apps.conversations.models import Conversation, Message
 from apps.crm.models import Appointment, Customer
 from apps.telephony.models import Call
+
+# The signed-webhook fixtures of the telephony tests, for /twilio/owner-voice.
+from apps.telephony.tests.conftest import _standin, business_numbers, twilio, webhook  # noqa: F401
 from apps.tenants.services import business_register
 
 FIGURES_BUSINESS = "Owner Figures Heating"
