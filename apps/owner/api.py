@@ -7,6 +7,7 @@ Views are thin: parse the query, call one selector, answer.
 """
 
 import csv
+from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
@@ -140,7 +141,7 @@ class WorkloadNextApi(OwnerApi):
     def get(self, request):
         days = _query(WorkloadQuery, request)["days"]
         tz = request.tenant.timezone
-        first = briefings.local_midnight(timezone.now(), briefings.ZoneInfo(tz)).date()
+        first = briefings.local_midnight(timezone.now(), ZoneInfo(tz)).date()
         rows = selectors.workload(first_day=first, days=days, tz=tz)
         return Response({"days": days, "timezone": tz, "workload": rows})
 
