@@ -190,6 +190,16 @@ def seed():
                 )
             )
     with connection.cursor() as cursor:
+        # bulk_create stamps every row with the seeding time: date bookings a few days before the
+        # job and customers at their first booking, as a real book's would be (once).
+        cursor.execute(
+            "UPDATE crm_appointment SET created_at = start - (id::text ~ '^[0-7]')::int * interval '3 days'"
+            " - interval '1 day' WHERE created_at > start - interval '1 day'"
+        )
+        cursor.execute(
+            "UPDATE crm_customer c SET created_at = f.first FROM (SELECT customer_id, min(created_at) AS first"
+            " FROM crm_appointment GROUP BY customer_id) f WHERE f.customer_id = c.id AND c.created_at > f.first"
+        )
         cursor.execute("ANALYZE")
     print(f"data ready in {time.perf_counter() - started:.0f} s", flush=True)
     connection.set_schema_to_public()

@@ -754,7 +754,7 @@ CONVERSATION_CSV_HEADER = [
 ]
 
 
-def conversations_csv_rows(*, since: datetime, chunk_size: int = 2000):
+def conversations_csv_rows(*, since: datetime, chunk_size: int = 500):
     """Conversations since ``since``, oldest first, through a server-side cursor (``iterator``):
     memory stays at one chunk whatever the number of rows."""
     yield CONVERSATION_CSV_HEADER

@@ -61,7 +61,7 @@ def test_conversations_export_streams_in_constant_memory(figures, figures_client
     large_peak, large_rows, large_chunks = _peak_while_reading(figures_client)
     assert (small_rows, large_rows) == (2_001, 10_001)
     assert large_chunks > small_chunks > 1
-    # Five times the rows, about the same memory (one cursor chunk of 2,000 rows at most).
+    # Five times the rows, about the same memory (one cursor chunk of 500 rows at most).
     assert large_peak < small_peak * 1.5 + 256 * 1024, (small_peak, large_peak)
 
 
