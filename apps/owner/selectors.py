@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from apps.conversations.models import Conversation, Message
@@ -782,9 +782,3 @@ def conversations_csv_rows(*, since: datetime, chunk_size: int = 500):
 
 def window_start(*, now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
-
-
-def appointment_value_total() -> float:
-    """All slot-holding appointments' value (used by the business card)."""
-    value = Appointment.objects.filter(status__in=ACTIVE).aggregate(total=Sum("estimated_value"))["total"]
-    return _money(value)
