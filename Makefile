@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format bench bench-outbox bench-fanout bench-turn eval clean-data chromium
+.PHONY: run test lint format bench bench-outbox bench-fanout bench-turn bench-owner eval clean-data chromium espeak-ng
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
-test: $(VENV)/.installed-dev chromium
+# The owner's spoken summaries without an OpenAI key use Debian's espeak-ng (apps/owner/speech.py).
+espeak-ng:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+		echo "Installing Debian's espeak-ng for the owner's spoken summaries"; \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q espeak-ng; }
+
+test: $(VENV)/.installed-dev chromium espeak-ng
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m nevermisscall.launcher test -- $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
@@ -53,6 +59,10 @@ bench-turn: $(VENV)/.installed-dev
 # (docs/evals.md). Runs against the development database; e.g. EVAL_ARGS="--engine openai -v 2".
 eval: $(VENV)/.installed-dev
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python manage.py assistant_eval $(EVAL_ARGS)
+
+# Owner analytics with 100,000 appointments and 200,000 messages, and CSV export memory; see docs/owner.md.
+bench-owner: $(VENV)/.installed-dev
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m bench.owner $(BENCH_ARGS)
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

@@ -1,7 +1,7 @@
 """Private media: uploaded files reach only the business that owns them.
 
 A stored name says who owns it: ``profiles/<business id>/<hex>.<ext>`` (``platform`` for staff
-without a business). Nothing serves MEDIA_ROOT or the bucket publicly; there are two ways in:
+without a business), ``owner-audio/<business id>/<sha256>.<mp3|wav>``. Nothing serves MEDIA_ROOT or the bucket publicly; there are two ways in:
 
 - ``media_url(name)``: ``/media/<name>``, streamed to an authenticated user of the owning business
   (session, JWT or API key) whose request resolved to that business. Everyone else gets the same
@@ -29,11 +29,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 SIGNING_SALT = "nevermisscall.media"
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# Profile pictures, and the owner's spoken summaries (apps/owner: named by their text's hash).
 NAME_PATTERN = (
-    r"profiles/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|platform)/[0-9a-f]{32}\.(?:jpg|png|gif)"
+    rf"(?:profiles/(?:{_UUID}|platform)/[0-9a-f]{{32}}\.(?:jpg|png|gif)"
+    rf"|owner-audio/{_UUID}/[0-9a-f]{{64}}\.(?:mp3|wav))"
 )
 _NAME = re.compile(rf"^{NAME_PATTERN}$")
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif"}
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "mp3": "audio/mpeg", "wav": "audio/wav"}
 PLATFORM_OWNER = "platform"
 
 

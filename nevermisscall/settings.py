@@ -89,6 +89,7 @@ TENANT_APPS = [
     "apps.analytics",
     "apps.alerts",
     "apps.campaigns",
+    "apps.owner",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -570,6 +571,12 @@ OPENAI_PRICES_PER_MILLION = {
     "gpt-4.1-mini": (0.40, 1.60),
     "gpt-4.1": (2.00, 8.00),
 }
+# The owner's spoken summaries (apps/owner/speech.py): OpenAI text-to-speech with a key, else espeak-ng.
+OWNER_TTS_OPENAI_MODEL = env.str("OWNER_TTS_OPENAI_MODEL", default="gpt-4o-mini-tts")
+OWNER_TTS_OPENAI_VOICE = env.str("OWNER_TTS_OPENAI_VOICE", default="alloy")
+OWNER_TTS_TIMEOUT_SECONDS = env.float("OWNER_TTS_TIMEOUT_SECONDS", default=8.0)
+if not 0.5 <= OWNER_TTS_TIMEOUT_SECONDS <= 30:
+    raise environ.ImproperlyConfigured("OWNER_TTS_TIMEOUT_SECONDS must be between 0.5 and 30")
 GOOGLE_MAPS_API_KEY = env.str("GOOGLE_MAPS_API_KEY", default="")
 GOOGLE_MAPS_BASE_URL = env.str("GOOGLE_MAPS_BASE_URL", default="https://maps.googleapis.com")
 GOOGLE_MAPS_TIMEOUT_SECONDS = env.float("GOOGLE_MAPS_TIMEOUT_SECONDS", default=0.8)

@@ -14,6 +14,7 @@ handler500 = "nevermisscall.envelope.handler500"
 
 urlpatterns = [
     path("", include("apps.telephony.webhook_urls")),
+    path("", include("apps.owner.webhook_urls")),
     path("", include("apps.analytics.page_urls")),
     path(
         "login/",
@@ -60,4 +61,5 @@ urlpatterns = [
     path("", include("apps.outbox.urls")),
     path("", include("apps.campaigns.urls")),
     path("", include("apps.alerts.urls")),
+    path("", include("apps.owner.urls")),
 ]

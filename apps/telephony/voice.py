@@ -3,23 +3,19 @@ the caller's, turn after turn through the same engine as SMS, until the appointm
 the caller is handed to the owner (``<Dial>``) or to voicemail (``<Record>``).
 
 ``/twilio/voice`` answers a call (or, with ``SpeechResult``, takes a turn, as in seed 002);
-``/twilio/voice/collect`` is the ``<Gather action>``; ``/twilio/owner-voice`` reads the owner the
-day's jobs and tomorrow's schedule. The session lives in the database (``AssistantSession``, keyed
+``/twilio/voice/collect`` is the ``<Gather action>`` (``/twilio/owner-voice``, the owner's briefing,
+is apps/owner/voice.py). The session lives in the database (``AssistantSession``, keyed
 by CallSid), so any web process can serve the next turn.
 """
 
 import logging
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, override
+from django.utils.translation import override
 from twilio.twiml.voice_response import VoiceResponse
 
 from apps.conversations import sessions
 from apps.conversations.models import AssistantSession
-from apps.crm import selectors as crm_selectors
 from apps.telephony import services
 from apps.telephony.webhooks import _number, _unknown_number_voice, public_url, twilio_webhook, twiml
 from apps.tenants.config.services import config_get
@@ -176,44 +172,3 @@ def voice_collect(request):
             return twiml(response)
         return twiml(_voicemail(response, language=session.language))
     return twiml(_session_turn(request, session))
-
-
-def _spoken_jobs(appointments, tz: ZoneInfo) -> list[str]:
-    lines = []
-    for appointment in appointments:
-        when = appointment.start.astimezone(tz).strftime("%I:%M %p").lstrip("0")
-        what = appointment.job_type.replace("_", " ") or _("appointment")
-        where = f", {appointment.address}" if appointment.address else ""
-        emergency = _("emergency") + " " if appointment.is_emergency else ""
-        lines.append(f"{when}: {emergency}{what}{where}.")
-    return lines
-
-
-@twilio_webhook
-def owner_voice(request):
-    """``/twilio/owner-voice``: the owner calls in and hears today's jobs and tomorrow's schedule.
-    Only the business's forwarding number (the owner's phone) hears it."""
-    tenant = request.tenant
-    if tenant is None:
-        return _unknown_number_voice(request)
-    config = config_get()
-    response = VoiceResponse()
-    language = config.language
-    with override(config.language):
-        if not config.forwarding_number or _number(request.POST.get("From", "")) != config.forwarding_number:
-            _say(response, _("Sorry, this line is for the business owner only. Goodbye."), language)
-            response.hangup()
-            return twiml(response)
-        tz = ZoneInfo(tenant.timezone)
-        today = timezone.now().astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        for label, start in ((_("Today"), today), (_("Tomorrow"), today + timedelta(days=1))):
-            jobs = list(crm_selectors.busy_appointments(start=start, end=start + timedelta(days=1)))
-            count = len(jobs)
-            summary = ngettext("%(day)s you have %(count)d job.", "%(day)s you have %(count)d jobs.", count) % {
-                "day": label,
-                "count": count,
-            }
-            _say(response, " ".join([summary, *_spoken_jobs(jobs, tz)]), language)
-        _say(response, _("Goodbye!"), language)
-    response.hangup()
-    return twiml(response)

@@ -15,8 +15,7 @@ urlpatterns = [
     path("webhooks/twilio/sms", webhooks.incoming_sms, name="twilio-sms"),
     path("twilio/sms", webhooks.incoming_sms, name="twilio-sms-legacy"),
     path("webhooks/twilio/sms/status", webhooks.sms_status, name="twilio-sms-status"),
-    # The AI voice assistant (seed 001 / seed 002 /twilio/voice, /twilio/owner-voice)
+    # The AI voice assistant (seed 001 / seed 002 /twilio/voice); /twilio/owner-voice is apps/owner's
     path("twilio/voice", voice.voice, name="twilio-voice"),
     path("twilio/voice/collect", voice.voice_collect, name="twilio-voice-collect"),
-    path("twilio/owner-voice", voice.owner_voice, name="twilio-owner-voice"),
 ]

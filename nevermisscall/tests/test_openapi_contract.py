@@ -55,6 +55,8 @@ def _in_transaction_app(environ, start_response):
     response = _handler(environ)
     cookies = [("Set-Cookie", cookie.output(header="").strip()) for cookie in response.cookies.values()]
     start_response(f"{response.status_code} {response.reason_phrase}", [*response.items(), *cookies])
+    if response.streaming:  # CSV exports and audio files (apps/owner); the client's wrapper closes them.
+        return [b"".join(response.streaming_content)]
     return [response.content]
 
 

@@ -2,15 +2,12 @@
 ``<Gather input="speech">`` until the booking, silence to voicemail, and the owner's summary line."""
 
 import xml.etree.ElementTree as ET
-from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from apps.conversations.models import AssistantSession, Message
 from apps.crm.models import Appointment
-from apps.crm.services import appointment_book, customer_get_or_create_by_phone
 from apps.telephony.models import Call
 from apps.telephony.tests.conftest import PUBLIC_BASE_URL, new_call_sid, payload
 from apps.tenants.config.services import config_get, config_update
@@ -141,29 +138,6 @@ def test_voice_off_keeps_the_forwarding_flow(alpha, webhook, twilio):
     root = post(webhook, "/webhooks/twilio/call", payload("voice_incoming", CallSid=new_call_sid()))
     assert [number.text for number in root.iter("Number")] == [OWNER]
     assert not AssistantSession.objects.exists()
-
-
-def test_owner_line_reads_today_and_tomorrow(voice_alpha, webhook, twilio):
-    customer, _ = customer_get_or_create_by_phone(phone=CALLER, name="Maria", address="", language="en")
-    tomorrow = timezone.now() + timedelta(days=1)
-    appointment_book(
-        customer=customer,
-        start=tomorrow,
-        end=tomorrow + timedelta(hours=1),
-        job_type="drain_cleaning",
-        trade="plumbing",
-        is_emergency=False,
-        estimated_value=None,
-        address="1420 W Fullerton Ave",
-        notes="",
-        source="manual",
-    )
-    root = post(webhook, "/twilio/owner-voice", payload("voice_incoming", CallSid=new_call_sid(), From=OWNER))
-    text = " ".join(said(root))
-    assert "Today you have 0 jobs." in text and "Tomorrow you have 1 job." in text
-    assert "drain cleaning, 1420 W Fullerton Ave" in text
-    stranger = post(webhook, "/twilio/owner-voice", payload("voice_incoming", CallSid=new_call_sid()))
-    assert "owner only" in said(stranger)[0]
 
 
 def test_unsigned_voice_webhook_is_refused(voice_alpha, webhook, twilio):
