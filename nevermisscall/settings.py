@@ -90,6 +90,10 @@ TENANT_MODEL = "tenants.Business"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_LIMIT_SET_CALLS = True
+# New businesses are clones of this schema, kept current by ``manage.py release`` (docs/admin.md).
+TENANT_BASE_SCHEMA = env.str("TENANT_BASE_SCHEMA", default="nmc_base")
+# Businesses ``release`` migrates at once (processes; each holds one database connection).
+RELEASE_PARALLELISM = env.int("RELEASE_PARALLELISM", default=2)
 # Where the tenant of a request may come from, in order; the first credential present decides.
 TENANT_RESOLVERS = [
     # Only on Twilio webhook and /internal/ paths (see the function); signature or service key guard them.
