@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.utils.module_loading import import_string
 from rest_framework.exceptions import APIException, PermissionDenied
 
+from nevermisscall import webhook_stats
 from nevermisscall.refusals import refusal_response
 from nevermisscall.tenancy.resolvers import TWILIO_WEBHOOK_PREFIXES, UNRESOLVED
 
@@ -71,6 +72,9 @@ class TenantResolutionMiddleware:
                 return refusal_response(request, UnderMaintenance(), headers={"Retry-After": MAINTENANCE_RETRY_AFTER})
             connection.set_tenant(tenant)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             connection.set_schema_to_public()
+        if request.path.startswith(TWILIO_WEBHOOK_PREFIXES):
+            webhook_stats.record(tenant.pk if tenant is not None else None, response.status_code)
+        return response
