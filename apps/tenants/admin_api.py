@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -31,10 +31,6 @@ from apps.tenants.selectors import business_get
 from apps.tenants.usage import CSV_COLUMNS, usage_for
 from nevermisscall.choices import Trade
 from nevermisscall.seed002 import Seed002APIView
-
-ADMIN_KEY_HEADER = OpenApiParameter(
-    "X-Admin-API-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False, description="The platform admin key"
-)
 
 
 class AdminKeyPrincipal:
@@ -226,9 +222,11 @@ CreatedBusiness = inline_serializer(
 )
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER])
+@extend_schema(tags=["admin"])
 class AdminBusinessesApi(AdminAPIView):
-    @extend_schema(parameters=[BusinessListQuery], responses={200: BusinessPage})
+    @extend_schema(
+        operation_id="v1_admin_businesses_list", parameters=[BusinessListQuery], responses={200: BusinessPage}
+    )
     def get(self, request):
         filters = _query(BusinessListQuery, request)
         items, meta = _page(_filtered_businesses(filters), filters)
@@ -266,7 +264,7 @@ class AdminBusinessesApi(AdminAPIView):
         return Response(payload, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER])
+@extend_schema(tags=["admin"])
 class AdminBusinessDetailApi(AdminAPIView):
     @extend_schema(responses={200: AdminBusinessSerializer})
     def get(self, request, business_id):
@@ -302,7 +300,7 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER])
+@extend_schema(tags=["admin"])
 class AdminBusinessSuspendApi(AdminAPIView):
     @extend_schema(request=ReasonSerializer, responses={200: AdminBusinessSerializer})
     def post(self, request, business_id):
@@ -314,7 +312,7 @@ class AdminBusinessSuspendApi(AdminAPIView):
         return Response(AdminBusinessSerializer(business).data)
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER])
+@extend_schema(tags=["admin"])
 class AdminBusinessReactivateApi(AdminAPIView):
     @extend_schema(request=None, responses={200: AdminBusinessSerializer})
     def post(self, request, business_id):
@@ -346,7 +344,7 @@ class _RotateApi(AdminAPIView):
         return Response(payload)
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER], request=None, responses={200: Rotated})
+@extend_schema(tags=["admin"], request=None, responses={200: Rotated})
 class AdminRotateKeyApi(_RotateApi):
     kind, field = ApiCredential.Kind.API_KEY, "api_key"
 
@@ -354,7 +352,7 @@ class AdminRotateKeyApi(_RotateApi):
         return super().post(request, business_id)
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER], request=None, responses={200: Rotated})
+@extend_schema(tags=["admin"], request=None, responses={200: Rotated})
 class AdminRotateWidgetTokenApi(_RotateApi):
     kind, field = ApiCredential.Kind.WIDGET_TOKEN, "widget_token"
 
@@ -362,7 +360,7 @@ class AdminRotateWidgetTokenApi(_RotateApi):
         return super().post(request, business_id)
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER])
+@extend_schema(tags=["admin"])
 class AdminBusinessDeletionApi(AdminAPIView):
     """Step one of a deletion: export the data to a file, suspend, start the grace period."""
 
@@ -423,7 +421,7 @@ class UsageRowSerializer(serializers.Serializer):
     estimated_cost_usd = serializers.FloatField()
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER, UsageQuery])
+@extend_schema(tags=["admin"], parameters=[UsageQuery])
 class AdminUsageApi(AdminAPIView):
     @extend_schema(
         responses={
@@ -458,7 +456,7 @@ class AdminUsageApi(AdminAPIView):
         )
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER, UsageQuery])
+@extend_schema(tags=["admin"], parameters=[UsageQuery])
 class AdminUsageCsvApi(AdminAPIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request):
@@ -496,7 +494,7 @@ class AuditQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER, AuditQuery])
+@extend_schema(tags=["admin"], parameters=[AuditQuery])
 class AdminAuditApi(AdminAPIView):
     @extend_schema(
         responses={
@@ -538,7 +536,7 @@ DEMO_CATALOGUE = [
 ]
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER])
+@extend_schema(tags=["admin"])
 class AdminDemoTenantsApi(AdminAPIView):
     """Demo businesses with 30 days of realistic activity; running it again changes nothing."""
 
@@ -591,7 +589,7 @@ class HealthQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
 
 
-@extend_schema(tags=["admin"], parameters=[ADMIN_KEY_HEADER, HealthQuery])
+@extend_schema(tags=["admin"], parameters=[HealthQuery])
 class AdminTwilioHealthApi(AdminAPIView):
     """Webhook outcomes per business over the last minutes (error rate, signature failures) and,
     checked against Twilio through its SDK, whether each number's webhooks point here."""

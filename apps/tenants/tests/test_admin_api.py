@@ -1,6 +1,7 @@
 """Seed 002's admin API: who may use it, what each action does, and the audit log of it all."""
 
 import csv
+import gzip
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -364,9 +365,8 @@ def test_deletion_is_two_step_exports_first_and_waits_for_the_grace_period(admin
     requested = admin_client.post(f"/v1/admin/businesses/{business.id}/deletion")
     assert requested.status_code == 202 and requested.json()["status"] == "suspended"
     business.refresh_from_db()
-    import gzip
-
-    export = gzip.open(business.deletion_export, "rt").read()
+    with gzip.open(business.deletion_export, "rt") as handle:
+        export = handle.read()
     assert "Kept In Export" in export and business.name in export
     assert admin_client.delete(f"/v1/admin/businesses/{business.id}").status_code == 409  # Grace period.
 
