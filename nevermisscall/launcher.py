@@ -111,7 +111,7 @@ def run() -> int:
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{port}")
     stores = _start_stores()
     try:
-        _manage("migrate_schemas", "--noinput")
+        _manage("release")
         _manage("collectstatic", "--noinput", "--verbosity", "0")
         _manage("seed_demo")
         print(_banner(port), flush=True)

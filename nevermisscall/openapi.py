@@ -209,6 +209,14 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "header", "name": "X-API-Key"}
 
 
+class AdminKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.tenants.admin_api.AdminKeyAuthentication"
+    name = "adminApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-Admin-API-Key"}
+
+
 class SessionScheme(OpenApiAuthenticationExtension):
     target_class = "apps.accounts.authentication.BusinessSessionAuthentication"
     name = "cookieAuth"

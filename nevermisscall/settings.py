@@ -97,6 +97,17 @@ TENANT_MODEL = "tenants.Business"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_LIMIT_SET_CALLS = True
+# New businesses are clones of this schema, kept current by ``manage.py release`` (docs/admin.md).
+TENANT_BASE_SCHEMA = env.str("TENANT_BASE_SCHEMA", default="nmc_base")
+# Two-step deletion of a business (admin API): its data is exported here, then kept this many days.
+BUSINESS_EXPORT_DIR = Path(env.str("BUSINESS_EXPORT_DIR", default=str(BASE_DIR / ".data" / "exports")))
+BUSINESS_DELETION_GRACE_DAYS = env.int("BUSINESS_DELETION_GRACE_DAYS", default=14)
+# Estimated cost in the admin usage report (USD): what the platform pays per unit.
+USAGE_PRICE_SMS_SEGMENT = env.float("USAGE_PRICE_SMS_SEGMENT", default=0.0083)
+USAGE_PRICE_CALL = env.float("USAGE_PRICE_CALL", default=0.0085)
+USAGE_PRICE_AI_1K_TOKENS = env.float("USAGE_PRICE_AI_1K_TOKENS", default=0.0006)
+# Businesses ``release`` migrates at once (processes; each holds one database connection).
+RELEASE_PARALLELISM = env.int("RELEASE_PARALLELISM", default=2)
 # Where the tenant of a request may come from, in order; the first credential present decides.
 TENANT_RESOLVERS = [
     # Only on Twilio webhook and /internal/ paths (see the function); signature or service key guard them.

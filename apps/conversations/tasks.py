@@ -1,14 +1,17 @@
 """Celery tasks: they take ids, and are safe to run twice."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.conversations import engine, services
+from apps.conversations.models import Conversation, Message
 from apps.conversations.selectors import inbound_unhandled
 from apps.outbox.tasks import deliver
-from apps.tenants.models import Business
+from apps.tenants.fanout import businesses_with_rows
 from nevermisscall import after_commit
 from nevermisscall.celery import app
 
@@ -38,7 +41,17 @@ def inbound_sweep() -> int:
     died between the commit and the hand-off, the broker was down). Runs in the public schema and
     visits each business."""
     enqueued = 0
-    for business in Business.objects.exclude(schema_name="public").filter(status=Business.Status.ACTIVE):
+    now = timezone.now()
+    # Only the businesses holding an undecided inbound text in the window (apps/tenants/fanout.py).
+    busy = businesses_with_rows(
+        table=Message._meta.db_table,
+        where="direction = 'inbound' AND handled_at IS NULL AND created_at < %s AND created_at >= %s",
+        params=[
+            now - timedelta(seconds=settings.INBOUND_STALE_SECONDS),
+            now - timedelta(hours=settings.CONVERSATION_IDLE_HOURS),
+        ],
+    )
+    for business in busy:
         with tenant_context(business):
             due = [
                 str(message_id)
@@ -59,7 +72,13 @@ def lead_idle_sweep() -> int:
     gets one (price only or abandoned) on its lead record. One statement per business; safe to run
     twice."""
     closed = 0
-    for business in Business.objects.exclude(schema_name="public").filter(status=Business.Status.ACTIVE):
+    # Only the businesses with a quiet conversation still open (apps/tenants/fanout.py).
+    busy = businesses_with_rows(
+        table=Conversation._meta.db_table,
+        where="status = 'active' AND lead_outcome = '' AND last_message_at < %s",
+        params=[timezone.now() - timedelta(hours=settings.CONVERSATION_IDLE_HOURS)],
+    )
+    for business in busy:
         with tenant_context(business):
             closed += services.conversations_idle_close_leads(idle_hours=settings.CONVERSATION_IDLE_HOURS)
     if closed:

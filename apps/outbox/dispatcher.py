@@ -63,6 +63,13 @@ def delivery_send(*, delivery_id) -> str:
 
 
 def _decide(delivery: Delivery, now) -> policy.Decision:
+    business = delivery.business
+    if business is not None and business.status != business.Status.ACTIVE:
+        # A suspended business sends nothing, not even what was queued before (docs/admin.md).
+        return policy.Decision("fail", "The business is suspended.")
+    if business is not None and business.is_demo and settings.SMS_BACKEND == "twilio":
+        # Demo businesses' customers are invented: nothing of theirs reaches a real provider.
+        return policy.Decision("fail", "Demo business: not sent to the provider.")
     if delivery.channel == Channel.SMS:
         return policy.sms_decide(delivery, now=now)
     if delivery.expires_at is not None and now >= delivery.expires_at:

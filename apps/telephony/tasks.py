@@ -1,13 +1,16 @@
 """Celery tasks: they take ids, and are safe to run twice."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.outbox.tasks import deliver
 from apps.telephony import services
-from apps.tenants.models import Business
+from apps.telephony.models import CallStatusEvent
+from apps.tenants.fanout import businesses_with_rows
 from nevermisscall import after_commit
 from nevermisscall.celery import app
 
@@ -37,7 +40,12 @@ def call_status_sweep() -> int:
     between the commit and the enqueue, the broker was down, a worker died). Runs in the public
     schema and visits each business."""
     enqueued = 0
-    for business in Business.objects.exclude(schema_name="public").filter(status=Business.Status.ACTIVE):
+    cutoff = timezone.now() - timedelta(seconds=settings.CALL_STATUS_STALE_SECONDS)
+    # Only the businesses holding an unapplied outcome that old (one statement, apps/tenants/fanout.py).
+    busy = businesses_with_rows(
+        table=CallStatusEvent._meta.db_table, where="processed_at IS NULL AND created_at <= %s", params=[cutoff]
+    )
+    for business in busy:
         with tenant_context(business):
             due = services.call_status_events_due(older_than_seconds=settings.CALL_STATUS_STALE_SECONDS)
             after_commit.publish_now(apply_call_status_events, due, schema=business.schema_name)

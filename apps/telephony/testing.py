@@ -57,6 +57,7 @@ class StandInState:
     down: bool = False
     refuse: dict = field(default_factory=dict)  # recipient -> Twilio error code
     created: list = field(default_factory=list)  # Every message resource created, oldest first.
+    numbers: dict = field(default_factory=dict)  # sid -> IncomingPhoneNumber resource (bought or set).
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -164,6 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", base + r"/AvailablePhoneNumbers/(?P<country>[A-Z]{2})/Local\.json$", self._available),
             ("POST", base + r"/IncomingPhoneNumbers\.json$", self._buy),
             ("POST", base + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$", self._update_number),
+            ("GET", base + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$", self._fetch_number),
             ("DELETE", base + r"/IncomingPhoneNumbers/(?P<sid>PN\w+)\.json$", self._release),
         ]
         for route_method, pattern, handler in routes:
@@ -277,10 +279,30 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _buy(self, match, form, query):
-        self._json(201, self._number_body(match["account"], _sid("PN"), form))
+        body = self._number_body(match["account"], _sid("PN"), form)
+        with self.state.lock:
+            self.state.numbers[body["sid"]] = body
+        self._json(201, body)
 
     def _update_number(self, match, form, query):
-        self._json(200, self._number_body(match["account"], match["sid"], form))
+        with self.state.lock:
+            known = self.state.numbers.get(match["sid"])
+            body = self._number_body(match["account"], match["sid"], form)
+            if known is not None:  # Twilio changes only the fields sent.
+                body = {**known, **{key: value for key, value in body.items() if value or key not in known}}
+                for field_name, param in (("voice_url", "VoiceUrl"), ("sms_url", "SmsUrl")):
+                    body[field_name] = form.get(param, known[field_name])
+                body["phone_number"] = known["phone_number"]
+                body["friendly_name"] = form.get("FriendlyName") or known["friendly_name"]
+            self.state.numbers[match["sid"]] = body
+        self._json(200, body)
+
+    def _fetch_number(self, match, form, query):
+        with self.state.lock:
+            body = self.state.numbers.get(match["sid"])
+        if body is None:
+            return self._error(404, 20404, f"The requested resource {match['sid']} was not found")
+        self._json(200, body)
 
     def _release(self, match, form, query):
         self._json(204, None)
@@ -328,6 +350,14 @@ class TwilioStandIn:
 
     def __exit__(self, *exc):
         self.stop()
+
+    def number_set(self, *, sid: str, phone_number: str, voice_url: str, sms_url: str) -> None:
+        """A number as it is configured at Twilio (the account's numbers survive ``reset``)."""
+        body = _Handler._number_body(
+            None, ACCOUNT_SID, sid, {"PhoneNumber": phone_number, "VoiceUrl": voice_url, "SmsUrl": sms_url}
+        )
+        with self.state.lock:
+            self.state.numbers[sid] = body
 
     def reset(self) -> None:
         with self.state.lock:

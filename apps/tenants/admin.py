@@ -6,7 +6,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.tenants.models import ApiCredential, Business, Domain
+from apps.tenants.models import AdminAuditEntry, ApiCredential, Business, Domain
 from apps.tenants.resolvers import ADMIN_BUSINESS_SESSION_KEY
 
 
@@ -69,3 +69,22 @@ class ApiCredentialAdmin(admin.ModelAdmin):
     list_filter = ["kind", "revoked_at", "created_at"]
     search_fields = ["name", "prefix", "business__name"]
     readonly_fields = ["secret_hash", "prefix", "created_at", "last_used_at"]
+
+
+@admin.register(AdminAuditEntry)
+class AdminAuditEntryAdmin(admin.ModelAdmin):
+    """What platform operators did through the admin API: read-only, nobody edits history."""
+
+    list_display = ["created_at", "actor", "action", "business_name", "ip_address", "request_id"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["actor", "action", "business_name", "ip_address", "request_id"]
+    readonly_fields = [field.name for field in AdminAuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

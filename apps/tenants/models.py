@@ -34,6 +34,18 @@ class Business(TenantMixin):
     onboarding_completed_steps = models.JSONField(default=list, blank=True)
     onboarding_completed_at = models.DateTimeField(null=True, blank=True)
     is_demo = models.BooleanField(default=False)
+    # The tenant migrations its schema is known to carry (apps/tenants/schemas.py fingerprint):
+    # ``release`` migrates only businesses whose version differs from the code's.
+    schema_version = models.CharField(max_length=64, blank=True, default="")
+    # Set by ``release`` when this business's migrations failed (rolled back whole): it is served a
+    # maintenance answer until a later release migrates it.
+    migration_failed_at = models.DateTimeField(null=True, blank=True)
+    migration_error = models.TextField(blank=True, default="")
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    # Deletion is two-step: requested (data exported, grace period starts), then carried out.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deletion_due_at = models.DateTimeField(null=True, blank=True)
+    deletion_export = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,6 +62,47 @@ class Business(TenantMixin):
     @property
     def onboarding_completed(self) -> bool:
         return self.onboarding_completed_at is not None
+
+    @property
+    def in_maintenance(self) -> bool:
+        """Its last migration failed: it is served a maintenance answer, never half-migrated code."""
+        return self.migration_failed_at is not None
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """A new schema is a clone of the base schema (apps/tenants/schemas.py), not a migration run."""
+        from apps.tenants.schemas import schema_create
+
+        self.schema_version = schema_create(schema_name=self.schema_name, check_if_exists=check_if_exists)
+        if self.pk and self.schema_version:
+            type(self).objects.filter(pk=self.pk).update(schema_version=self.schema_version)
+
+
+class AdminAuditEntry(models.Model):
+    """One action of a platform operator through the admin API: who, what, when, from where."""
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(db_default=Now(), db_index=True)
+    actor = models.CharField(max_length=200, help_text=_("admin-api-key or the staff user's e-mail"))
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    business = models.ForeignKey(
+        Business, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    business_name = models.CharField(max_length=200, blank=True, help_text=_("Kept after a deletion"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "admin audit entries"
+        indexes = [models.Index(fields=["business", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
 
 
 class Domain(DomainMixin):

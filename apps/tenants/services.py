@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from apps.accounts.models import Role
 from apps.accounts.services import split_name, user_create
@@ -31,7 +31,8 @@ SECRET_PREFIXES = {ApiCredential.Kind.API_KEY: "nmc_", ApiCredential.Kind.WIDGET
 def _unique_slug(name: str) -> str:
     base = (slugify(name) or "business")[:40].strip("-") or "business"
     slug, counter = base, 2
-    while Business.objects.filter(slug=slug).exists():
+    # A schema left by a deleted business (or a flushed test run) keeps its name taken too.
+    while Business.objects.filter(slug=slug).exists() or schema_exists(_schema_name(slug)):
         slug = f"{base}-{counter}"
         counter += 1
     return slug

@@ -1,8 +1,41 @@
 from django.urls import path
 
-from apps.tenants import api
+from apps.tenants import admin_api, api
 
 urlpatterns = [
+    # Seed 002's admin API (apps/tenants/admin_api.py). The literal paths come before the id ones.
+    path("v1/admin/businesses", admin_api.AdminBusinessesApi.as_view(), name="admin-businesses"),
+    path("v1/admin/businesses/usage", admin_api.AdminUsageApi.as_view(), name="admin-usage"),
+    path("v1/admin/businesses/usage.csv", admin_api.AdminUsageCsvApi.as_view(), name="admin-usage-csv"),
+    path("v1/admin/businesses/<str:business_id>", admin_api.AdminBusinessDetailApi.as_view(), name="admin-business"),
+    path(
+        "v1/admin/businesses/<str:business_id>/suspend",
+        admin_api.AdminBusinessSuspendApi.as_view(),
+        name="admin-business-suspend",
+    ),
+    path(
+        "v1/admin/businesses/<str:business_id>/reactivate",
+        admin_api.AdminBusinessReactivateApi.as_view(),
+        name="admin-business-reactivate",
+    ),
+    path(
+        "v1/admin/businesses/<str:business_id>/rotate-key",
+        admin_api.AdminRotateKeyApi.as_view(),
+        name="admin-rotate-key",
+    ),
+    path(
+        "v1/admin/businesses/<str:business_id>/rotate-widget-token",
+        admin_api.AdminRotateWidgetTokenApi.as_view(),
+        name="admin-rotate-widget-token",
+    ),
+    path(
+        "v1/admin/businesses/<str:business_id>/deletion",
+        admin_api.AdminBusinessDeletionApi.as_view(),
+        name="admin-business-deletion",
+    ),
+    path("v1/admin/demo-tenants", admin_api.AdminDemoTenantsApi.as_view(), name="admin-demo-tenants"),
+    path("v1/admin/twilio/health", admin_api.AdminTwilioHealthApi.as_view(), name="admin-twilio-health"),
+    path("v1/admin/audit", admin_api.AdminAuditApi.as_view(), name="admin-audit"),
     path("tenants", api.TenantRegisterApi.as_view(), name="tenant-register"),
     path("tenants/<str:tenant_id>", api.TenantDetailApi.as_view(), name="tenant-detail"),
     path("tenants/<str:tenant_id>/onboarding", api.TenantOnboardingApi.as_view(), name="tenant-onboarding"),

@@ -10,13 +10,25 @@ tenant (``X-Tenant-ID`` / ``X-Business-ID``) must agree with the resolved one, o
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse
 from django.utils.module_loading import import_string
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 
+from nevermisscall import webhook_stats
 from nevermisscall.refusals import refusal_response
-from nevermisscall.tenancy.resolvers import UNRESOLVED
+from nevermisscall.tenancy.resolvers import TWILIO_WEBHOOK_PREFIXES, UNRESOLVED
 
 TENANT_HEADERS = ("X-Tenant-ID", "X-Business-ID")
+# What Twilio gets for a business that is suspended or in maintenance: a valid, empty answer, so the
+# call ends quietly, nothing is recorded and nothing is sent (no retries, no error alerts).
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAINTENANCE_RETRY_AFTER = "300"
+
+
+class UnderMaintenance(APIException):
+    status_code = 503
+    default_detail = "This business is being upgraded; try again in a few minutes."
+    default_code = "maintenance"
 
 
 def _names_tenant(value: str, tenant) -> bool:
@@ -51,10 +63,18 @@ class TenantResolutionMiddleware:
                     request, PermissionDenied(f"{header} does not match the business of the credential.")
                 )
         if tenant is not None:
-            if tenant.status != tenant.Status.ACTIVE:
-                return refusal_response(request, PermissionDenied("This business is suspended."))
+            in_maintenance = getattr(tenant, "in_maintenance", False)
+            if tenant.status != tenant.Status.ACTIVE or in_maintenance:
+                if request.path.startswith(TWILIO_WEBHOOK_PREFIXES):
+                    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+                if tenant.status != tenant.Status.ACTIVE:
+                    return refusal_response(request, PermissionDenied("This business is suspended."))
+                return refusal_response(request, UnderMaintenance(), headers={"Retry-After": MAINTENANCE_RETRY_AFTER})
             connection.set_tenant(tenant)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             connection.set_schema_to_public()
+        if request.path.startswith(TWILIO_WEBHOOK_PREFIXES):
+            webhook_stats.record(tenant.pk if tenant is not None else None, response.status_code)
+        return response
