@@ -114,6 +114,9 @@ def render(key: str, language: str = "en", **values) -> str:
             ),
             "ask_new_time": _("Sure. Your {job} is on {when}: what day and time would work better?"),
             "propose_move": _("I can move your {job} from {old} to {new}. Reply YES to confirm."),
+            "closed_move": _(
+                "We're closed on {day}{holiday}. I can move your {job} from {old} to {new}. Reply YES to confirm."
+            ),
             "confirm_cancel": _("Do you want me to cancel your {job} on {when}? Reply YES to cancel it."),
             "moved": _("Done: your appointment is now {when}. We'll see you then."),
             "canceled": _("Your appointment on {when} is cancelled. Text us anytime to book again."),

@@ -1041,7 +1041,7 @@ _WEEKDAYS_ONLY = re.compile(
 _AFTER_LUNCH = re.compile(r"\bafter\s+lunch\b|\bdespues\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
 _BEFORE_LUNCH = re.compile(r"\bbefore\s+lunch\b|\bantes\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
 LUNCH_ENDS = time(13)
-_CORRECTION = re.compile(r"\b(instead|rather|scratch\s+that|actually|how\s+about|mejor|en\s+vez|en\s+lugar)\b")
+_CORRECTION = re.compile(r"\b(instead|rather|scratch\s+that|actually|how\s+about|mejor|en\s+vez|en\s+lugar|entonces)\b")
 # A part of the day the customer is not there for ("en la mañana no estoy", "can't do mornings").
 _NOT_IN_DAY_PART = re.compile(
     r"\b(?:en|por)\s+la\s+(?P<es>manana|tarde|noche)\s+no\s+(?:estoy|puedo|hay\s+nadie|podemos)\b"
@@ -1176,6 +1176,17 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     # "Thursday is my kid's recital, Friday instead?": a correction names the new day last.
     corrected = _CORRECTION.search(folded) is not None
     weekday_match = (weekday_matches[-1] if corrected else weekday_matches[0]) if weekday_matches else None
+    dated = [m for m in weekday_matches if re.match(r"\s+(the\s+)?\d{1,2}(st|nd|rd|th)?\b", folded[m.end() :])]
+    if dated and pref.date is None:  # "el martes 22", "Tuesday the 22nd": that date, whatever else is named
+        day_of_month = int(re.match(r"\s+(?:the\s+)?(\d{1,2})", folded[dated[-1].end() :]).group(1))
+        weekday_match = dated[-1]
+        for ahead in range(0, 62):
+            candidate = today + timedelta(days=ahead)
+            if candidate.day == day_of_month:
+                pref.date = candidate
+                pref.weekday = candidate.weekday()
+                hit("date")
+                break
     if weekday_match and pref.date is None:
         weekday = WEEKDAY_NAMES[weekday_match.group("day")]
         ahead = (weekday - today.weekday()) % 7
@@ -1575,6 +1586,46 @@ _NEW_TIME_MARKER = re.compile(
 )
 
 
+# With an appointment on the books, these say the customer is talking about it ("the appointment",
+# "ur guy", "lo del lunes", "la cita del martes") ...
+_REFERS_TO_VISIT = re.compile(
+    r"\b(appointment|appt|visit|booking|(your|ur|the)\s+(guy|tech|technician|plumber|electrician|locksmith)"
+    r"|cita|visita|el\s+tecnico|lo\s+del|la\s+del|el\s+del|lo\s+de\s+(hoy|manana))\b"
+)
+# ... and these that they want it at another time, or not at all.
+_WANTS_OTHER_TIME = re.compile(
+    r"\b(instead|rather|came\s+up|running\s+(late|behind)|can'?t\s+make|cant\s+make|won'?t\s+(be\s+)?(make|home|there)"
+    r"|any\s+chance|(can|could)\s+(ur|your|the|you|u|we)\b[^.!?]*\b(come|do|make)|push|move|bump"
+    r"|mejor|se\s+puede|se\s+podra|pueden\s+venir|puede\s+venir|no\s+voy\s+a\s+(estar|poder)|no\s+puedo"
+    r"|me\s+cambiaron|cambiar|en\s+vez|en\s+lugar)\b"
+)
+_CANCEL_WORD = re.compile(r"\bcancel\w*")
+
+
+def change_of_booked(text: str, *, appointment_day: date, today: date) -> str | None:
+    """ "cancel" or "reschedule" when a customer who has an appointment (on ``appointment_day``) talks
+    about it without the words of :func:`detect_change`: any "cancel…" word, or a reference to the
+    visit (its word, its day, "ur guy") with a wish for another time ("can ur guy do Thursday
+    instead", "tengo la cita del martes… ¿se puede el sábado mejor?"). The time the customer names
+    is read by :func:`reschedule_target`."""
+    folded = fold(text)
+    if _CANCEL_WORD.search(folded):
+        return "cancel"
+    days = {WEEKDAY_NAMES.get(name) for name in re.findall(rf"\b({_DAY_NAMES})\b", folded)}
+    relative = {
+        today: r"\b(today|hoy)\b",
+        today + timedelta(days=1): r"\b(tomorrow|tmrw|tmr|manana)\b",
+    }
+    refers = (
+        _REFERS_TO_VISIT.search(folded) is not None
+        or appointment_day.weekday() in days
+        or (appointment_day in relative and re.search(relative[appointment_day], folded) is not None)
+    )
+    if refers and _WANTS_OTHER_TIME.search(folded):
+        return "reschedule"
+    return None
+
+
 def detect_change(text: str) -> str | None:
     """ "cancel" or "reschedule" when the customer asks to change an appointment they have."""
     folded = fold(text)
@@ -1585,6 +1636,11 @@ def detect_change(text: str) -> str | None:
     return None
 
 
+_INSTEAD_OF = re.compile(
+    r"\b(instead\s+of|rather\s+than|en\s+vez\s+de|en\s+lugar\s+de)\s+(the\s+|las?\s+|el\s+)?"
+    r"(\d{1,2}(:\d\d)?\s*(am|pm)?|[a-zA-Záéíóú]+day|lunes|martes|miercoles|miércoles|jueves|viernes|sabado|sábado|domingo)",
+    re.IGNORECASE,
+)
 _SAME_TIME = re.compile(r"\b(same\s+time|a\s+la\s+misma\s+hora|misma\s+hora)\b")
 
 
@@ -1593,9 +1649,30 @@ def says_same_time(text: str) -> bool:
     return _SAME_TIME.search(fold(text)) is not None
 
 
-def reschedule_target(text: str, *, now: datetime) -> TimePreference:
+_PART_AFTER_DAY = r"(\s+(morning|afternoon|evening|night|a\s+la\s+manana|en\s+la\s+manana|en\s+la\s+tarde|por\s+la\s+manana|por\s+la\s+tarde))?"
+
+
+def _without_day(text: str, day: date, today: date) -> str:
+    """``text`` without the words naming ``day`` (its weekday, "tomorrow" or "today" when it is)."""
+    names = [name for name, number in WEEKDAY_NAMES.items() if number == day.weekday()]
+    if day == today + timedelta(days=1):
+        names += ["tomorrow", "tmrw", "tmr"]
+    if day == today:
+        names += ["today", "hoy"]
+    pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b{_PART_AFTER_DAY}")
+    return pattern.sub(" ", fold(text))
+
+
+def reschedule_target(text: str, *, now: datetime, booked_day: date | None = None) -> TimePreference:
     """The time the customer wants an appointment moved to: what follows the last "to", "for",
-    "para"… when that names a time (their old time comes first), else the whole message."""
+    "para"… when that names a time (their old time comes first), else the whole message; the
+    appointment's own day (``booked_day``: "somethin came up tmrw", "tengo la cita del martes") is
+    where it is now, not where it goes, unless the text names no other."""
+    text = _INSTEAD_OF.sub(" ", text)  # "at 4 instead of 3 today": 3 is the old time
+    if booked_day is not None:
+        rest = _without_day(text, booked_day, now.date())
+        if weekdays_named(rest) or re.search(r"\b(tomorrow|tmrw|today|hoy|manana)\b|\d", rest):
+            text = rest
     folded = fold(text)
     marker = _NEW_TIME_MARKER.search(folded)
     if marker is not None:
