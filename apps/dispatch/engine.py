@@ -350,6 +350,8 @@ class _Turn:
             return f"{self.say('co_safety')} {lead}"
         if {"gas", "smell"} <= named or {"gas", "leak"} <= named:
             return f"{self.say('gas_safety')} {lead}"
+        if "child locked in a car" in reason:
+            return f"{self.say('child_in_car_safety')} {lead}"
         return lead
 
     def promise_follow_up(self) -> None:
@@ -578,10 +580,13 @@ class _Turn:
             asked = rules.detect_change(texts[1]) if rules.detect_change(texts[1]) == "reschedule" else None
         if asked == "reschedule" and self.upcoming is None and self.proposed:
             return None  # "Can we do Thursday instead?" of the slot just offered: a new preference
-        if asked is None and self.upcoming is not None and not self.proposed:
+        booked = self._upcoming_slot() if self.upcoming is not None else None
+        offer_pending = self.proposed and (booked is None or _parse_slot(self.proposed).start != booked.start)
+        if asked is None and booked is not None and not offer_pending:
             # A customer with an appointment who mentions it and another time, or cancelling, means it,
-            # whichever brain read the text ("can ur guy do thursday same time instead?").
-            booked_day = self._upcoming_slot().start.astimezone(self.tz).date()
+            # whichever brain read the text ("can ur guy do thursday same time instead?"). A slot
+            # offered and not yet taken is answered as an offer instead.
+            booked_day = booked.start.astimezone(self.tz).date()
             asked = rules.change_of_booked(texts[0], appointment_day=booked_day, today=self.now_local.date())
         return asked
 

@@ -104,6 +104,9 @@ def render(key: str, language: str = "en", **values) -> str:
             "co_safety": _(
                 "If a carbon monoxide alarm is going off, get everyone out into fresh air now and call 911 from outside."
             ),
+            "child_in_car_safety": _(
+                "If a child is locked in a car, call 911 now: they can get the door open fastest, especially in the heat."
+            ),
             "after_booking_thanks": _("You're welcome! See you {when}."),
             "after_booking_price": _(
                 "Your visit on {when} is estimated at {price}; the technician confirms the price before starting any work."

@@ -671,6 +671,7 @@ _CONFIRM = (
     r"^\s*(👍|👌|✅|🙏|💯)",
     r"^\s*(fine|alright|all\s+right|works|cool|deal|go\s+ahead|that'?ll\s+do|no\s+prob(lem)?|lock\s+it\s+in)\b",
     r"^\s*(dale|va|sale|orale|andale|listo|perfecta|con\s+gusto|simon|sip|sipi|aja)\b",
+    r"^\s*(say\s+less|for\s+sure|yessir|yes\s+sir|sounds\s+like\s+a\s+plan|bet)\b",
 )
 _REJECT = (
     r"^\s*(no|nope|nah|negative)\s*[.!,]*\s*$",
@@ -700,6 +701,9 @@ def detect_confirmation(text: str) -> str | None:
     if _any(_REJECT, folded):
         return "rejected"
     if _any(_CONFIRM, folded):
+        return "confirmed"
+    # A yes after the name or a greeting ("Soy Yesenia Correa, sí vengan ya"): a clause that opens with one.
+    if any(_any(_CONFIRM, clause) for clause in re.split(r"[,;.!]+\s*", folded)[1:]):
         return "confirmed"
     return None
 
@@ -1350,7 +1354,12 @@ _SPAM = (
     r"\bunsubscribe\b",
     r"\b(marketing|advertising)\s+(agency|services|campaign)",
     r"\b(web\s*site|web)\s+(design|redesign|development)\b",
-    r"\b(car|auto|vehicle)\s+warranty",
+    r"\b(car|auto|vehicle)('?s)?\s+(factory\s+|extended\s+)?warranty",
+    r"\breply\s+(yes|y|1)\s+to\s+(speak|talk)\s+(with|to)\s+(a|an)\s+(specialist|agent|representative)",
+    r"\b(wholesale|bulk)\s+(price|prices|pricing)\b|\bprecios?\s+de\s+mayoreo\b|\bal\s+mayoreo\b",
+    r"\b(send|mando|mande|envio|envie)\s+(you\s+)?(our|nuestra|la)\s+(price\s+list|catalog|lista\s+de\s+precios|catalogo)",
+    r"\bsomos\s+(una\s+)?(distribuidora|proveedora?|agencia|empresa\s+de\s+marketing)\b",
+    r"\bwe\s+are\s+a\s+(supplier|distributor|wholesaler)\b",
     r"\bworking\s+capital\b",
     r"\bloans?\s+(approved|offer)",
     r"\bno\s+credit\s+check",
@@ -1418,6 +1427,10 @@ _HUMAN_PATTERNS = (
     r"\bque\s+me\s+(llame|llamen|marque|marquen)\b",
     r"\bme\s+puede\s+llamar\s+alguien\b",
     r"\bcon\s+una\s+maquina\b",
+    r"\b(prefiero|quisiera|quiero)\s+hablarlo\b",
+    r"\bhablarlo\s+(directamente\s+)?con\s+(alguien|el\s+duen|la\s+duen|el\s+encargado|el\s+jefe)",
+    r"\bme\s+(puede|pueden|podria|podrian)\s+(marcar|llamar|hablar)\b",
+    r"\b(can|could)\s+(you|u|someone|somebody)\s+(just\s+)?(call|ring|phone)\s+me\b",
 )
 
 
@@ -1466,14 +1479,25 @@ _EXTREME_WEATHER = (
 )
 _LOCKED_OUT = (
     r"\block(ed)?\s+(myself\s+|ourselves\s+)?out\b",
+    r"\b(keys?)\s+(are\s+|is\s+)?(locked\s+)?(inside|in\s+(the|my)\s+(car|truck|house))",
+    r"\block(ed)?\s+(my|the)\s+keys?\s+in",
+    r"\bse\s+me\s+cerro\s+(el|la|mi)\s+(carro|coche|camioneta|casa|puerta)\b",
+    r"\bllaves\s+(adentro|dentro)\b",
     r"\bme\s+quede\s+(afuera|fuera)\b",
     r"\bafuera\s+de\s+(mi|la)\s+casa\b",
 )
 _CHILD_INSIDE = (r"\b(baby|toddler|child|kid|son|daughter|infant|bebe|nino|nina|hijo|hija)\b",)
+_IN_A_CAR = (r"\b(car|truck|van|suv|carro|coche|camioneta)\b",)
+_OVERHEATING_PANEL = (
+    r"\b(panel|breaker\s+box|fuse\s+box|tablero|caja\s+de\s+(breakers|pastillas|fusibles)|centro\s+de\s+carga)\b"
+    r"[^.!?]*\b(hot|too\s+hot|burning|scorch\w*|smok\w*|caliente|quema\w*|chamuscad\w*|negrito|humo)\b",
+)
 _OUT_IN_THE_COLD = (r"\b(cold|freezing|no\s+coat|no\s+jacket|frio|helando)\b",)
 _WONT_SECURE = (
     r"\b(door|lock|deadbolt|garage(\s+door)?|window)\b[^.!?]*\b(won'?t|will\s+not|doesn'?t|does\s+not|can'?t|cannot)\s+(close|lock|shut|latch)",
     r"\b(puerta|cerradura|porton)\b[^.!?]*\bno\s+(cierra|se\s+cierra|tiene\s+seguro|asegura)",
+    r"\b(door|garage|porton|puerta|cochera)\b[^.!?]*\b(stuck\s+open|won'?t\s+(go|come)\s+down|can'?t\s+get\s+it\s+(down|closed|shut)"
+    r"|se\s+quedo\s+abiert[ao]|no\s+(baja|puedo\s+bajarl[ao]))",
 )
 _AT_NIGHT = (
     r"\b(night|tonight|overnight|dark)\b",
@@ -1537,6 +1561,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
         if _any(_EXTREME_WEATHER, folded) or _extreme_temperature(folded):
             return "no heat or cooling in extreme temperatures"
     if _any(_LOCKED_OUT, folded):
+        if _any(_CHILD_INSIDE, folded) and _any(_IN_A_CAR, folded):
+            return "a child locked in a car"
         if _any(_CHILD_INSIDE, folded):
             return "locked out with a child inside"
         if _any(_OUT_IN_THE_COLD, folded) or _extreme_temperature(folded) or night:
@@ -1547,6 +1573,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
         return "possible carbon monoxide: headaches or sickness since the heating came on"
     if _any(_MEDICAL_DEVICE, folded) and (_any(_NO_POWER, folded) or _any(_NO_HEAT_OR_COOLING, folded)):
         return "medical equipment without power"
+    if _any(_OVERHEATING_PANEL, folded):
+        return "an electrical panel overheating"
     if _any(_CAR_TRAPPED, folded) and (_any(_MUST_LEAVE, folded) or night):
         return "a car trapped in the garage that is needed now"
     return None
