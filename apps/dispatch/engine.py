@@ -283,7 +283,7 @@ class _Turn:
             trade=info["trade"] if info["job_key_from_model"] else None,
             job_type=info["job_type"] if info["job_key_from_model"] else None,
             hint=info["job_label"] or "",
-            kind=_first(catalogue.work_kind(text) for text in texts),
+            kind=_first(catalogue.work_kind(_job_text(text)) for text in texts),
         )
         asked_outright = any(
             catalogue.asks_whether_they_do(text) and catalogue.names_other_work(text, self.estimates) for text in texts

@@ -475,12 +475,34 @@ _SAYS_FINE = re.compile(
 _ENDS_FINE = re.compile(r"\b(bien|fine|ok|okay|good)\s*$")  # "está bien duro" is "quite hard", not fine
 
 
+# From here to the end of its clause the customer says what it is not: "no es la llave del lavabo
+# ni el tubo", "it's not the faucet", "no gotea ni huele a nada", "la pastilla no está botada",
+# "new batteries didn't help" (the batteries are not the job).
+_DENIAL_FROM = re.compile(
+    r"\b(no\s+es\s+(el|la|los|las|del|de)|ni\s+(el|la|los|las|huele|gotea)|(it'?s|its|it\s+is)\s+not\s+the"
+    r"|isn'?t\s+the|not\s+the\s+\w+\s+(itself|either)"
+    r"|(no|not|isn'?t|doesn'?t|does\s+not|ni)\s+(gotea|goteando|leaking|leak|leaks|dripping|drip)\b)"
+)
+_DENIED_CLAUSE = re.compile(
+    r"\b(didn'?t|did\s+not|don'?t|doesn'?t)\s+(help|fix\s+it|do\s+anything)\b|\bno\s+(sirvio|ayudo|funciono)\s+(de\s+nada)?"
+    r"|\b(no\s+esta|not|isn'?t|hasn'?t|wasn'?t|no\s+se\s+ha)\s+(botad[ao]|tripped|disparad[ao]|botado)\b"
+)
+
+
 def without_denials(text: str) -> str:
     """``text`` without what the customer says is fine: "no huele a gas", "ya revisé la pastilla y
-    está bien" (the breaker is not the job)."""
+    está bien" (the breaker is not the job), or says is not the problem ("no es la llave del
+    lavabo", "new batteries didn't help")."""
     folded = _DENIED_DANGER.sub(" ", fold(text))
     kept: list[str] = []
     for clause in (clause for clause in _CLAUSE.split(folded) if clause and clause.strip()):
+        if _DENIED_CLAUSE.search(clause):
+            continue
+        denial = _DENIAL_FROM.search(clause)
+        if denial:
+            clause = clause[: denial.start()]
+            if not clause.strip():
+                continue
         if not (_SAYS_FINE.search(clause) and (_ENDS_FINE.search(clause) or "wrong" in clause)):
             kept.append(clause)
         elif len(_SAYS_FINE.sub(" ", clause).split()) < 2 and kept:
