@@ -725,9 +725,14 @@ def detect_confirmation(text: str) -> str | None:
     if _any(_CONFIRM, folded):
         return "confirmed"
     # A yes after the name or a greeting ("Soy Yesenia Correa, sí vengan ya"): a clause that opens with one.
-    if any(_any(_CONFIRM, clause) for clause in re.split(r"[,;.!]+\s*", folded)[1:]):
+    clauses = _CONFIRM_CLAUSE_BREAK.split(folded)[1:]
+    if clauses and _CONFIRM_AT_A_CLAUSE.search("\n".join(clauses)):
         return "confirmed"
     return None
+
+
+_CONFIRM_CLAUSE_BREAK = re.compile(r"[,;.!]+[^\S\n]*")
+_CONFIRM_AT_A_CLAUSE = re.compile("|".join(f"(?:{pattern})" for pattern in _CONFIRM), re.MULTILINE)
 
 
 # --- Names --------------------------------------------------------------------------------------
