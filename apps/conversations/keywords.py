@@ -33,6 +33,7 @@ _ASKS_TO_STOP = {
         r"\b(take|remove|delete)\s+(me|this number|my number)\s+(off|from)\s+(your|ur|the|this)\s+(list|texts|messages|contacts)",
         r"\bunsubscribe\s+me\b",
         r"\bopt\s+(me\s+)?out\b",
+        r"\b(lose|delete|forget|erase)\s+(my|this)\s+(number|#|contact)\b",
     ),
     "es": (
         r"\bno\s+(me\s+)?(manden|envien|mande|envie)\s+(mas\s+)?(mensajes|textos|sms)\b",
@@ -41,6 +42,7 @@ _ASKS_TO_STOP = {
         r"\b(dar(me)?|denme|deme)\s+de\s+baja\b",
         r"^\s*baja\s*[.!]*$",
         r"\bno\s+quiero\s+(recibir\s+)?(mas\s+)?mensajes\b",
+        r"\b(borren|borra|borre|olviden|olvide|olvida)\s+(mi|este)\s+(numero|contacto)\b",
     ),
 }
 

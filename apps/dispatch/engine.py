@@ -283,7 +283,7 @@ class _Turn:
             trade=info["trade"] if info["job_key_from_model"] else None,
             job_type=info["job_type"] if info["job_key_from_model"] else None,
             hint=info["job_label"] or "",
-            kind=_first(catalogue.work_kind(text) for text in texts),
+            kind=_first(catalogue.work_kind(_job_text(text)) for text in texts),
         )
         asked_outright = any(
             catalogue.asks_whether_they_do(text) and catalogue.names_other_work(text, self.estimates) for text in texts
@@ -350,6 +350,8 @@ class _Turn:
             return f"{self.say('co_safety')} {lead}"
         if {"gas", "smell"} <= named or {"gas", "leak"} <= named:
             return f"{self.say('gas_safety')} {lead}"
+        if "child locked in a car" in reason:
+            return f"{self.say('child_in_car_safety')} {lead}"
         return lead
 
     def promise_follow_up(self) -> None:
@@ -376,7 +378,14 @@ class _Turn:
         preference = self.info["preference"]
         if preference is None or preference.date is None:
             return None
-        return scheduling.closed_on(preference.date, self.hours)
+        return self.closed_day(preference.date)
+
+    def closed_day(self, day) -> str | None:
+        """The closure's name on ``day`` ("" when unnamed, or a day of the week it never opens); None if open."""
+        named = scheduling.closed_on(day, self.hours)
+        if named is not None:
+            return named
+        return None if scheduling.opening_windows(day, self.hours, self.tz) else ""
 
     def waits_for_opening(self) -> bool:
         """An emergency outside business hours at a business that does not dispatch after hours:
@@ -571,6 +580,14 @@ class _Turn:
             asked = rules.detect_change(texts[1]) if rules.detect_change(texts[1]) == "reschedule" else None
         if asked == "reschedule" and self.upcoming is None and self.proposed:
             return None  # "Can we do Thursday instead?" of the slot just offered: a new preference
+        booked = self._upcoming_slot() if self.upcoming is not None else None
+        offer_pending = self.proposed and (booked is None or _parse_slot(self.proposed).start != booked.start)
+        if asked is None and booked is not None and not offer_pending:
+            # A customer with an appointment who mentions it and another time, or cancelling, means it,
+            # whichever brain read the text ("can ur guy do thursday same time instead?"). A slot
+            # offered and not yet taken is answered as an offer instead.
+            booked_day = booked.start.astimezone(self.tz).date()
+            asked = rules.change_of_booked(texts[0], appointment_day=booked_day, today=self.now_local.date())
         return asked
 
     def _upcoming_slot(self) -> scheduling.Slot:
@@ -589,7 +606,9 @@ class _Turn:
             self.decide_as("propose_slot", "awaiting_confirmation", self.say("confirm_cancel", job=job, when=old))
             return
         current_text = self.request["current_message"]
-        preference = rules.reschedule_target(current_text, now=self.now_local)
+        preference = rules.reschedule_target(
+            current_text, now=self.now_local, booked_day=current.start.astimezone(self.tz).date()
+        )
         if preference.is_empty and self.info["preference"] is not None:
             preference = self.info["preference"]
         if preference is None or preference.is_empty:
@@ -598,6 +617,12 @@ class _Turn:
             return
         if rules.says_same_time(current_text) and preference.at is None and preference.after is None:
             preference = dataclasses.replace(preference, at=current.start.astimezone(self.tz).time())
+        closed = self.closed_day(preference.date) if preference.date is not None else None
+        asked_day = preference.date
+        if closed is not None:  # "Monday" at a business closed on Mondays: the same time on the days after.
+            preference = dataclasses.replace(
+                preference, date=None, weekday=None, earliest_date=preference.date + timedelta(days=1)
+            )
         own = scheduling.Busy(current.start, current.end)
         slots, satisfied = scheduling.find_slots(
             business_hours=self.hours,
@@ -618,7 +643,14 @@ class _Turn:
         self.slots, self.preference_satisfied = slots, satisfied
         self.slot, self.change = slots[0], ("reschedule", appointment_id)
         new = replies.when(self.slot.start, self.tz, self.language)
-        self.decide_as("propose_slot", "awaiting_confirmation", self.say("propose_move", job=job, old=old, new=new))
+        if closed is not None:
+            self.issues.append("closed_that_day")
+            holiday = f" ({closed})" if closed and self.language == "en" else ""
+            day = replies.day(asked_day, self.language)
+            message = self.say("closed_move", day=day, holiday=holiday, job=job, old=old, new=new)
+        else:
+            message = self.say("propose_move", job=job, old=old, new=new)
+        self.decide_as("propose_slot", "awaiting_confirmation", message)
 
     def confirm_change(self) -> None:
         """A "yes" to moving or cancelling: the conversation engine applies it to the appointment."""

@@ -104,6 +104,9 @@ def render(key: str, language: str = "en", **values) -> str:
             "co_safety": _(
                 "If a carbon monoxide alarm is going off, get everyone out into fresh air now and call 911 from outside."
             ),
+            "child_in_car_safety": _(
+                "If a child is locked in a car, call 911 now: they can get the door open fastest, especially in the heat."
+            ),
             "after_booking_thanks": _("You're welcome! See you {when}."),
             "after_booking_price": _(
                 "Your visit on {when} is estimated at {price}; the technician confirms the price before starting any work."
@@ -114,6 +117,9 @@ def render(key: str, language: str = "en", **values) -> str:
             ),
             "ask_new_time": _("Sure. Your {job} is on {when}: what day and time would work better?"),
             "propose_move": _("I can move your {job} from {old} to {new}. Reply YES to confirm."),
+            "closed_move": _(
+                "We're closed on {day}{holiday}. I can move your {job} from {old} to {new}. Reply YES to confirm."
+            ),
             "confirm_cancel": _("Do you want me to cancel your {job} on {when}? Reply YES to cancel it."),
             "moved": _("Done: your appointment is now {when}. We'll see you then."),
             "canceled": _("Your appointment on {when} is cancelled. Text us anytime to book again."),

@@ -475,12 +475,34 @@ _SAYS_FINE = re.compile(
 _ENDS_FINE = re.compile(r"\b(bien|fine|ok|okay|good)\s*$")  # "está bien duro" is "quite hard", not fine
 
 
+# From here to the end of its clause the customer says what it is not: "no es la llave del lavabo
+# ni el tubo", "it's not the faucet", "no gotea ni huele a nada", "la pastilla no está botada",
+# "new batteries didn't help" (the batteries are not the job).
+_DENIAL_FROM = re.compile(
+    r"\b(no\s+es\s+(el|la|los|las|del|de)|ni\s+(el|la|los|las|huele|gotea)|(it'?s|its|it\s+is)\s+not\s+the"
+    r"|isn'?t\s+the|not\s+the\s+\w+\s+(itself|either)"
+    r"|(no|not|isn'?t|doesn'?t|does\s+not|ni)\s+(gotea|goteando|leaking|leak|leaks|dripping|drip)\b)"
+)
+_DENIED_CLAUSE = re.compile(
+    r"\b(didn'?t|did\s+not|don'?t|doesn'?t)\s+(help|fix\s+it|do\s+anything)\b|\bno\s+(sirvio|ayudo|funciono)\s+(de\s+nada)?"
+    r"|\b(no\s+esta|not|isn'?t|hasn'?t|wasn'?t|no\s+se\s+ha)\s+(botad[ao]|tripped|disparad[ao]|botado)\b"
+)
+
+
 def without_denials(text: str) -> str:
     """``text`` without what the customer says is fine: "no huele a gas", "ya revisé la pastilla y
-    está bien" (the breaker is not the job)."""
+    está bien" (the breaker is not the job), or says is not the problem ("no es la llave del
+    lavabo", "new batteries didn't help")."""
     folded = _DENIED_DANGER.sub(" ", fold(text))
     kept: list[str] = []
     for clause in (clause for clause in _CLAUSE.split(folded) if clause and clause.strip()):
+        if _DENIED_CLAUSE.search(clause):
+            continue
+        denial = _DENIAL_FROM.search(clause)
+        if denial:
+            clause = clause[: denial.start()]
+            if not clause.strip():
+                continue
         if not (_SAYS_FINE.search(clause) and (_ENDS_FINE.search(clause) or "wrong" in clause)):
             kept.append(clause)
         elif len(_SAYS_FINE.sub(" ", clause).split()) < 2 and kept:
@@ -671,6 +693,7 @@ _CONFIRM = (
     r"^\s*(👍|👌|✅|🙏|💯)",
     r"^\s*(fine|alright|all\s+right|works|cool|deal|go\s+ahead|that'?ll\s+do|no\s+prob(lem)?|lock\s+it\s+in)\b",
     r"^\s*(dale|va|sale|orale|andale|listo|perfecta|con\s+gusto|simon|sip|sipi|aja)\b",
+    r"^\s*(say\s+less|for\s+sure|yessir|yes\s+sir|sounds\s+like\s+a\s+plan|bet)\b",
 )
 _REJECT = (
     r"^\s*(no|nope|nah|negative)\s*[.!,]*\s*$",
@@ -701,7 +724,15 @@ def detect_confirmation(text: str) -> str | None:
         return "rejected"
     if _any(_CONFIRM, folded):
         return "confirmed"
+    # A yes after the name or a greeting ("Soy Yesenia Correa, sí vengan ya"): a clause that opens with one.
+    clauses = _CONFIRM_CLAUSE_BREAK.split(folded)[1:]
+    if clauses and _CONFIRM_AT_A_CLAUSE.search("\n".join(clauses)):
+        return "confirmed"
     return None
+
+
+_CONFIRM_CLAUSE_BREAK = re.compile(r"[,;.!]+[^\S\n]*")
+_CONFIRM_AT_A_CLAUSE = re.compile("|".join(f"(?:{pattern})" for pattern in _CONFIRM), re.MULTILINE)
 
 
 # --- Names --------------------------------------------------------------------------------------
@@ -1041,7 +1072,7 @@ _WEEKDAYS_ONLY = re.compile(
 _AFTER_LUNCH = re.compile(r"\bafter\s+lunch\b|\bdespues\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
 _BEFORE_LUNCH = re.compile(r"\bbefore\s+lunch\b|\bantes\s+(de|del)\s+(almuerzo|comer|la\s+comida)\b")
 LUNCH_ENDS = time(13)
-_CORRECTION = re.compile(r"\b(instead|rather|scratch\s+that|actually|how\s+about|mejor|en\s+vez|en\s+lugar)\b")
+_CORRECTION = re.compile(r"\b(instead|rather|scratch\s+that|actually|how\s+about|mejor|en\s+vez|en\s+lugar|entonces)\b")
 # A part of the day the customer is not there for ("en la mañana no estoy", "can't do mornings").
 _NOT_IN_DAY_PART = re.compile(
     r"\b(?:en|por)\s+la\s+(?P<es>manana|tarde|noche)\s+no\s+(?:estoy|puedo|hay\s+nadie|podemos)\b"
@@ -1176,6 +1207,17 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     # "Thursday is my kid's recital, Friday instead?": a correction names the new day last.
     corrected = _CORRECTION.search(folded) is not None
     weekday_match = (weekday_matches[-1] if corrected else weekday_matches[0]) if weekday_matches else None
+    dated = [m for m in weekday_matches if re.match(r"\s+(the\s+)?\d{1,2}(st|nd|rd|th)?\b", folded[m.end() :])]
+    if dated and pref.date is None:  # "el martes 22", "Tuesday the 22nd": that date, whatever else is named
+        day_of_month = int(re.match(r"\s+(?:the\s+)?(\d{1,2})", folded[dated[-1].end() :]).group(1))
+        weekday_match = dated[-1]
+        for ahead in range(0, 62):
+            candidate = today + timedelta(days=ahead)
+            if candidate.day == day_of_month:
+                pref.date = candidate
+                pref.weekday = candidate.weekday()
+                hit("date")
+                break
     if weekday_match and pref.date is None:
         weekday = WEEKDAY_NAMES[weekday_match.group("day")]
         ahead = (weekday - today.weekday()) % 7
@@ -1339,7 +1381,12 @@ _SPAM = (
     r"\bunsubscribe\b",
     r"\b(marketing|advertising)\s+(agency|services|campaign)",
     r"\b(web\s*site|web)\s+(design|redesign|development)\b",
-    r"\b(car|auto|vehicle)\s+warranty",
+    r"\b(car|auto|vehicle)('?s)?\s+(factory\s+|extended\s+)?warranty",
+    r"\breply\s+(yes|y|1)\s+to\s+(speak|talk)\s+(with|to)\s+(a|an)\s+(specialist|agent|representative)",
+    r"\b(wholesale|bulk)\s+(price|prices|pricing)\b|\bprecios?\s+de\s+mayoreo\b|\bal\s+mayoreo\b",
+    r"\b(send|mando|mande|envio|envie)\s+(you\s+)?(our|nuestra|la)\s+(price\s+list|catalog|lista\s+de\s+precios|catalogo)",
+    r"\bsomos\s+(una\s+)?(distribuidora|proveedora?|agencia|empresa\s+de\s+marketing)\b",
+    r"\bwe\s+are\s+a\s+(supplier|distributor|wholesaler)\b",
     r"\bworking\s+capital\b",
     r"\bloans?\s+(approved|offer)",
     r"\bno\s+credit\s+check",
@@ -1407,6 +1454,10 @@ _HUMAN_PATTERNS = (
     r"\bque\s+me\s+(llame|llamen|marque|marquen)\b",
     r"\bme\s+puede\s+llamar\s+alguien\b",
     r"\bcon\s+una\s+maquina\b",
+    r"\b(prefiero|quisiera|quiero)\s+hablarlo\b",
+    r"\bhablarlo\s+(directamente\s+)?con\s+(alguien|el\s+duen|la\s+duen|el\s+encargado|el\s+jefe)",
+    r"\bme\s+(puede|pueden|podria|podrian)\s+(marcar|llamar|hablar)\b",
+    r"\b(can|could)\s+(you|u|someone|somebody)\s+(just\s+)?(call|ring|phone)\s+me\b",
 )
 
 
@@ -1455,14 +1506,25 @@ _EXTREME_WEATHER = (
 )
 _LOCKED_OUT = (
     r"\block(ed)?\s+(myself\s+|ourselves\s+)?out\b",
+    r"\b(keys?)\s+(are\s+|is\s+)?(locked\s+)?(inside|in\s+(the|my)\s+(car|truck|house))",
+    r"\block(ed)?\s+(my|the)\s+keys?\s+in",
+    r"\bse\s+me\s+cerro\s+(el|la|mi)\s+(carro|coche|camioneta|casa|puerta)\b",
+    r"\bllaves\s+(adentro|dentro)\b",
     r"\bme\s+quede\s+(afuera|fuera)\b",
     r"\bafuera\s+de\s+(mi|la)\s+casa\b",
 )
 _CHILD_INSIDE = (r"\b(baby|toddler|child|kid|son|daughter|infant|bebe|nino|nina|hijo|hija)\b",)
+_IN_A_CAR = (r"\b(car|truck|van|suv|carro|coche|camioneta)\b",)
+_OVERHEATING_PANEL = (
+    r"\b(panel|breaker\s+box|fuse\s+box|tablero|caja\s+de\s+(breakers|pastillas|fusibles)|centro\s+de\s+carga)\b"
+    r"[^.!?]*\b(hot|too\s+hot|burning|scorch\w*|smok\w*|caliente|quema\w*|chamuscad\w*|negrito|humo)\b",
+)
 _OUT_IN_THE_COLD = (r"\b(cold|freezing|no\s+coat|no\s+jacket|frio|helando)\b",)
 _WONT_SECURE = (
     r"\b(door|lock|deadbolt|garage(\s+door)?|window)\b[^.!?]*\b(won'?t|will\s+not|doesn'?t|does\s+not|can'?t|cannot)\s+(close|lock|shut|latch)",
     r"\b(puerta|cerradura|porton)\b[^.!?]*\bno\s+(cierra|se\s+cierra|tiene\s+seguro|asegura)",
+    r"\b(door|garage|porton|puerta|cochera)\b[^.!?]*\b(stuck\s+open|won'?t\s+(go|come)\s+down|can'?t\s+get\s+it\s+(down|closed|shut)"
+    r"|se\s+quedo\s+abiert[ao]|no\s+(baja|puedo\s+bajarl[ao]))",
 )
 _AT_NIGHT = (
     r"\b(night|tonight|overnight|dark)\b",
@@ -1526,6 +1588,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
         if _any(_EXTREME_WEATHER, folded) or _extreme_temperature(folded):
             return "no heat or cooling in extreme temperatures"
     if _any(_LOCKED_OUT, folded):
+        if _any(_CHILD_INSIDE, folded) and _any(_IN_A_CAR, folded):
+            return "a child locked in a car"
         if _any(_CHILD_INSIDE, folded):
             return "locked out with a child inside"
         if _any(_OUT_IN_THE_COLD, folded) or _extreme_temperature(folded) or night:
@@ -1536,6 +1600,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
         return "possible carbon monoxide: headaches or sickness since the heating came on"
     if _any(_MEDICAL_DEVICE, folded) and (_any(_NO_POWER, folded) or _any(_NO_HEAT_OR_COOLING, folded)):
         return "medical equipment without power"
+    if _any(_OVERHEATING_PANEL, folded):
+        return "an electrical panel overheating"
     if _any(_CAR_TRAPPED, folded) and (_any(_MUST_LEAVE, folded) or night):
         return "a car trapped in the garage that is needed now"
     return None
@@ -1575,6 +1641,46 @@ _NEW_TIME_MARKER = re.compile(
 )
 
 
+# With an appointment on the books, these say the customer is talking about it ("the appointment",
+# "ur guy", "lo del lunes", "la cita del martes") ...
+_REFERS_TO_VISIT = re.compile(
+    r"\b(appointment|appt|visit|booking|(your|ur|the)\s+(guy|tech|technician|plumber|electrician|locksmith)"
+    r"|cita|visita|el\s+tecnico|lo\s+del|la\s+del|el\s+del|lo\s+de\s+(hoy|manana))\b"
+)
+# ... and these that they want it at another time, or not at all.
+_WANTS_OTHER_TIME = re.compile(
+    r"\b(instead|rather|came\s+up|running\s+(late|behind)|can'?t\s+make|cant\s+make|won'?t\s+(be\s+)?(make|home|there)"
+    r"|any\s+chance|(can|could)\s+(ur|your|the|you|u|we)\b[^.!?]*\b(come|do|make)|push|move|bump"
+    r"|mejor|se\s+puede|se\s+podra|pueden\s+venir|puede\s+venir|no\s+voy\s+a\s+(estar|poder)|no\s+puedo"
+    r"|me\s+cambiaron|cambiar|en\s+vez|en\s+lugar)\b"
+)
+_CANCEL_WORD = re.compile(r"\bcancel\w*")
+
+
+def change_of_booked(text: str, *, appointment_day: date, today: date) -> str | None:
+    """ "cancel" or "reschedule" when a customer who has an appointment (on ``appointment_day``) talks
+    about it without the words of :func:`detect_change`: any "cancel…" word, or a reference to the
+    visit (its word, its day, "ur guy") with a wish for another time ("can ur guy do Thursday
+    instead", "tengo la cita del martes… ¿se puede el sábado mejor?"). The time the customer names
+    is read by :func:`reschedule_target`."""
+    folded = fold(text)
+    if _CANCEL_WORD.search(folded):
+        return "cancel"
+    days = {WEEKDAY_NAMES.get(name) for name in re.findall(rf"\b({_DAY_NAMES})\b", folded)}
+    relative = {
+        today: r"\b(today|hoy)\b",
+        today + timedelta(days=1): r"\b(tomorrow|tmrw|tmr|manana)\b",
+    }
+    refers = (
+        _REFERS_TO_VISIT.search(folded) is not None
+        or appointment_day.weekday() in days
+        or (appointment_day in relative and re.search(relative[appointment_day], folded) is not None)
+    )
+    if refers and _WANTS_OTHER_TIME.search(folded):
+        return "reschedule"
+    return None
+
+
 def detect_change(text: str) -> str | None:
     """ "cancel" or "reschedule" when the customer asks to change an appointment they have."""
     folded = fold(text)
@@ -1585,6 +1691,11 @@ def detect_change(text: str) -> str | None:
     return None
 
 
+_INSTEAD_OF = re.compile(
+    r"\b(instead\s+of|rather\s+than|en\s+vez\s+de|en\s+lugar\s+de)\s+(the\s+|las?\s+|el\s+)?"
+    r"(\d{1,2}(:\d\d)?\s*(am|pm)?|[a-zA-Záéíóú]+day|lunes|martes|miercoles|miércoles|jueves|viernes|sabado|sábado|domingo)",
+    re.IGNORECASE,
+)
 _SAME_TIME = re.compile(r"\b(same\s+time|a\s+la\s+misma\s+hora|misma\s+hora)\b")
 
 
@@ -1593,9 +1704,30 @@ def says_same_time(text: str) -> bool:
     return _SAME_TIME.search(fold(text)) is not None
 
 
-def reschedule_target(text: str, *, now: datetime) -> TimePreference:
+_PART_AFTER_DAY = r"(\s+(morning|afternoon|evening|night|a\s+la\s+manana|en\s+la\s+manana|en\s+la\s+tarde|por\s+la\s+manana|por\s+la\s+tarde))?"
+
+
+def _without_day(text: str, day: date, today: date) -> str:
+    """``text`` without the words naming ``day`` (its weekday, "tomorrow" or "today" when it is)."""
+    names = [name for name, number in WEEKDAY_NAMES.items() if number == day.weekday()]
+    if day == today + timedelta(days=1):
+        names += ["tomorrow", "tmrw", "tmr"]
+    if day == today:
+        names += ["today", "hoy"]
+    pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b{_PART_AFTER_DAY}")
+    return pattern.sub(" ", fold(text))
+
+
+def reschedule_target(text: str, *, now: datetime, booked_day: date | None = None) -> TimePreference:
     """The time the customer wants an appointment moved to: what follows the last "to", "for",
-    "para"… when that names a time (their old time comes first), else the whole message."""
+    "para"… when that names a time (their old time comes first), else the whole message; the
+    appointment's own day (``booked_day``: "somethin came up tmrw", "tengo la cita del martes") is
+    where it is now, not where it goes, unless the text names no other."""
+    text = _INSTEAD_OF.sub(" ", text)  # "at 4 instead of 3 today": 3 is the old time
+    if booked_day is not None:
+        rest = _without_day(text, booked_day, now.date())
+        if weekdays_named(rest) or re.search(r"\b(tomorrow|tmrw|today|hoy|manana)\b|\d", rest):
+            text = rest
     folded = fold(text)
     marker = _NEW_TIME_MARKER.search(folded)
     if marker is not None:

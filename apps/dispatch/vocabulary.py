@@ -125,7 +125,11 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "track": ("track", "tracks", "off track", "off its track", "off the track", "riel", "rieles", "carril",
               "se salio del riel", "descarrilada", "crooked", "chueca", "chueco"),
     "cable": ("cable", "cables", "snapped cable", "lift cable"),
-    "dead": ("dead", "no da corriente", "no tiene corriente", "no hay corriente", "muerto", "muerta"),
+    "dead": ("dead", "no da corriente", "no dan corriente", "no tiene corriente", "no tienen corriente",
+             "no hay corriente", "muerto", "muerta", "muertos", "muertas"),
+    # Where the air should come out, not the ducts needing work: "heat on but nothing comes out the vents".
+    "airflow": ("out the vents", "out of the vents", "from the vents", "through the vents", "out the vent",
+                "de las rejillas", "por las rejillas", "por los ductos", "de los ductos"),
     "loose": ("loose", "wobbly", "flojo", "floja", "suelto", "suelta", "se mueve"),
     "dent": ("dent", "dented", "dents", "damaged", "abollado", "abollada", "golpeado", "golpeada"),
     # The kind of work as a concept too: a catalogue's "new lock installation" shares it with "una cerradura nueva".
@@ -197,7 +201,7 @@ MAINTENANCE_WORDS = (
 REPAIR_WORDS = (
     "repair", "repairs", "repaired", "fix", "fixed", "fixing", "broken", "broke", "broke down", "snapped",
     "leak", "leaking", "leaks", "not working", "stopped working", "quit working", "doesnt work", "wont",
-    "stuck", "jammed", "reparar", "reparen", "reparacion", "arreglar", "arreglen", "arreglo", "descompuesto",
+    "stuck", "jammed", "quit", "quits", "died", "grinds", "grinding", "stops", "only works", "reparar", "reparen", "reparacion", "arreglar", "arreglen", "arreglo", "descompuesto",
     "descompuesta", "fuga", "no funciona", "no sirve", "no abre", "no cierra", "no prende", "no enciende",
     "se rompio", "roto", "rota", "dejo de funcionar", "ya no",
 )  # fmt: skip
@@ -240,7 +244,7 @@ def _index():
 
 PHRASES, WORDS = _index()
 # Where the problem is rather than what it is: "a leak under the sink" is a leak, not a clogged sink.
-PLACES = frozenset(["sink", "shower", "bathroom", "kitchen", "basement", "door"])
+PLACES = frozenset(["sink", "shower", "bathroom", "kitchen", "basement", "door", "airflow"])
 # How a thing fails rather than what failed: "the water heater is leaking" is a water-heater job.
 SYMPTOMS = frozenset(["leak", "noise", "jammed", "cold", "warm", "cool", "flicker", "smell", "dead", "loose"])
 OTHER_WORK = {key: frozenset([key]) for key in _OTHER_WORK_FORMS}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.dispatch import catalogue
+from apps.dispatch import catalogue, rules
 
 
 def estimate(key, label, description="", trade="garage_door", price=(100, 200), minutes=60, **extra):
@@ -126,3 +126,62 @@ def test_asking_whether_they_do_other_work_names_it():
     assert catalogue.asks_whether_they_do("do you guys patch and paint drywall?")
     assert catalogue.asks_whether_they_do("¿arreglan puertas de garaje?")
     assert not catalogue.asks_whether_they_do("the breaker trips when the microwave runs")
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "dropped"),
+    [
+        ("el tanque gotea, no es la llave del lavabo ni el tubo de la pared", "tanque", "llave"),
+        ("the remotes quit. new batteries didn't help", "remotes", "batteries"),
+        ("dos enchufes no dan corriente, la pastilla no está botada", "enchufes", "pastilla"),
+        ("hace ruidos, no gotea ni huele a nada", "ruidos", "gotea"),
+    ],
+)
+def test_what_the_customer_says_is_not_the_problem_names_no_job(text, kept, dropped):
+    """A denial ("no es la llave", "new batteries didn't help", "no está botada") is not the job."""
+    left = rules.without_denials(text)
+    assert kept in left and dropped not in left
+
+
+HVAC_AND_GARAGE = [
+    {
+        "job_type": "furnace_repair",
+        "label": "Furnace repair",
+        "trade": "hvac",
+        "description": "No heat, furnace won't ignite",
+    },
+    {
+        "job_type": "duct_cleaning",
+        "label": "Duct cleaning",
+        "trade": "hvac",
+        "description": "Clean air ducts and vents",
+    },
+    {
+        "job_type": "opener_repair",
+        "label": "Opener repair",
+        "trade": "garage_door",
+        "description": "Opener or remote not working",
+    },
+    {
+        "job_type": "opener_install",
+        "label": "New opener installation",
+        "trade": "garage_door",
+        "description": "Install a new opener",
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "job_type"),
+    [
+        ("furnace just quit, thermostat says heat on but nothing comes out the vents", "furnace_repair"),
+        ("the opener only works from the wall button, the remotes quit. new batteries didnt help", "opener_repair"),
+        ("the garage door opener grinds and then stops halfway up", "opener_repair"),
+    ],
+)
+def test_a_failing_thing_is_its_repair_not_where_the_symptom_shows(text, job_type):
+    """The air not coming out of the vents is the furnace's job; a part that quit, grinds or stops is
+    a repair, whatever else was new ("new batteries")."""
+    job_text = rules.without_denials(text)
+    found = catalogue.match(HVAC_AND_GARAGE, texts=[job_text], kind=catalogue.work_kind(job_text))
+    assert found is not None and found.job_type == job_type

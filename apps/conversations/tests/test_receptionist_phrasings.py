@@ -1,0 +1,120 @@
+"""Receptionist skills said the way customers say them (issue 10), through the signed SMS webhook.
+
+Each test is a class of wording the eval's held-out files caught: a change to an appointment that
+never says "reschedule", a cancel word in any form, a free-text opt-out, a request to be called, a
+supplier's pitch, a yes after the customer's name. The situational emergencies of other trades
+(a child locked in a car, a hot panel, a garage stuck open at night) run as eval suite scenarios
+(apps/dispatch/tests/test_evals.py)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.conversations.models import Conversation, OptOut
+from apps.conversations.tests.test_assistant_sms import (
+    ADDRESS,
+    CHICAGO,
+    CUSTOMER,
+    OWNER,
+    _book_through_the_assistant,
+    bodies_to,
+    text,
+)
+from apps.crm.models import Appointment
+
+pytestmark = pytest.mark.django_db
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _weekday_after(day, days: int) -> int:
+    """A day Monday to Friday at least ``days`` after ``day`` (the test business keeps shorter weekend hours)."""
+    target = day + timedelta(days=days)
+    while target.weekday() >= 5:
+        target += timedelta(days=1)
+    return target.weekday()
+
+
+def test_a_change_said_without_the_word_reschedule_moves_the_appointment(configured, webhook, twilio, commit):
+    """ "Something came up tomorrow, can ur guy do <day> same time instead?": the old day is where
+    the appointment is, the new day is where it goes, and it is moved, not booked twice."""
+    appointment = _book_through_the_assistant(webhook, commit)
+    booked = appointment.start.astimezone(CHICAGO)
+    assert booked.date() == timezone.now().astimezone(CHICAGO).date() + timedelta(days=1)
+    target = _weekday_after(booked.date(), 3)
+    with commit():
+        text(webhook, f"hey, somethin came up tmrw 😕 can ur guy do {WEEKDAYS[target].lower()} same time instead?")
+    proposal = bodies_to(twilio, CUSTOMER)[-1]
+    assert proposal.startswith("I can move your") and WEEKDAYS[target] in proposal.split(" to ", 1)[1]
+    with commit():
+        text(webhook, "👍")
+    appointment.refresh_from_db()
+    moved = appointment.start.astimezone(CHICAGO)
+    assert moved.weekday() == target and moved.time() == booked.time()
+    assert Appointment.objects.filter(status=Appointment.Status.SCHEDULED).count() == 1
+
+
+def test_any_cancel_word_from_a_customer_with_an_appointment_cancels_it(configured, webhook, twilio, commit):
+    appointment = _book_through_the_assistant(webhook, commit)
+    with commit():
+        text(webhook, "buenas, el casero va a mandar a su gente. cancelen lo de mañana porfa, gracias")
+    proposal = bodies_to(twilio, CUSTOMER)[-1]
+    assert "cancel" in proposal.lower() and "reservar" not in proposal.lower()
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.SCHEDULED  # Not before the customer confirms.
+    with commit():
+        text(webhook, "sí, cancélenla")
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert Appointment.objects.filter(status=Appointment.Status.SCHEDULED).count() == 0
+
+
+@pytest.mark.parametrize("body", ["lol no thanks thats way too much. lose my number", "borren mi número por favor"])
+def test_a_free_text_opt_out_is_recorded_and_confirmed_once(configured, webhook, twilio, commit, body):
+    with commit():
+        text(webhook, "how much to unclog a kitchen drain")
+    before = len(bodies_to(twilio, CUSTOMER))
+    with commit():
+        text(webhook, body)
+        text(webhook, "and the drain?")
+    assert OptOut.objects.get(phone_number=CUSTOMER).opted_out
+    assert len(bodies_to(twilio, CUSTOMER)) == before + 1  # One confirmation, then silence.
+
+
+def test_asking_to_be_called_by_the_owner_hands_over_once(configured, webhook, twilio, commit):
+    with commit():
+        text(
+            webhook,
+            "tengo 4 casas nuevas, necesito cotizar la plomería. prefiero hablarlo con el dueño, ¿me puede marcar?",
+        )
+        text(webhook, "¿hola?")
+    assert len(bodies_to(twilio, OWNER)) == 1
+    conversation = Conversation.objects.get(customer_number=CUSTOMER)
+    assert conversation.lead_outcome == "handed_to_human" and conversation.handled_by == "human"
+    assert not any("Responda SÍ" in body for body in bodies_to(twilio, CUSTOMER))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Somos Distribuidora del Golfo, manejamos tubería PEX a precio de mayoreo. ¿Le mando nuestra lista de precios?",
+        "FINAL NOTICE: your vehicle's factory warranty is about to expire. Reply YES to speak with a specialist.",
+    ],
+)
+def test_a_supplier_pitch_or_a_robotext_is_spam(configured, webhook, twilio, commit, body):
+    with commit():
+        text(webhook, body)
+    assert bodies_to(twilio, OWNER) == [] and bodies_to(twilio, CUSTOMER) == []
+    assert Conversation.objects.get(customer_number=CUSTOMER).lead_outcome == "spam"
+
+
+def test_a_yes_after_the_name_books(configured, webhook, twilio, commit):
+    with commit():
+        text(webhook, "Hi, my kitchen sink is clogged")
+        text(webhook, f"{ADDRESS}, tomorrow morning works")
+    assert "Reply YES" in bodies_to(twilio, CUSTOMER)[-1]
+    with commit():
+        text(webhook, "I'm Maria Lopez, say less 🤙")
+    appointment = Appointment.objects.get()
+    assert appointment.status == Appointment.Status.SCHEDULED and appointment.customer.name == "Maria Lopez"
