@@ -56,7 +56,13 @@ class _Publisher:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
-            self._publish(batch)
+            try:
+                self._publish(batch)
+            except Exception:  # A bug in one batch must not silence every later event of the process.
+                logger.exception("could not publish a batch of %d items", len(batch))
+                for item in batch:
+                    if isinstance(item, threading.Event):
+                        item.set()
 
     def _publish(self, batch: list) -> None:
         hand_offs: dict = {}  # (task name, schema) → (task, ids in arrival order)

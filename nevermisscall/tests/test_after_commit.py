@@ -37,7 +37,15 @@ class RecordingTask:
 def test_a_batch_becomes_one_message_per_task_and_business_in_arrival_order():
     task, marker = RecordingTask(), threading.Event()
     publisher = after_commit._current_publisher()
-    publisher._publish([("task", task, "t_a", "1"), ("task", task, "t_b", "2"), ("task", task, "t_a", "3"), marker])
+    origin = after_commit._capture_origin()
+    publisher._publish(
+        [
+            ("task", task, "t_a", "1", origin),
+            ("task", task, "t_b", "2", origin),
+            ("task", task, "t_a", "3", origin),
+            marker,
+        ]
+    )
     assert task.calls == [(["1", "3"], "t_a"), (["2"], "t_b")]
     assert marker.is_set()
 
@@ -63,11 +71,24 @@ def test_nothing_leaves_before_the_commit_and_nothing_after_a_rollback(django_ca
 def test_a_failing_broker_is_logged_and_the_thread_goes_on(caplog):
     failing, working = RecordingTask("failing", fail=True), RecordingTask("working")
     publisher = after_commit._current_publisher()
-    publisher.submit(("task", failing, "t_a", "1"))
-    publisher.submit(("task", working, "t_a", "2"))
+    origin = after_commit._capture_origin()
+    publisher.submit(("task", failing, "t_a", "1", origin))
+    publisher.submit(("task", working, "t_a", "2", origin))
     assert after_commit.flush(5)
     assert working.calls == [(["2"], "t_a")]
     assert "the sweep will" in caplog.text
+
+
+def test_a_malformed_item_is_logged_and_the_thread_goes_on(caplog):
+    """A bug in one batch must not silence every later event of the process."""
+    task = RecordingTask("after")
+    publisher = after_commit._current_publisher()
+    publisher.submit(("task", task, "t_a"))
+    assert after_commit.flush(5)
+    publisher.submit(("task", task, "t_a", "2", after_commit._capture_origin()))
+    assert after_commit.flush(5)
+    assert task.calls == [(["2"], "t_a")]
+    assert "could not publish a batch" in caplog.text
 
 
 def test_running_here_runs_the_task_in_this_thread_after_the_commit(django_capture_on_commit_callbacks):
