@@ -15,7 +15,8 @@ def test_health_reports_a_running_worker_as_healthy(client, celery_worker_proces
     body = client.get("/health/detailed").json()
     assert body["checks"]["celery"]["status"] == "healthy", body
     assert body["checks"]["celery"]["details"]["workers"] >= 1
-    assert body["status"] == "healthy"
+    # No beat runs in the tests (apps/ops reports its last tick), so the whole may be degraded.
+    assert body["status"] in {"healthy", "degraded"}, body
 
 
 def test_a_task_after_the_database_dropped_its_connection_gets_a_working_one():

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
+from django.db.models import Max
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
@@ -15,7 +16,7 @@ from apps.alerts import services
 from apps.alerts.models import Alert, AlertEvent, AlertRule
 from apps.alerts.tasks import business_alerts_cycle
 from apps.analytics import metrics
-from apps.analytics.models import MetricRollup
+from apps.analytics.models import FeedEvent, MetricRollup
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
 from apps.outbox.tests.test_policy_and_channels import Receiver
@@ -281,6 +282,7 @@ def test_two_workers_evaluating_at_once_notify_once(alpha):
 
     def setup():
         with tenant_context(alpha):
+            created["feed_before"] = FeedEvent.objects.aggregate(last=Max("id"))["last"] or 0
             created["rule"] = services.alert_rule_create(
                 name="Race",
                 metric="calls_missed",
@@ -299,6 +301,8 @@ def test_two_workers_evaluating_at_once_notify_once(alpha):
             Alert.objects.filter(pk__in=alerts).delete()
             AlertRule.objects.filter(pk=created["rule"].pk).delete()
             MetricRollup.objects.filter(metric="calls_missed").update(n=0, total=0)
+            # The alert's system_alert event was stored in the feed; other tests read the feed.
+            FeedEvent.objects.filter(id__gt=created["feed_before"]).delete()
 
     def in_thread(function):
         errors = []

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 ALPHA_NUMBER = "+13125550111"
 CALLER = "+17735550191"
-ROUTE = re.compile(r"^[\w/<>:.\-^$?()\[\]+*\\|]*$|^unmatched$")
+ROUTE = re.compile(r"^[\w/<>:.\-^$?(){},\[\]+*\\|]*$|^unmatched$")
 
 
 def _families(client) -> dict:
