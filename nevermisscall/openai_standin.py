@@ -1,15 +1,19 @@
-"""A loopback stand-in of OpenAI's chat-completions API, for tests and local demos.
+"""A loopback stand-in of OpenAI's API, for tests and local demos.
 
 It speaks the real protocol (``POST /v1/chat/completions``, the ``chat.completion`` object, usage,
-OpenAI's error body), so the official ``openai`` SDK is pointed at it with ``base_url`` and runs
-unmodified. Every request is recorded; ``mode`` makes it answer normally, fail with 500, stall past
-the client's timeout, or return content that is not JSON.
+OpenAI's error body; ``POST /v1/audio/speech``, audio bytes), so the official ``openai`` SDK is
+pointed at it with ``base_url`` and runs unmodified. Every request is recorded; ``mode`` makes it
+answer normally, fail with 500, stall past the client's timeout, or return content that is not JSON.
+Speech answers with an MP3 header followed by the words it was asked to say, so a test can tell
+which text was synthesised.
 """
 
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MP3_HEADER = b"ID3\x04\x00\x00\x00\x00\x00\x00"
 
 
 class OpenAIStandIn:
@@ -43,10 +47,13 @@ class OpenAIStandIn:
             def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
                 return
 
-            def _send(self, status: int, payload: dict | str):
-                body = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+            def _send(self, status: int, payload: dict | str | bytes, content_type: str = "application/json"):
+                if isinstance(payload, bytes):
+                    body = payload
+                else:
+                    body = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -57,7 +64,7 @@ class OpenAIStandIn:
                 standin.requests.append(
                     {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
                 )
-                if self.path != "/v1/chat/completions":
+                if self.path not in ("/v1/chat/completions", "/v1/audio/speech"):
                     return self._send(
                         404,
                         {
@@ -83,6 +90,8 @@ class OpenAIStandIn:
                     )
                 if standin.mode == "timeout":
                     time.sleep(standin.stall_seconds)
+                if self.path == "/v1/audio/speech":
+                    return self._send(200, MP3_HEADER + body.get("input", "").encode(), "audio/mpeg")
                 content = (
                     "Sure! I'd love to help." if standin.mode == "malformed" else json.dumps(standin.responder(body))
                 )

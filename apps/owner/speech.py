@@ -12,12 +12,12 @@ database transaction.
 import logging
 import shutil
 import subprocess
-import threading
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from nevermisscall.errors import ExternalServiceUnavailable
+from nevermisscall.openai_client import openai_client
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class OpenAISpeech:
         import openai  # Lazily: importing the SDK costs over a second (ARCHITECTURE.md).
 
         try:
-            response = _openai_client().audio.speech.create(
+            response = openai_client(timeout=settings.OWNER_TTS_TIMEOUT_SECONDS).audio.speech.create(
                 model=self.model, voice=self.voice, input=text[:MAX_CHARACTERS], response_format="mp3"
             )
             audio = response.read()
@@ -60,27 +60,6 @@ class OpenAISpeech:
         if not audio:
             raise SpeechUnavailable()
         return Speech(audio=audio, extension="mp3", content_type="audio/mpeg")
-
-
-_client_lock = threading.Lock()
-_clients: dict[tuple, object] = {}
-
-
-def _openai_client():
-    key = (settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.OWNER_TTS_TIMEOUT_SECONDS)
-    with _client_lock:
-        client = _clients.get(key)
-        if client is None:
-            import openai
-
-            client = openai.OpenAI(
-                api_key=settings.OPENAI_API_KEY,
-                base_url=settings.OPENAI_BASE_URL,
-                timeout=settings.OWNER_TTS_TIMEOUT_SECONDS,
-                max_retries=0,
-            )
-            _clients[key] = client
-        return client
 
 
 ESPEAK_VOICES = {"en": "en-us", "es": "es-419"}

@@ -9,7 +9,6 @@ that is not valid JSON for the schema is a failure of this call only.
 """
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +19,7 @@ from django.conf import settings
 from apps.dispatch.rules import INTENTS, URGENCIES
 from nevermisscall.breakers import get_breaker
 from nevermisscall.choices import Trade
+from nevermisscall.openai_client import openai_client
 
 BREAKER_NAME = "openai"
 EXTRACTION_FIELDS = {
@@ -103,30 +103,8 @@ def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int) -> Dec
     return cost.quantize(Decimal("0.000001"))
 
 
-_client_lock = threading.Lock()
-_clients: dict[tuple, object] = {}
-
-
 def get_client():
-    """One SDK client (and connection pool) per process and configuration."""
-    key = (settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.OPENAI_TIMEOUT_SECONDS)
-    with _client_lock:
-        client = _clients.get(key)
-        if client is None:
-            import openai
-
-            from nevermisscall.tracing import TracingTransport
-
-            client = openai.OpenAI(
-                api_key=settings.OPENAI_API_KEY,
-                base_url=settings.OPENAI_BASE_URL,
-                timeout=settings.OPENAI_TIMEOUT_SECONDS,
-                max_retries=0,
-                # A client span and ``traceparent`` on every request (the SDK's transport is httpx2).
-                http_client=openai.DefaultHttpxClient(transport=TracingTransport()),
-            )
-            _clients[key] = client
-        return client
+    return openai_client(timeout=settings.OPENAI_TIMEOUT_SECONDS)
 
 
 def is_configured() -> bool:

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from apps.accounts.tokens import token_pair_for
 from apps.crm.services import appointment_book, customer_get_or_create_by_phone
-from apps.owner.tests.speech_standin import MP3_HEADER, SpeechStandIn
 from apps.telephony.tests.conftest import PUBLIC_BASE_URL, new_call_sid, payload
+from nevermisscall.openai_standin import MP3_HEADER, OpenAIStandIn
 
 pytestmark = pytest.mark.django_db
 OWNER = "+13125550199"  # Alpha's forwarding number (apps/telephony/tests/conftest.py)
@@ -30,7 +30,7 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(scope="module")
 def speech_standin():
-    standin = SpeechStandIn().start()
+    standin = OpenAIStandIn().start()
     yield standin
     standin.stop()
 
