@@ -68,6 +68,50 @@ def cleanup_committed(business, caller):
     assert not errors
 
 
+def missed_call_through_a_real_worker(twilio, *, caller: str) -> list:
+    """A missed call from ``caller``, its webhooks committed on their own thread, the task taken from
+    the Redis broker by a real worker (a thread of this process, solo pool); returns what the Twilio
+    stand-in received once the text arrives (or after 15 s). The caller's rows stay committed: the
+    test removes them with ``cleanup_committed``."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    celery_app.conf.task_always_eager = False  # The twilio fixture restores it.
+    call_sid = new_call_sid()
+
+    def missed_call():
+        client = TwilioWebhookClient()
+        client.post("/webhooks/twilio/call", payload("voice_incoming", CallSid=call_sid, From=caller, Caller=caller))
+        client.post(
+            f"/webhooks/twilio/call/status/{call_sid}",
+            payload("voice_dial_action", CallSid=call_sid, From=caller, Caller=caller),
+        )
+
+    ready, done = threading.Event(), threading.Event()
+
+    def worker():
+        # Started on its own thread: Celery's Django fix-up closes the starting thread's connection.
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            ready.set()
+            done.wait(60)
+
+    worker_thread, worker_errors = in_thread(worker)
+    try:
+        assert ready.wait(30), worker_errors
+        thread, errors = in_thread(missed_call)
+        thread.join(30)
+        assert not errors, errors
+        started = time.monotonic()
+        while not twilio.messages() and time.monotonic() - started < 15:
+            time.sleep(0.02)
+    finally:
+        done.set()
+        worker_thread.join(30)
+    assert not worker_errors, worker_errors
+    return twilio.messages()
+
+
 def payload(name: str, **overrides) -> dict:
     data = json.loads((PAYLOADS / f"{name}.json").read_text())
     data.update({key: value for key, value in overrides.items() if value is not None})
