@@ -8,7 +8,6 @@ Errors keep seed 002's shape (``{"detail": ...}``, 422 for validation). Every ac
 import csv
 import hmac
 import io
-import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,10 +23,10 @@ from rest_framework.response import Response
 
 from apps.accounts.authentication import TenantJWTAuthentication
 from apps.accounts.models import User
-from apps.accounts.serializers import validate_phone_field
 from apps.tenants import operator, services
 from apps.tenants.models import AdminAuditEntry, ApiCredential, Business
 from apps.tenants.selectors import business_get
+from apps.tenants.serializers import TimezoneAndPhoneValidation
 from apps.tenants.usage import CSV_COLUMNS, usage_for
 from nevermisscall.choices import Trade
 from nevermisscall.seed002 import Seed002APIView
@@ -114,7 +113,7 @@ class AdminBusinessSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class AdminBusinessCreateSerializer(serializers.Serializer):
+class AdminBusinessCreateSerializer(TimezoneAndPhoneValidation, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     owner_email = serializers.EmailField()
     owner_name = serializers.CharField(max_length=200)
@@ -124,21 +123,13 @@ class AdminBusinessCreateSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     is_demo = serializers.BooleanField(default=False)
 
-    def validate_timezone(self, value):
-        if value not in zoneinfo.available_timezones():
-            raise serializers.ValidationError("Unknown time zone; use an IANA name such as America/Chicago.")
-        return value
-
-    def validate_phone(self, value):
-        return validate_phone_field(value)
-
     def validate_name(self, value):
         if not value.strip():
             raise serializers.ValidationError("The business name cannot be blank.")
         return value.strip()
 
 
-class AdminBusinessUpdateSerializer(serializers.Serializer):
+class AdminBusinessUpdateSerializer(TimezoneAndPhoneValidation, serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     trade = serializers.ChoiceField(choices=Trade.choices, required=False)
     timezone = serializers.CharField(max_length=64, required=False)
@@ -146,14 +137,6 @@ class AdminBusinessUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Business.Status.choices, required=False)
-
-    def validate_timezone(self, value):
-        if value not in zoneinfo.available_timezones():
-            raise serializers.ValidationError("Unknown time zone; use an IANA name such as America/Chicago.")
-        return value
-
-    def validate_phone(self, value):
-        return validate_phone_field(value)
 
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields)

@@ -8,15 +8,8 @@ from apps.tenants.services import ONBOARDING_STEPS
 from nevermisscall.choices import Trade
 
 
-class RegistrationInputSerializer(serializers.Serializer):
-    business_name = serializers.CharField(max_length=200)
-    owner_email = serializers.EmailField()
-    owner_password = serializers.CharField(max_length=128, write_only=True)
-    owner_name = serializers.CharField(max_length=200)
-    trade = serializers.ChoiceField(choices=Trade.choices)
-    # ``source`` names the service's keyword, so ``business_register(**validated_data)`` just works.
-    timezone = serializers.CharField(max_length=64, default="America/New_York", source="timezone_name")
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+class TimezoneAndPhoneValidation:
+    """``timezone`` must be an IANA name and ``phone`` a number we can dial, wherever a business is written."""
 
     def validate_timezone(self, value):
         if value not in zoneinfo.available_timezones():
@@ -25,6 +18,17 @@ class RegistrationInputSerializer(serializers.Serializer):
 
     def validate_phone(self, value):
         return validate_phone_field(value)
+
+
+class RegistrationInputSerializer(TimezoneAndPhoneValidation, serializers.Serializer):
+    business_name = serializers.CharField(max_length=200)
+    owner_email = serializers.EmailField()
+    owner_password = serializers.CharField(max_length=128, write_only=True)
+    owner_name = serializers.CharField(max_length=200)
+    trade = serializers.ChoiceField(choices=Trade.choices)
+    # ``source`` names the service's keyword, so ``business_register(**validated_data)`` just works.
+    timezone = serializers.CharField(max_length=64, default="America/New_York", source="timezone_name")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
     def validate_business_name(self, value):
         if not value.strip():
@@ -60,18 +64,13 @@ class BusinessOutputSerializer(serializers.Serializer):
         return [domain.domain for domain in business.domains.all()]
 
 
-class BusinessUpdateInputSerializer(serializers.Serializer):
+class BusinessUpdateInputSerializer(TimezoneAndPhoneValidation, serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     trade = serializers.ChoiceField(choices=Trade.choices, required=False)
     timezone = serializers.CharField(max_length=64, required=False)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True)
-
-    validate_phone = staticmethod(validate_phone_field)
-
-    def validate_timezone(self, value):
-        return RegistrationInputSerializer().validate_timezone(value)
 
     def validate(self, attrs):
         if not attrs:
