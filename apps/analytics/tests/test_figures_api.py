@@ -217,3 +217,43 @@ def test_dashboard_money_first_and_operations(alice, alpha, charlie, client_for)
         other = get(client_for(charlie), "/api/dashboard")["data"]
         assert (other["calls"], other["money_recovered"]["jobs_booked"]) == (0, 0)
         assert get(client_for(charlie), "/api/unified/operations")["total_appts"] == 0
+
+
+ENDPOINTS = [
+    "/api/kpis",
+    "/api/metrics",
+    "/api/unified/status",
+    "/api/unified/operations",
+    "/api/unified/analytics",
+    "/api/unified/business-metrics",
+    "/api/unified/trends",
+    "/api/unified/alerts",
+    "/api/unified/sla-metrics",
+    "/api/unified/circuit-breakers",
+    "/api/unified/cost-optimization",
+]
+
+
+def test_query_counts_do_not_grow_with_the_data(alice, alpha, client_for, usage_data):
+    """Each endpoint reads the rollups in a fixed number of queries, whatever the buckets hold."""
+    with time_machine.travel(NOW, tick=False):
+        client = client_for(alice)
+        get(client, "/api/unified/status")  # the business's domain is resolved (and cached) once
+        before = {}
+        for path in ENDPOINTS:
+            with CaptureQueriesContext(connection) as queries:
+                get(client, path)
+            before[path] = len(queries)
+        with tenant_context(alpha):
+            for hours in range(1, 30):
+                metrics_record(
+                    increments=[("calls", 1.0), ("sms_sent", 2.0), ("ai_turns", 500.0)], at=AT - timedelta(hours=hours)
+                )
+        get(client, "/api/unified/status")  # the connection goes back to the request's schema first
+        after = {}
+        for path in ENDPOINTS:
+            with CaptureQueriesContext(connection) as queries:
+                get(client, path)
+            after[path] = len(queries)
+    assert after == before
+    assert max(before.values()) <= 8, before
