@@ -101,8 +101,9 @@ class MetricsQuerySerializer(serializers.Serializer):
         since = attrs.get("since") or until - timedelta(hours=24)
         if since >= until:
             raise serializers.ValidationError({"since": "since must be before until."})
-        if until - since > timedelta(days=93):
-            raise serializers.ValidationError({"since": "At most 93 days at a time."})
+        days = 93 if int(attrs["grain"]) == 60 else 7
+        if until - since > timedelta(days=days):
+            raise serializers.ValidationError({"since": f"At most {days} days at a time at this grain."})
         return attrs | {"since": since, "until": until}
 
 

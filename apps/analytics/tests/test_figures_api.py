@@ -69,6 +69,8 @@ def test_kpis_and_metrics_from_the_rollups(alice, alpha, charlie, beta, client_f
         fine = get(client, f"/api/tenants/{alpha.id}/metrics", metric="ai_turns", grain=5, since=since)["data"]
         assert [(row["n"], row["total"], row["peak"]) for row in fine["metrics"]] == [(5, 4000.0, 1200.0)]
         get(client, f"/api/tenants/{beta.id}/metrics", 404)
+        week_ago = (NOW - timedelta(days=8)).isoformat()
+        assert get(client, "/api/metrics", 400, grain=5, since=week_ago)["error"]["code"]
         assert get(client, "/api/metrics", 400, since=NOW.isoformat(), until=since)["success"] is False
 
         other = client_for(charlie)
