@@ -13,3 +13,22 @@ urlpatterns = [
         "internal/connections/cleanup", api.InternalConnectionCleanupApi.as_view(), name="internal-connection-cleanup"
     ),
 ]
+
+from apps.analytics import figures_api as f  # noqa: E402
+
+U = "api/unified"
+urlpatterns += [
+    path("api/dashboard", f.DashboardApi.as_view(), name="analytics-dashboard"),
+    path("api/kpis", f.KpiApi.as_view(), name="analytics-kpis"),
+    path("api/metrics", f.MetricListApi.as_view(), name="analytics-metrics"),
+    path("api/tenants/<uuid:tenant_id>/metrics", f.TenantMetricListApi.as_view(), name="analytics-tenant-metrics"),
+    path(f"{U}/status", f.UnifiedStatusApi.as_view(), name="unified-status"),
+    path(f"{U}/operations", f.UnifiedOperationsApi.as_view(), name="unified-operations"),
+    path(f"{U}/analytics", f.UnifiedAnalyticsApi.as_view(), name="unified-analytics"),
+    path(f"{U}/business-metrics", f.UnifiedBusinessMetricsApi.as_view(), name="unified-business-metrics"),
+    path(f"{U}/trends", f.UnifiedTrendsApi.as_view(), name="unified-trends"),
+    path(f"{U}/alerts", f.UnifiedAlertsApi.as_view(), name="unified-alerts"),
+    path(f"{U}/sla-metrics", f.UnifiedSlaMetricsApi.as_view(), name="unified-sla-metrics"),
+    path(f"{U}/circuit-breakers", f.UnifiedCircuitBreakersApi.as_view(), name="unified-circuit-breakers"),
+    path(f"{U}/cost-optimization", f.UnifiedCostOptimizationApi.as_view(), name="unified-cost-optimization"),
+]

@@ -1,0 +1,404 @@
+"""AS-Analytics-Core-Service (seed 000: ``/api/dashboard``, ``/api/kpis``, ``/api/metrics``,
+``/api/tenants/{id}/metrics``, in the envelope) and Bella's unified dashboard (seed 001:
+``/api/unified/…``, plain JSON, seed 001's error shape). Thin views over apps/analytics/usage.py and
+selectors.py; every figure is the current business's."""
+
+from datetime import timedelta
+
+import redis
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.analytics import selectors, usage
+from apps.analytics.metrics import METRICS
+from apps.crm.models import Appointment
+from nevermisscall.breakers import stored_states
+from nevermisscall.permissions import requires
+from nevermisscall.seed001 import Seed001APIView
+
+CanReadAnalytics = requires("analytics:read")
+
+
+def _period_start(request, period: str):
+    now = timezone.now()
+    if period == "today":
+        return selectors.day_bounds(day=selectors.business_today(request.tenant), business=request.tenant)[0]
+    return now - timedelta(days=selectors.PERIODS[period])
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=sorted(selectors.PERIODS), default="today")
+
+
+# --- seed 000 ---------------------------------------------------------------------------------------
+
+
+class DashboardApi(APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def get(self, request):
+        """The money figure first (missed calls recovered, jobs booked from them, their value this
+        month), then the period's calls, from the business's own rows (four queries)."""
+        query = PeriodQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.validated_data["period"]
+        first, last, start, end = selectors.period_bounds(business=request.tenant, period=period)
+        kpis = selectors.overview_kpis(business=request.tenant, start=start, end=end)
+        money = selectors.money_recovered(business=request.tenant)
+        return Response(
+            {
+                "money_recovered": {
+                    "missed_calls_recovered": kpis["recovered"],
+                    "jobs_booked": money["jobs"],
+                    "estimated_value": str(money["revenue"]),
+                    "month": money["month"],
+                },
+                "period": period,
+                "date_from": first,
+                "date_to": last,
+                "calls": kpis["calls"],
+                "answered": kpis["answered"],
+                "missed": kpis["missed"],
+                "recovered": kpis["recovered"],
+                "recovery_rate": round(kpis["recovered"] / kpis["missed"], 4) if kpis["missed"] else None,
+                "booked": kpis["booked"],
+                "revenue": str(kpis["revenue"]),
+            }
+        )
+
+
+class KpiApi(APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def get(self, request):
+        """A KPI snapshot of the period from the metric rollups (one query), with its cost."""
+        query = PeriodQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        since = _period_start(request, query.validated_data["period"])
+        figures = usage.usage_read(since=since)
+        return Response(
+            {"period": query.validated_data["period"], "since": since, "calculated_at": timezone.now()}
+            | usage.kpi_snapshot(figures)
+        )
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=sorted(METRICS), required=False)
+    grain = serializers.ChoiceField(choices=[5, 60], default=60)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        until = attrs.get("until") or timezone.now()
+        since = attrs.get("since") or until - timedelta(hours=24)
+        if since >= until:
+            raise serializers.ValidationError({"since": "since must be before until."})
+        days = 93 if int(attrs["grain"]) == 60 else 7
+        if until - since > timedelta(days=days):
+            raise serializers.ValidationError({"since": f"At most {days} days at a time at this grain."})
+        return attrs | {"since": since, "until": until}
+
+
+def _metric_rows(request) -> Response:
+    query = MetricsQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    params = query.validated_data
+    metrics = [params["metric"]] if params.get("metric") else list(METRICS)
+    rows = usage.rollup_rows(metrics=metrics, since=params["since"], until=params["until"], grain=int(params["grain"]))
+    return Response(
+        {
+            "tenant_id": str(request.tenant.id),
+            "grain_minutes": int(params["grain"]),
+            "since": params["since"],
+            "until": params["until"],
+            "metrics": rows,
+        }
+    )
+
+
+class MetricListApi(APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[MetricsQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def get(self, request):
+        """The rollup buckets (n events, total of values, peak) of one or every stored metric."""
+        return _metric_rows(request)
+
+
+class TenantMetricListApi(APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[MetricsQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def get(self, request, tenant_id):
+        if tenant_id != request.tenant.id:
+            raise exceptions.NotFound()
+        return _metric_rows(request)
+
+
+# --- seed 001: /api/unified ---------------------------------------------------------------------------
+
+
+def _breaker_summary(states: dict[str, str]) -> str:
+    values = set(states.values())
+    return "error" if "open" in values else "warning" if "half-open" in values or "half_open" in values else "healthy"
+
+
+def _redis_ok() -> bool:
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def _last_hour():
+    return usage.usage_read(since=timezone.now() - timedelta(hours=1))
+
+
+class UnifiedStatusApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        states = stored_states()
+        kpis = usage.kpi_snapshot(_last_hour())
+        failure, fallback = kpis["sms_failure_rate"] or 0, kpis["ai_fallback_rate"] or 0
+        performance = (
+            "error" if failure > 0.2 or fallback > 0.5 else "warning" if failure > 0.05 or fallback > 0.1 else "healthy"
+        )
+        breakers = _breaker_summary(states)
+        redis_ok = _redis_ok()
+        system = (
+            "error"
+            if breakers == "error" or not redis_ok
+            else "warning"
+            if "warning" in (breakers, performance)
+            else "healthy"
+        )
+        return Response(
+            {
+                "system": system,
+                "performance": performance,
+                "redis": "healthy" if redis_ok else "warning",
+                "circuit_breakers": breakers,
+                "openai_service": states.get("openai", "closed").replace("-", "_"),
+                "cost_aws_connected": False,
+                "timestamp": timezone.now(),
+            }
+        )
+
+
+class UnifiedOperationsApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        start, end = selectors.day_bounds(day=selectors.business_today(request.tenant), business=request.tenant)
+        live = Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
+        recent = live.select_related("customer").order_by("-created_at", "-id")[:10]
+        return Response(
+            {
+                "total_users": User.objects.filter(business=request.tenant, is_active=True).count(),
+                "total_appts": live.count(),
+                "today_appts": live.filter(start__gte=start, start__lt=end).count(),
+                "recent_appointments": [
+                    {
+                        "id": str(a.id),
+                        "starts_at": a.start,
+                        "duration_min": int((a.end - a.start).total_seconds() // 60),
+                        "status": a.status,
+                        "full_name": a.customer.name,
+                        "mobile": a.customer.phone,
+                    }
+                    for a in recent
+                ],
+            }
+        )
+
+
+def _month_figures(request):
+    start = selectors.day_bounds(day=selectors.business_today(request.tenant).replace(day=1), business=request.tenant)[
+        0
+    ]
+    return start, usage.usage_read(since=start)
+
+
+class UnifiedAnalyticsApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        _start, figures = _month_figures(request)
+        cost = usage.usage_cost(figures)
+        savings = sum(r["savings"] for r in usage.recommendations(figures))
+        return Response(
+            {
+                "aws_available": False,
+                "monthly_costs": {"sms": cost["sms"], "openai": cost["openai"], "voice": cost["voice"]},
+                "total_monthly": cost["total"],
+                "optimization_potential": round(savings / cost["total"], 4) if cost["total"] else 0.0,
+            }
+        )
+
+
+class UnifiedBusinessMetricsApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        """The last 24 hours: calls answered (completed) and missed (failed), the assistant's turns."""
+        figures = usage.usage_read(since=timezone.now() - timedelta(hours=24))
+        kpis = usage.kpi_snapshot(figures)
+        fallback = kpis["ai_fallback_rate"]
+        latency = kpis["ai_latency_avg_ms"]
+        return Response(
+            {
+                "total_calls": kpis["calls"],
+                "completed_calls": kpis["calls_answered"],
+                "failed_calls": kpis["calls_missed"],
+                "success_rate": kpis["answer_rate"],
+                "avg_response_time": round(latency / 1000, 3) if latency is not None else None,
+                "completion_rate": kpis["answer_rate"],
+                "speech_recognition_accuracy": None,
+                "ai_extraction_success_rate": round(1 - fallback, 4) if fallback is not None else None,
+                "fallback_usage_rate": fallback,
+                "model_turn_share": usage.model_share(figures),
+                "cost_per_call": round(kpis["cost"]["total"] / kpis["calls"], 4) if kpis["calls"] else None,
+                "whisper_api_calls": 0,
+                "calculated_at": timezone.now(),
+            }
+        )
+
+
+class TrendsQuerySerializer(serializers.Serializer):
+    hours = serializers.IntegerField(min_value=1, max_value=24 * 31, default=24)
+
+
+class UnifiedTrendsApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[TrendsQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        query = TrendsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        hours = query.validated_data["hours"]
+        return Response({"trends": usage.hourly_trends(now=timezone.now(), hours=hours), "period_hours": hours})
+
+
+class UnifiedAlertsApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        now = timezone.now()
+        sla = usage.sla_metrics(now=now)
+        return Response(
+            {
+                "alert_summary": usage.alert_summary(now=now),
+                "sla_status": sla,
+                "overall_health": sla["overall_health_score"],
+            }
+        )
+
+
+class UnifiedSlaMetricsApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        now = timezone.now()
+        summary = usage.alert_summary(now=now)
+        return Response(
+            usage.sla_metrics(now=now)
+            | {
+                "active_alerts": summary["active_alerts"]["total"],
+                "critical_alerts": summary["active_alerts"]["critical"],
+                "generated_at": now,
+            }
+        )
+
+
+class UnifiedCircuitBreakersApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        """Every breaker's shared state (Redis); request counts where the business's rollups measure
+        them (OpenAI: assistant turns and fallbacks; Twilio SMS: texts sent and failed, last 24 h)."""
+        states = stored_states()
+        figures = usage.usage_read(since=timezone.now() - timedelta(hours=24))
+        measured = {
+            "openai": (figures["ai_turns"].n, figures["ai_fallbacks"].n),
+            "sms": (figures["sms_sent"].n + figures["sms_failed"].n, figures["sms_failed"].n),
+        }
+        body = {}
+        for name in sorted(set(states) | set(measured)):
+            total, failed = measured.get(name, (None, None))
+            body[name] = {
+                "name": name,
+                "state": states.get(name, "closed").replace("-", "_"),
+                "total_requests": total,
+                "successful_requests": None if total is None else total - failed,
+                "failed_requests": failed,
+                "success_rate": None if not total else round((total - failed) / total, 4),
+            }
+        return Response(body)
+
+
+class UnifiedCostOptimizationApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        now = timezone.now()
+        days = 30
+        figures = usage.usage_read(since=now - timedelta(days=days))
+        cost = usage.usage_cost(figures)
+        found = usage.recommendations(figures)
+        savings = sum(r["savings"] for r in found)
+        total = cost["total"]
+
+        def share(part):
+            return round(100 * part / total, 1) if total else 0.0
+
+        return Response(
+            {
+                "cost_summary": {
+                    "current_period": {
+                        "sms_cost": cost["sms"],
+                        "openai_cost": cost["openai"],
+                        "voice_cost": cost["voice"],
+                        "total_cost": total,
+                        "period_days": days,
+                    },
+                    "recent_trends": {
+                        "total_cost_last_30d": total,
+                        "avg_daily_cost": round(total / days, 4),
+                        "projected_monthly": round(total / days * 30, 4),
+                    },
+                    "cost_per_service": {
+                        "sms_percentage": share(cost["sms"]),
+                        "openai_percentage": share(cost["openai"]),
+                        "voice_percentage": share(cost["voice"]),
+                    },
+                    "prices": {
+                        "sms_segment": settings.USAGE_PRICE_SMS_SEGMENT,
+                        "ai_1k_tokens": settings.USAGE_PRICE_AI_1K_TOKENS,
+                        "call": settings.USAGE_PRICE_CALL,
+                    },
+                },
+                "usage_patterns": usage.usage_patterns(now=now),
+                "model_turn_share": usage.model_share(figures),
+                "recommendations": found,
+                "alerts": [],
+                "optimization_score": round(100 * (1 - savings / total)) if total else 100,
+                "generated_at": now,
+            }
+        )
