@@ -15,6 +15,7 @@ from django.db import connection
 from apps.campaigns.models import CampaignMessage, CampaignRun, CampaignSettings, Kind
 from apps.conversations.models import Conversation, Message, OptOut
 from apps.crm.models import Appointment, Customer
+from apps.telephony.models import Call
 from apps.tenants.config.models import BusinessConfig
 
 
@@ -30,6 +31,7 @@ def _tables(schema: str | None) -> dict:
         "config": BusinessConfig,
         "settings": CampaignSettings,
         "sent": CampaignMessage,
+        "call": Call,
     }
     return {name: prefix + quote(model._meta.db_table) for name, model in models.items()}
 
@@ -128,12 +130,29 @@ _RECOVERY = """
       AND {not_paused}
 """
 
+# A missed call whose conversation the assistant's handling ended (its lead outcome is set when it
+# books, declines, hands off, or the conversation goes idle: apps/conversations/leads.py) within the
+# last day: the owner, when they asked for it, gets one line about it. Spam is not worth a text.
+_CALL_SUMMARY = """
+    SELECT v.id::text AS subject_id, v.appointment_id, cfg.forwarding_number AS phone,
+           cfg.language AS language, COALESCE(NULLIF(v.customer_name, ''), v.customer_number) AS name,
+           a.start AS starts_at, FALSE AS opted_out
+    FROM {conversation} v CROSS JOIN {config} cfg LEFT JOIN {appointment} a ON a.id = v.appointment_id
+    WHERE cfg.id = 1 AND cfg.forwarding_number <> ''
+      AND v.lead_outcome NOT IN ('', 'spam')
+      AND COALESCE(v.lead_updated_at, v.last_message_at) > %(now)s - interval '1 day'
+      AND EXISTS(SELECT 1 FROM {call} k WHERE k.conversation_id = v.id AND k.status = 'missed')
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'call_summary' AND m.subject_id = v.id::text)
+      AND EXISTS(SELECT 1 FROM {settings} p WHERE p.id = 1 AND p.call_summary_enabled)
+"""
+
 _TEMPLATES = {
     Kind.REMINDER: _REMINDER,
     Kind.FOLLOWUP: _FOLLOWUP,
     Kind.RETENTION: _RETENTION,
     Kind.REVIEW: _REVIEW,
     Kind.RECOVERY: _RECOVERY,
+    Kind.CALL_SUMMARY: _CALL_SUMMARY,
 }
 
 
@@ -143,7 +162,7 @@ def candidates_sql(kind: str, *, schema: str | None = None) -> str:
     phone = "v.customer_number" if kind == Kind.FOLLOWUP else "c.phone"
     expressions = {
         "opted_out": _OPTED_OUT.format(phone=phone, **tables),
-        "not_paused": _NOT_PAUSED.format(settings=settings, pause=CampaignSettings.PAUSE_FIELDS[kind]),
+        "not_paused": _NOT_PAUSED.format(settings=settings, pause=CampaignSettings.PAUSE_FIELDS.get(kind, "")),
         "delay": _SETTING.format(field="followup_delay_hours", settings=settings, default=24),
         "max_age": _SETTING.format(field="followup_max_age_days", settings=settings, default=7),
         "min_days": _SETTING.format(field="min_days_since_last_visit", settings=settings, default=180),
@@ -193,6 +212,22 @@ def schemas_with_due(*, kind: str, schemas: list[str], now: datetime) -> list[st
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(branches), params)
         return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class CallLead:
+    customer_number: str
+    job_label: str
+    intent: str
+    outcome: str
+
+
+def call_leads(*, conversation_ids: list[str]) -> dict[str, CallLead]:
+    """What the owner's call summaries say of each conversation: one query."""
+    rows = Conversation.objects.filter(id__in=conversation_ids).values_list(
+        "id", "customer_number", "lead_job_label", "lead_intent", "lead_outcome"
+    )
+    return {str(row[0]): CallLead(*row[1:]) for row in rows}
 
 
 def campaign_settings_get() -> CampaignSettings:

@@ -33,6 +33,8 @@ def campaigns_page(request):
             last_beat.setdefault(run.kind, run.started_at)
     rows = []
     for kind, label in Kind.choices:
+        if kind == Kind.CALL_SUMMARY:  # Opt-in, set in the owner's texts form below.
+            continue
         seconds = _schedule_seconds(kind)
         last = last_beat.get(kind)
         next_run = None
