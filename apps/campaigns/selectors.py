@@ -7,11 +7,14 @@ Every template returns the same columns: ``subject_id`` (what makes the text onc
 ``appointment_id``, ``phone``, ``language``, ``name``, ``starts_at``, ``opted_out``.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 
+from apps.campaigns import hours
 from apps.campaigns.models import CampaignMessage, CampaignRun, CampaignSettings, Kind
 from apps.conversations.models import Conversation, Message, OptOut
 from apps.crm.models import Appointment, Customer
@@ -250,21 +253,42 @@ class RecoveryItem:
 
 def recovery_queue(*, now: datetime, limit: int = 100) -> list[RecoveryItem]:
     """The conversations nobody booked, declined or answered, oldest first, with how long each has
-    waited against the business's response target: one statement."""
+    waited in business hours against the business's response target: one statement for the queue
+    (with the target and the business's hours), the minutes counted by ``hours.business_minutes``."""
     tables = _tables(None)
     target = _SETTING.format(field="recovery_target_minutes", settings=tables["settings"], default=15)
     sql = f"""
         SELECT v.id, v.customer_number, v.customer_name, v.lead_job_label, v.lead_outcome, v.last_message_at,
-               floor(extract(epoch FROM (%(now)s - v.last_message_at)) / 60)::int AS waiting,
-               v.last_message_at <= %(now)s - make_interval(mins => {target}) AS over_target,
-               EXISTS(SELECT 1 FROM {tables["sent"]} m WHERE m.kind = 'recovery' AND m.subject_id = v.id::text)
+               EXISTS(SELECT 1 FROM {tables["sent"]} m WHERE m.kind = 'recovery' AND m.subject_id = v.id::text),
+               {target}, (SELECT business_hours FROM {tables["config"]} WHERE id = 1)
         FROM {tables["conversation"]} v
         WHERE {_IN_RECOVERY.format(**tables)} AND v.last_message_at > %(now)s - interval '30 days'
         ORDER BY v.last_message_at LIMIT %(limit)s
     """  # noqa: S608  (table names from the models; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"now": now, "limit": limit})
-        return [RecoveryItem(*row) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    tz = ZoneInfo(connection.tenant.timezone)
+    items = []
+    for *lead, ended_at, alerted, target_minutes, business_hours in rows:
+        hours_config = json.loads(business_hours) if isinstance(business_hours, str) else (business_hours or {})
+        waiting = hours.business_minutes(ended_at, now, business_hours=hours_config, tz=tz)
+        items.append(RecoveryItem(*lead, ended_at, waiting, waiting >= target_minutes, alerted))
+    return items
+
+
+def recovery_due(*, candidates: list[Candidate], now: datetime, target_minutes: int) -> list[Candidate]:
+    """Of the recovery candidates (over the target by the wall clock), those whose wait inside the
+    business's opening hours has reached it too."""
+    if not candidates:
+        return []
+    business_hours = BusinessConfig.objects.filter(pk=1).values_list("business_hours", flat=True).first() or {}
+    tz = ZoneInfo(connection.tenant.timezone)
+    return [
+        candidate
+        for candidate in candidates
+        if hours.business_minutes(candidate.starts_at, now, business_hours=business_hours, tz=tz) >= target_minutes
+    ]
 
 
 def campaign_runs_recent(*, limit: int = 50):

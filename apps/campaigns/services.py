@@ -188,6 +188,15 @@ def campaign_run(
     candidates = selectors.campaign_candidates(
         kind=kind, now=now, hours=hours, ignore_pause=trigger != CampaignRun.Trigger.BEAT
     )
+    if kind == Kind.RECOVERY:  # The wall clock selects; the wait that counts is in business hours.
+        candidates = selectors.recovery_due(
+            candidates=candidates, now=now, target_minutes=settings.recovery_target_minutes
+        )
+        if not candidates and trigger == CampaignRun.Trigger.BEAT:
+            # Overnight a lead stays over the target by the wall clock and the fan-out names the
+            # business every minute; such an empty run is not worth a row in the history.
+            run.delete()
+            return run
     run.selected = len(candidates)
     run.save(update_fields=["selected"])
     reasons: Counter = Counter()
