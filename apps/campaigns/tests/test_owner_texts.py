@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.campaigns import services, tasks
-from apps.campaigns.models import CampaignMessage, Kind
+from apps.campaigns.models import CampaignMessage, CampaignSettings, Kind
 from apps.conversations.models import Conversation, LeadOutcome
 from apps.crm.services import appointment_book, customer_get_or_create_by_phone
 from apps.outbox.models import Delivery
@@ -145,3 +145,28 @@ def test_spanish_for_a_spanish_speaking_owner(alpha):
     )
     assert "Llamada perdida de Ana, con cita el " in _summaries(alpha, booked).get().payload["body"]
     assert _summaries(alpha, booked).get().payload["body"].endswith("14:30")
+
+
+def test_the_setting_through_the_api_and_the_page(alpha, alice, client_for, owner_client):
+    client = client_for(alice)
+    assert client.get("/v1/campaigns/settings").json()["call_summary_enabled"] is False
+    for bad in ({"call_summary_enabled": "maybe"}, {"call_summary_texts": True}):
+        assert client.patch("/v1/campaigns/settings", bad, format="json").status_code == 422, bad
+    connection.set_tenant(alpha)
+    assert not CampaignSettings.objects.exists()  # Nothing stored.
+    on = client.patch("/v1/campaigns/settings", {"call_summary_enabled": True}, format="json")
+    assert on.status_code == 200 and on.json()["call_summary_enabled"] is True
+
+    page = owner_client.get("/campaigns/")
+    assert b"Stop these texts" in page.content
+    assert owner_client.post("/campaigns/owner-texts/", {"call_summary_enabled": "0"}).status_code == 302
+    connection.set_tenant(alpha)
+    assert CampaignSettings.objects.get().call_summary_enabled is False
+    assert b"Text me after each missed call" in owner_client.get("/campaigns/").content
+    owner_client.post("/campaigns/owner-texts/", {"call_summary_enabled": "yes"})
+    connection.set_tenant(alpha)
+    assert CampaignSettings.objects.get().call_summary_enabled is False
+    alice.language = "es"
+    alice.save(update_fields=["language"])
+    spanish = owner_client.get("/campaigns/")
+    assert "Envíame un texto tras cada llamada perdida".encode() in spanish.content
