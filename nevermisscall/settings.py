@@ -328,6 +328,8 @@ CELERY_BEAT_SCHEDULE = {
     "campaign-retention": {"task": "campaigns.fan_out", "schedule": 3600.0, "args": ["retention"]},
     # The recovery queue: the owner alerted once when a lead nobody answered passes the target.
     "campaign-recovery": {"task": "campaigns.fan_out", "schedule": 60.0, "args": ["recovery"]},
+    # The owner's one-line text after each missed call the assistant handled (opt-in setting).
+    "campaign-call-summary": {"task": "campaigns.fan_out", "schedule": 60.0, "args": ["call_summary"]},
     # Alert rules evaluated from the metric rollups, notifications and escalations due, snoozes
     # ended, then the system alerts (apps/alerts/tasks.py).
     "alerts-evaluate": {"task": "alerts.evaluate_all", "schedule": env.float("ALERT_EVALUATE_SECONDS", default=60.0)},

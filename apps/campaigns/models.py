@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     RETENTION = "retention", _("Retention")
     REVIEW = "review", _("Review request")
     RECOVERY = "recovery", _("Owner alert: a lead waits")
+    CALL_SUMMARY = "call_summary", _("Owner's text after a handled missed call")
 
 
 class CampaignSettings(models.Model):
@@ -42,6 +43,9 @@ class CampaignSettings(models.Model):
     recovery_target_minutes = models.PositiveSmallIntegerField(
         default=15, help_text=_("How soon a lead nobody booked should be answered before the owner is alerted")
     )
+    call_summary_enabled = models.BooleanField(
+        default=False, help_text=_("Text the owner a one-line summary after each missed call the assistant handled")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -60,6 +64,8 @@ class CampaignSettings(models.Model):
     }
 
     def paused(self, kind: str) -> bool:
+        if kind == Kind.CALL_SUMMARY:  # Opt-in: off until the owner asks for it.
+            return not self.call_summary_enabled
         return bool(getattr(self, self.PAUSE_FIELDS[kind]))
 
 

@@ -7,14 +7,18 @@ Every template returns the same columns: ``subject_id`` (what makes the text onc
 ``appointment_id``, ``phone``, ``language``, ``name``, ``starts_at``, ``opted_out``.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 
+from apps.campaigns import hours
 from apps.campaigns.models import CampaignMessage, CampaignRun, CampaignSettings, Kind
 from apps.conversations.models import Conversation, Message, OptOut
 from apps.crm.models import Appointment, Customer
+from apps.telephony.models import Call
 from apps.tenants.config.models import BusinessConfig
 
 
@@ -30,6 +34,7 @@ def _tables(schema: str | None) -> dict:
         "config": BusinessConfig,
         "settings": CampaignSettings,
         "sent": CampaignMessage,
+        "call": Call,
     }
     return {name: prefix + quote(model._meta.db_table) for name, model in models.items()}
 
@@ -128,12 +133,29 @@ _RECOVERY = """
       AND {not_paused}
 """
 
+# A missed call whose conversation the assistant's handling ended (its lead outcome is set when it
+# books, declines, hands off, or the conversation goes idle: apps/conversations/leads.py) within the
+# last day: the owner, when they asked for it, gets one line about it. Spam is not worth a text.
+_CALL_SUMMARY = """
+    SELECT v.id::text AS subject_id, v.appointment_id, cfg.forwarding_number AS phone,
+           cfg.language AS language, COALESCE(NULLIF(v.customer_name, ''), v.customer_number) AS name,
+           a.start AS starts_at, FALSE AS opted_out
+    FROM {conversation} v CROSS JOIN {config} cfg LEFT JOIN {appointment} a ON a.id = v.appointment_id
+    WHERE cfg.id = 1 AND cfg.forwarding_number <> ''
+      AND v.lead_outcome NOT IN ('', 'spam')
+      AND COALESCE(v.lead_updated_at, v.last_message_at) > %(now)s - interval '1 day'
+      AND EXISTS(SELECT 1 FROM {call} k WHERE k.conversation_id = v.id AND k.status = 'missed')
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'call_summary' AND m.subject_id = v.id::text)
+      AND EXISTS(SELECT 1 FROM {settings} p WHERE p.id = 1 AND p.call_summary_enabled)
+"""
+
 _TEMPLATES = {
     Kind.REMINDER: _REMINDER,
     Kind.FOLLOWUP: _FOLLOWUP,
     Kind.RETENTION: _RETENTION,
     Kind.REVIEW: _REVIEW,
     Kind.RECOVERY: _RECOVERY,
+    Kind.CALL_SUMMARY: _CALL_SUMMARY,
 }
 
 
@@ -143,7 +165,7 @@ def candidates_sql(kind: str, *, schema: str | None = None) -> str:
     phone = "v.customer_number" if kind == Kind.FOLLOWUP else "c.phone"
     expressions = {
         "opted_out": _OPTED_OUT.format(phone=phone, **tables),
-        "not_paused": _NOT_PAUSED.format(settings=settings, pause=CampaignSettings.PAUSE_FIELDS[kind]),
+        "not_paused": _NOT_PAUSED.format(settings=settings, pause=CampaignSettings.PAUSE_FIELDS.get(kind, "")),
         "delay": _SETTING.format(field="followup_delay_hours", settings=settings, default=24),
         "max_age": _SETTING.format(field="followup_max_age_days", settings=settings, default=7),
         "min_days": _SETTING.format(field="min_days_since_last_visit", settings=settings, default=180),
@@ -195,6 +217,22 @@ def schemas_with_due(*, kind: str, schemas: list[str], now: datetime) -> list[st
         return [row[0] for row in cursor.fetchall()]
 
 
+@dataclass(frozen=True)
+class CallLead:
+    customer_number: str
+    job_label: str
+    intent: str
+    outcome: str
+
+
+def call_leads(*, conversation_ids: list[str]) -> dict[str, CallLead]:
+    """What the owner's call summaries say of each conversation: one query."""
+    rows = Conversation.objects.filter(id__in=conversation_ids).values_list(
+        "id", "customer_number", "lead_job_label", "lead_intent", "lead_outcome"
+    )
+    return {str(row[0]): CallLead(*row[1:]) for row in rows}
+
+
 def campaign_settings_get() -> CampaignSettings:
     """The business's campaign settings (the defaults when never saved; not written)."""
     return CampaignSettings.objects.filter(pk=1).first() or CampaignSettings()
@@ -215,21 +253,42 @@ class RecoveryItem:
 
 def recovery_queue(*, now: datetime, limit: int = 100) -> list[RecoveryItem]:
     """The conversations nobody booked, declined or answered, oldest first, with how long each has
-    waited against the business's response target: one statement."""
+    waited in business hours against the business's response target: one statement for the queue
+    (with the target and the business's hours), the minutes counted by ``hours.business_minutes``."""
     tables = _tables(None)
     target = _SETTING.format(field="recovery_target_minutes", settings=tables["settings"], default=15)
     sql = f"""
         SELECT v.id, v.customer_number, v.customer_name, v.lead_job_label, v.lead_outcome, v.last_message_at,
-               floor(extract(epoch FROM (%(now)s - v.last_message_at)) / 60)::int AS waiting,
-               v.last_message_at <= %(now)s - make_interval(mins => {target}) AS over_target,
-               EXISTS(SELECT 1 FROM {tables["sent"]} m WHERE m.kind = 'recovery' AND m.subject_id = v.id::text)
+               EXISTS(SELECT 1 FROM {tables["sent"]} m WHERE m.kind = 'recovery' AND m.subject_id = v.id::text),
+               {target}, (SELECT business_hours FROM {tables["config"]} WHERE id = 1)
         FROM {tables["conversation"]} v
         WHERE {_IN_RECOVERY.format(**tables)} AND v.last_message_at > %(now)s - interval '30 days'
         ORDER BY v.last_message_at LIMIT %(limit)s
     """  # noqa: S608  (table names from the models; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"now": now, "limit": limit})
-        return [RecoveryItem(*row) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    tz = ZoneInfo(connection.tenant.timezone)
+    items = []
+    for *lead, ended_at, alerted, target_minutes, business_hours in rows:
+        hours_config = json.loads(business_hours) if isinstance(business_hours, str) else (business_hours or {})
+        waiting = hours.business_minutes(ended_at, now, business_hours=hours_config, tz=tz)
+        items.append(RecoveryItem(*lead, ended_at, waiting, waiting >= target_minutes, alerted))
+    return items
+
+
+def recovery_due(*, candidates: list[Candidate], now: datetime, target_minutes: int) -> list[Candidate]:
+    """Of the recovery candidates (over the target by the wall clock), those whose wait inside the
+    business's opening hours has reached it too."""
+    if not candidates:
+        return []
+    business_hours = BusinessConfig.objects.filter(pk=1).values_list("business_hours", flat=True).first() or {}
+    tz = ZoneInfo(connection.tenant.timezone)
+    return [
+        candidate
+        for candidate in candidates
+        if hours.business_minutes(candidate.starts_at, now, business_hours=business_hours, tz=tz) >= target_minutes
+    ]
 
 
 def campaign_runs_recent(*, limit: int = 50):

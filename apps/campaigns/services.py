@@ -31,10 +31,11 @@ CAUSES = {
     Kind.REVIEW: "appointment",
     Kind.FOLLOWUP: "conversation",
     Kind.RECOVERY: "conversation",
+    Kind.CALL_SUMMARY: "conversation",
 }
 # The owner's alert is the outbox's owner_alert (never held by the daily quota; a failure puts the
 # conversation in "Needs you").
-PURPOSES = {Kind.RECOVERY: "owner_alert"}
+PURPOSES = {Kind.RECOVERY: "owner_alert", Kind.CALL_SUMMARY: "owner_alert"}
 
 SETTINGS_FIELDS = (
     "reminders_paused",
@@ -48,6 +49,7 @@ SETTINGS_FIELDS = (
     "review_delay_hours",
     "recovery_alerts_paused",
     "recovery_target_minutes",
+    "call_summary_enabled",
 )
 
 
@@ -79,6 +81,7 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
     business = _business()
     outcomes: Counter = Counter()
     prepared = []  # (message, delivery or None)
+    leads = selectors.call_leads(conversation_ids=[c.subject_id for c in chunk]) if kind == Kind.CALL_SUMMARY else {}
     for candidate in chunk:
         message = CampaignMessage(
             kind=kind,
@@ -92,15 +95,26 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
         if candidate.opted_out:
             message.status, message.skip_reason = CampaignMessage.Status.SKIPPED, "opted_out"
         else:
-            body = texts.campaign_text(
-                kind=kind,
-                business=business,
-                language=candidate.language,
-                name=candidate.name,
-                when=candidate.starts_at,
-                review_link=settings.review_link,
-                minutes=int((now - candidate.starts_at).total_seconds() // 60) if kind == Kind.RECOVERY else 0,
-            )
+            if kind == Kind.CALL_SUMMARY:
+                lead = leads[candidate.subject_id]
+                body = texts.call_summary_text(
+                    business=business,
+                    language=candidate.language,
+                    name=candidate.name,
+                    job=lead.job_label,
+                    outcome=lead.outcome,
+                    booked_at=candidate.starts_at,
+                )
+            else:
+                body = texts.campaign_text(
+                    kind=kind,
+                    business=business,
+                    language=candidate.language,
+                    name=candidate.name,
+                    when=candidate.starts_at,
+                    review_link=settings.review_link,
+                    minutes=int((now - candidate.starts_at).total_seconds() // 60) if kind == Kind.RECOVERY else 0,
+                )
             if kind in (Kind.REMINDER, Kind.REVIEW):
                 cause_id = candidate.appointment_id
             else:  # The conversation of a follow-up; the customer of a retention text ("<customer>:<visit>").
@@ -165,7 +179,8 @@ def campaign_run(
     now = now or timezone.now()
     settings = selectors.campaign_settings_get()
     run = CampaignRun.objects.create(kind=kind, trigger=trigger)
-    if trigger == CampaignRun.Trigger.BEAT and settings.paused(kind):
+    # The owner's call summaries are opted into: never sent while off, whoever asks.
+    if (trigger == CampaignRun.Trigger.BEAT or kind == Kind.CALL_SUMMARY) and settings.paused(kind):
         run.finished_at = timezone.now()
         run.skipped_reasons = {"paused": 1}
         run.save(update_fields=["finished_at", "skipped_reasons"])
@@ -173,6 +188,15 @@ def campaign_run(
     candidates = selectors.campaign_candidates(
         kind=kind, now=now, hours=hours, ignore_pause=trigger != CampaignRun.Trigger.BEAT
     )
+    if kind == Kind.RECOVERY:  # The wall clock selects; the wait that counts is in business hours.
+        candidates = selectors.recovery_due(
+            candidates=candidates, now=now, target_minutes=settings.recovery_target_minutes
+        )
+        if not candidates and trigger == CampaignRun.Trigger.BEAT:
+            # Overnight a lead stays over the target by the wall clock and the fan-out names the
+            # business every minute; such an empty run is not worth a row in the history.
+            run.delete()
+            return run
     run.selected = len(candidates)
     run.save(update_fields=["selected"])
     reasons: Counter = Counter()

@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext
 
 from apps.campaigns.models import Kind
@@ -72,3 +72,32 @@ def reschedule_request(language: str) -> str:
     if _language(language) == "es":
         return "quiero cambiar mi cita para lo antes posible"
     return "I need to reschedule my appointment to as soon as possible"
+
+
+def call_summary_text(*, business, language: str, name: str, job: str, outcome: str, booked_at: datetime | None) -> str:
+    """The owner's line after a missed call the assistant handled, in the owner's language:
+    "Missed call from Dana, burst pipe, booked Tue 9:00" / "…, asked about price, not booked"."""
+    language = _language(language)
+    with translation.override(language):
+        if booked_at is not None:
+            # Translators: a PHP-style date format (Django's date filter): a short day and time.
+            short = gettext("D G:i")
+            moment = formats.date_format(booked_at.astimezone(ZoneInfo(business.timezone)), short)
+            result = gettext("booked %(when)s") % {"when": moment}
+        elif outcome == "price_only":
+            result = gettext("asked about price, not booked")
+        elif outcome == "declined_out_of_area":
+            result = gettext("outside your service area, declined")
+        elif outcome == "declined_out_of_trade":
+            result = gettext("not a service you offer, declined")
+        elif outcome == "handed_to_human":
+            result = gettext("handed to you, please call back")
+        elif outcome == "opted_out":
+            result = gettext("opted out of texts, not booked")
+        else:
+            result = gettext("not booked")
+        parts = [gettext("Missed call from %(name)s") % {"name": name}]
+        if job:
+            parts.append(job)
+        parts.append(result)
+        return f"{business.name}: " + ", ".join(parts)

@@ -33,6 +33,8 @@ def campaigns_page(request):
             last_beat.setdefault(run.kind, run.started_at)
     rows = []
     for kind, label in Kind.choices:
+        if kind == Kind.CALL_SUMMARY:  # Opt-in, set in the owner's texts form below.
+            continue
         seconds = _schedule_seconds(kind)
         last = last_beat.get(kind)
         next_run = None
@@ -50,6 +52,7 @@ def campaigns_page(request):
         )
     context = {
         "campaigns": rows,
+        "call_summary_enabled": campaign_settings.call_summary_enabled,
         "runs": runs,
         "can_manage": request.user.has_business_permission("config:write"),
         "nav": "campaigns",
@@ -70,6 +73,21 @@ def campaign_pause_toggle(request):
     paused = request.POST.get("paused") == "1"
     services.campaign_settings_update(data={CampaignSettings.PAUSE_FIELDS[kind]: paused})
     messages.success(request, _("Paused.") if paused else _("Resumed."))
+    return redirect("campaigns")
+
+
+@business_member_required
+@require_POST
+def owner_texts_update(request):
+    """Turn the owner's text after each handled missed call on or off (owners and admins)."""
+    if not request.user.has_business_permission("config:write"):
+        raise PermissionDenied
+    value = request.POST.get("call_summary_enabled", "0")
+    if value not in ("0", "1"):
+        messages.error(request, _("That setting could not be saved."))
+        return redirect("campaigns")
+    services.campaign_settings_update(data={"call_summary_enabled": value == "1"})
+    messages.success(request, _("Saved."))
     return redirect("campaigns")
 
 

@@ -53,9 +53,17 @@ def _ended(phone: str, *, quiet: timedelta, outcome=LeadOutcome.ABANDONED, human
     return conversation
 
 
+# Open around the clock, so the wait in business hours is the wall clock's whenever this runs
+# (tests/test_recovery_hours.py counts minutes inside real opening hours).
+ALWAYS_OPEN = {
+    day: {"open": "00:00", "close": "24:00", "closed": False}
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
+
+
 def test_the_queue_lists_unworked_leads_oldest_first_and_alerts_the_owner_once(alpha):
     connection.set_tenant(alpha)
-    BusinessConfig.objects.filter(pk=1).update(forwarding_number=OWNER)
+    BusinessConfig.objects.filter(pk=1).update(forwarding_number=OWNER, business_hours=ALWAYS_OPEN)
     oldest = _ended("+17735550501", quiet=timedelta(minutes=40), name="Dana")
     newer = _ended("+17735550502", quiet=timedelta(minutes=5))
     _ended("+17735550503", quiet=timedelta(minutes=50), human=True)
@@ -76,6 +84,7 @@ def test_the_queue_lists_unworked_leads_oldest_first_and_alerts_the_owner_once(a
 
 def test_the_pages_render_in_english_and_spanish(owner_client, alpha, alice):
     connection.set_tenant(alpha)
+    BusinessConfig.objects.filter(pk=1).update(business_hours=ALWAYS_OPEN)
     _ended("+17735550506", quiet=timedelta(minutes=20), name="Dana")
     services.campaign_run(kind=Kind.REMINDER)
     page = owner_client.get("/campaigns/")
