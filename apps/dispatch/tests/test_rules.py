@@ -540,3 +540,10 @@ def test_the_days_a_correction_names():
 )
 def test_a_denied_or_inspected_danger_is_not_an_emergency(text, urgency):
     assert rules.detect_urgency(rules.without_denials(text))[0] == urgency
+
+
+def test_a_denied_lockout_is_no_evidence_for_one():
+    text = "perdí la única llave del carro, no estoy encerrado ni nada, solo necesito una llave nueva"
+    assert "encerrad" not in rules.without_denials(text)
+    assert "locked" not in rules.without_denials("lost my only car key, i'm not locked out, just need a new one")
+    assert "locked out" in rules.without_denials("i'm locked out of my car")
