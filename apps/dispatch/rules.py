@@ -490,6 +490,10 @@ _DENIAL_FROM = re.compile(
 _DENIED_CLAUSE = re.compile(
     r"\b(didn'?t|did\s+not|don'?t|doesn'?t)\s+(help|fix\s+it|do\s+anything)\b|\bno\s+(sirvio|ayudo|funciono)\s+(de\s+nada)?"
     r"|\b(no\s+esta|not|isn'?t|hasn'?t|wasn'?t|no\s+se\s+ha)\s+(botad[ao]|tripped|disparad[ao]|botado)\b"
+    # a part the customer says is already new was checked, it is not the job: "el termostato es
+    # nuevo", "the thermostat is brand new", "we just replaced the batteries"
+    r"|\b(es|son|esta|estan|is|are|was|were)\s+(brand\s+|bien\s+|muy\s+)?(nuev[oa]s?|new)\s*$"
+    r"|\b(just|recently|already)\s+(replaced|installed|put\s+in)\b|\bya\s+(cambie|cambiamos|reemplace|reemplazamos)\b"
     # a lockout denied: "no estoy encerrado ni nada", "i'm not locked out"
     r"|\b(no\s+estoy|no\s+estamos|not|i'?m\s+not|we'?re\s+not|am\s+not|aren'?t)\s+(encerrad[ao]s?|locked\s+(out|in))\b"
 )

@@ -547,3 +547,18 @@ def test_a_denied_lockout_is_no_evidence_for_one():
     assert "encerrad" not in rules.without_denials(text)
     assert "locked" not in rules.without_denials("lost my only car key, i'm not locked out, just need a new one")
     assert "locked out" in rules.without_denials("i'm locked out of my car")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "por las rejillas sale puro aire caliente. el termostato es nuevo y marca bien",
+        "the opener keeps reversing, the remote is brand new",
+        "the furnace blows cold air, we just replaced the filter",
+    ],
+)
+def test_a_part_already_new_is_checked_not_the_job(text):
+    from apps.dispatch import catalogue
+
+    assert catalogue.work_kind(rules.without_denials(text)) != "install"
+    assert catalogue.work_kind(rules.without_denials("quiero un termostato nuevo")) == "install"
