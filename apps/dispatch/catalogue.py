@@ -254,8 +254,8 @@ def names_substance(estimate: Estimate) -> bool:
 
 
 _ASKS_WHETHER_THEY_DO = re.compile(
-    r"\b(do|can|could|will)\s+(you|u|y'?all|ya)\s+(guys\s+)?(do|patch|paint|fix|repair|install|handle|work\s+on|clean)\b"
-    r"|\b(hacen|arreglan|reparan|instalan|trabajan|limpian|pintan)\b"
+    r"\b(do|can|could|will)\s+(you|u|y'?all|ya)\s+(guys\s+)?(do|patch|paint|fix|repair|install|handle|work\s+on|clean|build)\b"
+    r"|\b(hacen|arreglan|reparan|instalan|trabajan|limpian|pintan|construyen)\b"
 )
 
 

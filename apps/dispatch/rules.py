@@ -465,7 +465,11 @@ def detect_job_type(text: str, *, trades: list[str] | tuple[str, ...] = ()) -> J
 # --- What the customer says is not the problem --------------------------------------------------
 _DENIED_DANGER = re.compile(
     r"\b(no|not|doesn'?t|does\s+not|don'?t|do\s+not|isn'?t|nunca|sin)\s+(huele|huelo|smell|smells|smelling|hay|olor)"
-    r"\s+(a\s+|like\s+|de\s+|any\s+|of\s+)?(gas|humo|smoke|quemado|burning)\b|\bno\s+(gas|smoke)\s+smell\b"
+    r"\s+(a\s+|like\s+|de\s+|any\s+|of\s+)?(gas|humo|smoke|quemado|burning)\b"
+    # the danger as an adjective before its smell, or the danger itself, denied: "no burning smell",
+    # "no gas odor", "no sparks", "sin chispas ni humo"
+    r"|\b(no|not|never|without|sin|ni)\s+(any\s+)?(gas|smoke|burning|burnt|burned|electrical)\s+(smell|odou?r)s?\b"
+    r"|\b(no|never|without|sin|ni)\s+(any\s+)?(sparks?|sparking|smoke|smoking|flames?|chispas?|humo|llamas?)\b"
 )
 _CLAUSE = re.compile(r"[,.;!?]+|\s+(?:y|and|but|pero)\s+")
 _SAYS_FINE = re.compile(
@@ -486,6 +490,12 @@ _DENIAL_FROM = re.compile(
 _DENIED_CLAUSE = re.compile(
     r"\b(didn'?t|did\s+not|don'?t|doesn'?t)\s+(help|fix\s+it|do\s+anything)\b|\bno\s+(sirvio|ayudo|funciono)\s+(de\s+nada)?"
     r"|\b(no\s+esta|not|isn'?t|hasn'?t|wasn'?t|no\s+se\s+ha)\s+(botad[ao]|tripped|disparad[ao]|botado)\b"
+    # a part the customer says is already new was checked, it is not the job: "el termostato es
+    # nuevo", "the thermostat is brand new", "we just replaced the batteries"
+    r"|\b(es|son|esta|estan|is|are|was|were)\s+(brand\s+|bien\s+|muy\s+)?(nuev[oa]s?|new)\s*$"
+    r"|\b(just|recently|already)\s+(replaced|installed|put\s+in)\b|\bya\s+(cambie|cambiamos|reemplace|reemplazamos)\b"
+    # a lockout denied: "no estoy encerrado ni nada", "i'm not locked out"
+    r"|\b(no\s+estoy|no\s+estamos|not|i'?m\s+not|we'?re\s+not|am\s+not|aren'?t)\s+(encerrad[ao]s?|locked\s+(out|in))\b"
 )
 
 
@@ -638,9 +648,18 @@ _NOT_URGENT = (
 )
 
 
+# A danger named as what a routine visit checks is not one happening: "a carbon monoxide inspection
+# before closing", "gas line pressure test", "revisión de monóxido". (An alarm going off is.)
+_ROUTINE_CHECK = re.compile(
+    r"\b(carbon\s+monoxide|co|gas(\s+line)?|gas\s+leak|smoke|monoxido(\s+de\s+carbono)?)"
+    r"\s+(safety\s+|pressure\s+|leak\s+)?(inspections?|check(-?ups?)?|tests?|testing|certificat\w*)\b"
+    r"|\b(inspeccion|revision|prueba)\s+de\s+(gas|monoxido(\s+de\s+carbono)?)\b"
+)
+
+
 def detect_urgency(text: str) -> tuple[str, float]:
     """``("emergency" | "urgent" | "normal", confidence)``; "not urgent" and "no rush" are normal."""
-    folded = re.sub(_NOT_URGENT, " ", fold(text))
+    folded = _ROUTINE_CHECK.sub(" ", re.sub(_NOT_URGENT, " ", fold(text)))
     emergency_hits = _any(_EMERGENCY, folded)
     if emergency_hits:
         return "emergency", round(min(0.95, 0.8 + 0.05 * emergency_hits), 2)
@@ -737,21 +756,28 @@ _CONFIRM_AT_A_CLAUSE = re.compile("|".join(f"(?:{pattern})" for pattern in _CONF
 
 # --- Names --------------------------------------------------------------------------------------
 _NAME_WORD = r"[A-Z][a-zA-Z'\-áéíóúñÁÉÍÓÚÑ]+"
+# Surnames with particles ("Rosa María de la Garza", "Ludwig van der Berg") and two surnames
+# ("José Luis Hernández Ortega"): up to four name words, a particle only between two of them.
+_NAME_PARTICLE = r"(?:de(?:\s+l[ao]s?)?|del|van(?:\s+der|\s+den)?|von|da|das|dos|di|du|le)"
+_NAME_PARTICLES = frozenset(
+    ["de", "del", "la", "las", "los", "van", "der", "den", "von", "da", "das", "dos", "di", "du", "le"]
+)
+_FULL_NAME = rf"{_NAME_WORD}(?:\s+(?:{_NAME_PARTICLE}\s+)?{_NAME_WORD}){{0,3}}"
 _NAME_PATTERNS = (
-    rf"(?i:\bmy\s+name\s+is)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
-    rf"(?i:\bname'?s)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
-    rf"(?i:\bthis\s+is)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
-    rf"\b[Ii]\s*'?\s*a?m\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"(?i:\bmy\s+name\s+is)\s+(?P<name>{_FULL_NAME})",
+    rf"(?i:\bname'?s)\s+(?P<name>{_FULL_NAME})",
+    rf"(?i:\bthis\s+is)\s+(?P<name>{_FULL_NAME})",
+    rf"\b[Ii]\s*'?\s*a?m\s+(?P<name>{_FULL_NAME})",
     rf"(?i:\bit'?s)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+(?i:here|btw|by\s+the\s+way)\b",
     rf"^(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD})?)\s+here\b",
-    rf"(?i:\bme\s+llamo)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
-    rf"(?i:\bmi\s+nombre\s+es)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
-    rf"(?i:\bsoy)\s+(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
-    rf"^[Nn]ame\s*[:\-]\s*(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})",
+    rf"(?i:\bme\s+llamo)\s+(?P<name>{_FULL_NAME})",
+    rf"(?i:\bmi\s+nombre\s+es)\s+(?P<name>{_FULL_NAME})",
+    rf"(?i:\bsoy)\s+(?P<name>{_FULL_NAME})",
+    rf"^[Nn]ame\s*[:\-]\s*(?P<name>{_FULL_NAME})",
     # "Maria Lopez, 1420 W Fullerton Ave" (after a "Sure -"): two to four capitalised words, a comma,
     # a street number.
     rf"^\s*(?:(?i:sure|yes|yeah|yep|ok|okay|si|sí|claro|hi|hello|hola)\b[\s,:!.\-–—]*)?"
-    rf"(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}})\s*,\s*\d",
+    rf"(?P<name>{_NAME_WORD}(?:\s+(?:{_NAME_PARTICLE}\s+)?{_NAME_WORD}){{1,3}})\s*,\s*\d",
 )
 _NOT_NAMES = frozenset(
     [
@@ -838,11 +864,41 @@ _STREET_WORDS = frozenset(
 )
 
 
-# People who text in lower case still say who they are: "soy guadalupe reyes vivo en …".
+# People who text in lower case still say who they are: "soy guadalupe reyes vivo en …",
+# "its mary-kate o'donnell, 2124 n dayton st" (an "it's" only when the address follows the name).
 _LOWER_NAME_WORD = r"[a-záéíóúñ][a-záéíóúñ'\-]+"
+_LOWER_FULL_NAME = rf"{_LOWER_NAME_WORD}(?:\s+(?:{_NAME_PARTICLE}\s+)?{_LOWER_NAME_WORD}){{0,3}}"
 _LOWER_CASE_NAME = re.compile(
-    rf"\b(?:soy|me\s+llamo|mi\s+nombre\s+es|(?:my\s+)?name\s+is|name'?s)\s+(?P<name>{_LOWER_NAME_WORD}(?:\s+{_LOWER_NAME_WORD}){{0,2}})"
+    rf"\b(?:soy|me\s+llamo|mi\s+nombre\s+es|(?:my\s+)?name\s+is|name'?s)\s+(?P<name>{_LOWER_FULL_NAME})"
+    rf"|\b(?:it'?s|this\s+is)\s+(?P<before_address>{_LOWER_FULL_NAME})\s*,\s*\d"
 )
+
+
+def _name_cased(word: str) -> str:
+    """ "mary-kate" → "Mary-Kate", "o'donnell" → "O'Donnell"; particles stay lower case."""
+    if word in _NAME_PARTICLES:
+        return word
+    return "-".join("'".join(part[:1].upper() + part[1:] for part in piece.split("'")) for piece in word.split("-"))
+
+
+def _name_words(words: list[str], *, stops: frozenset) -> list[str]:
+    """The name in ``words`` up to the first word that is not one; a particle only between two name
+    words ("rosa maría de la garza", not "soy de chicago")."""
+    kept: list[str] = []
+    particles: list[str] = []
+    for word in words:
+        lowered = word.lower()
+        if lowered in _NAME_PARTICLES:
+            if not kept:
+                break
+            particles.append(lowered)
+            continue
+        if lowered in _NOT_NAMES or lowered in _STREET_WORDS or lowered in stops:
+            break
+        kept.extend(particles)
+        particles = []
+        kept.append(word)
+    return kept
 
 
 def extract_name(text: str) -> str | None:
@@ -850,14 +906,11 @@ def extract_name(text: str) -> str | None:
     if found:
         return found
     match = _LOWER_CASE_NAME.search(text)
-    if not match:
+    if not match or (match.group("before_address") and not _ADDRESS.match(text, match.end() - 1)):
         return None
-    kept = []
-    for word in match.group("name").split():
-        if word in _NOT_NAMES or word in _STREET_WORDS or word in _LOWER_CASE_STOPS:
-            break
-        kept.append(word.capitalize())
-    return " ".join(kept) if len(kept) >= 2 else None  # one lower-case word is too often not a name
+    kept = _name_words((match.group("name") or match.group("before_address")).split(), stops=_LOWER_CASE_STOPS)
+    # one lower-case word is too often not a name
+    return " ".join(_name_cased(word) for word in kept) if len(kept) >= 2 else None
 
 
 _LOWER_CASE_STOPS = frozenset(
@@ -895,12 +948,7 @@ def _capitalised_name(text: str) -> str | None:
         match = re.search(pattern, text)
         if not match:
             continue
-        words = match.group("name").split()
-        kept = []
-        for word in words:
-            if word.lower() in _NOT_NAMES or word.lower() in _STREET_WORDS:
-                break
-            kept.append(word)
+        kept = _name_words(match.group("name").split(), stops=frozenset())
         if kept:
             return " ".join(kept)
     return None

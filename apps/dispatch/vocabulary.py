@@ -154,6 +154,8 @@ OTHER_WORK_LABELS = {
     "drywall": gettext_noop("drywall and painting"),
     "flooring": gettext_noop("flooring"),
     "gate": gettext_noop("driveway gates"),
+    "other_door": gettext_noop("patio, sliding and screen doors"),
+    "structure": gettext_noop("carports and other building work"),
 }
 # fmt: off
 _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
@@ -172,6 +174,12 @@ _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
     "flooring": ("epoxy", "epoxied", "epoxying", "flooring", "floor coating", "garage floor", "garage floors",
                  "refinish the floor", "loseta"),
     "gate": ("driveway gate", "gate opener", "gate motor", "porton electrico", "reja electrica", "motor del porton"),
+    # doors that are not garage doors, and structures built rather than serviced
+    "other_door": ("patio door", "sliding door", "sliding glass door", "sliding patio door", "glass patio door",
+                   "screen door", "storm door", "puerta corrediza", "puerta de vidrio", "puerta del patio",
+                   "puerta de cristal", "mosquitero"),
+    "structure": ("carport", "carports", "pergola", "pergolas", "patio cover", "cocheras techadas",
+                  "cochera techada", "techito", "tejaban", "cobertizo", "terraza techada"),
 }
 # fmt: on
 

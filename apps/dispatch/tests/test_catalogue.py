@@ -185,3 +185,15 @@ def test_a_failing_thing_is_its_repair_not_where_the_symptom_shows(text, job_typ
     job_text = rules.without_denials(text)
     found = catalogue.match(HVAC_AND_GARAGE, texts=[job_text], kind=catalogue.work_kind(job_text))
     assert found is not None and found.job_type == job_type
+
+
+def test_doors_that_are_not_garage_doors_and_structures_to_build_are_other_work():
+    sliding = "our sliding glass patio door came off its track, can you guys fix that?"
+    assert catalogue.names_other_work(sliding, GARAGE) == "other_door"
+    assert catalogue.asks_whether_they_do(sliding)
+    carport = "¿ustedes construyen cocheras techadas? queremos un techito tipo carport al lado de la cochera"
+    assert catalogue.names_other_work(carport, GARAGE) == "structure"
+    assert catalogue.asks_whether_they_do(carport)
+    assert catalogue.asks_whether_they_do("can you build a pergola?")
+    # the garage door itself, off its track, is still the business's job
+    assert catalogue.names_other_work("my garage door came off its track", GARAGE) is None

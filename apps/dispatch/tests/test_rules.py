@@ -450,6 +450,26 @@ def test_names_in_lower_case_and_after_the_address():
     assert rules.extract_name("soy de chicago") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # particles between name words, in lower case and capitalised
+        ("me llamo ana sofía de la peña, vivo en 88 w lake st", "Ana Sofía de la Peña"),
+        ("Soy Tomás del Río, 12 Oak St", "Tomás del Río"),
+        ("my name is pieter van der berg", "Pieter van der Berg"),
+        # two surnames: four name words
+        ("mi nombre es juan carlos ramírez luna y vivo en 300 main st", "Juan Carlos Ramírez Luna"),
+        # hyphens and apostrophes keep their capitals; "it's" names only before the address
+        ("it's anne-marie d'souza, 45 elm st", "Anne-Marie D'Souza"),
+        ("its leaking again, 3 times this week", None),
+        # a particle never opens a name
+        ("soy del norte", None),
+    ],
+)
+def test_names_with_particles_two_surnames_and_hyphens(text, name):
+    assert rules.extract_name(text) == name
+
+
 @pytest.mark.parametrize("text", ["kk", "bet", "awesome yes", "no prob 👌", "lock it in 🔒", "simón", "sip"])
 def test_more_ways_to_say_yes(text):
     assert rules.detect_confirmation(text) == "confirmed"
@@ -500,3 +520,45 @@ def test_water_through_the_ceiling_and_no_shutoff_are_emergencies():
 
 def test_the_days_a_correction_names():
     assert rules.weekdays_named("actually make that thursday morning, forgot i have the dentist wed") == [3, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "urgency"),
+    [
+        # a danger denied before its smell, or denied outright, is no emergency
+        ("the dimmer gets warm and buzzes, no burning smell. can someone replace it?", "normal"),
+        ("the outlet is loose, no sparks, no smoke", "normal"),
+        ("el apagador está flojo, sin chispas ni humo", "normal"),
+        # a danger named as what a routine visit checks is not happening
+        ("we need a carbon monoxide inspection on the furnace before closing on the house", "normal"),
+        ("necesito una revisión de gas para el calentador", "normal"),
+        # the danger itself still is one
+        ("my carbon monoxide alarm is going off", "emergency"),
+        ("no sparks but it smells like smoke", "emergency"),
+        ("there is a burning smell from the panel", "emergency"),
+    ],
+)
+def test_a_denied_or_inspected_danger_is_not_an_emergency(text, urgency):
+    assert rules.detect_urgency(rules.without_denials(text))[0] == urgency
+
+
+def test_a_denied_lockout_is_no_evidence_for_one():
+    text = "perdí la única llave del carro, no estoy encerrado ni nada, solo necesito una llave nueva"
+    assert "encerrad" not in rules.without_denials(text)
+    assert "locked" not in rules.without_denials("lost my only car key, i'm not locked out, just need a new one")
+    assert "locked out" in rules.without_denials("i'm locked out of my car")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "por las rejillas sale puro aire caliente. el termostato es nuevo y marca bien",
+        "the opener keeps reversing, the remote is brand new",
+        "the furnace blows cold air, we just replaced the filter",
+    ],
+)
+def test_a_part_already_new_is_checked_not_the_job(text):
+    from apps.dispatch import catalogue
+
+    assert catalogue.work_kind(rules.without_denials(text)) != "install"
+    assert catalogue.work_kind(rules.without_denials("quiero un termostato nuevo")) == "install"
