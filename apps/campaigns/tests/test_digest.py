@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from apps.campaigns import selectors, services, tasks
 from apps.campaigns.models import CampaignMessage, CampaignSettings, Kind
@@ -119,6 +121,15 @@ def test_email_channel(alpha):
     assert digest.payload["context"]["day"] == "2026-10-14"
     message = CampaignMessage.objects.get(kind=Kind.DIGEST)
     assert message.delivery_id == digest.id and message.phone == ""
+    # What the outbox's e-mail channel renders at send time, in English and in Spanish.
+    context = digest.payload["context"]
+    assert (
+        render_to_string("campaigns/email/digest_subject.txt", context).strip() == f"{alpha.name}: your day, 2026-10-14"
+    )
+    body = render_to_string("campaigns/email/digest.txt", context)
+    assert "Calls: 0" in body and "Booked: 0 (estimated $0.00)" in body
+    with translation.override("es"):
+        assert "Llamadas: 0" in render_to_string("campaigns/email/digest.html", context)
 
 
 def test_off_sends_nothing(alpha):
