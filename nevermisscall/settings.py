@@ -330,6 +330,8 @@ CELERY_BEAT_SCHEDULE = {
     "campaign-recovery": {"task": "campaigns.fan_out", "schedule": 60.0, "args": ["recovery"]},
     # The owner's one-line text after each missed call the assistant handled (opt-in setting).
     "campaign-call-summary": {"task": "campaigns.fan_out", "schedule": 60.0, "args": ["call_summary"]},
+    # The owner's daily digest (opt-in): once per local day at or after the chosen local hour.
+    "campaign-digest": {"task": "campaigns.fan_out", "schedule": 300.0, "args": ["digest"]},
     # Alert rules evaluated from the metric rollups, notifications and escalations due, snoozes
     # ended, then the system alerts (apps/alerts/tasks.py).
     "alerts-evaluate": {"task": "alerts.evaluate_all", "schedule": env.float("ALERT_EVALUATE_SECONDS", default=60.0)},

@@ -20,6 +20,7 @@ from apps.conversations.models import Conversation, Message, OptOut
 from apps.crm.models import Appointment, Customer
 from apps.telephony.models import Call
 from apps.tenants.config.models import BusinessConfig
+from apps.tenants.models import Business
 
 
 def _tables(schema: str | None) -> dict:
@@ -149,6 +150,26 @@ _CALL_SUMMARY = """
       AND EXISTS(SELECT 1 FROM {settings} p WHERE p.id = 1 AND p.call_summary_enabled)
 """
 
+# The owner's daily digest: once per local day (the subject is the business's local date), at or
+# after the chosen local hour. The hour and the date are read in the business's time zone by
+# PostgreSQL (``AT TIME ZONE``), so a DST change moves the send to the same wall-clock hour. The
+# recipient is the forwarding number (sms) or the business's e-mail (email); ``starts_at`` is the
+# local midnight that starts the digest's day (the figures cover midnight to the send).
+_DIGEST = """
+    SELECT to_char(d.local_now, 'YYYY-MM-DD') AS subject_id, NULL::uuid AS appointment_id,
+           CASE WHEN p.digest_channel = 'email' THEN b.email ELSE cfg.forwarding_number END AS phone,
+           cfg.language AS language, p.digest_channel AS name,
+           date_trunc('day', d.local_now) AT TIME ZONE b.timezone AS starts_at, FALSE AS opted_out
+    FROM {settings} p CROSS JOIN {config} cfg CROSS JOIN {business} b
+    CROSS JOIN LATERAL (SELECT %(now)s::timestamptz AT TIME ZONE b.timezone AS local_now) d
+    WHERE p.id = 1 AND cfg.id = 1 AND b.schema_name = {schema_literal}
+      AND p.digest_channel IN ('sms', 'email')
+      AND EXTRACT(HOUR FROM d.local_now) >= p.digest_hour
+      AND (CASE WHEN p.digest_channel = 'email' THEN b.email ELSE cfg.forwarding_number END) <> ''
+      AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'digest'
+                     AND m.subject_id = to_char(d.local_now, 'YYYY-MM-DD'))
+"""
+
 _TEMPLATES = {
     Kind.REMINDER: _REMINDER,
     Kind.FOLLOWUP: _FOLLOWUP,
@@ -156,6 +177,7 @@ _TEMPLATES = {
     Kind.REVIEW: _REVIEW,
     Kind.RECOVERY: _RECOVERY,
     Kind.CALL_SUMMARY: _CALL_SUMMARY,
+    Kind.DIGEST: _DIGEST,
 }
 
 
@@ -172,6 +194,9 @@ def candidates_sql(kind: str, *, schema: str | None = None) -> str:
         "review_delay": _SETTING.format(field="review_delay_hours", settings=settings, default=2),
         "target": _SETTING.format(field="recovery_target_minutes", settings=settings, default=15),
         "in_recovery": _IN_RECOVERY.format(**tables),
+        "business": f"{connection.ops.quote_name('public')}.{connection.ops.quote_name(Business._meta.db_table)}",
+        # Schema names are identifiers from our own table ([a-z0-9_]); quoted as a literal anyway.
+        "schema_literal": "'" + (schema or connection.schema_name).replace("'", "''") + "'",
     }
     return _TEMPLATES[kind].format(**tables, **expressions)
 
@@ -215,6 +240,44 @@ def schemas_with_due(*, kind: str, schemas: list[str], now: datetime) -> list[st
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(branches), params)
         return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    calls: int
+    missed: int
+    recovered: int
+    booked: int
+    booked_value: str  # Decimal as text: the e-mail's context is JSON.
+    waiting: int
+
+
+def digest_figures(*, since: datetime, until: datetime) -> DigestFigures:
+    """The owner's digest for ``[since, until)`` in the current business, in one statement: calls,
+    missed calls, missed calls recovered by text (the caller wrote back in the call's
+    conversation), appointments booked (not cancelled) and their estimated value, and the leads
+    waiting in the recovery queue now (the recovery queue's own condition, last 30 days)."""
+    tables = _tables(None)
+    sql = f"""
+        SELECT
+          (SELECT count(*) FROM {tables["call"]} k WHERE k.started_at >= %(since)s AND k.started_at < %(until)s),
+          (SELECT count(*) FROM {tables["call"]} k WHERE k.started_at >= %(since)s AND k.started_at < %(until)s
+             AND k.status = 'missed'),
+          (SELECT count(*) FROM {tables["call"]} k WHERE k.started_at >= %(since)s AND k.started_at < %(until)s
+             AND k.status = 'missed' AND EXISTS(SELECT 1 FROM {tables["message"]} i
+               WHERE i.conversation_id = k.conversation_id AND i.direction = 'inbound' AND i.kind = 'customer')),
+          b.booked, b.value,
+          (SELECT count(*) FROM {tables["conversation"]} v
+             WHERE {_IN_RECOVERY.format(**tables)} AND v.last_message_at <= %(until)s
+               AND v.last_message_at > %(until)s - interval '30 days')
+        FROM (SELECT count(*) AS booked, COALESCE(sum(a.estimated_value), 0) AS value
+              FROM {tables["appointment"]} a
+              WHERE a.created_at >= %(since)s AND a.created_at < %(until)s AND a.status <> 'cancelled') b
+    """  # noqa: S608  (table names from the models; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"since": since, "until": until})
+        calls, missed, recovered, booked, value, waiting = cursor.fetchone()
+    return DigestFigures(calls, missed, recovered, booked, f"{value:.2f}", waiting)
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,13 @@ CAUSES = {
     Kind.FOLLOWUP: "conversation",
     Kind.RECOVERY: "conversation",
     Kind.CALL_SUMMARY: "conversation",
+    Kind.DIGEST: "digest",
 }
 # The owner's alert is the outbox's owner_alert (never held by the daily quota; a failure puts the
 # conversation in "Needs you").
-PURPOSES = {Kind.RECOVERY: "owner_alert", Kind.CALL_SUMMARY: "owner_alert"}
+PURPOSES = {Kind.RECOVERY: "owner_alert", Kind.CALL_SUMMARY: "owner_alert", Kind.DIGEST: "owner_alert"}
+# Opted into by the owner: never sent while off, whoever asks for a run.
+OPT_IN_KINDS = (Kind.CALL_SUMMARY, Kind.DIGEST)
 
 SETTINGS_FIELDS = (
     "reminders_paused",
@@ -50,6 +53,8 @@ SETTINGS_FIELDS = (
     "recovery_alerts_paused",
     "recovery_target_minutes",
     "call_summary_enabled",
+    "digest_channel",
+    "digest_hour",
 )
 
 
@@ -81,6 +86,7 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
     business = _business()
     outcomes: Counter = Counter()
     prepared = []  # (message, delivery or None)
+    emails = {}  # message id → the digest e-mail to queue once its row is inserted
     leads = selectors.call_leads(conversation_ids=[c.subject_id for c in chunk]) if kind == Kind.CALL_SUMMARY else {}
     for candidate in chunk:
         message = CampaignMessage(
@@ -95,7 +101,10 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
         if candidate.opted_out:
             message.status, message.skip_reason = CampaignMessage.Status.SKIPPED, "opted_out"
         else:
-            if kind == Kind.CALL_SUMMARY:
+            if kind == Kind.DIGEST:
+                figures = selectors.digest_figures(since=candidate.starts_at, until=now)
+                body = texts.digest_text(business=business, language=candidate.language, figures=figures)
+            elif kind == Kind.CALL_SUMMARY:
                 lead = leads[candidate.subject_id]
                 body = texts.call_summary_text(
                     business=business,
@@ -119,12 +128,27 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
                 cause_id = candidate.appointment_id
             else:  # The conversation of a follow-up; the customer of a retention text ("<customer>:<visit>").
                 cause_id = candidate.subject_id.split(":", 1)[0]
+            idempotency_key = f"campaign:{kind}:{business.id}:{candidate.subject_id}"
+            if kind == Kind.DIGEST and candidate.name == CampaignSettings.DigestChannel.EMAIL:
+                # The e-mail is rendered at send time; the row keeps no phone.
+                message.phone = ""
+                emails[message.id] = {
+                    "to": candidate.phone,
+                    "template": "campaigns/email/digest",
+                    "context": {"business_name": business.name, "day": candidate.subject_id, **vars(figures)},
+                    "purpose": PURPOSES[kind],
+                    "idempotency_key": idempotency_key,
+                    "language": texts.language_of(candidate.language),
+                    "cause": (CAUSES[kind], candidate.subject_id),
+                }
+                prepared.append((message, None))
+                continue
             try:
                 delivery = outbox.sms_delivery_build(
                     to=candidate.phone,
                     body=body,
                     purpose=PURPOSES.get(kind, f"campaign_{kind}"),
-                    idempotency_key=f"campaign:{kind}:{business.id}:{candidate.subject_id}",
+                    idempotency_key=idempotency_key,
                     kind=Delivery.Kind.MARKETING if kind in MARKETING_KINDS else Delivery.Kind.TRANSACTIONAL,
                     cause=(CAUSES.get(kind, "customer"), cause_id),
                     # A reminder that arrives after the appointment started is worse than none.
@@ -153,10 +177,14 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
             Delivery.objects.bulk_create(deliveries)
             for delivery in deliveries:
                 outbox.delivery_hand_off(delivery)
+        for message_id, email in emails.items():
+            if message_id in inserted:
+                queued = outbox.delivery_queue_email(**email)
+                CampaignMessage.objects.filter(id=message_id).update(delivery_id=queued.id)
     for message, delivery in prepared:
         if message.id not in inserted:
             outcomes["skipped:already_sent"] += 1
-        elif delivery is None:
+        elif delivery is None and message.id not in emails:
             outcomes[f"skipped:{message.skip_reason}"] += 1
         else:
             outcomes["sent"] += 1
@@ -179,8 +207,8 @@ def campaign_run(
     now = now or timezone.now()
     settings = selectors.campaign_settings_get()
     run = CampaignRun.objects.create(kind=kind, trigger=trigger)
-    # The owner's call summaries are opted into: never sent while off, whoever asks.
-    if (trigger == CampaignRun.Trigger.BEAT or kind == Kind.CALL_SUMMARY) and settings.paused(kind):
+    # The owner's call summaries and digest are opted into: never sent while off, whoever asks.
+    if (trigger == CampaignRun.Trigger.BEAT or kind in OPT_IN_KINDS) and settings.paused(kind):
         run.finished_at = timezone.now()
         run.skipped_reasons = {"paused": 1}
         run.save(update_fields=["finished_at", "skipped_reasons"])

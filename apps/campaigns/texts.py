@@ -14,6 +14,9 @@ def _language(language: str) -> str:
     return "es" if (language or "").lower().startswith("es") else "en"
 
 
+language_of = _language
+
+
 def campaign_text(
     *, kind: str, business, language: str, name: str, when: datetime | None, review_link: str, minutes: int = 0
 ) -> str:
@@ -101,3 +104,20 @@ def call_summary_text(*, business, language: str, name: str, job: str, outcome: 
             parts.append(job)
         parts.append(result)
         return f"{business.name}: " + ", ".join(parts)
+
+
+def digest_text(*, business, language: str, figures) -> str:
+    """The owner's daily digest as one text, in the owner's language (today so far)."""
+    with translation.override(_language(language)):
+        return gettext(
+            "%(business)s today: %(calls)s calls, %(missed)s missed, %(recovered)s recovered by text, "
+            "%(booked)s booked (est. $%(value)s), %(waiting)s leads waiting in the recovery queue."
+        ) % {
+            "business": business.name,
+            "calls": figures.calls,
+            "missed": figures.missed,
+            "recovered": figures.recovered,
+            "booked": figures.booked,
+            "value": figures.booked_value,
+            "waiting": figures.waiting,
+        }
