@@ -90,6 +90,35 @@ class KpiApi(APIView):
         )
 
 
+def _period_figures(request, read) -> Response:
+    query = PeriodQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    since = _period_start(request, query.validated_data["period"])
+    return Response(
+        {"period": query.validated_data["period"], "since": since, "calculated_at": timezone.now()} | read(since=since)
+    )
+
+
+class CallAnalyticsApi(APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def get(self, request):
+        """The period's calls: answered, missed, rates (rollups), why calls were missed, talk time
+        and missed calls recovered by a text back (one aggregate over the calls). Two queries."""
+        return _period_figures(request, usage.call_analytics)
+
+
+class ConversationAnalyticsApi(APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def get(self, request):
+        """The period's conversations (started, resolved, taken over, booked: one aggregate) and
+        their texts, assistant turns, tokens, latency and lead waits (rollups). Two queries."""
+        return _period_figures(request, usage.conversation_analytics)
+
+
 class MetricsQuerySerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=sorted(METRICS), required=False)
     grain = serializers.ChoiceField(choices=[5, 60], default=60)

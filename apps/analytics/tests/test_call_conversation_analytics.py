@@ -1,0 +1,112 @@
+"""Seed 000's /api/analytics/calls and /api/analytics/conversations against a fixed dataset with
+hand-computed figures (the rollups of ``usage_data`` and a few rows); Charlie (Beta) sees nothing."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
+
+from apps.analytics.tests.test_figures_api import NOW, _missed_call_booked, get, prices, usage_data  # noqa: F401
+from apps.conversations.models import Conversation
+from apps.telephony.models import Call
+
+# usage_data (the rollups of test_figures_api's dataset) in every test.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("usage_data")]
+
+
+def _call(sid: str, number: str, status: str, *, duration=None, reason="", minutes_ago=10) -> None:
+    Call.objects.create(
+        call_sid=sid,
+        from_number=number,
+        to_number="+13125550111",
+        status=status,
+        missed_reason=reason,
+        duration=duration,
+        started_at=NOW - timedelta(minutes=minutes_ago),
+    )
+
+
+@pytest.fixture
+def rows(alpha):
+    """Two missed calls (no answer) whose callers texted back, one of them booked; one answered caller
+    who called twice (120 s and 60 s of talk); one busy missed call nobody texted after; a conversation
+    a person took over and resolved. A call eight days ago is outside 7d."""
+    with tenant_context(alpha):
+        _missed_call_booked(1, "300", NOW)
+        _missed_call_booked(2, None, NOW)
+        _call("CA-answered-1", "+13125550901", Call.Status.ANSWERED, duration=120)
+        _call("CA-answered-2", "+13125550901", Call.Status.ANSWERED, duration=60)
+        _call("CA-busy", "+13125550902", Call.Status.MISSED, reason="busy")
+        _call("CA-old", "+13125550903", Call.Status.MISSED, reason="busy", minutes_ago=8 * 24 * 60)
+        Conversation.objects.create(
+            customer_number="+13125550901",
+            business_number="+13125550111",
+            status=Conversation.Status.RESOLVED,
+            handled_by=Conversation.Handler.HUMAN,
+        )
+
+
+def test_call_analytics(alice, charlie, client_for, rows):
+    with time_machine.travel(NOW, tick=False):
+        client = client_for(alice)
+        body = get(client, "/api/analytics/calls", period="7d")["data"]
+        # Rollups: 12 calls, 6 answered, 4 missed; voice cost 12 × 0.02.
+        assert (body["total_calls"], body["answered_calls"], body["missed_calls"]) == (12, 6, 4)
+        assert (body["answer_rate"], body["missed_rate"], body["cost_voice"]) == (0.5, 0.3333, 0.24)
+        # Rows of the last 7 days: 5 calls from 4 numbers; 3 missed (2 no answer, 1 busy), 2 recovered.
+        assert body["unique_callers"] == 4
+        assert body["missed_by_reason"]["no-answer"] == 2 and body["missed_by_reason"]["busy"] == 1
+        assert sum(body["missed_by_reason"].values()) == 3
+        assert (body["recovered_calls"], body["recovery_rate"]) == (2, 0.6667)
+        assert (body["talk_time_seconds"], body["avg_talk_time_seconds"]) == (180, 90.0)
+        assert body["period"] == "7d"
+        assert get(client, "/api/analytics/calls", 400, period="year")["success"] is False
+
+        other = get(client_for(charlie), "/api/analytics/calls", period="7d")["data"]
+        assert (other["total_calls"], other["unique_callers"], other["recovered_calls"]) == (0, 0, 0)
+        assert other["answer_rate"] is None and other["avg_talk_time_seconds"] is None
+    assert get(client_for(), "/api/analytics/calls", 401)["success"] is False
+
+
+def test_conversation_analytics(alice, charlie, client_for, rows):
+    with time_machine.travel(NOW, tick=False):
+        client = client_for(alice)
+        body = get(client, "/api/analytics/conversations", period="7d")["data"]
+        # Rows: 3 conversations, 1 resolved by a person who took it over, 1 booked by the assistant.
+        assert (body["conversations_started"], body["conversations_resolved"]) == (3, 1)
+        assert (body["taken_over_by_person"], body["booked_by_assistant"]) == (1, 1)
+        assert (body["booking_rate"], body["human_takeover_rate"]) == (0.3333, 0.3333)
+        # Rollups: 8 texts (12 segments), 2 failed; 5 turns, 8,000 tokens, 400…1200 ms, 1 fallback.
+        assert (body["texts_sent"], body["sms_segments"], body["texts_failed"], body["sms_failure_rate"]) == (
+            8,
+            12.0,
+            2,
+            0.2,
+        )
+        assert (body["ai_turns"], body["ai_tokens"], body["tokens_per_turn"]) == (5, 8000, 1600.0)
+        assert (body["ai_latency_avg_ms"], body["ai_latency_max_ms"], body["ai_fallback_rate"]) == (800.0, 1200.0, 0.2)
+        assert body["cost"] == {"sms": 0.14, "openai": 4.0}  # 14 segments × 0.01, 8,000 tokens × 0.5/1k
+
+        other = get(client_for(charlie), "/api/analytics/conversations", period="7d")["data"]
+        assert (other["conversations_started"], other["texts_sent"], other["ai_turns"]) == (0, 0, 0)
+        assert other["booking_rate"] is None
+
+
+@pytest.mark.parametrize("path", ["/api/analytics/calls", "/api/analytics/conversations"])
+def test_query_counts_do_not_grow_with_the_rows(alice, alpha, client_for, path):
+    with time_machine.travel(NOW, tick=False):
+        client = client_for(alice)
+        get(client, path)  # the business's domain is resolved (and cached) once
+        with CaptureQueriesContext(connection) as few:
+            get(client, path, period="30d")
+        with tenant_context(alpha):
+            for index in range(20, 30):
+                _missed_call_booked(index, "100", NOW)
+                _call(f"CA-more-{index}", f"+1312555{index:04d}", Call.Status.ANSWERED, duration=30)
+        get(client, path)  # back to the request's schema
+        with CaptureQueriesContext(connection) as more:
+            get(client, path, period="30d")
+    assert len(more) == len(few)
