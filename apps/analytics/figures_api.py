@@ -3,10 +3,14 @@
 ``/api/unified/…``, plain JSON, seed 001's error shape). Thin views over apps/analytics/usage.py and
 selectors.py; every figure is the current business's."""
 
+import csv
+import io
+import zoneinfo
 from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -18,6 +22,7 @@ from apps.accounts.models import User
 from apps.analytics import selectors, usage
 from apps.analytics.metrics import METRICS
 from apps.crm.models import Appointment
+from apps.owner.api import _AnyAccept
 from nevermisscall.breakers import stored_states
 from nevermisscall.permissions import requires
 from nevermisscall.seed001 import Seed001APIView
@@ -117,6 +122,40 @@ class ConversationAnalyticsApi(APIView):
         """The period's conversations (started, resolved, taken over, booked: one aggregate) and
         their texts, assistant turns, tokens, latency and lead waits (rollups). Two queries."""
         return _period_figures(request, usage.conversation_analytics)
+
+
+class ReportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["csv"], default="csv")  # the PDF is not done
+    period = serializers.ChoiceField(choices=sorted(selectors.PERIODS), default="7d")
+    group_by = serializers.ChoiceField(choices=["hour", "day"], default="day")
+
+
+class ReportApi(APIView):
+    permission_classes = [CanReadAnalytics]
+    content_negotiation_class = _AnyAccept  # an ``Accept: text/csv`` must not turn into a 406
+
+    @extend_schema(request=ReportSerializer, responses={(200, "text/csv"): OpenApiTypes.STR}, tags=["analytics"])
+    def post(self, request):
+        """The period's figures as CSV, one row per day (the business's zone) or hour: calls,
+        texts, assistant turns, bookings, value and cost, from the hour rollups (one query)."""
+        body = ReportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        params = body.validated_data
+        tz = zoneinfo.ZoneInfo(request.tenant.timezone)
+        since = _period_start(request, params["period"])
+        rows = usage.report_rows(since=since, by=params["group_by"], tz=tz)
+        columns = [name for name, _metric, _field in usage.REPORT_COLUMNS]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([params["group_by"], *columns, "cost"])
+        for row in rows:
+            period = row["period"].astimezone(tz)
+            label = period.date().isoformat() if params["group_by"] == "day" else period.isoformat()
+            writer.writerow([label, *(row[name] for name in columns), row["cost"]])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="report-{params["period"]}-{params["group_by"]}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class MetricsQuerySerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ urlpatterns += [
     path("api/kpis", f.KpiApi.as_view(), name="analytics-kpis"),
     path("api/analytics/calls", f.CallAnalyticsApi.as_view(), name="analytics-calls"),
     path("api/analytics/conversations", f.ConversationAnalyticsApi.as_view(), name="analytics-conversations"),
+    path("api/reports", f.ReportApi.as_view(), name="analytics-reports"),
     path("api/metrics", f.MetricListApi.as_view(), name="analytics-metrics"),
     path("api/tenants/<uuid:tenant_id>/metrics", f.TenantMetricListApi.as_view(), name="analytics-tenant-metrics"),
     path(f"{U}/status", f.UnifiedStatusApi.as_view(), name="unified-status"),

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce, Trunc
 
 from apps.analytics.metrics import METRICS, WindowFigures, _bucket, metric_windows_read
 from apps.analytics.models import MetricRollup
@@ -353,3 +354,46 @@ def conversation_analytics(*, since: datetime) -> dict:
         "lead_wait_max_seconds": kpis["lead_wait_max_seconds"],
         "cost": {"sms": kpis["cost"]["sms"], "openai": kpis["cost"]["openai"]},
     }
+
+
+# --- seed 000 /api/reports ------------------------------------------------------------------------------
+
+REPORT_COLUMNS = (
+    ("calls", "calls", "n"),
+    ("calls_answered", "calls_answered", "n"),
+    ("calls_missed", "calls_missed", "n"),
+    ("texts_received", "replies", "n"),
+    ("texts_sent", "sms_sent", "n"),
+    ("sms_segments", "sms_sent", "total"),
+    ("texts_failed", "sms_failed", "n"),
+    ("failed_segments", "sms_failed", "total"),
+    ("ai_turns", "ai_turns", "n"),
+    ("ai_tokens", "ai_tokens", "total"),
+    ("ai_fallbacks", "ai_fallbacks", "n"),
+    ("bookings", "bookings", "n"),
+    ("booking_value", "bookings", "total"),
+)
+
+
+def report_rows(*, since: datetime, by: str, tz) -> list[dict]:
+    """One row per hour or per local day (``tz``) of the hour rollups from ``since``'s hour on,
+    the metrics pivoted by FILTER clauses in one query, and each row's cost at the configured
+    prices. At most 93 days × 24 rows (the caller bounds the period)."""
+    key = Trunc("bucket", "hour" if by == "hour" else "day", tzinfo=tz)
+    columns = {
+        name: Coalesce(Sum(field, filter=Q(metric=metric)), 0.0 if field == "total" else 0)
+        for name, metric, field in REPORT_COLUMNS
+    }
+    rows = (
+        MetricRollup.objects.filter(grain=MetricRollup.Grain.HOUR, bucket__gte=_bucket(since, 60))
+        .annotate(period=key)
+        .values("period")
+        .annotate(**columns)
+        .order_by("period")
+    )
+    report = []
+    for row in rows:
+        sms = (row["sms_segments"] + row["failed_segments"]) * settings.USAGE_PRICE_SMS_SEGMENT
+        ai = row["ai_tokens"] / 1000 * settings.USAGE_PRICE_AI_1K_TOKENS
+        report.append(row | {"cost": round(sms + ai + row["calls"] * settings.USAGE_PRICE_CALL, 4)})
+    return report

@@ -1,7 +1,10 @@
-"""Seed 000's /api/analytics/calls and /api/analytics/conversations against a fixed dataset with
+"""Seed 000's /api/analytics/calls, /api/analytics/conversations and /api/reports (CSV) against a fixed dataset with
 hand-computed figures (the rollups of ``usage_data`` and a few rows); Charlie (Beta) sees nothing."""
 
-from datetime import timedelta
+import csv
+import io
+import zoneinfo
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -110,3 +113,49 @@ def test_query_counts_do_not_grow_with_the_rows(alice, alpha, client_for, path):
         with CaptureQueriesContext(connection) as more:
             get(client, path, period="30d")
     assert len(more) == len(few)
+
+
+def _csv(response) -> list[list[str]]:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_report_csv(alice, alpha, charlie, client_for):
+    with time_machine.travel(NOW, tick=False):
+        client = client_for(alice)
+        hourly = _csv(
+            client.post("/api/reports", {"period": "7d", "group_by": "hour"}, content_type="application/json")
+        )
+        assert hourly[0][:4] == ["hour", "calls", "calls_answered", "calls_missed"] and hourly[0][-1] == "cost"
+        tz = zoneinfo.ZoneInfo(alpha.timezone)
+        columns = hourly[0]
+        rows = [dict(zip(columns, row, strict=True)) for row in hourly[1:]]
+        assert [row["hour"] for row in rows] == [
+            datetime(2026, 6, 10, 13, tzinfo=UTC).astimezone(tz).isoformat(),
+            datetime(2026, 6, 10, 15, tzinfo=UTC).astimezone(tz).isoformat(),
+        ]
+        assert (rows[0]["calls"], rows[0]["cost"]) == ("2", "0.04")  # 2 calls × 0.02
+        late = rows[1]
+        assert (late["calls"], late["calls_answered"], late["calls_missed"]) == ("10", "6", "4")
+        assert (late["texts_sent"], late["sms_segments"], late["texts_failed"], late["failed_segments"]) == (
+            "8",
+            "12.0",
+            "2",
+            "2.0",
+        )
+        assert (late["ai_turns"], late["ai_tokens"], late["ai_fallbacks"]) == ("5", "8000.0", "1")
+        assert (late["bookings"], late["booking_value"], late["cost"]) == ("2", "400.0", "4.34")
+
+        daily = _csv(
+            client.post("/api/reports", {"period": "7d"}, content_type="application/json", HTTP_ACCEPT="text/csv")
+        )
+        assert len(daily) == 2 and daily[0][0] == "day"
+        day = dict(zip(daily[0], daily[1], strict=True))
+        assert (day["day"], day["calls"], day["cost"]) == (NOW.astimezone(tz).date().isoformat(), "12", "4.38")
+
+        refused = client.post("/api/reports", {"format": "pdf"}, content_type="application/json")
+        assert refused.status_code == 400 and refused.json()["success"] is False
+
+        other = _csv(client_for(charlie).post("/api/reports", {"period": "30d"}, content_type="application/json"))
+        assert other == [daily[0]]  # the header and nothing of Alpha's
