@@ -23,7 +23,9 @@ from apps.analytics import selectors, usage
 from apps.analytics.metrics import METRICS
 from apps.crm.models import Appointment
 from apps.owner.api import _AnyAccept
+from nevermisscall import health
 from nevermisscall.breakers import stored_states
+from nevermisscall.metrics import request_summary
 from nevermisscall.permissions import requires
 from nevermisscall.seed001 import Seed001APIView
 
@@ -389,6 +391,56 @@ class UnifiedSlaMetricsApi(Seed001APIView):
                 "active_alerts": summary["active_alerts"]["total"],
                 "critical_alerts": summary["active_alerts"]["critical"],
                 "generated_at": now,
+            }
+        )
+
+
+def _redis_cache_stats() -> dict:
+    """The deployment's Redis keyspace hits and misses since it started (INFO stats)."""
+    try:
+        info = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5).info("stats")
+    except redis.RedisError:
+        return {"hit_rate": None, "total_hits": None, "total_misses": None}
+    hits, misses = int(info.get("keyspace_hits", 0)), int(info.get("keyspace_misses", 0))
+    return {"hit_rate": usage._ratio(hits, hits + misses), "total_hits": hits, "total_misses": misses}
+
+
+class UnifiedSystemApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        """The deployment, measured: this process's request counters (every business: there is no
+        per-business request figure), Redis keyspace hits/misses, the database, Redis and queue
+        checks of nevermisscall/health.py, and the circuit breakers."""
+        overall, checks = health.run_checks(["database", "redis", "queues"])
+        requests = request_summary()
+        errors = requests["by_status"].get("5xx", 0)
+        states = stored_states()
+        breakers = _breaker_summary(states)
+        status = health.UNHEALTHY if overall == health.UNHEALTHY else overall
+        if status == health.HEALTHY and breakers != "healthy":
+            status = health.DEGRADED
+        return Response(
+            {
+                "performance": {
+                    "avg_response_time": round(requests["average_latency_ms"] / 1000, 4) if requests["total"] else None,
+                    "total_requests": requests["total"],
+                    "error_rate": usage._ratio(errors, requests["total"]),
+                },
+                "cache": _redis_cache_stats(),
+                "checks": {
+                    name: {
+                        "status": result.status,
+                        "message": result.message,
+                        "response_time_ms": result.response_time_ms,
+                    }
+                    for name, result in checks.items()
+                },
+                "queues": checks["queues"].details.get("queues"),
+                "circuit_breakers": {name: state.replace("-", "_") for name, state in states.items()},
+                "status": status,
+                "timestamp": timezone.now(),
             }
         )
 

@@ -28,6 +28,7 @@ urlpatterns += [
     path(f"{U}/status", f.UnifiedStatusApi.as_view(), name="unified-status"),
     path(f"{U}/operations", f.UnifiedOperationsApi.as_view(), name="unified-operations"),
     path(f"{U}/analytics", f.UnifiedAnalyticsApi.as_view(), name="unified-analytics"),
+    path(f"{U}/system", f.UnifiedSystemApi.as_view(), name="unified-system"),
     path(f"{U}/business-metrics", f.UnifiedBusinessMetricsApi.as_view(), name="unified-business-metrics"),
     path(f"{U}/trends", f.UnifiedTrendsApi.as_view(), name="unified-trends"),
     path(f"{U}/alerts", f.UnifiedAlertsApi.as_view(), name="unified-alerts"),

@@ -1,4 +1,5 @@
-"""Seed 000's /api/analytics/calls, /api/analytics/conversations and /api/reports (CSV) against a fixed dataset with
+"""Seed 000's /api/analytics/calls, /api/analytics/conversations and /api/reports (CSV) and
+Bella's /api/unified/system against a fixed dataset with
 hand-computed figures (the rollups of ``usage_data`` and a few rows); Charlie (Beta) sees nothing."""
 
 import csv
@@ -7,7 +8,9 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 import time_machine
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
@@ -15,6 +18,7 @@ from django_tenants.utils import tenant_context
 from apps.analytics.tests.test_figures_api import NOW, _missed_call_booked, get, prices, usage_data  # noqa: F401
 from apps.conversations.models import Conversation
 from apps.telephony.models import Call
+from nevermisscall import breakers
 
 # usage_data (the rollups of test_figures_api's dataset) in every test.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("usage_data")]
@@ -159,3 +163,29 @@ def test_report_csv(alice, alpha, charlie, client_for):
 
         other = _csv(client_for(charlie).post("/api/reports", {"period": "30d"}, content_type="application/json"))
         assert other == [daily[0]]  # the header and nothing of Alpha's
+
+
+def test_unified_system_is_measured(alice, charlie, client_for):
+    """Request counters (this process, every business), Redis keyspace misses, the health checks
+    and a breaker stored in Redis, each seen moving when we move it."""
+    client = client_for(alice)
+    first = get(client, "/api/unified/system")
+    for _ in range(3):
+        get(client, "/api/kpis")
+    redis.Redis.from_url(settings.REDIS_URL).get("nmc:test:analytics-system:never-set")  # one keyspace miss
+    breakers._redis().set("nmc:breaker:test-analytics-system:pybreaker:state", "open")
+    try:
+        second = get(client_for(charlie), "/api/unified/system")
+    finally:
+        breakers._redis().delete("nmc:breaker:test-analytics-system:pybreaker:state")
+    # The first /system itself and the three KPI reads were counted, none of them a server error.
+    assert second["performance"]["total_requests"] - first["performance"]["total_requests"] == 4
+    assert second["performance"]["avg_response_time"] > 0
+    assert 0 <= second["performance"]["error_rate"] < 1  # a share of the process's requests
+    assert second["cache"]["total_misses"] >= first["cache"]["total_misses"] + 1
+    assert 0 <= second["cache"]["hit_rate"] <= 1
+    assert second["checks"]["database"]["status"] == "healthy" and second["checks"]["redis"]["status"] == "healthy"
+    assert isinstance(second["queues"], dict) and all(isinstance(n, int) for n in second["queues"].values())
+    assert second["circuit_breakers"]["test-analytics-system"] == "open"
+    assert (first["status"], second["status"]) == ("healthy", "degraded")  # the open breaker
+    assert get(client_for(), "/api/unified/system", 401)["error_code"]
