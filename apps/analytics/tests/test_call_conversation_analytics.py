@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
+from apps.analytics.metrics import metrics_record
 from apps.analytics.tests.test_figures_api import NOW, _missed_call_booked, get, prices, usage_data  # noqa: F401
 from apps.conversations.models import Conversation
 from apps.telephony.models import Call
@@ -189,3 +190,22 @@ def test_unified_system_is_measured(alice, charlie, client_for):
     assert second["circuit_breakers"]["test-analytics-system"] == "open"
     assert (first["status"], second["status"]) == ("healthy", "degraded")  # the open breaker
     assert get(client_for(), "/api/unified/system", 401)["error_code"]
+
+
+def test_report_query_count_does_not_grow_with_the_buckets(alice, alpha, client_for):
+    def report():
+        response = client.post("/api/reports", {"period": "30d", "group_by": "hour"}, content_type="application/json")
+        return _csv(response)
+
+    with time_machine.travel(NOW, tick=False):
+        client = client_for(alice)
+        report()  # the business's domain is resolved (and cached) once
+        with CaptureQueriesContext(connection) as few:
+            assert len(report()) == 3  # the header and two hours
+        with tenant_context(alpha):
+            for hours in range(3, 40):
+                metrics_record(increments=[("calls", 1.0), ("sms_sent", 2.0)], at=NOW - timedelta(hours=hours))
+        report()  # back to the request's schema
+        with CaptureQueriesContext(connection) as more:
+            assert len(report()) == 3 + 37
+    assert len(more) == len(few)
