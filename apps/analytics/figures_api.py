@@ -3,10 +3,14 @@
 ``/api/unified/…``, plain JSON, seed 001's error shape). Thin views over apps/analytics/usage.py and
 selectors.py; every figure is the current business's."""
 
+import csv
+import io
+import zoneinfo
 from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -18,7 +22,10 @@ from apps.accounts.models import User
 from apps.analytics import selectors, usage
 from apps.analytics.metrics import METRICS
 from apps.crm.models import Appointment
+from apps.owner.api import _AnyAccept
+from nevermisscall import health
 from nevermisscall.breakers import stored_states
+from nevermisscall.metrics import request_summary
 from nevermisscall.permissions import requires
 from nevermisscall.seed001 import Seed001APIView
 
@@ -88,6 +95,69 @@ class KpiApi(APIView):
             {"period": query.validated_data["period"], "since": since, "calculated_at": timezone.now()}
             | usage.kpi_snapshot(figures)
         )
+
+
+def _period_figures(request, read) -> Response:
+    query = PeriodQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    since = _period_start(request, query.validated_data["period"])
+    return Response(
+        {"period": query.validated_data["period"], "since": since, "calculated_at": timezone.now()} | read(since=since)
+    )
+
+
+class CallAnalyticsApi(APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def get(self, request):
+        """The period's calls: answered, missed, rates (rollups), why calls were missed, talk time
+        and missed calls recovered by a text back (one aggregate over the calls). Two queries."""
+        return _period_figures(request, usage.call_analytics)
+
+
+class ConversationAnalyticsApi(APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def get(self, request):
+        """The period's conversations (started, resolved, taken over, booked: one aggregate) and
+        their texts, assistant turns, tokens, latency and lead waits (rollups). Two queries."""
+        return _period_figures(request, usage.conversation_analytics)
+
+
+class ReportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["csv"], default="csv")  # the PDF is not done
+    period = serializers.ChoiceField(choices=sorted(selectors.PERIODS), default="7d")
+    group_by = serializers.ChoiceField(choices=["hour", "day"], default="day")
+
+
+class ReportApi(APIView):
+    permission_classes = [CanReadAnalytics]
+    content_negotiation_class = _AnyAccept  # an ``Accept: text/csv`` must not turn into a 406
+
+    @extend_schema(request=ReportSerializer, responses={(200, "text/csv"): OpenApiTypes.STR}, tags=["analytics"])
+    def post(self, request):
+        """The period's figures as CSV, one row per day (the business's zone) or hour: calls,
+        texts, assistant turns, bookings, value and cost, from the hour rollups (one query)."""
+        body = ReportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        params = body.validated_data
+        tz = zoneinfo.ZoneInfo(request.tenant.timezone)
+        since = _period_start(request, params["period"])
+        rows = usage.report_rows(since=since, by=params["group_by"], tz=tz)
+        columns = [name for name, _metric, _field in usage.REPORT_COLUMNS]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([params["group_by"], *columns, "cost"])
+        for row in rows:
+            period = row["period"].astimezone(tz)
+            label = period.date().isoformat() if params["group_by"] == "day" else period.isoformat()
+            writer.writerow([label, *(row[name] for name in columns), row["cost"]])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="report-{params["period"]}-{params["group_by"]}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class MetricsQuerySerializer(serializers.Serializer):
@@ -321,6 +391,56 @@ class UnifiedSlaMetricsApi(Seed001APIView):
                 "active_alerts": summary["active_alerts"]["total"],
                 "critical_alerts": summary["active_alerts"]["critical"],
                 "generated_at": now,
+            }
+        )
+
+
+def _redis_cache_stats() -> dict:
+    """The deployment's Redis keyspace hits and misses since it started (INFO stats)."""
+    try:
+        info = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5).info("stats")
+    except redis.RedisError:
+        return {"hit_rate": None, "total_hits": None, "total_misses": None}
+    hits, misses = int(info.get("keyspace_hits", 0)), int(info.get("keyspace_misses", 0))
+    return {"hit_rate": usage._ratio(hits, hits + misses), "total_hits": hits, "total_misses": misses}
+
+
+class UnifiedSystemApi(Seed001APIView):
+    permission_classes = [CanReadAnalytics]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
+    def get(self, request):
+        """The deployment, measured: this process's request counters (every business: there is no
+        per-business request figure), Redis keyspace hits/misses, the database, Redis and queue
+        checks of nevermisscall/health.py, and the circuit breakers."""
+        overall, checks = health.run_checks(["database", "redis", "queues"])
+        requests = request_summary()
+        errors = requests["by_status"].get("5xx", 0)
+        states = stored_states()
+        breakers = _breaker_summary(states)
+        status = health.UNHEALTHY if overall == health.UNHEALTHY else overall
+        if status == health.HEALTHY and breakers != "healthy":
+            status = health.DEGRADED
+        return Response(
+            {
+                "performance": {
+                    "avg_response_time": round(requests["average_latency_ms"] / 1000, 4) if requests["total"] else None,
+                    "total_requests": requests["total"],
+                    "error_rate": usage._ratio(errors, requests["total"]),
+                },
+                "cache": _redis_cache_stats(),
+                "checks": {
+                    name: {
+                        "status": result.status,
+                        "message": result.message,
+                        "response_time_ms": result.response_time_ms,
+                    }
+                    for name, result in checks.items()
+                },
+                "queues": checks["queues"].details.get("queues"),
+                "circuit_breakers": {name: state.replace("-", "_") for name, state in states.items()},
+                "status": status,
+                "timestamp": timezone.now(),
             }
         )
 

@@ -8,10 +8,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce, Trunc
 
 from apps.analytics.metrics import METRICS, WindowFigures, _bucket, metric_windows_read
 from apps.analytics.models import MetricRollup
+from apps.conversations.models import Conversation, Message
+from apps.telephony.models import Call
 
 # SLA targets (percent) of the measured success rates, and the segments a text should need.
 SLA_TARGETS = {"call_answer_rate": 90.0, "sms_delivery_rate": 98.0, "ai_success_rate": 95.0}
@@ -274,3 +277,123 @@ def recommendations(figures: dict[str, WindowFigures]) -> list[dict]:
 def model_share(figures: dict[str, WindowFigures]) -> float | None:
     """The share of assistant turns that needed the model (turns that spent tokens)."""
     return _ratio(figures["ai_tokens"].n, figures["ai_turns"].n)
+
+
+# --- seed 000 /api/analytics/calls|conversations -------------------------------------------------------
+
+
+def call_analytics(*, since: datetime) -> dict:
+    """The period's calls: counts and rates from the 5-minute rollups (one query), and the
+    breakdowns the rollups do not hold (why calls were missed, talk time, missed calls whose caller
+    texted back, over the missed calls of the same rows) from one aggregate over the business's
+    calls since ``since`` with FILTER clauses."""
+    figures = usage_read(since=since)
+    replied = Message.objects.filter(
+        conversation_id=OuterRef("conversation_id"),
+        direction=Message.Direction.INBOUND,
+        created_at__gte=OuterRef("started_at"),
+    )
+    missed = Q(status=Call.Status.MISSED)
+    reasons = {reason.value: Count("id", filter=missed & Q(missed_reason=reason.value)) for reason in Call.MissedReason}
+    rows = Call.objects.filter(started_at__gte=since).aggregate(
+        _missed=Count("id", filter=missed),
+        _recovered=Count("id", filter=missed & Q(Exists(replied))),
+        _talk_seconds=Sum("duration", filter=Q(status=Call.Status.ANSWERED)),
+        _talk_avg=Avg("duration", filter=Q(status=Call.Status.ANSWERED, duration__isnull=False)),
+        _callers=Count("from_number", distinct=True),
+        **{f"_reason_{key}": value for key, value in reasons.items()},
+    )
+    calls, answered, missed_n = figures["calls"].n, figures["calls_answered"].n, figures["calls_missed"].n
+    return {
+        "total_calls": calls,
+        "answered_calls": answered,
+        "missed_calls": missed_n,
+        "answer_rate": _ratio(answered, calls),
+        "missed_rate": _ratio(missed_n, calls),
+        "unique_callers": rows["_callers"],
+        "missed_by_reason": {key: rows[f"_reason_{key}"] for key in reasons},
+        "recovered_calls": rows["_recovered"],
+        "recovery_rate": _ratio(rows["_recovered"], rows["_missed"]),
+        "talk_time_seconds": int(rows["_talk_seconds"] or 0),
+        "avg_talk_time_seconds": round(float(rows["_talk_avg"]), 1) if rows["_talk_avg"] is not None else None,
+        "cost_voice": usage_cost(figures)["voice"],
+    }
+
+
+def conversation_analytics(*, since: datetime) -> dict:
+    """The period's conversations: texts, assistant turns and lead waits from the 5-minute rollups
+    (one query); conversations started, resolved, taken over by a person and booked from one
+    aggregate over the business's conversations with FILTER clauses."""
+    figures = usage_read(since=since)
+    kpis = kpi_snapshot(figures)
+    rows = Conversation.objects.filter(created_at__gte=since).aggregate(
+        started=Count("id"),
+        resolved=Count("id", filter=Q(status=Conversation.Status.RESOLVED)),
+        taken_over=Count("id", filter=Q(handled_by=Conversation.Handler.HUMAN)),
+        booked=Count("id", filter=Q(appointment_id__isnull=False)),
+    )
+    turns = figures["ai_turns"].n
+    return {
+        "conversations_started": rows["started"],
+        "conversations_resolved": rows["resolved"],
+        "taken_over_by_person": rows["taken_over"],
+        "booked_by_assistant": rows["booked"],
+        "booking_rate": _ratio(rows["booked"], rows["started"]),
+        "human_takeover_rate": _ratio(rows["taken_over"], rows["started"]),
+        "texts_received": kpis["replies"],
+        "texts_sent": kpis["sms_sent"],
+        "sms_segments": kpis["sms_segments"],
+        "texts_failed": kpis["sms_failed"],
+        "sms_failure_rate": kpis["sms_failure_rate"],
+        "ai_turns": turns,
+        "ai_tokens": kpis["ai_tokens"],
+        "ai_latency_avg_ms": kpis["ai_latency_avg_ms"],
+        "ai_latency_max_ms": figures["ai_turns"].peak,
+        "ai_fallback_rate": kpis["ai_fallback_rate"],
+        "tokens_per_turn": round(figures["ai_tokens"].total / turns, 1) if turns else None,
+        "lead_wait_max_seconds": kpis["lead_wait_max_seconds"],
+        "cost": {"sms": kpis["cost"]["sms"], "openai": kpis["cost"]["openai"]},
+    }
+
+
+# --- seed 000 /api/reports ------------------------------------------------------------------------------
+
+REPORT_COLUMNS = (
+    ("calls", "calls", "n"),
+    ("calls_answered", "calls_answered", "n"),
+    ("calls_missed", "calls_missed", "n"),
+    ("texts_received", "replies", "n"),
+    ("texts_sent", "sms_sent", "n"),
+    ("sms_segments", "sms_sent", "total"),
+    ("texts_failed", "sms_failed", "n"),
+    ("failed_segments", "sms_failed", "total"),
+    ("ai_turns", "ai_turns", "n"),
+    ("ai_tokens", "ai_tokens", "total"),
+    ("ai_fallbacks", "ai_fallbacks", "n"),
+    ("bookings", "bookings", "n"),
+    ("booking_value", "bookings", "total"),
+)
+
+
+def report_rows(*, since: datetime, by: str, tz) -> list[dict]:
+    """One row per hour or per local day (``tz``) of the hour rollups from ``since``'s hour on,
+    the metrics pivoted by FILTER clauses in one query, and each row's cost at the configured
+    prices. At most 93 days × 24 rows (the caller bounds the period)."""
+    key = Trunc("bucket", "hour" if by == "hour" else "day", tzinfo=tz)
+    columns = {
+        name: Coalesce(Sum(field, filter=Q(metric=metric)), 0.0 if field == "total" else 0)
+        for name, metric, field in REPORT_COLUMNS
+    }
+    rows = (
+        MetricRollup.objects.filter(grain=MetricRollup.Grain.HOUR, bucket__gte=_bucket(since, 60))
+        .annotate(period=key)
+        .values("period")
+        .annotate(**columns)
+        .order_by("period")
+    )
+    report = []
+    for row in rows:
+        sms = (row["sms_segments"] + row["failed_segments"]) * settings.USAGE_PRICE_SMS_SEGMENT
+        ai = row["ai_tokens"] / 1000 * settings.USAGE_PRICE_AI_1K_TOKENS
+        report.append(row | {"cost": round(sms + ai + row["calls"] * settings.USAGE_PRICE_CALL, 4)})
+    return report
