@@ -22,10 +22,10 @@ from apps.accounts.models import User
 from apps.analytics import selectors, usage
 from apps.analytics.metrics import METRICS
 from apps.crm.models import Appointment
-from apps.owner.api import _AnyAccept
 from nevermisscall import health
 from nevermisscall.breakers import stored_states
 from nevermisscall.metrics import request_summary
+from nevermisscall.negotiation import AnyAcceptNegotiation
 from nevermisscall.permissions import requires
 from nevermisscall.seed001 import Seed001APIView
 
@@ -134,7 +134,7 @@ class ReportSerializer(serializers.Serializer):
 
 class ReportApi(APIView):
     permission_classes = [CanReadAnalytics]
-    content_negotiation_class = _AnyAccept  # an ``Accept: text/csv`` must not turn into a 406
+    content_negotiation_class = AnyAcceptNegotiation  # an ``Accept: text/csv`` must not turn into a 406
 
     @extend_schema(request=ReportSerializer, responses={(200, "text/csv"): OpenApiTypes.STR}, tags=["analytics"])
     def post(self, request):

@@ -17,12 +17,12 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from apps.owner import briefings, selectors, services
 from apps.tenants.config.services import config_get
 from nevermisscall.media import media_response
+from nevermisscall.negotiation import AnyAcceptNegotiation
 from nevermisscall.permissions import requires
 from nevermisscall.seed002 import Seed002APIView
 
@@ -85,16 +85,6 @@ class SummaryTodayApi(OwnerApi):
         return Response(briefings.summary_today(business=request.tenant, language=config_get().language))
 
 
-class _AnyAccept(BaseContentNegotiation):
-    """Audio and CSV answers: an ``Accept: audio/*`` or ``text/csv`` must not turn into a 406."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-
 AUDIO = {
     (200, "audio/wav"): OpenApiResponse(OpenApiTypes.BINARY, description="espeak-ng (no OpenAI key)"),
     (200, "audio/mpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="OpenAI text-to-speech"),
@@ -103,7 +93,7 @@ AUDIO = {
 
 
 class _AudioApi(OwnerApi):
-    content_negotiation_class = _AnyAccept
+    content_negotiation_class = AnyAcceptNegotiation
     briefing = None
 
     def get(self, request):
@@ -297,7 +287,7 @@ CSV = {(200, "text/csv"): OpenApiTypes.STR}
 
 
 class ServiceMixCsvApi(OwnerApi):
-    content_negotiation_class = _AnyAccept
+    content_negotiation_class = AnyAcceptNegotiation
 
     @extend_schema(operation_id="owner_export_service_mix", parameters=[DAYS], responses=CSV, tags=["owner"])
     def get(self, request):
@@ -307,7 +297,7 @@ class ServiceMixCsvApi(OwnerApi):
 
 
 class ConversationsCsvApi(OwnerApi):
-    content_negotiation_class = _AnyAccept
+    content_negotiation_class = AnyAcceptNegotiation
 
     @extend_schema(operation_id="owner_export_conversations", parameters=[DAYS], responses=CSV, tags=["owner"])
     def get(self, request):
