@@ -30,31 +30,14 @@ OWNER = ("pages-owner@bench.test", "copper-pipes-and-valves-42")
 def seed():
     from datetime import timedelta
 
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
-    from apps.accounts.models import User
     from apps.conversations.models import Conversation, Message
     from apps.telephony.models import Call
-    from apps.tenants.models import Business
-    from apps.tenants.services import business_register
+    from bench.harness import bench_owner_business
 
-    call_command("migrate_schemas", "--noinput", "-v", "0")
-    owner = User.objects.filter(email=OWNER[0]).first()
-    if owner is None:
-        business, owner = business_register(
-            business_name="Bench Pages Plumbing",
-            owner_email=OWNER[0],
-            owner_password=OWNER[1],
-            owner_name="Bench Owner",
-            trade="plumbing",
-            timezone_name="America/Chicago",
-        )
-        business.onboarding_completed_at = timezone.now()
-        business.save(update_fields=["onboarding_completed_at"])
-    business = Business.objects.get(pk=owner.business_id)
-    connection.set_tenant(business)
+    owner, business = bench_owner_business(name="Bench Pages Plumbing", owner=OWNER)
     now = timezone.now()
     if Conversation.objects.count() < CONVERSATIONS:
         print(f"seeding {CONVERSATIONS:,} conversations and {2 * CONVERSATIONS:,} messages …", flush=True)

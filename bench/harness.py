@@ -65,6 +65,35 @@ def http_get(url: str) -> bytes | None:
         return None
 
 
+def bench_owner_business(*, name: str, owner: tuple[str, str]):
+    """Migrate, then the bench's owner and onboarded business (created once, found again on later
+    runs), with the connection set to its schema. ``owner`` is (e-mail, password)."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.accounts.models import User
+    from apps.tenants.models import Business
+    from apps.tenants.services import business_register
+
+    call_command("migrate_schemas", "--noinput", "-v", "0")
+    user = User.objects.filter(email=owner[0]).first()
+    if user is None:
+        business, user = business_register(
+            business_name=name,
+            owner_email=owner[0],
+            owner_password=owner[1],
+            owner_name="Bench Owner",
+            trade="plumbing",
+            timezone_name="America/Chicago",
+        )
+        business.onboarding_completed_at = timezone.now()
+        business.save(update_fields=["onboarding_completed_at"])
+    business = Business.objects.get(pk=user.business_id)
+    connection.set_tenant(business)
+    return user, business
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
