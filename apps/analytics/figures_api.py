@@ -145,7 +145,7 @@ class ReportApi(APIView):
         params = body.validated_data
         tz = zoneinfo.ZoneInfo(request.tenant.timezone)
         since = _period_start(request, params["period"])
-        rows = usage.report_rows(since=since, by=params["group_by"], tz=tz)
+        rows = usage.report_rows(since=since, until=timezone.now(), by=params["group_by"], tz=tz)
         columns = [name for name, _metric, _field in usage.REPORT_COLUMNS]
         out = io.StringIO()
         writer = csv.writer(out)

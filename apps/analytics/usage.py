@@ -375,8 +375,8 @@ REPORT_COLUMNS = (
 )
 
 
-def report_rows(*, since: datetime, by: str, tz) -> list[dict]:
-    """One row per hour or per local day (``tz``) of the hour rollups from ``since``'s hour on,
+def report_rows(*, since: datetime, until: datetime, by: str, tz) -> list[dict]:
+    """One row per hour or per local day (``tz``) of the hour rollups from ``since``'s hour to ``until``,
     the metrics pivoted by FILTER clauses in one query, and each row's cost at the configured
     prices. At most 93 days × 24 rows (the caller bounds the period)."""
     key = Trunc("bucket", "hour" if by == "hour" else "day", tzinfo=tz)
@@ -385,7 +385,7 @@ def report_rows(*, since: datetime, by: str, tz) -> list[dict]:
         for name, metric, field in REPORT_COLUMNS
     }
     rows = (
-        MetricRollup.objects.filter(grain=MetricRollup.Grain.HOUR, bucket__gte=_bucket(since, 60))
+        MetricRollup.objects.filter(grain=MetricRollup.Grain.HOUR, bucket__gte=_bucket(since, 60), bucket__lte=until)
         .annotate(period=key)
         .values("period")
         .annotate(**columns)
