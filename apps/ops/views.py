@@ -184,6 +184,13 @@ def health_infrastructure(request):
 # --- /status (seed 003) ----------------------------------------------------------------------
 
 
+def _integration_status(result) -> str:
+    """Seed 003 says "connected"; a provider deliberately left unconfigured is not connected."""
+    if result.details.get("configured") is False:
+        return "not_configured"
+    return "connected" if result.status == health.HEALTHY else result.status
+
+
 @require_GET
 def status(request):
     """Seed 003's shape: application, services (the external integrations), metrics."""
@@ -191,7 +198,7 @@ def status(request):
     overall, results = health_check_run(names=names)
     services = {
         name: {
-            "status": "connected" if result.status == health.HEALTHY else result.status,
+            "status": _integration_status(result),
             "message": result.message,
             "last_check": _now(),
         }

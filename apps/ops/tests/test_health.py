@@ -104,6 +104,8 @@ def test_status_in_seed_003_shape_without_secrets(client, settings):
     assert {"twilio", "openai", "geocoding", "database", "redis", "celery"} <= set(body["services"])
     assert {"deliveries_today", "delivery_success_rate", "businesses"} <= set(body["metrics"])
     assert "sk-test-secret-openai-key-000" not in json.dumps(body)
+    settings.GOOGLE_MAPS_API_KEY = ""
+    assert client.get("/status").json()["services"]["geocoding"]["status"] == "not_configured"
 
 
 def test_manual_checks_metrics_and_registry_are_for_platform_staff(client, alice, staff_client):
