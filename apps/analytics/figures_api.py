@@ -5,6 +5,8 @@ selectors.py; every figure is the current business's."""
 
 import csv
 import io
+import math
+import re
 import zoneinfo
 from datetime import timedelta
 
@@ -20,7 +22,8 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.analytics import selectors, usage
-from apps.analytics.metrics import METRICS
+from apps.analytics.custom_metrics import CUSTOM_PREFIX, custom_metric_key, custom_metric_record, custom_metric_units
+from apps.analytics.metrics import METRIC_RAW_KEEP_DAYS, METRICS
 from apps.crm.models import Appointment
 from nevermisscall import health
 from nevermisscall.breakers import stored_states
@@ -30,6 +33,7 @@ from nevermisscall.permissions import requires
 from nevermisscall.seed001 import Seed001APIView
 
 CanReadAnalytics = requires("analytics:read")
+CanWriteAnalytics = requires("analytics:write")
 
 
 def _period_start(request, period: str):
@@ -161,10 +165,17 @@ class ReportApi(APIView):
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    metric = serializers.ChoiceField(choices=sorted(METRICS), required=False)
+    metric = serializers.CharField(
+        required=False, help_text="A computed metric, or custom.<name> for one the business records"
+    )
     grain = serializers.ChoiceField(choices=[5, 60], default=60)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+
+    def validate_metric(self, value):
+        if value in METRICS or (value.startswith(CUSTOM_PREFIX) and CUSTOM_NAME.fullmatch(value[len(CUSTOM_PREFIX) :])):
+            return value
+        raise serializers.ValidationError(f"Unknown metric; one of {', '.join(sorted(METRICS))} or custom.<name>.")
 
     def validate(self, attrs):
         until = attrs.get("until") or timezone.now()
@@ -177,11 +188,55 @@ class MetricsQuerySerializer(serializers.Serializer):
         return attrs | {"since": since, "until": until}
 
 
+CUSTOM_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+class MetricPointSerializer(serializers.Serializer):
+    name = serializers.RegexField(
+        rf"\A{CUSTOM_NAME.pattern}\Z", help_text="Lower case, digits and _ (stored as custom.<name>)"
+    )
+    value = serializers.FloatField()
+    unit = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    tags = serializers.DictField(child=serializers.CharField(max_length=100), required=False, default=dict)
+    timestamp = serializers.DateTimeField(required=False, help_text="Default now; at most 7 days old")
+    idempotency_key = serializers.CharField(max_length=100, required=False)
+
+    def validate_value(self, value):
+        if not math.isfinite(value):
+            raise serializers.ValidationError("A finite number.")
+        return value
+
+    def validate_tags(self, value):
+        if len(value) > 10 or any(not CUSTOM_NAME.fullmatch(key) for key in value):
+            raise serializers.ValidationError("At most 10 tags, each key lower case, digits and _.")
+        return value
+
+    def validate_timestamp(self, value):
+        now = timezone.now()
+        if value > now + timedelta(minutes=5) or value < now - timedelta(days=METRIC_RAW_KEEP_DAYS):
+            raise serializers.ValidationError(f"Within the last {METRIC_RAW_KEEP_DAYS} days, not in the future.")
+        return value
+
+
+def _point_body(point) -> dict:
+    return {
+        "id": point.id,
+        "metric": custom_metric_key(point.metric.name),
+        "name": point.metric.name,
+        "value": point.value,
+        "unit": point.metric.unit,
+        "tags": point.tags,
+        "timestamp": point.at,
+        "idempotency_key": point.idempotency_key,
+    }
+
+
 def _metric_rows(request) -> Response:
     query = MetricsQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     params = query.validated_data
-    metrics = [params["metric"]] if params.get("metric") else list(METRICS)
+    units = custom_metric_units()
+    metrics = [params["metric"]] if params.get("metric") else [*METRICS, *units]
     rows = usage.rollup_rows(metrics=metrics, since=params["since"], until=params["until"], grain=int(params["grain"]))
     return Response(
         {
@@ -190,17 +245,41 @@ def _metric_rows(request) -> Response:
             "since": params["since"],
             "until": params["until"],
             "metrics": rows,
+            "custom_units": units,
         }
     )
 
 
 class MetricListApi(APIView):
-    permission_classes = [CanReadAnalytics]
+    def get_permissions(self):
+        return [CanWriteAnalytics() if self.request.method == "POST" else CanReadAnalytics()]
 
     @extend_schema(parameters=[MetricsQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
     def get(self, request):
-        """The rollup buckets (n events, total of values, peak) of one or every stored metric."""
+        """The rollup buckets (n events, total of values, peak) of one or every stored metric, the
+        business's own (``custom.<name>``, their units in ``custom_units``) included."""
         return _metric_rows(request)
+
+    @extend_schema(
+        request=MetricPointSerializer,
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
+        tags=["analytics"],
+    )
+    def post(self, request):
+        """Record one point of the business's own metric; a repeat with the same
+        ``idempotency_key`` answers 200 with the first point and records nothing."""
+        body = MetricPointSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        params = body.validated_data
+        point, created = custom_metric_record(
+            name=params["name"],
+            value=params["value"],
+            unit=params["unit"],
+            tags=params["tags"],
+            at=params.get("timestamp") or timezone.now(),
+            idempotency_key=params.get("idempotency_key"),
+        )
+        return Response(_point_body(point), status=201 if created else 200)
 
 
 class TenantMetricListApi(APIView):
