@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.analytics import selectors, usage
+from apps.analytics import kpis, selectors, usage
 from apps.analytics.custom_metrics import CUSTOM_PREFIX, custom_metric_key, custom_metric_record, custom_metric_units
 from apps.analytics.metrics import METRIC_RAW_KEEP_DAYS, METRICS
 from apps.crm.models import Appointment
@@ -85,20 +85,48 @@ class DashboardApi(APIView):
         )
 
 
-class KpiApi(APIView):
-    permission_classes = [CanReadAnalytics]
+class KpiQuerySerializer(PeriodQuerySerializer):
+    snapshot_period = serializers.ChoiceField(choices=sorted(selectors.PERIODS), required=False)
+    snapshot_since = serializers.DateTimeField(required=False, help_text="Stored snapshots calculated from")
+    snapshot_until = serializers.DateTimeField(required=False, help_text="…and before")
 
-    @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def validate(self, attrs):
+        since, until = attrs.get("snapshot_since"), attrs.get("snapshot_until")
+        if since and until and since >= until:
+            raise serializers.ValidationError({"snapshot_since": "snapshot_since must be before snapshot_until."})
+        return attrs
+
+
+class KpiApi(APIView):
+    def get_permissions(self):
+        return [CanWriteAnalytics() if self.request.method == "POST" else CanReadAnalytics()]
+
+    @extend_schema(parameters=[KpiQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
     def get(self, request):
-        """A KPI snapshot of the period from the metric rollups (one query), with its cost."""
-        query = PeriodQuerySerializer(data=request.query_params)
+        """A KPI snapshot of the period from the metric rollups (one query), with its cost, and the
+        stored snapshots (``POST /api/kpis``, newest first, at most 100) in ``snapshots``."""
+        query = KpiQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        since = _period_start(request, query.validated_data["period"])
+        params = query.validated_data
+        since = _period_start(request, params["period"])
         figures = usage.usage_read(since=since)
-        return Response(
-            {"period": query.validated_data["period"], "since": since, "calculated_at": timezone.now()}
-            | usage.kpi_snapshot(figures)
+        snapshots = kpis.kpi_snapshots_list(
+            since=params.get("snapshot_since"), until=params.get("snapshot_until"), period=params.get("snapshot_period")
         )
+        return Response(
+            {"period": params["period"], "since": since, "calculated_at": timezone.now()}
+            | usage.kpi_snapshot(figures)
+            | {"snapshots": [kpis.kpi_snapshot_body(snapshot) for snapshot in snapshots]}
+        )
+
+    @extend_schema(request=PeriodQuerySerializer, responses={201: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def post(self, request):
+        """Compute the period's KPIs now (the figures GET returns) and store them as a snapshot."""
+        body = PeriodQuerySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        period = body.validated_data["period"]
+        snapshot = kpis.kpi_snapshot_create(period=period, since=_period_start(request, period), now=timezone.now())
+        return Response(kpis.kpi_snapshot_body(snapshot), status=201)
 
 
 def _period_figures(request, read) -> Response:

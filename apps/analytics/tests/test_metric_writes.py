@@ -89,3 +89,34 @@ def test_recorded_points_are_rolled_up_beside_the_computed_metrics(alice, alpha,
         metrics_prune()
         assert CustomMetricPoint.objects.count() == 0
         assert MetricRollup.objects.filter(metric="custom.quote_value", grain=60).exists()  # hours stay
+
+
+@pytest.mark.usefixtures("usage_data")
+def test_kpi_snapshots_are_stored_and_listed(alice, alpha, bob, charlie, beta, client_for):
+    with time_machine.travel(NOW, tick=False):
+        client = client_for(alice)
+        stored = post(client, "/api/kpis", {"period": "7d"}, 201)["data"]
+        current = get(client, "/api/kpis", period="7d")["data"]
+        figures = {key: value for key, value in current.items() if key not in ("calculated_at", "snapshots")}
+        assert {key: stored[key] for key in figures} == figures  # the same figures GET computes
+        assert (stored["calls"], stored["cost"]["total"]) == (12, 4.38)
+        assert post(client, "/api/kpis", {"period": "year"}, 400)["success"] is False
+        post(client_for(bob), "/api/kpis", {"period": "7d"}, 403)
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        later = post(client, "/api/kpis", {"period": "today"}, 201)["data"]
+        listed = get(client, "/api/kpis")["data"]["snapshots"]
+        assert [row["id"] for row in listed] == [later["id"], stored["id"]]
+        assert listed[1]["calls"] == 12
+        since = (NOW + timedelta(hours=1)).isoformat()
+        assert [row["id"] for row in get(client, "/api/kpis", snapshot_since=since)["data"]["snapshots"]] == [
+            later["id"]
+        ]
+        assert [r["id"] for r in get(client, "/api/kpis", snapshot_until=since)["data"]["snapshots"]] == [stored["id"]]
+        assert [r["id"] for r in get(client, "/api/kpis", snapshot_period="7d")["data"]["snapshots"]] == [stored["id"]]
+        assert get(client, "/api/kpis", 400, snapshot_since=since, snapshot_until=NOW.isoformat())["success"] is False
+        assert get(client, "/api/kpis", 400, snapshot_since="yesterday")["success"] is False
+
+        other = client_for(charlie)
+        assert get(other, "/api/kpis")["data"]["snapshots"] == []
+        assert post(other, "/api/kpis", {"period": "7d"}, 201)["data"]["calls"] == 0
+        assert len(get(client, "/api/kpis")["data"]["snapshots"]) == 2
