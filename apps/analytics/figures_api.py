@@ -14,6 +14,7 @@ import redis
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
@@ -24,6 +25,7 @@ from apps.accounts.models import User
 from apps.analytics import kpis, selectors, usage
 from apps.analytics.custom_metrics import CUSTOM_PREFIX, custom_metric_key, custom_metric_record, custom_metric_units
 from apps.analytics.metrics import METRIC_RAW_KEEP_DAYS, METRICS
+from apps.analytics.report_pdf import report_pdf
 from apps.crm.models import Appointment
 from nevermisscall import health
 from nevermisscall.breakers import stored_states
@@ -159,35 +161,87 @@ class ConversationAnalyticsApi(APIView):
 
 
 class ReportSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["csv"], default="csv")  # the PDF is not done
+    format = serializers.ChoiceField(choices=["csv", "pdf"], default="csv")
     period = serializers.ChoiceField(choices=sorted(selectors.PERIODS), default="7d")
     group_by = serializers.ChoiceField(choices=["hour", "day"], default="day")
+
+
+def _report_table(rows: list[dict], *, by: str, tz) -> list[list]:
+    """The report's table, the header first: one row per hour or local day of the rollups."""
+    columns = [name for name, _metric, _field in usage.REPORT_COLUMNS]
+    table = [[by, *columns, "cost"]]
+    for row in rows:
+        period = row["period"].astimezone(tz)
+        label = period.date().isoformat() if by == "day" else period.isoformat()
+        table.append([label, *(row[name] for name in columns), row["cost"]])
+    return table
+
+
+def _report_days(request, *, since, tz, daily: list[dict]) -> list[dict]:
+    """The PDF's chart series: every local day of the period (empty ones included) with its calls,
+    missed calls and bookings (hour rollups) and missed calls recovered (the calls' rows)."""
+    by_day = {row["period"].astimezone(tz).date(): row for row in daily}
+    first, last = since.astimezone(tz).date(), selectors.business_today(request.tenant)
+    recovered = selectors.recovered_by_day(start=since, end=timezone.now(), tz=tz)
+    days = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day, {})
+        days.append(
+            {
+                "label": day.strftime("%m-%d"),
+                "calls": row.get("calls", 0),
+                "missed": row.get("calls_missed", 0),
+                "recovered": recovered.get(day, 0),
+                "booked": row.get("bookings", 0),
+                "revenue": row.get("booking_value", 0.0),
+            }
+        )
+    return days
 
 
 class ReportApi(APIView):
     permission_classes = [CanReadAnalytics]
     content_negotiation_class = AnyAcceptNegotiation  # an ``Accept: text/csv`` must not turn into a 406
 
-    @extend_schema(request=ReportSerializer, responses={(200, "text/csv"): OpenApiTypes.STR}, tags=["analytics"])
+    @extend_schema(
+        request=ReportSerializer,
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY},
+        tags=["analytics"],
+    )
     def post(self, request):
-        """The period's figures as CSV, one row per day (the business's zone) or hour: calls,
-        texts, assistant turns, bookings, value and cost, from the hour rollups (one query)."""
+        """The period's figures, one row per day (the business's zone) or hour: calls, texts,
+        assistant turns, bookings, value and cost, from the hour rollups (one query). As CSV, or
+        as a PDF with charts per day (calls, missed, recovered, booked, value) above the same table."""
         body = ReportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         params = body.validated_data
         tz = zoneinfo.ZoneInfo(request.tenant.timezone)
         since = _period_start(request, params["period"])
-        rows = usage.report_rows(since=since, until=timezone.now(), by=params["group_by"], tz=tz)
-        columns = [name for name, _metric, _field in usage.REPORT_COLUMNS]
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([params["group_by"], *columns, "cost"])
-        for row in rows:
-            period = row["period"].astimezone(tz)
-            label = period.date().isoformat() if params["group_by"] == "day" else period.isoformat()
-            writer.writerow([label, *(row[name] for name in columns), row["cost"]])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="report-{params["period"]}-{params["group_by"]}.csv"'
+        now = timezone.now()
+        rows = usage.report_rows(since=since, until=now, by=params["group_by"], tz=tz)
+        table = _report_table(rows, by=params["group_by"], tz=tz)
+        name = f"report-{params['period']}-{params['group_by']}"
+        if params["format"] == "pdf":
+            daily = rows if params["group_by"] == "day" else usage.report_rows(since=since, until=now, by="day", tz=tz)
+            content = report_pdf(
+                title=_("%(business)s: calls and bookings") % {"business": request.tenant.name},
+                subtitle=_("From %(since)s to %(until)s (%(zone)s)")
+                % {
+                    "since": since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "until": now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "zone": tz.key,
+                },
+                days=_report_days(request, since=since, tz=tz, daily=daily),
+                table=[[str(cell) for cell in row] for row in table],
+            )
+            response = HttpResponse(content, content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        else:
+            out = io.StringIO()
+            csv.writer(out).writerows(table)
+            response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         response["Cache-Control"] = "private, no-store"
         return response
 
