@@ -5,8 +5,10 @@ selectors.py; every figure is the current business's."""
 
 import csv
 import io
+import json
 import math
 import re
+import uuid
 import zoneinfo
 from datetime import timedelta
 
@@ -16,12 +18,15 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.alerts import selectors as alert_selectors
+from apps.alerts import services as alert_services
+from apps.alerts.models import Severity
 from apps.analytics import kpis, selectors, usage
 from apps.analytics.custom_metrics import CUSTOM_PREFIX, custom_metric_key, custom_metric_record, custom_metric_units
 from apps.analytics.metrics import METRIC_RAW_KEEP_DAYS, METRICS
@@ -36,6 +41,11 @@ from nevermisscall.seed001 import Seed001APIView
 
 CanReadAnalytics = requires("analytics:read")
 CanWriteAnalytics = requires("analytics:write")
+CanManageAlerts = requires("alerts:manage")
+
+
+def _actor(request) -> str:
+    return getattr(request.user, "email", "") or str(request.user)
 
 
 def _period_start(request, period: str):
@@ -523,8 +533,30 @@ class UnifiedTrendsApi(Seed001APIView):
         return Response({"trends": usage.hourly_trends(now=timezone.now(), hours=hours), "period_hours": hours})
 
 
+# Seed 001's severities onto ours (critical, warning, info): its high and medium are our warning.
+SEED001_SEVERITIES = {
+    "critical": Severity.CRITICAL,
+    "high": Severity.WARNING,
+    "medium": Severity.WARNING,
+    "low": Severity.INFO,
+}
+
+
+class UnifiedAlertInputSerializer(serializers.Serializer):
+    component = serializers.RegexField(r"\A[A-Za-z0-9_.-]{1,40}\Z", help_text="What the alert is about")
+    severity = serializers.ChoiceField(choices=list(SEED001_SEVERITIES), help_text="high and medium: our warning")
+    message = serializers.CharField(max_length=2000)
+    details = serializers.DictField(required=False, default=dict, help_text="Kept on the alert's history")
+
+    def validate_details(self, value):
+        if len(json.dumps(value, default=str)) > 4000:
+            raise serializers.ValidationError("At most 4,000 characters of details.")
+        return value
+
+
 class UnifiedAlertsApi(Seed001APIView):
-    permission_classes = [CanReadAnalytics]
+    def get_permissions(self):
+        return [CanManageAlerts() if self.request.method == "POST" else CanReadAnalytics()]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
     def get(self, request):
@@ -537,6 +569,62 @@ class UnifiedAlertsApi(Seed001APIView):
                 "overall_health": sla["overall_health_score"],
             }
         )
+
+    @extend_schema(
+        request=UnifiedAlertInputSerializer,
+        responses={
+            200: inline_serializer(
+                "UnifiedAlertCreated", {"alert_id": serializers.CharField(), "status": serializers.CharField()}
+            ),
+        },
+        tags=["unified"],
+    )
+    def post(self, request):
+        """A manual alert in the business's alerts (apps/alerts): shown live, notified like any."""
+        body = UnifiedAlertInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        alert = alert_services.alert_custom_create(
+            title=f"{data['component']}: {data['message']}"[:200],
+            message=data["message"],
+            severity=SEED001_SEVERITIES[data["severity"]],
+            service=data["component"],
+            alert_type="manual",
+            actor=_actor(request),
+            details=data["details"],
+        )
+        return Response({"alert_id": str(alert.id), "status": "created"})
+
+
+class UnifiedAlertResolveInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class UnifiedAlertResolveApi(Seed001APIView):
+    permission_classes = [CanManageAlerts]
+
+    @extend_schema(
+        request=UnifiedAlertResolveInputSerializer,
+        responses={
+            200: inline_serializer(
+                "UnifiedAlertResolved", {"status": serializers.CharField(), "alert_id": serializers.CharField()}
+            ),
+        },
+        tags=["unified"],
+    )
+    def patch(self, request, alert_id):
+        """Resolve one of the business's open alerts by hand (``/api/alerts/{id}/resolve``'s service);
+        resolved already → 409; another business's or an unknown id → 404."""
+        body = UnifiedAlertResolveInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            alert = alert_selectors.alert_get(alert_id=uuid.UUID(alert_id))
+        except ValueError:
+            alert = None
+        if alert is None:
+            raise exceptions.NotFound("No such alert.")
+        alert_services.alert_resolve_manually(alert=alert, actor=_actor(request), note=body.validated_data["note"])
+        return Response({"status": "resolved", "alert_id": str(alert.id)})
 
 
 class UnifiedSlaMetricsApi(Seed001APIView):
