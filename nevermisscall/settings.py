@@ -106,6 +106,8 @@ BUSINESS_DELETION_GRACE_DAYS = env.int("BUSINESS_DELETION_GRACE_DAYS", default=1
 USAGE_PRICE_SMS_SEGMENT = env.float("USAGE_PRICE_SMS_SEGMENT", default=0.0083)
 USAGE_PRICE_CALL = env.float("USAGE_PRICE_CALL", default=0.0085)
 USAGE_PRICE_AI_1K_TOKENS = env.float("USAGE_PRICE_AI_1K_TOKENS", default=0.0006)
+# The PDF report's page streams are compressed (off only to read them back in tests).
+ANALYTICS_REPORT_PDF_COMPRESS = env.bool("ANALYTICS_REPORT_PDF_COMPRESS", default=True)
 # Businesses ``release`` migrates at once (processes; each holds one database connection).
 RELEASE_PARALLELISM = env.int("RELEASE_PARALLELISM", default=2)
 # Where the tenant of a request may come from, in order; the first credential present decides.

@@ -227,11 +227,14 @@ def alert_raise(
     service: str = "",
     value: float | None = None,
     threshold: float | None = None,
+    details: dict | None = None,
+    actor: str = "",
     now: datetime | None = None,
 ) -> Alert | None:
     """Raise an alert unless one with ``fingerprint`` is open (then None): the partial unique index
     decides between two evaluations at once. Its first notification is due now, or when the rule's
-    quiet hours end (critical alerts notify at once)."""
+    quiet hours end (critical alerts notify at once). Who raised it by hand (``actor``) and the
+    context they gave (``details``) are kept on its triggered event (the history)."""
     now = now or timezone.now()
     first_notification = now
     if rule is not None and rule.quiet_hours_start is not None and severity != Severity.CRITICAL:
@@ -260,7 +263,11 @@ def alert_raise(
                 updated_at=now,
             )
             AlertEvent.objects.create(
-                alert=alert, kind=AlertEvent.Kind.TRIGGERED, detail={"value": value, "threshold": threshold}, at=now
+                alert=alert,
+                kind=AlertEvent.Kind.TRIGGERED,
+                actor=actor[:200],
+                detail={"value": value, "threshold": threshold} | ({"details": details} if details else {}),
+                at=now,
             )
             publish_event("system_alert", alert_payload(alert), source_service=SOURCE)
     except IntegrityError:
@@ -545,9 +552,13 @@ def alert_test(*, actor: str, now: datetime | None = None) -> Alert:
     return alert
 
 
-def alert_custom_create(*, title: str, message: str, severity: str, service: str, alert_type: str, actor: str) -> Alert:
+def alert_custom_create(
+    *, title: str, message: str, severity: str, service: str, alert_type: str, actor: str, details: dict | None = None
+) -> Alert:
     now = timezone.now()
     alert = alert_raise(
+        details=details,
+        actor=actor,
         fingerprint=f"custom:{alert_type}:{service}:{now.timestamp()}",
         title=title,
         message=message,

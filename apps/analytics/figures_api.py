@@ -5,6 +5,10 @@ selectors.py; every figure is the current business's."""
 
 import csv
 import io
+import json
+import math
+import re
+import uuid
 import zoneinfo
 from datetime import timedelta
 
@@ -12,15 +16,21 @@ import redis
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.analytics import selectors, usage
-from apps.analytics.metrics import METRICS
+from apps.alerts import selectors as alert_selectors
+from apps.alerts import services as alert_services
+from apps.alerts.models import Severity
+from apps.analytics import kpis, selectors, usage
+from apps.analytics.custom_metrics import CUSTOM_PREFIX, custom_metric_key, custom_metric_record, custom_metric_units
+from apps.analytics.metrics import METRIC_RAW_KEEP_DAYS, METRICS
+from apps.analytics.report_pdf import report_pdf
 from apps.crm.models import Appointment
 from nevermisscall import health
 from nevermisscall.breakers import stored_states
@@ -30,6 +40,12 @@ from nevermisscall.permissions import requires
 from nevermisscall.seed001 import Seed001APIView
 
 CanReadAnalytics = requires("analytics:read")
+CanWriteAnalytics = requires("analytics:write")
+CanManageAlerts = requires("alerts:manage")
+
+
+def _actor(request) -> str:
+    return getattr(request.user, "email", "") or str(request.user)
 
 
 def _period_start(request, period: str):
@@ -81,20 +97,48 @@ class DashboardApi(APIView):
         )
 
 
-class KpiApi(APIView):
-    permission_classes = [CanReadAnalytics]
+class KpiQuerySerializer(PeriodQuerySerializer):
+    snapshot_period = serializers.ChoiceField(choices=sorted(selectors.PERIODS), required=False)
+    snapshot_since = serializers.DateTimeField(required=False, help_text="Stored snapshots calculated from")
+    snapshot_until = serializers.DateTimeField(required=False, help_text="…and before")
 
-    @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def validate(self, attrs):
+        since, until = attrs.get("snapshot_since"), attrs.get("snapshot_until")
+        if since and until and since >= until:
+            raise serializers.ValidationError({"snapshot_since": "snapshot_since must be before snapshot_until."})
+        return attrs
+
+
+class KpiApi(APIView):
+    def get_permissions(self):
+        return [CanWriteAnalytics() if self.request.method == "POST" else CanReadAnalytics()]
+
+    @extend_schema(parameters=[KpiQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
     def get(self, request):
-        """A KPI snapshot of the period from the metric rollups (one query), with its cost."""
-        query = PeriodQuerySerializer(data=request.query_params)
+        """A KPI snapshot of the period from the metric rollups (one query), with its cost, and the
+        stored snapshots (``POST /api/kpis``, newest first, at most 100) in ``snapshots``."""
+        query = KpiQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        since = _period_start(request, query.validated_data["period"])
+        params = query.validated_data
+        since = _period_start(request, params["period"])
         figures = usage.usage_read(since=since)
-        return Response(
-            {"period": query.validated_data["period"], "since": since, "calculated_at": timezone.now()}
-            | usage.kpi_snapshot(figures)
+        snapshots = kpis.kpi_snapshots_list(
+            since=params.get("snapshot_since"), until=params.get("snapshot_until"), period=params.get("snapshot_period")
         )
+        return Response(
+            {"period": params["period"], "since": since, "calculated_at": timezone.now()}
+            | usage.kpi_snapshot(figures)
+            | {"snapshots": [kpis.kpi_snapshot_body(snapshot) for snapshot in snapshots]}
+        )
+
+    @extend_schema(request=PeriodQuerySerializer, responses={201: OpenApiTypes.OBJECT}, tags=["analytics"])
+    def post(self, request):
+        """Compute the period's KPIs now (the figures GET returns) and store them as a snapshot."""
+        body = PeriodQuerySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        period = body.validated_data["period"]
+        snapshot = kpis.kpi_snapshot_create(period=period, since=_period_start(request, period), now=timezone.now())
+        return Response(kpis.kpi_snapshot_body(snapshot), status=201)
 
 
 def _period_figures(request, read) -> Response:
@@ -127,44 +171,103 @@ class ConversationAnalyticsApi(APIView):
 
 
 class ReportSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["csv"], default="csv")  # the PDF is not done
+    format = serializers.ChoiceField(choices=["csv", "pdf"], default="csv")
     period = serializers.ChoiceField(choices=sorted(selectors.PERIODS), default="7d")
     group_by = serializers.ChoiceField(choices=["hour", "day"], default="day")
+
+
+def _report_table(rows: list[dict], *, by: str, tz) -> list[list]:
+    """The report's table, the header first: one row per hour or local day of the rollups."""
+    columns = [name for name, _metric, _field in usage.REPORT_COLUMNS]
+    table = [[by, *columns, "cost"]]
+    for row in rows:
+        period = row["period"].astimezone(tz)
+        label = period.date().isoformat() if by == "day" else period.isoformat()
+        table.append([label, *(row[name] for name in columns), row["cost"]])
+    return table
+
+
+def _report_days(request, *, since, tz, daily: list[dict]) -> list[dict]:
+    """The PDF's chart series: every local day of the period (empty ones included) with its calls,
+    missed calls and bookings (hour rollups) and missed calls recovered (the calls' rows)."""
+    by_day = {row["period"].astimezone(tz).date(): row for row in daily}
+    first, last = since.astimezone(tz).date(), selectors.business_today(request.tenant)
+    recovered = selectors.recovered_by_day(start=since, end=timezone.now(), tz=tz)
+    days = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day, {})
+        days.append(
+            {
+                "label": day.strftime("%m-%d"),
+                "calls": row.get("calls", 0),
+                "missed": row.get("calls_missed", 0),
+                "recovered": recovered.get(day, 0),
+                "booked": row.get("bookings", 0),
+                "revenue": row.get("booking_value", 0.0),
+            }
+        )
+    return days
 
 
 class ReportApi(APIView):
     permission_classes = [CanReadAnalytics]
     content_negotiation_class = AnyAcceptNegotiation  # an ``Accept: text/csv`` must not turn into a 406
 
-    @extend_schema(request=ReportSerializer, responses={(200, "text/csv"): OpenApiTypes.STR}, tags=["analytics"])
+    @extend_schema(
+        request=ReportSerializer,
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY},
+        tags=["analytics"],
+    )
     def post(self, request):
-        """The period's figures as CSV, one row per day (the business's zone) or hour: calls,
-        texts, assistant turns, bookings, value and cost, from the hour rollups (one query)."""
+        """The period's figures, one row per day (the business's zone) or hour: calls, texts,
+        assistant turns, bookings, value and cost, from the hour rollups (one query). As CSV, or
+        as a PDF with charts per day (calls, missed, recovered, booked, value) above the same table."""
         body = ReportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         params = body.validated_data
         tz = zoneinfo.ZoneInfo(request.tenant.timezone)
         since = _period_start(request, params["period"])
-        rows = usage.report_rows(since=since, until=timezone.now(), by=params["group_by"], tz=tz)
-        columns = [name for name, _metric, _field in usage.REPORT_COLUMNS]
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([params["group_by"], *columns, "cost"])
-        for row in rows:
-            period = row["period"].astimezone(tz)
-            label = period.date().isoformat() if params["group_by"] == "day" else period.isoformat()
-            writer.writerow([label, *(row[name] for name in columns), row["cost"]])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="report-{params["period"]}-{params["group_by"]}.csv"'
+        now = timezone.now()
+        rows = usage.report_rows(since=since, until=now, by=params["group_by"], tz=tz)
+        table = _report_table(rows, by=params["group_by"], tz=tz)
+        name = f"report-{params['period']}-{params['group_by']}"
+        if params["format"] == "pdf":
+            daily = rows if params["group_by"] == "day" else usage.report_rows(since=since, until=now, by="day", tz=tz)
+            content = report_pdf(
+                title=_("%(business)s: calls and bookings") % {"business": request.tenant.name},
+                subtitle=_("From %(since)s to %(until)s (%(zone)s)")
+                % {
+                    "since": since.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "until": now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "zone": tz.key,
+                },
+                days=_report_days(request, since=since, tz=tz, daily=daily),
+                table=[[str(cell) for cell in row] for row in table],
+            )
+            response = HttpResponse(content, content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        else:
+            out = io.StringIO()
+            csv.writer(out).writerows(table)
+            response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         response["Cache-Control"] = "private, no-store"
         return response
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    metric = serializers.ChoiceField(choices=sorted(METRICS), required=False)
+    metric = serializers.CharField(
+        required=False, help_text="A computed metric, or custom.<name> for one the business records"
+    )
     grain = serializers.ChoiceField(choices=[5, 60], default=60)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+
+    def validate_metric(self, value):
+        if value in METRICS or (value.startswith(CUSTOM_PREFIX) and CUSTOM_NAME.fullmatch(value[len(CUSTOM_PREFIX) :])):
+            return value
+        raise serializers.ValidationError(f"Unknown metric; one of {', '.join(sorted(METRICS))} or custom.<name>.")
 
     def validate(self, attrs):
         until = attrs.get("until") or timezone.now()
@@ -177,11 +280,55 @@ class MetricsQuerySerializer(serializers.Serializer):
         return attrs | {"since": since, "until": until}
 
 
+CUSTOM_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+class MetricPointSerializer(serializers.Serializer):
+    name = serializers.RegexField(
+        rf"\A{CUSTOM_NAME.pattern}\Z", help_text="Lower case, digits and _ (stored as custom.<name>)"
+    )
+    value = serializers.FloatField()
+    unit = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    tags = serializers.DictField(child=serializers.CharField(max_length=100), required=False, default=dict)
+    timestamp = serializers.DateTimeField(required=False, help_text="Default now; at most 7 days old")
+    idempotency_key = serializers.CharField(max_length=100, required=False)
+
+    def validate_value(self, value):
+        if not math.isfinite(value):
+            raise serializers.ValidationError("A finite number.")
+        return value
+
+    def validate_tags(self, value):
+        if len(value) > 10 or any(not CUSTOM_NAME.fullmatch(key) for key in value):
+            raise serializers.ValidationError("At most 10 tags, each key lower case, digits and _.")
+        return value
+
+    def validate_timestamp(self, value):
+        now = timezone.now()
+        if value > now + timedelta(minutes=5) or value < now - timedelta(days=METRIC_RAW_KEEP_DAYS):
+            raise serializers.ValidationError(f"Within the last {METRIC_RAW_KEEP_DAYS} days, not in the future.")
+        return value
+
+
+def _point_body(point) -> dict:
+    return {
+        "id": point.id,
+        "metric": custom_metric_key(point.metric.name),
+        "name": point.metric.name,
+        "value": point.value,
+        "unit": point.metric.unit,
+        "tags": point.tags,
+        "timestamp": point.at,
+        "idempotency_key": point.idempotency_key,
+    }
+
+
 def _metric_rows(request) -> Response:
     query = MetricsQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     params = query.validated_data
-    metrics = [params["metric"]] if params.get("metric") else list(METRICS)
+    units = custom_metric_units()
+    metrics = [params["metric"]] if params.get("metric") else [*METRICS, *units]
     rows = usage.rollup_rows(metrics=metrics, since=params["since"], until=params["until"], grain=int(params["grain"]))
     return Response(
         {
@@ -190,17 +337,41 @@ def _metric_rows(request) -> Response:
             "since": params["since"],
             "until": params["until"],
             "metrics": rows,
+            "custom_units": units,
         }
     )
 
 
 class MetricListApi(APIView):
-    permission_classes = [CanReadAnalytics]
+    def get_permissions(self):
+        return [CanWriteAnalytics() if self.request.method == "POST" else CanReadAnalytics()]
 
     @extend_schema(parameters=[MetricsQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
     def get(self, request):
-        """The rollup buckets (n events, total of values, peak) of one or every stored metric."""
+        """The rollup buckets (n events, total of values, peak) of one or every stored metric, the
+        business's own (``custom.<name>``, their units in ``custom_units``) included."""
         return _metric_rows(request)
+
+    @extend_schema(
+        request=MetricPointSerializer,
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
+        tags=["analytics"],
+    )
+    def post(self, request):
+        """Record one point of the business's own metric; a repeat with the same
+        ``idempotency_key`` answers 200 with the first point and records nothing."""
+        body = MetricPointSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        params = body.validated_data
+        point, created = custom_metric_record(
+            name=params["name"],
+            value=params["value"],
+            unit=params["unit"],
+            tags=params["tags"],
+            at=params.get("timestamp") or timezone.now(),
+            idempotency_key=params.get("idempotency_key"),
+        )
+        return Response(_point_body(point), status=201 if created else 200)
 
 
 class TenantMetricListApi(APIView):
@@ -362,8 +533,30 @@ class UnifiedTrendsApi(Seed001APIView):
         return Response({"trends": usage.hourly_trends(now=timezone.now(), hours=hours), "period_hours": hours})
 
 
+# Seed 001's severities onto ours (critical, warning, info): its high and medium are our warning.
+SEED001_SEVERITIES = {
+    "critical": Severity.CRITICAL,
+    "high": Severity.WARNING,
+    "medium": Severity.WARNING,
+    "low": Severity.INFO,
+}
+
+
+class UnifiedAlertInputSerializer(serializers.Serializer):
+    component = serializers.RegexField(r"\A[A-Za-z0-9_.-]{1,40}\Z", help_text="What the alert is about")
+    severity = serializers.ChoiceField(choices=list(SEED001_SEVERITIES), help_text="high and medium: our warning")
+    message = serializers.CharField(max_length=2000)
+    details = serializers.DictField(required=False, default=dict, help_text="Kept on the alert's history")
+
+    def validate_details(self, value):
+        if len(json.dumps(value, default=str)) > 4000:
+            raise serializers.ValidationError("At most 4,000 characters of details.")
+        return value
+
+
 class UnifiedAlertsApi(Seed001APIView):
-    permission_classes = [CanReadAnalytics]
+    def get_permissions(self):
+        return [CanManageAlerts() if self.request.method == "POST" else CanReadAnalytics()]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
     def get(self, request):
@@ -376,6 +569,62 @@ class UnifiedAlertsApi(Seed001APIView):
                 "overall_health": sla["overall_health_score"],
             }
         )
+
+    @extend_schema(
+        request=UnifiedAlertInputSerializer,
+        responses={
+            200: inline_serializer(
+                "UnifiedAlertCreated", {"alert_id": serializers.CharField(), "status": serializers.CharField()}
+            ),
+        },
+        tags=["unified"],
+    )
+    def post(self, request):
+        """A manual alert in the business's alerts (apps/alerts): shown live, notified like any."""
+        body = UnifiedAlertInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        alert = alert_services.alert_custom_create(
+            title=f"{data['component']}: {data['message']}"[:200],
+            message=data["message"],
+            severity=SEED001_SEVERITIES[data["severity"]],
+            service=data["component"],
+            alert_type="manual",
+            actor=_actor(request),
+            details=data["details"],
+        )
+        return Response({"alert_id": str(alert.id), "status": "created"})
+
+
+class UnifiedAlertResolveInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class UnifiedAlertResolveApi(Seed001APIView):
+    permission_classes = [CanManageAlerts]
+
+    @extend_schema(
+        request=UnifiedAlertResolveInputSerializer,
+        responses={
+            200: inline_serializer(
+                "UnifiedAlertResolved", {"status": serializers.CharField(), "alert_id": serializers.CharField()}
+            ),
+        },
+        tags=["unified"],
+    )
+    def patch(self, request, alert_id):
+        """Resolve one of the business's open alerts by hand (``/api/alerts/{id}/resolve``'s service);
+        resolved already → 409; another business's or an unknown id → 404."""
+        body = UnifiedAlertResolveInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            alert = alert_selectors.alert_get(alert_id=uuid.UUID(alert_id))
+        except ValueError:
+            alert = None
+        if alert is None:
+            raise exceptions.NotFound("No such alert.")
+        alert_services.alert_resolve_manually(alert=alert, actor=_actor(request), note=body.validated_data["note"])
+        return Response({"status": "resolved", "alert_id": str(alert.id)})
 
 
 class UnifiedSlaMetricsApi(Seed001APIView):

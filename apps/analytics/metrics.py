@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from apps.analytics.models import MetricEvent, MetricRollup
+from apps.analytics.models import CustomMetricPoint, MetricEvent, MetricRollup
 
 METRIC_RAW_KEEP_DAYS = 7
 FIVE_MINUTE_KEEP_DAYS = 35
@@ -118,12 +118,13 @@ def _bucket(at: datetime, grain: int) -> datetime:
 # The two CTEs a feed row's statement (or a statement of their own) carries: the raw rows and the
 # rollups, from four parallel arrays (one element per metric and grain; the raw rows take the 5-minute
 # ones). Empty arrays insert nothing.
-_METRIC_CTES = """
+_RAW_CTE = """
 metric_raw AS (
     INSERT INTO {raw} (metric, value, at)
     SELECT m, v, %(metric_at)s FROM unnest(%(metric_names)s::text[], %(metric_grains)s::int[], %(metric_values)s::float8[])
         AS t(m, g, v) WHERE g = 5
-),
+)"""
+_ROLLUP_CTE = """
 metric_rollup AS (
     INSERT INTO {rollup} AS r (metric, grain, bucket, n, total, peak)
     SELECT m, g, b, 1, v, v
@@ -134,11 +135,13 @@ metric_rollup AS (
 )"""
 
 
+def rollup_cte() -> str:
+    return _ROLLUP_CTE.format(rollup=connection.ops.quote_name(MetricRollup._meta.db_table))
+
+
 def metric_ctes() -> str:
-    return _METRIC_CTES.format(
-        raw=connection.ops.quote_name(MetricEvent._meta.db_table),
-        rollup=connection.ops.quote_name(MetricRollup._meta.db_table),
-    )
+    raw = _RAW_CTE.format(raw=connection.ops.quote_name(MetricEvent._meta.db_table))
+    return f"{raw},{rollup_cte()}"
 
 
 def metric_params(increments: list[tuple[str, float]], at: datetime) -> dict:
@@ -273,11 +276,12 @@ def metric_series(*, metric: str, since: datetime, until: datetime, grain: int =
 
 
 def metrics_prune(*, now: datetime | None = None) -> int:
-    """Delete raw events older than METRIC_RAW_KEEP_DAYS and 5-minute buckets older than
-    FIVE_MINUTE_KEEP_DAYS in the current business (the hour buckets stay)."""
+    """Delete raw events and custom metric points older than METRIC_RAW_KEEP_DAYS and 5-minute
+    buckets older than FIVE_MINUTE_KEEP_DAYS in the current business (the hour buckets stay)."""
     now = now or timezone.now()
     raw, _ = MetricEvent.objects.filter(at__lt=now - timedelta(days=METRIC_RAW_KEEP_DAYS)).delete()
+    points, _ = CustomMetricPoint.objects.filter(at__lt=now - timedelta(days=METRIC_RAW_KEEP_DAYS)).delete()
     fine, _ = MetricRollup.objects.filter(
         grain=MetricRollup.Grain.FIVE_MINUTES, bucket__lt=now - timedelta(days=FIVE_MINUTE_KEEP_DAYS)
     ).delete()
-    return raw + fine
+    return raw + points + fine

@@ -74,3 +74,51 @@ class MetricRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.grain}m {self.bucket:%Y-%m-%d %H:%M}: {self.n}"
+
+
+class CustomMetric(models.Model):
+    """A metric a business records itself (``POST /api/metrics``): its name and its one unit. Its
+    points are counted into ``MetricRollup`` as ``custom.<name>`` beside the computed metrics."""
+
+    name = models.CharField(max_length=32, unique=True)
+    unit = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"custom.{self.name} ({self.unit})" if self.unit else f"custom.{self.name}"
+
+
+class CustomMetricPoint(models.Model):
+    """One recorded point of a ``CustomMetric`` with its tags, kept like the raw events for
+    ``METRIC_RAW_KEEP_DAYS``; figures come from the rollups. ``idempotency_key`` (optional, unique)
+    makes a retried POST record nothing twice."""
+
+    id = models.BigAutoField(primary_key=True)
+    metric = models.ForeignKey(CustomMetric, on_delete=models.CASCADE, related_name="points")
+    value = models.FloatField()
+    tags = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField()
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="custom_metric_point_at")]
+
+    def __str__(self) -> str:
+        return f"{self.metric_id}={self.value:g} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class KpiSnapshot(models.Model):
+    """The KPIs of a period as computed at one moment (``POST /api/kpis``), kept to compare later."""
+
+    id = models.BigAutoField(primary_key=True)
+    period = models.CharField(max_length=10)
+    since = models.DateTimeField()
+    calculated_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["-calculated_at", "-id"], name="kpi_snapshot_newest_first")]
+
+    def __str__(self) -> str:
+        return f"KPIs {self.period} at {self.calculated_at:%Y-%m-%d %H:%M}"

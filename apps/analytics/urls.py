@@ -32,6 +32,7 @@ urlpatterns += [
     path(f"{U}/business-metrics", f.UnifiedBusinessMetricsApi.as_view(), name="unified-business-metrics"),
     path(f"{U}/trends", f.UnifiedTrendsApi.as_view(), name="unified-trends"),
     path(f"{U}/alerts", f.UnifiedAlertsApi.as_view(), name="unified-alerts"),
+    path(f"{U}/alerts/<str:alert_id>/resolve", f.UnifiedAlertResolveApi.as_view(), name="unified-alert-resolve"),
     path(f"{U}/sla-metrics", f.UnifiedSlaMetricsApi.as_view(), name="unified-sla-metrics"),
     path(f"{U}/circuit-breakers", f.UnifiedCircuitBreakersApi.as_view(), name="unified-circuit-breakers"),
     path(f"{U}/cost-optimization", f.UnifiedCostOptimizationApi.as_view(), name="unified-cost-optimization"),

@@ -159,7 +159,7 @@ def test_report_csv(alice, alpha, charlie, client_for):
         day = dict(zip(daily[0], daily[1], strict=True))
         assert (day["day"], day["calls"], day["cost"]) == (NOW.astimezone(tz).date().isoformat(), "12", "4.38")
 
-        refused = client.post("/api/reports", {"format": "pdf"}, content_type="application/json")
+        refused = client.post("/api/reports", {"format": "xlsx"}, content_type="application/json")
         assert refused.status_code == 400 and refused.json()["success"] is False
 
         other = _csv(client_for(charlie).post("/api/reports", {"period": "30d"}, content_type="application/json"))
