@@ -3,13 +3,16 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.analytics import selectors
+from apps.analytics import charts, selectors
 from apps.analytics.feed import feed_entry
+from nevermisscall.envelope import error_json_response
+from nevermisscall.errors import ErrorCode
 from nevermisscall.views import (
     BadQuery,
     business_member_required,
@@ -90,6 +93,59 @@ def booking_list_page(request):
         "nav": "overview",
     }
     return render(request, "dashboard/bookings.html", context)
+
+
+RANGE_LABELS = {
+    "today": gettext_lazy("Today"),
+    "7d": gettext_lazy("Last 7 days"),
+    "30d": gettext_lazy("Last 30 days"),
+    "90d": gettext_lazy("Last 90 days"),
+}
+
+
+# The words analytics.js puts on the charts (it contains none of its own).
+CHART_TEXT = {
+    "calls": gettext_lazy("Calls"),
+    "missed": gettext_lazy("Missed"),
+    "recovered": gettext_lazy("Recovered by text"),
+    "booked": gettext_lazy("Jobs booked"),
+    "revenue": gettext_lazy("Estimated value ($)"),
+    "response_time": gettext_lazy("Reply time (s)"),
+    "no_replies": gettext_lazy("no replies"),
+}
+
+
+def _analytics_reader(request) -> None:
+    if not request.user.has_business_permission("analytics:read"):
+        raise PermissionDenied
+
+
+@business_member_required
+def analytics_page(request):
+    """The charts page: the browser draws them (static/js/analytics.js, Chart.js) from ``analytics_data``."""
+    _analytics_reader(request)
+    range_key = query_choice(request, "range", charts.RANGES, default="7d", label=_("range"))
+    context = {
+        "nav": "analytics",
+        "range": range_key,
+        "ranges": [(key, str(label)) for key, label in RANGE_LABELS.items()],
+        "chart_text": {key: str(label) for key, label in CHART_TEXT.items()},
+    }
+    return render(request, "dashboard/analytics.html", context)
+
+
+@business_member_required
+def analytics_data(request):
+    """``/analytics/data?range=today|7d|30d|90d``: the page's series as JSON (three queries)."""
+    _analytics_reader(request)
+    range_key = request.GET.get("range") or "7d"
+    if range_key not in charts.RANGES:
+        message = _("There is no range “%(value)s”; use one of %(choices)s.") % {
+            "value": range_key[:40],
+            "choices": ", ".join(charts.RANGES),
+        }
+        return error_json_response(request, 400, ErrorCode.VALIDATION_FAILED, message)
+    return JsonResponse(charts.chart_series(business=request.tenant, range_key=range_key))
 
 
 _SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "js" / "sw.js"
