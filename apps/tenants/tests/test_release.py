@@ -123,3 +123,16 @@ def test_a_failing_migration_leaves_the_others_migrated_and_that_one_marked(rele
 def test_a_noop_release_visits_no_business(release_trio, db):
     report = release_run(schemas=[b.schema_name for b in release_trio], parallelism=1, public=False)
     assert report.ok and report.migrated == [] and report.up_to_date == 3
+
+
+def test_stale_catalog_statistics_are_analyzed_before_a_clone(db):
+    """A burst of sign-ups outruns autovacuum: the catalogs clone_schema plans on are analyzed first."""
+    from django.db import connection
+
+    from apps.tenants.schemas import catalog_statistics_refresh
+
+    with connection.cursor() as cursor:
+        for index in range(120):  # Rows in pg_class, pg_attribute, pg_type, pg_depend; committed by no one.
+            cursor.execute(f"CREATE TABLE public.stats_probe_{index} (id int)")
+    catalog_statistics_refresh()
+    assert catalog_statistics_refresh() == []  # Just analyzed: nothing stale any more.
