@@ -306,7 +306,9 @@ def test_demo_seeding_is_idempotent_and_reaches_no_provider(admin_client, twilio
         oldest = Call.objects.order_by("started_at").first().started_at
         assert timezone.now() - timedelta(days=31) < oldest < timezone.now() - timedelta(days=28)
         assert Message.objects.filter(kind="auto_reply").exists()  # The missed-call path ran.
-    usage = admin_client.get("/v1/admin/businesses/usage", {"business_id": seeded["business_id"]}).json()["items"][0]
+    # 31 days: the seeded day 30 starts at UTC midnight, before "now − 30 days" after 08:00 UTC.
+    usage = admin_client.get("/v1/admin/businesses/usage", {"business_id": seeded["business_id"], "days": 31})
+    usage = usage.json()["items"][0]
     assert usage["calls"] == counts[0] and usage["bookings"] > 0
 
     again = admin_client.post("/v1/admin/demo-tenants", {"count": 1, "calls_per_day": 2}, format="json").json()
