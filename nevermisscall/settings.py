@@ -420,6 +420,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "apps.outbox.models.Delivery.Status",
         "DeliveryKindEnum": "apps.outbox.models.Delivery.Kind",
         "CampaignKindEnum": "apps.campaigns.models.Kind",
+        "UnifiedAlertSeverityEnum": "apps.analytics.figures_api.SEED001_SEVERITY_CHOICES",
+        "AlertSeverityEnum": "apps.alerts.models.Severity",
     },
 }
 

@@ -540,11 +540,12 @@ SEED001_SEVERITIES = {
     "medium": Severity.WARNING,
     "low": Severity.INFO,
 }
+SEED001_SEVERITY_CHOICES = list(SEED001_SEVERITIES)
 
 
 class UnifiedAlertInputSerializer(serializers.Serializer):
     component = serializers.RegexField(r"\A[A-Za-z0-9_.-]{1,40}\Z", help_text="What the alert is about")
-    severity = serializers.ChoiceField(choices=list(SEED001_SEVERITIES), help_text="high and medium: our warning")
+    severity = serializers.ChoiceField(choices=SEED001_SEVERITY_CHOICES, help_text="high and medium: our warning")
     message = serializers.CharField(max_length=2000)
     details = serializers.DictField(required=False, default=dict, help_text="Kept on the alert's history")
 
