@@ -49,6 +49,15 @@ def dashboard_group(schema_name: str) -> str:
     return f"tenant.{schema_name}.dashboard"
 
 
+STAFF_GROUP = "platform.staff"
+
+
+def staff_group() -> str:
+    """Platform staff's live views (the operator page). Events published in the public schema (the
+    system alerts) go here and only here: no business's socket ever joins it."""
+    return STAFF_GROUP
+
+
 def user_group(schema_name: str, user_id) -> str:
     return f"tenant.{schema_name}.user.{user_id}"
 
@@ -107,7 +116,8 @@ def publish_event(
     user_id=None,
     correlation_id: str | None = None,
 ) -> dict:
-    """Queue ``event_type`` for the current business's dashboards (or one user's), sent on commit.
+    """Queue ``event_type`` for the current business's dashboards (or one user's), sent on commit;
+    in the public schema, for platform staff (``staff_group``).
 
     The schema is captured now, not at commit time, so the event goes to the business whose
     transaction raised it. Business-wide events are also stored (``settings.EVENT_STORE``) in the
@@ -117,6 +127,11 @@ def publish_event(
     event = build_event(event_type, payload, source_service=source_service, correlation_id=correlation_id)
     if user_id is None:
         _store(schema, event)
-    group = user_group(schema, user_id) if user_id is not None else dashboard_group(schema)
+    if schema == "public":
+        group = staff_group()
+    elif user_id is not None:
+        group = user_group(schema, user_id)
+    else:
+        group = dashboard_group(schema)
     after_commit.publish_to_group(group, event)
     return event

@@ -342,6 +342,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A system alert when more tasks than this wait in the broker, or more deliveries are overdue.
 ALERT_QUEUE_DEPTH_LIMIT = env.int("ALERT_QUEUE_DEPTH_LIMIT", default=500)
+# System alerts are e-mailed once per raise to platform staff (is_staff, no business) and these.
+OPS_ALERT_EMAILS = env.list("OPS_ALERT_EMAILS", default=[])
 
 # --- Auth ---------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

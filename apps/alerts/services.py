@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -293,15 +294,24 @@ def alert_payload(alert: Alert) -> dict:
 
 
 def _owners() -> list[dict]:
+    """The business's owners; for system alerts (public schema) platform staff without a business
+    and the addresses of ``OPS_ALERT_EMAILS`` (an on-call list), each address once."""
     business = _business()
     if business is None:
-        users = User.objects.filter(is_staff=True, is_active=True)
+        users = User.objects.filter(is_staff=True, is_active=True, business__isnull=True)
     else:
         users = User.objects.filter(business=business, role=Role.OWNER, is_active=True)
-    return [
+    people = [
         {"name": f"{u.first_name} {u.last_name}".strip() or u.email, "email": u.email, "phone": u.phone}
         for u in users.order_by("date_joined", "id")
     ]
+    if business is None:
+        known = {person["email"].lower() for person in people}
+        for email in settings.OPS_ALERT_EMAILS:
+            if email.lower() not in known:
+                known.add(email.lower())
+                people.append({"name": email, "email": email, "phone": ""})
+    return people
 
 
 def _policy(alert: Alert) -> list[dict]:

@@ -48,20 +48,29 @@ def logs_latest(request):
     return JsonResponse({"logs": [_clean(e) for e in entries], "total_lines": total, "filtered_lines": len(entries)})
 
 
+async def staff_socket_refusal(scope) -> int | None:
+    """The close code for a socket that is not platform staff's (4401 anonymous, 4403 a business
+    user or a non-staff account), None for staff. Session cookie or ``?token=``."""
+    query = parse_qs(scope.get("query_string", b"").decode())
+    token = (query.get("token") or [None])[0]
+    user, _ = await resolve_websocket_tenant(scope, token)
+    if user is None or not user.is_authenticated:
+        return 4401
+    if not user.is_staff or user.business_id is not None:
+        return 4403
+    return None
+
+
 class LogStreamConsumer(AsyncWebsocketConsumer):
     """Every new line as one JSON message, optionally ``?level=`` or above. Staff only: a
     business user or an anonymous scope is closed with 4403 / 4401 before anything is sent."""
 
     async def connect(self):
+        refusal = await staff_socket_refusal(self.scope)
+        if refusal is not None:
+            await self.close(code=refusal)
+            return
         query = parse_qs(self.scope.get("query_string", b"").decode())
-        token = (query.get("token") or [None])[0]
-        user, _ = await resolve_websocket_tenant(self.scope, token)
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
-            return
-        if not user.is_staff or user.business_id is not None:
-            await self.close(code=4403)
-            return
         level = ((query.get("level") or ["DEBUG"])[0] or "DEBUG").upper()
         self.minimum = logging.getLevelName(level) if level in LEVELS else logging.DEBUG
         await self.accept()
