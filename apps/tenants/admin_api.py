@@ -510,15 +510,6 @@ class DemoTenantsInput(serializers.Serializer):
     calls_per_day = serializers.IntegerField(min_value=1, max_value=10, default=3)
 
 
-DEMO_CATALOGUE = [
-    ("Demo Plumbing Co", "plumbing", "+15005550101"),
-    ("Demo Electric Co", "electrical", "+15005550102"),
-    ("Demo Heating & Air", "hvac", "+15005550103"),
-    ("Demo Rooter Pros", "plumbing", "+15005550104"),
-    ("Demo Volt Masters", "electrical", "+15005550105"),
-]
-
-
 @extend_schema(tags=["admin"])
 class AdminDemoTenantsApi(AdminAPIView):
     """Demo businesses with 30 days of realistic activity; running it again changes nothing."""
@@ -548,20 +539,12 @@ class AdminDemoTenantsApi(AdminAPIView):
         },
     )
     def post(self, request):
-        from apps.tenants.demo import DEMO_PASSWORD, demo_business_seed
+        from apps.tenants.demo import DEMO_PASSWORD
 
         serializer = DemoTenantsInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        items = []
-        for name, trade, number in DEMO_CATALOGUE[: serializer.validated_data["count"]]:
-            summary = demo_business_seed(
-                name=name, trade=trade, number=number, calls_per_day=serializer.validated_data["calls_per_day"]
-            )
-            items.append(summary.__dict__)
-        operator.audit_record(
-            actor=self.actor(), action="demo.seed", details={"businesses": [item["name"] for item in items]}
-        )
-        return Response({"items": items, "owner_password": DEMO_PASSWORD})
+        summaries = operator.demo_businesses_seed(actor=self.actor(), **serializer.validated_data)
+        return Response({"items": [summary.__dict__ for summary in summaries], "owner_password": DEMO_PASSWORD})
 
 
 class HealthQuery(serializers.Serializer):

@@ -31,6 +31,13 @@ DEMO_JOBS = {
     "electrical": [("Outlet repair", 60), ("Panel upgrade", 240), ("Lighting install", 120), ("EV charger", 180)],
     "hvac": [("AC repair", 120), ("Furnace tune-up", 90), ("Duct cleaning", 180), ("Thermostat install", 60)],
 }
+DEMO_CATALOGUE = [
+    ("Demo Plumbing Co", "plumbing", "+15005550101"),
+    ("Demo Electric Co", "electrical", "+15005550102"),
+    ("Demo Heating & Air", "hvac", "+15005550103"),
+    ("Demo Rooter Pros", "plumbing", "+15005550104"),
+    ("Demo Volt Masters", "electrical", "+15005550105"),
+]
 DEMO_NAMES = ["Maria Lopez", "James Smith", "Aisha Khan", "Tom Becker", "Lin Chen", "Rosa Diaz", "Sam Okafor"]
 DEMO_REPLIES = ["Yes please, tomorrow morning?", "How much for that?", "It's leaking a lot, can you come today?"]
 
@@ -72,6 +79,14 @@ def demo_business_seed(*, name: str, trade: str = "plumbing", number: str, calls
     with tenant_context(business):
         counts = _demo_activity(business=business, tag=tag, trade=trade, number=number, calls_per_day=calls_per_day)
     return DemoSummary(str(business.pk), business.name, created, *counts, owner_email=owner_email)
+
+
+def demo_catalogue_seed(*, count: int, calls_per_day: int = 3) -> list[DemoSummary]:
+    """The first ``count`` businesses of the demo catalogue, each seeded (idempotent)."""
+    return [
+        demo_business_seed(name=name, trade=trade, number=number, calls_per_day=calls_per_day)
+        for name, trade, number in DEMO_CATALOGUE[:count]
+    ]
 
 
 def _demo_activity(*, business, tag: str, trade: str, number: str, calls_per_day: int) -> tuple[int, int, int]:

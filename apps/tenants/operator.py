@@ -108,6 +108,15 @@ def business_credential_rotate(*, business: Business, kind: str, actor: Actor) -
     return credential, secret, revoked
 
 
+def demo_businesses_seed(*, actor: Actor, count: int, calls_per_day: int = 3) -> list:
+    """Seed the first ``count`` demo businesses (idempotent) and audit it."""
+    from apps.tenants.demo import demo_catalogue_seed
+
+    summaries = demo_catalogue_seed(count=count, calls_per_day=calls_per_day)
+    audit_record(actor=actor, action="demo.seed", details={"businesses": [summary.name for summary in summaries]})
+    return summaries
+
+
 def _export_path(business: Business) -> Path:
     folder = Path(settings.BUSINESS_EXPORT_DIR)
     folder.mkdir(parents=True, exist_ok=True)
