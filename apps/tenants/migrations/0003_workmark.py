@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ("kind", models.CharField(max_length=20)),
                 ("at", models.DateTimeField()),
             ],
-            options={"indexes": [models.Index(fields=["kind", "at"], name="tenants_wor_kind_4d3c1e_idx")]},
+            options={"indexes": [models.Index(fields=["kind", "at"], name="tenants_wor_kind_74c048_idx")]},
         ),
         migrations.RunSQL(WORK_MARK_FUNCTION, "DROP FUNCTION IF EXISTS public.nmc_work_mark()"),
     ]
