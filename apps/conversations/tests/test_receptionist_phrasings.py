@@ -21,7 +21,7 @@ from apps.conversations.tests.test_assistant_sms import (
     bodies_to,
     text,
 )
-from apps.crm.models import Appointment
+from apps.crm.models import Appointment, Reschedule
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,14 @@ def test_a_change_said_without_the_word_reschedule_moves_the_appointment(configu
     moved = appointment.start.astimezone(CHICAGO)
     assert moved.weekday() == target and moved.time() == booked.time()
     assert Appointment.objects.filter(status=Appointment.Status.SCHEDULED).count() == 1
+    [record] = Reschedule.objects.filter(appointment=appointment)
+    assert (record.status, record.moved_by, record.from_start, record.to_start) == (
+        "moved",
+        "assistant",
+        booked,
+        appointment.start,
+    )
+    assert record.conversation_id == Conversation.objects.get(customer_number=CUSTOMER).pk
 
 
 def test_any_cancel_word_from_a_customer_with_an_appointment_cancels_it(configured, webhook, twilio, commit):
