@@ -55,6 +55,20 @@ def work_kind(text: str) -> str | None:
     return None
 
 
+def work_kinds(text: str) -> list[str]:
+    """Every kind of work ``text`` names, in ``work_kind``'s order ("fix it vs replace it": install, repair)."""
+    folded = f" {_plain(text)} "
+    return [
+        kind
+        for kind, words in (
+            ("install", vocabulary.INSTALL_WORDS),
+            ("maintenance", vocabulary.MAINTENANCE_WORDS),
+            ("repair", vocabulary.REPAIR_WORDS),
+        )
+        if any(f" {phrase} " in folded for phrase in words)
+    ]
+
+
 def _plain(text: str) -> str:
     """Folded, apostrophes dropped ("won't" -> "wont"), everything else not a letter or digit a space."""
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text).replace("'", "").replace("’", "")).split())
@@ -199,6 +213,7 @@ def match(
     job_type: str | None = None,
     hint: str = "",
     kind: str | None = None,
+    only_kind: bool = False,
 ) -> Estimate | None:
     """The business's estimate for what the customer asked, or ``None`` when nothing in the catalogue
     answers it.
@@ -207,7 +222,8 @@ def match(
     catalogue decides (a correction wins). ``job_type`` is a key the model chose (it sees the
     catalogue): the same key counts as a strong match.
     ``hint`` is the rules' name for the job ("Garbage disposal"), worth half a customer word.
-    ``kind``: install, maintenance or repair, the customer's latest word on it.
+    ``kind``: install, maintenance or repair, the customer's latest word on it; ``only_kind``: only
+    jobs of that kind answer (the replacement of "fix it vs replace it", whatever the symptoms say).
     """
     items = [item for item in estimates if not (trade and item.get("trade") and item.get("trade") != trade)]
     if not items:
@@ -234,6 +250,8 @@ def match(
             # A job that names no kind ("Drain cleaning", "Home lockout") is a repair, not an install.
             own_kind = work_kind(f"{item.get('job_type', '')} {label_of(item)} {item.get('description', '')}")
             own_kind = own_kind or "repair"
+            if only_kind and own_kind != kind_here:
+                continue
             if kind_here:
                 score += KIND_WEIGHT if own_kind == kind_here else -KIND_WEIGHT
             elif own_kind != "repair":
