@@ -75,7 +75,8 @@ def outbox_stages() -> list[tuple]:
     return rows
 
 
-async def measure(bench: Bench, count: int) -> None:
+async def measure(bench: Bench, count: int) -> dict:
+    """Run the open loop and return its figures (milliseconds)."""
     bench.expected, bench.sent_at = set(), {}
     await closed_loop("127.0.0.1", bench.port, bench.incoming, 4, 2.0)
     await closed_loop("127.0.0.1", bench.port, bench.missed, 2, 2.0)
@@ -110,6 +111,12 @@ async def measure(bench: Bench, count: int) -> None:
                 f"  {name:18s} p50 {percentile(values, 50):6.1f}  p90 {percentile(values, 90):6.1f}  "
                 f"p99 {percentile(values, 99):6.1f} ms"
             )
+    return {
+        "status_webhook_ms": {"p50": result.p50, "p99": result.p99, "errors": result.errors},
+        "sms_ms": {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99)},
+        "texts_received": len(latencies),
+        "calls": len(bench.sent_at),
+    }
 
 
 def main() -> int:

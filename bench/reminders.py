@@ -26,12 +26,13 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 os.environ.setdefault("NMC_BENCH_DATA_DIR", str(BASE_DIR / ".data" / "bench-reminders"))
 
-from bench.harness import BENCH_SMS_QUOTA, OWNER_PASSWORD, log, wait_for  # noqa: E402
+from bench.harness import BENCH_SMS_QUOTA, OWNER_PASSWORD, log, percentile, save_results, wait_for  # noqa: E402
 from bench.missed import measure as measure_missed  # noqa: E402
 from bench.run import Bench  # noqa: E402
 
 
-def reminder_businesses(count: int) -> list:
+def reminder_businesses(count: int) -> tuple[list, list[float]]:
+    """The ``count`` bench businesses, created when missing; also the seconds each creation took."""
     from django_tenants.utils import tenant_context
 
     from apps.telephony.phone_numbers import phone_number_assign
@@ -39,12 +40,13 @@ def reminder_businesses(count: int) -> list:
     from apps.tenants.models import Business
     from apps.tenants.services import business_register
 
-    businesses = []
+    businesses, created = [], []
     for index in range(count):
         name = f"Reminder Bench {index:03d}"
         business = Business.objects.filter(name=name).first()
         if business is None:
             log(f"creating {name} …")
+            began = time.monotonic()
             business, _ = business_register(
                 business_name=name,
                 owner_email=f"reminders{index}@bench.test",
@@ -56,8 +58,9 @@ def reminder_businesses(count: int) -> list:
             with tenant_context(business):
                 config_update(business=business, data={"sms_daily_quota": BENCH_SMS_QUOTA, "reminder_hours": 24})
                 phone_number_assign(phone_number=f"+1646{5000000 + index:07d}")
+            created.append(time.monotonic() - began)
         businesses.append(business)
-    return businesses
+    return businesses, created
 
 
 def book(businesses: list, per_business: int) -> set[str]:
@@ -113,7 +116,7 @@ def main() -> int:
         bench.start()
         log(f"missed-call path: {args.count} calls at 20/s …")
         started = time.monotonic()
-        asyncio.run(measure_missed(bench, args.count))
+        missed = asyncio.run(measure_missed(bench, args.count))
         missed_wall = time.monotonic() - started
         log(f"missed call → SMS: {args.count / missed_wall:.1f} texts/s over the open loop ({missed_wall:.1f} s)")
 
@@ -125,7 +128,12 @@ def main() -> int:
         from apps.campaigns.tasks import fan_out
         from nevermisscall import after_commit
 
-        businesses = reminder_businesses(args.businesses)
+        businesses, created = reminder_businesses(args.businesses)
+        if created:
+            log(
+                f"created {len(created)} businesses: median {percentile(created, 50):.2f} s, "
+                f"max {max(created):.2f} s each"
+            )
         phones = book(businesses, args.appointments)
         before = Counter(m["to"] for m in bench.standin_messages() if m["to"] in phones)
         assert not before, "texts to this run's customers before it started"
@@ -163,6 +171,24 @@ def main() -> int:
         log(
             f"reminder run: {len(phones)} reminders in {wall:.1f} s = {len(counts) / wall:.1f} reminders/s; "
             f"duplicates {duplicates}, losses {losses}"
+        )
+        save_results(
+            "reminders.json",
+            {
+                "businesses": args.businesses,
+                "appointments_per_business": args.appointments,
+                "missed_call_path": {**missed, "texts_per_s": args.count / missed_wall, "open_loop_rate_per_s": 20},
+                "business_creation_s": (
+                    {"created": len(created), "p50": percentile(created, 50), "max": max(created)} if created else None
+                ),
+                "fan_out_ms": fanned * 1000,
+                "businesses_named_by_each_beat": named,
+                "reminders": len(phones),
+                "reminder_wall_s": wall,
+                "reminders_per_s": len(counts) / wall,
+                "duplicates": duplicates,
+                "losses": losses,
+            },
         )
     finally:
         bench.stop()

@@ -19,18 +19,20 @@ from apps.conversations.selectors import conversation_history
 from apps.crm.models import Appointment
 from apps.outbox.segments import clip_to_segments
 from apps.tenants.config.disclosure import with_disclosure
-from apps.tenants.config.services import config_get
+from apps.tenants.config.selectors import config_digest_sql, config_of_version
 from nevermisscall.events import publish_event
 
 logger = logging.getLogger(__name__)
 
 
 # The assistant's standing in a conversation, for ``_assistant_may_answer``: whether the customer
-# opted out, and how many replies the assistant sent. Subqueries of a statement made anyway, so the
-# checks cost no round trip of their own; ``{phone}`` and ``{conversation_id}`` are SQL expressions.
+# opted out, and how many replies the assistant sent; and which version of the settings is current
+# (``config_of_version``). Subqueries of a statement made anyway, so the checks and the settings cost
+# no round trip of their own; ``{phone}`` and ``{conversation_id}`` are SQL expressions.
 _STANDING_SQL = """
     EXISTS(SELECT 1 FROM {opt_out} WHERE phone_number = {phone} AND opted_out) AS customer_opted_out,
-    (SELECT count(*) FROM {message} WHERE conversation_id = {conversation_id} AND kind = %s) AS assistant_replies
+    (SELECT count(*) FROM {message} WHERE conversation_id = {conversation_id} AND kind = %s) AS assistant_replies,
+    {config_digest} AS config_digest
 """
 
 _CLAIM_SQL = """
@@ -53,14 +55,15 @@ def _sql(template: str, **expressions) -> str:
         "opt_out": quote(OptOut._meta.db_table),
         "conversation": quote(Conversation._meta.db_table),
     }
-    standing = _STANDING_SQL.format(**tables, **expressions)
+    standing = _STANDING_SQL.format(**tables, **expressions, config_digest=config_digest_sql())
     return template.format(**tables, standing=standing)
 
 
 def _inbound_claim(*, message_id) -> Message | None:
     """Claim an undecided inbound message for this worker (a conditional UPDATE, committed at once)
     and load what the turn needs, in one statement: its conversation, with whether the customer
-    opted out and how many replies the assistant sent (``_assistant_may_answer``). None when the
+    opted out and how many replies the assistant sent (``_assistant_may_answer``), and the digest of
+    the settings (``config_of_version``). None when the
     message is decided, or another worker's claim on it is fresh. The message itself carries only
     its id, body and time (the rest is deferred)."""
     now = timezone.now()
@@ -112,7 +115,8 @@ def _decided(inbound: Message) -> bool:
 
 def _decided_under_lock(inbound: Message, conversation: Conversation) -> bool:
     """``_decided``, once ``conversation`` is locked, reading again in the same statement whether the
-    customer opted out and how many replies the assistant sent (on ``conversation``). A statement
+    customer opted out, how many replies the assistant sent and the settings' digest (on
+    ``conversation``). A statement
     after the lock, so it sees whatever committed before the lock was granted (an opt-out, another
     turn's reply); False when another worker decided the message first."""
     sql = _sql(_DECIDED_SQL, phone="%s", conversation_id="%s")
@@ -123,6 +127,7 @@ def _decided_under_lock(inbound: Message, conversation: Conversation) -> bool:
     if row is None:
         return False
     conversation.customer_opted_out, conversation.assistant_replies = bool(row[0]), int(row[1])
+    conversation.config_digest = row[2]
     return True
 
 
@@ -157,8 +162,9 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
 
     The assistant's checks read nothing of their own: the opt-out and the count of its replies come
     with the message (before the engine, so that no engine runs for a turn it may not answer) and
-    again in the statement that records the decision under the lock; the settings are read once before the engine (its input needs them too) and
-    once in the transaction (the apply and the disclosure use them)."""
+    again in the statement that records the decision under the lock. So does the digest of the
+    settings: they are read only when this process has no copy of that version (before the engine,
+    its input needs them; in the transaction, the apply and the disclosure use them)."""
     inbound = _inbound_claim(message_id=message_id)
     if inbound is None:
         return None
@@ -173,7 +179,7 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
             return None
         if isinstance(answered, str):
             text = answered
-    config = config_get()
+    config = config_of_version(digest=conversation.config_digest)
     if not _assistant_may_answer(conversation, config):
         _decided(inbound)
         return None
@@ -190,7 +196,9 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if not _decided_under_lock(inbound, conversation):
             return None  # Another worker decided it while this one was thinking.
-        config = config_get()  # A change made while the engine was deciding (the assistant turned off) wins.
+        # A change made while the engine was deciding (the assistant turned off) wins: read again
+        # when the digest read under the lock is not the version the engine decided with.
+        config = config_of_version(digest=conversation.config_digest)
         if not _assistant_may_answer(conversation, config):
             return None
         turn = assistant_apply(
@@ -201,6 +209,7 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
             owner_alerted=conversation.owner_alerted_at is not None,
             booked=_upcoming_appointment(conversation),
             config=config,
+            conversation_id=conversation.pk,
         )
         reply = None
         if not turn.silent:

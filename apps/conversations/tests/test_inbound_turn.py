@@ -33,7 +33,9 @@ TEXTS = ("My water heater is leaking, no hot water", "Jane Doe, 2300 N Lincoln A
 # and latency recorded from its AiUsage row (one upsert of its rollups), and the reply's "sent"
 # (message_sent of an AI reply has no feed row to ride on, so its rollup upsert is a statement of
 # its own). The metrics of events that have a feed row ride on that row's statement (no more).
-STATEMENTS = {"problem": 25, "address": 25, "yes": 38}
+# The two reads of the settings are gone once this process holds their current version (issue 10:
+# their digest rides on the claim and on the decision's statement); the first turn still reads them.
+STATEMENTS = {"problem": 24, "address": 23, "yes": 36}
 
 
 @pytest.fixture

@@ -293,3 +293,8 @@ def test_the_thing_the_kind_of_work_is_said_of_decides():
         "can someone take it off and put in a regular old deadbolt w keys?"
     )
     assert catalogue.match(locks, texts=[rules.without_denials(swap)], kind="install").job_type == "lock_install"
+
+
+def test_a_person_stuck_somewhere_is_no_jammed_lock():
+    assert "jammed" not in catalogue.concepts("my 9 yr old is locked out, im stuck at work across town")
+    assert "jammed" in catalogue.concepts("the key is stuck in the lock")

@@ -1,12 +1,17 @@
 """Reads of the current business's settings for the hottest paths."""
 
+import copy
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import holidays
 from django.conf import settings
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from apps.tenants.config.disclosure import with_disclosure
 from apps.tenants.config.models import BusinessConfig
@@ -60,6 +65,48 @@ _ROUTING_SQL = """
 """
 
 
+# --- the settings of an assistant turn, kept per process and version ---------------------------------
+#
+# A turn needs the settings twice (before the engine, and again under the conversation's lock, where a
+# change made meanwhile wins). Each read was a round trip; now the statements the turn makes anyway
+# carry the digest of the settings row (``config_digest_sql``), and the row itself is read only when
+# this process has no copy of that version of it. The digest is of the row's whole text, so any write
+# (``save``, ``update``, raw SQL, another process) is a new version; the copies are kept per schema.
+CONFIG_CACHE_SIZE = 1000
+_versions: OrderedDict[str, tuple[str, BusinessConfig]] = OrderedDict()
+_versions_lock = threading.Lock()
+
+
+def config_digest_sql() -> str:
+    """A scalar subquery: the digest of the current schema's settings row (NULL when there is none)."""
+    table = connection.ops.quote_name(BusinessConfig._meta.db_table)
+    return f"(SELECT md5(config::text) FROM {table} config WHERE config.id = 1)"  # noqa: S608 - the model's table
+
+
+def config_of_version(*, digest: str | None) -> BusinessConfig:
+    """The current business's settings, given the digest of their row that a statement of the caller
+    read: this process's copy of that version when it has one (no query), else read with its digest
+    (one query) and kept. Each call returns its own copy (callers may change it)."""
+    schema = connection.schema_name
+    if digest is not None:
+        with _versions_lock:
+            kept = _versions.get(schema)
+            if kept is not None and kept[0] == digest:
+                _versions.move_to_end(schema)
+                return copy.deepcopy(kept[1])
+    table = connection.ops.quote_name(BusinessConfig._meta.db_table)
+    row_digest = RawSQL(f"md5({table}::text)", [])  # noqa: S611 - the model's table, no input
+    config = BusinessConfig.objects.annotate(row_digest=row_digest).filter(pk=1).first()
+    if config is None:
+        return config_get()  # Created with the defaults; kept from the next read on.
+    with _versions_lock:
+        _versions[schema] = (config.row_digest, copy.deepcopy(config))
+        _versions.move_to_end(schema)
+        while len(_versions) > CONFIG_CACHE_SIZE:
+            _versions.popitem(last=False)
+    return config
+
+
 def call_routing_get() -> CallRouting:
     """The five columns in one statement, which as a webhook's first carries its ``SET search_path``
     (one round trip instead of two, and no model built: nevermisscall/db.py). A business whose
@@ -70,18 +117,22 @@ def call_routing_get() -> CallRouting:
     return CallRouting(*row)
 
 
+@lru_cache(maxsize=256)
+def _public_holidays(country: str, subdivision: str, first_year: int, last_year: int) -> tuple[tuple[date, str], ...]:
+    """A holiday calendar's days of those years, computed once per process (every turn asks)."""
+    calendar = holidays.country_holidays(
+        country, subdiv=subdivision or None, years=range(first_year, last_year + 1), language="en_US"
+    )
+    return tuple(sorted(calendar.items()))
+
+
 def closed_dates(config: BusinessConfig, *, start: date, end: date) -> dict[date, str]:
     """The days from ``start`` to ``end`` (inclusive) the business is closed whatever the weekday:
     its own closures and its holiday calendar's public holidays, each with its name."""
     closed: dict[date, str] = {}
     if config.holiday_country:
-        calendar = holidays.country_holidays(
-            config.holiday_country,
-            subdiv=config.holiday_subdivision or None,
-            years=range(start.year, end.year + 1),
-            language="en_US",
-        )
-        closed.update({day: name for day, name in calendar.items() if start <= day <= end})
+        calendar = _public_holidays(config.holiday_country, config.holiday_subdivision, start.year, end.year)
+        closed.update({day: name for day, name in calendar if start <= day <= end})
     for closure in config.holiday_closures or []:
         first = max(date.fromisoformat(closure["start_date"]), start)
         last = min(date.fromisoformat(closure.get("end_date") or closure["start_date"]), end)
