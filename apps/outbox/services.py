@@ -229,31 +229,32 @@ def delivery_claim(*, delivery_id, now: datetime) -> Delivery | None:
     return delivery
 
 
-_CHANGE_SQL = """
+_UPDATE_SQL = """
     WITH changed AS (
-        UPDATE {table} SET {assignments} WHERE id = %(delivery_id)s AND status = 'sending' RETURNING id
+        UPDATE {table} SET {assignments} WHERE id = %(delivery_id)s AND status = %(delivery_previous)s RETURNING id
     ){also}
     SELECT count(*) FROM changed
 """
 
 
-def _change(delivery: Delivery, **fields) -> bool:
-    """Apply ``fields`` if the row is still ``sending`` (ours), and tell its cause. One statement,
-    which also carries what ``hooks.settled_sql`` adds for the new status (the delivery metrics)."""
+def _update(delivery: Delivery, *, previous: str, **fields) -> bool:
+    """Apply ``fields`` if the row's status is still ``previous``: one statement, which also carries
+    what ``hooks.settled_sql`` adds for a new status (the business's delivery metrics)."""
     now = timezone.now()
     fields["updated_at"] = now
-    params = {"delivery_id": delivery.pk}
+    params = {"delivery_id": delivery.pk, "delivery_previous": previous}
     assignments = []
     for name, value in fields.items():
         field = Delivery._meta.get_field(name)
         params[f"set_{name}"] = field.get_db_prep_save(value, connection)
         assignments.append(f"{connection.ops.quote_name(field.column)} = %(set_{name})s")
     also = ""
-    extra = hooks.settled_sql(delivery, fields["status"], now, after="changed") if "status" in fields else None
+    status = fields.get("status", previous)
+    extra = hooks.settled_sql(delivery, status, now, after="changed", previous=previous) if status != previous else None
     if extra is not None:
         also = f",{extra[0]}"
         params |= extra[1]
-    sql = _CHANGE_SQL.format(
+    sql = _UPDATE_SQL.format(
         table=connection.ops.quote_name(Delivery._meta.db_table), assignments=", ".join(assignments), also=also
     )
     with connection.cursor() as cursor:
@@ -263,6 +264,13 @@ def _change(delivery: Delivery, **fields) -> bool:
         return False
     for name, value in fields.items():
         setattr(delivery, name, value)
+    return True
+
+
+def _change(delivery: Delivery, **fields) -> bool:
+    """Apply ``fields`` if the row is still ``sending`` (ours), and tell its cause."""
+    if not _update(delivery, previous=Delivery.Status.SENDING, **fields):
+        return False
     notify_cause(delivery, Delivery.Status.SENDING)
     return True
 
@@ -459,28 +467,17 @@ def delivery_status_update(
     if status == delivery.status:
         return False
     previous, now = delivery.status, timezone.now()
-    delivery.status, delivery.provider_status = status, provider_status
+    fields = {"status": status, "provider_status": provider_status}
     if provider_ref and not delivery.provider_ref:
-        delivery.provider_ref = provider_ref
+        fields["provider_ref"] = provider_ref
     if delivery.sent_at is None:
-        delivery.sent_at = now  # Its send's answer was lost (an uncertain attempt): the callback tells.
+        fields["sent_at"] = now  # Its send's answer was lost (an uncertain attempt): the callback tells.
     if status == Delivery.Status.DELIVERED:
-        delivery.delivered_at = now
+        fields["delivered_at"] = now
     if error_code:
-        delivery.last_error_code = error_code[:40]
-        delivery.last_error = f"provider reported {provider_status} ({error_code})"
-    delivery.save(
-        update_fields=[
-            "status",
-            "provider_status",
-            "provider_ref",
-            "sent_at",
-            "delivered_at",
-            "last_error",
-            "last_error_code",
-            "updated_at",
-        ]
-    )
+        fields["last_error_code"] = error_code[:40]
+        fields["last_error"] = f"provider reported {provider_status} ({error_code})"
+    _update(delivery, previous=previous, **fields)  # The row is locked: it matches.
     if error_code == "21610":
         hooks.record_opt_out(delivery.recipient)
     notify_cause(delivery, previous)

@@ -127,14 +127,15 @@ def test_missed_call_text_send_query_count(alpha, webhook, twilio, django_captur
     assert len(twilio.messages()) == 1
     # The task's schema is set first (in production it travels with the claim); the transaction
     # shows up as a savepoint pair here, BEGIN / COMMIT in production.
-    # The last WITH: message_sent in the stored feed.
+    # The WITHs: the attempt, the delivery's status change (``WITH changed AS (UPDATE …)``, which
+    # carries the delivery metrics when there are any), then message_sent in the stored feed.
     assert statements(queries) == [
         "SET",
         "UPDATE",
         "SELECT",
         "SAVEPOINT",
         "WITH",
-        "UPDATE",
+        "WITH",
         "UPDATE",
         "WITH",
         "RELEASE",
