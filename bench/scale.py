@@ -17,6 +17,7 @@ import asyncio
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -29,6 +30,8 @@ from bench.harness import BASE_DIR, Stack, log, percentile, save_results  # noqa
 from bench.httpload import open_loop  # noqa: E402
 
 RATE = 20.0
+# Businesses given due work (a recorded call outcome the sweep must re-enqueue) for the work-due cycle.
+DUE_BUSINESSES = 10
 
 
 class Scale(Stack):
@@ -153,44 +156,152 @@ class Scale(Stack):
         )
         return self.signed(f"/webhooks/twilio/call/status/{call_sid}", params)
 
-    def fanout_cycle(self) -> tuple[float, float]:
-        """(the sweeps as shipped, the visit-every-business loop) in ms."""
-        from datetime import timedelta
+    def due_work(self):
+        """A status webhook of a missed call to one of ``DUE_BUSINESSES`` distinct businesses' numbers:
+        an outcome recorded and left for the sweep (no worker runs in this bench)."""
+        to = self.due_numbers.pop()
+        call_sid, caller = "CA" + uuid.uuid4().hex, f"+1773{random.randint(2000000, 9999999)}"
+        params = self.call_params(
+            call_sid, caller, to, CallStatus="in-progress", DialCallDuration="0", DialCallStatus="no-answer"
+        )
+        return self.signed(f"/webhooks/twilio/call/status/{call_sid}", params)
 
-        from django.conf import settings
-        from django.db import connection
-        from django.utils import timezone
-        from django_tenants.utils import tenant_context
-
-        from apps.conversations.selectors import inbound_unhandled
+    @staticmethod
+    def sweeps() -> float:
+        """One beat cycle of the three sweeps as shipped, in ms."""
         from apps.conversations.tasks import inbound_sweep, lead_idle_sweep
-        from apps.telephony import services
         from apps.telephony.tasks import call_status_sweep
-        from apps.tenants.models import Business
 
         started = time.perf_counter()
         call_status_sweep()
         inbound_sweep()
         lead_idle_sweep()
-        shipped = (time.perf_counter() - started) * 1000
+        return (time.perf_counter() - started) * 1000
+
+    @staticmethod
+    def settle() -> int:
+        """Apply every recorded call outcome, as the worker would have: nothing is due afterwards."""
+        from django_tenants.utils import tenant_context
+
+        from apps.telephony import services
+        from apps.telephony.tasks import apply_call_status_events
+        from apps.tenants.fanout import serving_businesses
+
+        applied = 0
+        for business in serving_businesses():
+            with tenant_context(business):
+                due = services.call_status_events_due(older_than_seconds=0)
+                if due:
+                    applied += apply_call_status_events(*due)
+        return applied
+
+    @staticmethod
+    def union_all_probes(explain: bool = False) -> tuple[float, dict]:
+        """The probe shipped before the work marks, for the ratio: per sweep, one statement per 500
+        schemas, ``UNION ALL`` of one ``EXISTS`` per schema. (ms for the three; with ``explain``, the
+        first statement's EXPLAIN ANALYZE planning and execution times)."""
+        from datetime import timedelta
+
+        from django.conf import settings
+        from django.db import connection
+        from django.utils import timezone
+
+        from apps.tenants.fanout import serving_businesses
+
+        now = timezone.now()
+        probes = (
+            ("telephony_callstatusevent", "processed_at IS NULL AND created_at <= %s", [now]),
+            (
+                "conversations_message",
+                "direction = 'inbound' AND handled_at IS NULL AND created_at < %s AND created_at >= %s",
+                [now, now - timedelta(hours=settings.CONVERSATION_IDLE_HOURS)],
+            ),
+            ("conversations_conversation", "status = 'active' AND lead_outcome = '' AND last_message_at < %s", [now]),
+        )
+        schemas = list(serving_businesses().values_list("schema_name", flat=True))
+        plan: dict = {}
+        started = time.perf_counter()
+        for table, where, params in probes:
+            for start in range(0, len(schemas), 500):
+                chunk = schemas[start : start + 500]
+                sql = " UNION ALL ".join(
+                    f'SELECT %s WHERE EXISTS (SELECT 1 FROM "{schema}"."{table}" WHERE {where})'  # noqa: S608
+                    for schema in chunk
+                )
+                bound = [value for schema in chunk for value in (schema, *params)]
+                with connection.cursor() as cursor:
+                    if explain and not plan:
+                        cursor.execute("EXPLAIN (ANALYZE, SUMMARY) " + sql, bound)
+                        text = "\n".join(row[0] for row in cursor.fetchall())
+                        plan = {
+                            "schemas": len(chunk),
+                            "planning_ms": float(re.search(r"Planning Time: ([0-9.]+)", text).group(1)),
+                            "execution_ms": float(re.search(r"Execution Time: ([0-9.]+)", text).group(1)),
+                        }
+                    else:
+                        cursor.execute(sql, bound)
+                        cursor.fetchall()
+        return (time.perf_counter() - started) * 1000, plan
+
+    def visit_every_business(self) -> float:
+        """The loop the probe replaced: switch into every business and ask its three questions."""
+        from datetime import timedelta
+
+        from django.conf import settings
+        from django.utils import timezone
+        from django_tenants.utils import tenant_context
+
+        from apps.conversations.models import Conversation
+        from apps.conversations.selectors import inbound_unhandled
+        from apps.telephony import services
+        from apps.tenants.fanout import serving_businesses
 
         started = time.perf_counter()
-        for business in Business.objects.exclude(schema_name="public").filter(status="active"):
+        for business in serving_businesses():
             with tenant_context(business):
                 services.call_status_events_due(older_than_seconds=settings.CALL_STATUS_STALE_SECONDS)
                 inbound_unhandled(
                     older_than_seconds=settings.INBOUND_STALE_SECONDS, within_hours=settings.CONVERSATION_IDLE_HOURS
                 )
-                from apps.conversations.models import Conversation
-
                 Conversation.objects.filter(
                     status="active",
                     lead_outcome="",
                     last_message_at__lt=timezone.now() - timedelta(hours=settings.CONVERSATION_IDLE_HOURS),
                 ).exists()
-        every = (time.perf_counter() - started) * 1000
+        return (time.perf_counter() - started) * 1000
+
+    def fanout_idle(self) -> dict:
+        """After settling: the first cycle (it visits the businesses the webhooks marked, finds their
+        work applied and clears the marks), then a steady one (nothing due), the old probe and the
+        visit-every-business loop on the same state, and the old probe's plan on a fresh connection."""
+        from django.db import connection
+
+        figures = {"settled_calls": self.settle()}
+        figures["fanout_first_cycle_ms"] = round(self.sweeps(), 1)
+        figures["fanout_steady_cycle_ms"] = round(statistics.median(self.sweeps() for _ in range(3)), 1)
         connection.close()
-        return shipped, every
+        cold, plan = self.union_all_probes(explain=True)
+        figures["union_all_fresh_connection_ms"] = round(cold, 1)
+        figures["union_all_probe_plan"] = plan
+        figures["union_all_steady_ms"] = round(statistics.median(self.union_all_probes()[0] for _ in range(3)), 1)
+        figures["fanout_visit_every_business_ms"] = round(self.visit_every_business(), 1)
+        connection.close()
+        return figures
+
+    def fanout_due(self) -> dict:
+        """A cycle with ``DUE_BUSINESSES`` businesses holding due work (their outcomes re-enqueued)."""
+        from django.db import connection
+        from django.test import override_settings
+
+        with override_settings(CALL_STATUS_STALE_SECONDS=0):
+            cycle = self.sweeps()
+            union_all, _ = self.union_all_probes()
+        connection.close()
+        return {
+            "fanout_due_businesses": DUE_BUSINESSES,
+            "fanout_due_cycle_ms": round(cycle, 1),
+            "union_all_due_probe_ms": round(union_all, 1),
+        }
 
     async def run(self) -> None:
         for level in self.args.levels:
@@ -214,16 +325,19 @@ class Scale(Stack):
                 entry[f"{name}_p50_ms"] = round(result.p50, 2)
                 entry[f"{name}_p99_ms"] = round(result.p99, 2)
                 entry[f"{name}_errors"] = result.errors
-            shipped, every = await asyncio.to_thread(self.fanout_cycle)
-            entry["fanout_cycle_ms"] = round(shipped, 1)
-            entry["fanout_visit_every_business_ms"] = round(every, 1)
+            entry.update(await asyncio.to_thread(self.fanout_idle))
+            self.due_numbers = random.sample(self.numbers, min(DUE_BUSINESSES, len(self.numbers)))
+            await open_loop("127.0.0.1", self.port, self.due_work, RATE, len(self.due_numbers))
+            entry.update(await asyncio.to_thread(self.fanout_due))
             log(f"level {level}: {entry}")
 
     def report(self) -> None:
         levels = self.results["levels"]
         base = levels.get(str(self.args.levels[0]), {})
         print(
-            "\nbusinesses | sign-up p50/p99 ms | no-op release s (its own) | incoming p50/p99 ms | status p50/p99 ms | fan-out ms (every-business loop)"
+            "\nbusinesses | sign-up p50/p99 ms (by migrations) | no-op release s (its own) | incoming p50/p99 ms"
+            " | status p50/p99 ms | fan-out steady / with due work ms | before: UNION ALL probe steady / fresh"
+            " connection ms, every-business loop ms"
         )
         for level, entry in levels.items():
             print(
@@ -231,7 +345,9 @@ class Scale(Stack):
                 f"({entry.get('signup_by_migrations_p50_ms', '-')}) | "
                 f"{entry['noop_release_s']} ({entry['noop_release_own_s']}) | {entry['incoming_p50_ms']} / {entry['incoming_p99_ms']} | "
                 f"{entry['status_p50_ms']} / {entry['status_p99_ms']} | "
-                f"{entry['fanout_cycle_ms']} ({entry['fanout_visit_every_business_ms']})"
+                f"{entry['fanout_steady_cycle_ms']} / {entry['fanout_due_cycle_ms']} ({DUE_BUSINESSES} due) | "
+                f"{entry['union_all_steady_ms']} / {entry['union_all_fresh_connection_ms']}, "
+                f"{entry['fanout_visit_every_business_ms']}"
             )
             if base and entry is not base:
                 ratio = entry["incoming_p50_ms"] / base["incoming_p50_ms"]

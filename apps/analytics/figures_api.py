@@ -68,12 +68,14 @@ class DashboardApi(APIView):
     @extend_schema(parameters=[PeriodQuerySerializer], responses={200: OpenApiTypes.OBJECT}, tags=["analytics"])
     def get(self, request):
         """The money figure first (missed calls recovered, jobs booked from them, their value this
-        month), then the period's calls, from the business's own rows (four queries)."""
+        month), then the period's calls (four queries): today's from the calls (the overview's
+        figures, an unfinished call not yet answered), 7 and 30 days' counts from the hour rollups;
+        recovered and booked from rows."""
         query = PeriodQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         period = query.validated_data["period"]
         first, last, start, end = selectors.period_bounds(business=request.tenant, period=period)
-        kpis = selectors.overview_kpis(business=request.tenant, start=start, end=end)
+        kpis = selectors.overview_kpis(business=request.tenant, start=start, end=end, rollups=period != "today")
         money = selectors.money_recovered(business=request.tenant)
         return Response(
             {
@@ -410,7 +412,8 @@ class UnifiedStatusApi(Seed001APIView):
     def get(self, request):
         states = stored_states()
         kpis = usage.kpi_snapshot(_last_hour())
-        failure, fallback = kpis["sms_failure_rate"] or 0, kpis["ai_fallback_rate"] or 0
+        rates = [kpis["sms_failure_rate"]] + [channel["failure_rate"] for channel in kpis["deliveries"].values()]
+        failure, fallback = max(rate or 0 for rate in rates), kpis["ai_fallback_rate"] or 0
         performance = (
             "error" if failure > 0.2 or fallback > 0.5 else "warning" if failure > 0.05 or fallback > 0.1 else "healthy"
         )
@@ -701,12 +704,16 @@ class UnifiedCircuitBreakersApi(Seed001APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
     def get(self, request):
         """Every breaker's shared state (Redis); request counts where the business's rollups measure
-        them (OpenAI: assistant turns and fallbacks; Twilio SMS: texts sent and failed, last 24 h)."""
+        them (OpenAI: assistant turns and fallbacks; Twilio SMS: texts sent and failed; SMTP, outgoing
+        webhooks, Web Push: the outbox's deliveries sent and failed; last 24 h)."""
         states = stored_states()
         figures = usage.usage_read(since=timezone.now() - timedelta(hours=24))
         measured = {
             "openai": (figures["ai_turns"].n, figures["ai_fallbacks"].n),
             "sms": (figures["sms_sent"].n + figures["sms_failed"].n, figures["sms_failed"].n),
+        } | {
+            breaker: (figures[f"{channel}_sent"].n + figures[f"{channel}_failed"].n, figures[f"{channel}_failed"].n)
+            for channel, breaker in usage.CHANNEL_BREAKERS.items()
         }
         body = {}
         for name in sorted(set(states) | set(measured)):

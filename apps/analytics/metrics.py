@@ -44,7 +44,18 @@ METRICS = {
     "ai_fallbacks": _("Turns answered by the rules because the model failed"),
     "bookings": _("Appointments booked (value: estimated value)"),
     "lead_wait_seconds": _("A lead's wait for a person's reply (value: seconds)"),
+    "email_sent": _("E-mails accepted by the mail server (value: seconds since queued)"),
+    "email_failed": _("E-mails refused or out of attempts (value: seconds since queued)"),
+    "webhook_sent": _("Outgoing webhooks answered with 2xx (value: seconds since queued)"),
+    "webhook_failed": _("Outgoing webhooks refused or out of attempts (value: seconds since queued)"),
+    "push_sent": _("Web pushes accepted by the push service (value: seconds since queued)"),
+    "push_failed": _("Web pushes refused or out of attempts (value: seconds since queued)"),
 }
+# The outbox's channels counted from their deliveries (``delivery_settled_sql``); texts are counted
+# from their messages (``sms_*`` above), so an SMS delivery adds nothing here.
+DELIVERY_CHANNELS = ("email", "webhook", "push")
+# A delivery's final status → the metric suffix (canceled deliveries are neither).
+DELIVERY_OUTCOMES = {"sent": "sent", "delivered": "sent", "failed": "failed", "dead": "failed"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,15 @@ RULE_METRICS = {
     "bookings": RuleMetric(_("Appointments booked"), "count", ("bookings",)),
     "booking_value": RuleMetric(_("Estimated value booked"), "sum", ("bookings",)),
     "lead_wait_max_seconds": RuleMetric(_("Longest wait of a lead for a reply"), "max", ("lead_wait_seconds",), "s"),
+    "email_sent": RuleMetric(_("E-mails sent"), "count", ("email_sent",)),
+    "email_failed": RuleMetric(_("E-mails failed"), "count", ("email_failed",)),
+    "email_failure_rate": RuleMetric(_("E-mail failure rate"), "rate", ("email_failed", "email_sent"), "%"),
+    "webhook_sent": RuleMetric(_("Webhooks delivered"), "count", ("webhook_sent",)),
+    "webhook_failed": RuleMetric(_("Webhooks failed"), "count", ("webhook_failed",)),
+    "webhook_failure_rate": RuleMetric(_("Webhook failure rate"), "rate", ("webhook_failed", "webhook_sent"), "%"),
+    "push_sent": RuleMetric(_("Web pushes sent"), "count", ("push_sent",)),
+    "push_failed": RuleMetric(_("Web pushes failed"), "count", ("push_failed",)),
+    "push_failure_rate": RuleMetric(_("Web push failure rate"), "rate", ("push_failed", "push_sent"), "%"),
 }
 
 
@@ -117,12 +137,13 @@ def _bucket(at: datetime, grain: int) -> datetime:
 
 # The two CTEs a feed row's statement (or a statement of their own) carries: the raw rows and the
 # rollups, from four parallel arrays (one element per metric and grain; the raw rows take the 5-minute
-# ones). Empty arrays insert nothing.
+# ones). Empty arrays insert nothing; with ``after`` (the name of a CTE of the same statement) they
+# insert only when that CTE returned a row (a delivery's status change that matched).
 _RAW_CTE = """
 metric_raw AS (
     INSERT INTO {raw} (metric, value, at)
     SELECT m, v, %(metric_at)s FROM unnest(%(metric_names)s::text[], %(metric_grains)s::int[], %(metric_values)s::float8[])
-        AS t(m, g, v) WHERE g = 5
+        AS t(m, g, v) WHERE g = 5 AND {gate}
 )"""
 _ROLLUP_CTE = """
 metric_rollup AS (
@@ -130,18 +151,26 @@ metric_rollup AS (
     SELECT m, g, b, 1, v, v
     FROM unnest(%(metric_names)s::text[], %(metric_grains)s::int[], %(metric_buckets)s::timestamptz[],
                 %(metric_values)s::float8[]) AS t(m, g, b, v)
+    WHERE {gate}
     ON CONFLICT (metric, grain, bucket) DO UPDATE
         SET n = r.n + EXCLUDED.n, total = r.total + EXCLUDED.total, peak = GREATEST(r.peak, EXCLUDED.peak)
 )"""
 
 
-def rollup_cte() -> str:
-    return _ROLLUP_CTE.format(rollup=connection.ops.quote_name(MetricRollup._meta.db_table))
+_GATE = "EXISTS (SELECT 1 FROM {name})"
 
 
-def metric_ctes() -> str:
-    raw = _RAW_CTE.format(raw=connection.ops.quote_name(MetricEvent._meta.db_table))
-    return f"{raw},{rollup_cte()}"
+def _gate(after: str) -> str:
+    return _GATE.format(name=connection.ops.quote_name(after)) if after else "true"
+
+
+def rollup_cte(*, after: str = "") -> str:
+    return _ROLLUP_CTE.format(rollup=connection.ops.quote_name(MetricRollup._meta.db_table), gate=_gate(after))
+
+
+def metric_ctes(*, after: str = "") -> str:
+    raw = _RAW_CTE.format(raw=connection.ops.quote_name(MetricEvent._meta.db_table), gate=_gate(after))
+    return f"{raw},{rollup_cte(after=after)}"
 
 
 def metric_params(increments: list[tuple[str, float]], at: datetime) -> dict:
@@ -205,6 +234,28 @@ def ai_usage_recorded(sender, instance, created, **kwargs) -> None:
     if instance.fallback_used:
         increments.append(("ai_fallbacks", 1.0))
     metrics_record(increments=increments, at=instance.created_at or timezone.now())
+
+
+def delivery_increments(*, channel: str, status: str, queued_at: datetime, at: datetime) -> list[tuple[str, float]]:
+    """What a delivery reaching ``status`` adds: ``<channel>_sent`` or ``<channel>_failed`` with the
+    seconds it took since it was queued (nothing for texts, or a status that is not an outcome)."""
+    outcome = DELIVERY_OUTCOMES.get(status)
+    if channel not in DELIVERY_CHANNELS or outcome is None:
+        return []
+    return [(f"{channel}_{outcome}", max(0.0, (at - queued_at).total_seconds()))]
+
+
+def delivery_settled_sql(delivery, status: str, at: datetime, *, after: str) -> tuple[str, dict] | None:
+    """Registered with the outbox (``hooks.register_settled_sql``): the CTEs that record a delivery's
+    outcome in its business's rollups, carried by the statement that changes its status (no round
+    trip of its own, rolled back with it) and gated on that change (``after``) having matched."""
+    tenant = getattr(connection, "tenant", None)
+    if delivery.business_id is None or getattr(tenant, "pk", None) != delivery.business_id:
+        return None
+    increments = delivery_increments(channel=delivery.channel, status=status, queued_at=delivery.created_at, at=at)
+    if not increments:
+        return None
+    return metric_ctes(after=after), metric_params(increments, at)
 
 
 # --- reads ------------------------------------------------------------------------------------------

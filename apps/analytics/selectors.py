@@ -9,6 +9,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.analytics.models import FeedEvent
+from apps.analytics.usage import call_counts
 from apps.conversations.models import Conversation, Message
 from apps.crm.models import Appointment
 from apps.telephony.models import Call
@@ -63,21 +64,29 @@ def recovered_by_day(*, start: datetime, end: datetime, tz: zoneinfo.ZoneInfo) -
     return {row["day"]: row["recovered"] for row in rows}
 
 
-def overview_kpis(*, business, day: date | None = None, start: datetime | None = None, end=None) -> dict:
+def overview_kpis(
+    *, business, day: date | None = None, start: datetime | None = None, end=None, rollups: bool = False
+) -> dict:
     """Calls, missed calls, missed calls recovered by SMS, bookings and their value, for one day
     (today by default) or the range ``start``–``end``.
 
     A missed call counts as recovered when its caller texted back (the conversation got an
-    inbound message after the call). Three queries, each bounded by the range's index range.
+    inbound message after the call). Three queries, each bounded by the range's index range. With
+    ``rollups`` the calls, answered and missed come from the metric rollups (``usage.call_counts``:
+    work by buckets, not calls); recovered and bookings stay on rows (no rollup holds them: a
+    recovery is known only when the caller texts back, and a cancelled booking leaves its rollup).
     """
     tz = zoneinfo.ZoneInfo(business.timezone)
     if start is None or end is None:
         start, end = _day_bounds(day or business_today(business), tz)
-    calls = Call.objects.filter(started_at__gte=start, started_at__lt=end).aggregate(
-        calls=Count("id"),
-        missed=Count("id", filter=Q(status=Call.Status.MISSED)),
-        answered=Count("id", filter=Q(status=Call.Status.ANSWERED)),
-    )
+    if rollups:
+        calls = call_counts(start=start, end=end)
+    else:
+        calls = Call.objects.filter(started_at__gte=start, started_at__lt=end).aggregate(
+            calls=Count("id"),
+            missed=Count("id", filter=Q(status=Call.Status.MISSED)),
+            answered=Count("id", filter=Q(status=Call.Status.ANSWERED)),
+        )
     recovered = (
         Call.objects.filter(started_at__gte=start, started_at__lt=end, status=Call.Status.MISSED)
         .filter(Exists(_caller_replied()))

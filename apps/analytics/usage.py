@@ -11,13 +11,22 @@ from django.db import connection
 from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 
-from apps.analytics.metrics import METRICS, WindowFigures, _bucket, metric_windows_read
+from apps.analytics.metrics import DELIVERY_CHANNELS, METRICS, WindowFigures, _bucket, metric_windows_read
 from apps.analytics.models import MetricRollup
 from apps.conversations.models import Conversation, Message
 from apps.telephony.models import Call
 
 # SLA targets (percent) of the measured success rates, and the segments a text should need.
-SLA_TARGETS = {"call_answer_rate": 90.0, "sms_delivery_rate": 98.0, "ai_success_rate": 95.0}
+SLA_TARGETS = {
+    "call_answer_rate": 90.0,
+    "sms_delivery_rate": 98.0,
+    "ai_success_rate": 95.0,
+    "email_delivery_rate": 98.0,
+    "webhook_delivery_rate": 98.0,
+    "push_delivery_rate": 95.0,  # Browsers drop subscriptions (410 Gone) in the normal course of things.
+}
+# The circuit breaker of each outbox channel (apps/outbox/dispatcher.py BREAKERS) → its metrics.
+CHANNEL_BREAKERS = {"email": "smtp", "webhook": "outgoing-webhooks", "push": "web-push"}
 TARGET_SEGMENTS_PER_TEXT = 1.0
 TARGET_TOKENS_PER_TURN = 1500
 
@@ -42,6 +51,22 @@ def usage_cost(figures: dict[str, WindowFigures]) -> dict[str, float]:
     return {"sms": round(sms, 4), "openai": round(ai, 4), "voice": round(voice, 4), "total": round(sms + ai + voice, 4)}
 
 
+def delivery_figures(figures: dict[str, WindowFigures]) -> dict[str, dict]:
+    """E-mails, webhooks and pushes of the outbox by channel: sent, failed, failure rate, and the
+    slowest and mean seconds from queued to sent."""
+    out = {}
+    for channel in DELIVERY_CHANNELS:
+        sent, failed = figures[f"{channel}_sent"], figures[f"{channel}_failed"]
+        out[channel] = {
+            "sent": sent.n,
+            "failed": failed.n,
+            "failure_rate": _ratio(failed.n, sent.n + failed.n),
+            "avg_seconds_to_send": round(sent.total / sent.n, 3) if sent.n else None,
+            "max_seconds_to_send": round(sent.peak, 3) if sent.peak is not None else None,
+        }
+    return out
+
+
 def kpi_snapshot(figures: dict[str, WindowFigures]) -> dict:
     calls, answered, missed = figures["calls"].n, figures["calls_answered"].n, figures["calls_missed"].n
     turns, fallbacks = figures["ai_turns"].n, figures["ai_fallbacks"].n
@@ -63,8 +88,21 @@ def kpi_snapshot(figures: dict[str, WindowFigures]) -> dict:
         "bookings": figures["bookings"].n,
         "booking_value": round(figures["bookings"].total, 2),
         "lead_wait_max_seconds": figures["lead_wait_seconds"].peak,
+        "deliveries": delivery_figures(figures),
         "cost": usage_cost(figures),
     }
+
+
+def call_counts(*, start: datetime, end: datetime) -> dict[str, int]:
+    """Calls, answered and missed between two moments from the rollups, one aggregate: the hour
+    buckets when both ends are whole UTC hours (a business's midnight in a whole-hour zone), else the
+    5-minute ones (a zone offset by half an hour; kept ``FIVE_MINUTE_KEEP_DAYS``). Counted when the
+    call rang, was answered (an assistant or a person picking up) or was missed."""
+    grain = 60 if start == _bucket(start, 60) and end == _bucket(end, 60) else 5
+    names = {"calls": "calls", "answered": "calls_answered", "missed": "calls_missed"}
+    return MetricRollup.objects.filter(
+        metric__in=list(names.values()), grain=grain, bucket__gte=start, bucket__lt=end
+    ).aggregate(**{key: Coalesce(Sum("n", filter=Q(metric=metric)), 0) for key, metric in names.items()})
 
 
 def rollup_rows(*, metrics, since: datetime, until: datetime, grain: int) -> list[dict]:
@@ -119,6 +157,12 @@ def _sla_rates(bucket: dict) -> dict[str, tuple[int, int]]:
         "call_answer_rate": (_n(bucket, "calls_answered"), _n(bucket, "calls")),
         "sms_delivery_rate": (_n(bucket, "sms_sent"), _n(bucket, "sms_sent") + _n(bucket, "sms_failed")),
         "ai_success_rate": (_n(bucket, "ai_turns") - _n(bucket, "ai_fallbacks"), _n(bucket, "ai_turns")),
+    } | {
+        f"{channel}_delivery_rate": (
+            _n(bucket, f"{channel}_sent"),
+            _n(bucket, f"{channel}_sent") + _n(bucket, f"{channel}_failed"),
+        )
+        for channel in DELIVERY_CHANNELS
     }
 
 
@@ -127,6 +171,7 @@ def sla_metrics(*, now: datetime, hours: int = 24) -> dict:
     5-minute buckets with traffic that fell below the target (a breach; its minutes are downtime)."""
     since = now - timedelta(hours=hours)
     metrics = ("calls", "calls_answered", "sms_sent", "sms_failed", "ai_turns", "ai_fallbacks")
+    metrics += tuple(f"{channel}_{outcome}" for channel in DELIVERY_CHANNELS for outcome in ("sent", "failed"))
     buckets = _by_bucket(
         rollup_rows(metrics=metrics, since=_bucket(since, 5), until=now + timedelta(minutes=5), grain=5)
     )

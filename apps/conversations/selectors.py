@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, ConversationNote, ConversationRead, Message, OptOut, QuickReply
@@ -142,6 +142,23 @@ def inbound_unhandled(*, older_than_seconds: int, within_hours: int, limit: int 
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def inbound_unhandled_since(*, within_hours: int):
+    """When the oldest inbound message the engine has not decided on arrived, among those not older
+    than ``within_hours`` (None: none)."""
+    return Message.objects.filter(
+        direction=Message.Direction.INBOUND,
+        handled_at__isnull=True,
+        created_at__gte=timezone.now() - timedelta(hours=within_hours),
+    ).aggregate(at=Min("created_at"))["at"]
+
+
+def open_leads_quiet_since():
+    """The last message of the quietest active conversation without a lead outcome (None: none)."""
+    return Conversation.objects.filter(status=Conversation.Status.ACTIVE, lead_outcome="").aggregate(
+        at=Min("last_message_at")
+    )["at"]
 
 
 # --- the inbox ------------------------------------------------------------------------------------

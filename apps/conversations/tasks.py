@@ -8,10 +8,9 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from apps.conversations import engine, services
-from apps.conversations.models import Conversation, Message
-from apps.conversations.selectors import inbound_unhandled
+from apps.conversations.selectors import inbound_unhandled, inbound_unhandled_since, open_leads_quiet_since
 from apps.outbox.tasks import deliver
-from apps.tenants.fanout import businesses_with_rows
+from apps.tenants.fanout import INBOUND, LEAD_IDLE, business_marks_replace, businesses_marked
 from nevermisscall import after_commit
 from nevermisscall.celery import app
 
@@ -39,19 +38,11 @@ def handle_inbound_message(*message_ids: str) -> None:
 def inbound_sweep() -> int:
     """Beat, every 30 s: hand to the engine the customers' texts it never decided on (the process
     died between the commit and the hand-off, the broker was down). Runs in the public schema and
-    visits each business."""
+    visits only the businesses marked with such work."""
     enqueued = 0
-    now = timezone.now()
-    # Only the businesses holding an undecided inbound text in the window (apps/tenants/fanout.py).
-    busy = businesses_with_rows(
-        table=Message._meta.db_table,
-        where="direction = 'inbound' AND handled_at IS NULL AND created_at < %s AND created_at >= %s",
-        params=[
-            now - timedelta(seconds=settings.INBOUND_STALE_SECONDS),
-            now - timedelta(hours=settings.CONVERSATION_IDLE_HOURS),
-        ],
-    )
-    for business in busy:
+    due_by = timezone.now() - timedelta(seconds=settings.INBOUND_STALE_SECONDS)
+    # Only the businesses marked with an undecided inbound text (apps/tenants/fanout.py).
+    for business, marks in businesses_marked(kind=INBOUND, due_by=due_by):
         with tenant_context(business):
             due = [
                 str(message_id)
@@ -61,6 +52,12 @@ def inbound_sweep() -> int:
             ]
             after_commit.publish_now(handle_inbound_message, due, schema=business.schema_name)
             enqueued += len(due)
+            business_marks_replace(
+                business=business,
+                kind=INBOUND,
+                seen=marks,
+                next_at=inbound_unhandled_since(within_hours=settings.CONVERSATION_IDLE_HOURS),
+            )
     if enqueued:
         logger.info("inbound sweep handed %d messages to the engine", enqueued)
     return enqueued
@@ -72,15 +69,12 @@ def lead_idle_sweep() -> int:
     gets one (price only or abandoned) on its lead record. One statement per business; safe to run
     twice."""
     closed = 0
-    # Only the businesses with a quiet conversation still open (apps/tenants/fanout.py).
-    busy = businesses_with_rows(
-        table=Conversation._meta.db_table,
-        where="status = 'active' AND lead_outcome = '' AND last_message_at < %s",
-        params=[timezone.now() - timedelta(hours=settings.CONVERSATION_IDLE_HOURS)],
-    )
-    for business in busy:
+    due_by = timezone.now() - timedelta(hours=settings.CONVERSATION_IDLE_HOURS)
+    # Only the businesses marked with an open lead that may have gone quiet (apps/tenants/fanout.py).
+    for business, marks in businesses_marked(kind=LEAD_IDLE, due_by=due_by):
         with tenant_context(business):
             closed += services.conversations_idle_close_leads(idle_hours=settings.CONVERSATION_IDLE_HOURS)
+            business_marks_replace(business=business, kind=LEAD_IDLE, seen=marks, next_at=open_leads_quiet_since())
     if closed:
         logger.info("lead idle sweep closed %d conversations' leads", closed)
     return closed

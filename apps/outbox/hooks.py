@@ -9,7 +9,12 @@ the dependencies point one way (every app may import the outbox; the outbox impo
   one of their rows changes status (conversations mirrors its messages' status and publishes the
   dashboard events);
 - ``cause links``: the dashboard page of a delivery's cause (conversations: a message's thread), so
-  the deliveries page can link to it without importing the app that owns it.
+  the deliveries page can link to it without importing the app that owns it;
+- ``settled_sql(delivery, status, at, after=) -> (sql, params) | None``: more CTEs for the statement
+  that moves a delivery out of ``sending`` (analytics: the business's delivery metrics), written only
+  when that change matched (the CTE named ``after`` returned its row), so the figure costs no round
+  trip and is rolled back with the change. Named parameters must not start with ``set_`` or
+  ``delivery_``.
 """
 
 from collections.abc import Callable
@@ -23,6 +28,7 @@ class _Hooks:
     opt_out_rows: Callable[[str], QuerySet | None] = lambda phone_number: None
     record_opt_out: Callable[[str], None] = lambda phone_number: None
     default_sms_sender: Callable[[], str] = lambda: ""
+    settled_sql: Callable[..., tuple[str, dict] | None] = lambda delivery, status, at, after: None
 
     def is_opted_out(self, phone_number: str) -> bool:
         rows = self.opt_out_rows(phone_number)
@@ -40,6 +46,10 @@ def register_opt_out(*, opt_out_rows: Callable[[str], QuerySet], record_opt_out:
 
 def register_default_sms_sender(function: Callable[[], str]) -> None:
     hooks.default_sms_sender = function
+
+
+def register_settled_sql(function: Callable[..., tuple[str, dict] | None]) -> None:
+    hooks.settled_sql = function
 
 
 def register_cause_listener(cause_type: str, listener: Callable) -> None:

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from apps.outbox import crypto, policy
@@ -230,13 +229,40 @@ def delivery_claim(*, delivery_id, now: datetime) -> Delivery | None:
     return delivery
 
 
+_CHANGE_SQL = """
+    WITH changed AS (
+        UPDATE {table} SET {assignments} WHERE id = %(delivery_id)s AND status = 'sending' RETURNING id
+    ){also}
+    SELECT count(*) FROM changed
+"""
+
+
 def _change(delivery: Delivery, **fields) -> bool:
-    """Apply ``fields`` if the row is still ``sending`` (ours), and tell its cause."""
-    if not Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(**fields):
+    """Apply ``fields`` if the row is still ``sending`` (ours), and tell its cause. One statement,
+    which also carries what ``hooks.settled_sql`` adds for the new status (the delivery metrics)."""
+    now = timezone.now()
+    fields["updated_at"] = now
+    params = {"delivery_id": delivery.pk}
+    assignments = []
+    for name, value in fields.items():
+        field = Delivery._meta.get_field(name)
+        params[f"set_{name}"] = field.get_db_prep_save(value, connection)
+        assignments.append(f"{connection.ops.quote_name(field.column)} = %(set_{name})s")
+    also = ""
+    extra = hooks.settled_sql(delivery, fields["status"], now, after="changed") if "status" in fields else None
+    if extra is not None:
+        also = f",{extra[0]}"
+        params |= extra[1]
+    sql = _CHANGE_SQL.format(
+        table=connection.ops.quote_name(Delivery._meta.db_table), assignments=", ".join(assignments), also=also
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (changed,) = cursor.fetchone()
+    if not changed:
         return False
     for name, value in fields.items():
-        if not isinstance(value, F):
-            setattr(delivery, name, value)
+        setattr(delivery, name, value)
     notify_cause(delivery, Delivery.Status.SENDING)
     return True
 

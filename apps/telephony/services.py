@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from apps.conversations import services as conversation_services
@@ -339,6 +340,11 @@ def call_status_events_due(*, older_than_seconds: int) -> list[str]:
         .values_list("call_sid", flat=True)
         .distinct()[:1000]
     )
+
+
+def call_status_events_pending_since():
+    """When the oldest outcome still unapplied was recorded (None: all applied)."""
+    return CallStatusEvent.objects.filter(processed_at__isnull=True).aggregate(at=Min("created_at"))["at"]
 
 
 @transaction.atomic

@@ -9,8 +9,7 @@ from django_tenants.utils import tenant_context
 
 from apps.outbox.tasks import deliver
 from apps.telephony import services
-from apps.telephony.models import CallStatusEvent
-from apps.tenants.fanout import businesses_with_rows
+from apps.tenants.fanout import CALL_STATUS, business_marks_replace, businesses_marked
 from nevermisscall import after_commit
 from nevermisscall.celery import app
 
@@ -38,18 +37,18 @@ def apply_call_status_events(*call_sids: str) -> int:
 def call_status_sweep() -> int:
     """Beat, every 30 s: re-enqueue call outcomes recorded but never applied (the process died
     between the commit and the enqueue, the broker was down, a worker died). Runs in the public
-    schema and visits each business."""
+    schema and visits only the businesses marked with such work."""
     enqueued = 0
-    cutoff = timezone.now() - timedelta(seconds=settings.CALL_STATUS_STALE_SECONDS)
-    # Only the businesses holding an unapplied outcome that old (one statement, apps/tenants/fanout.py).
-    busy = businesses_with_rows(
-        table=CallStatusEvent._meta.db_table, where="processed_at IS NULL AND created_at <= %s", params=[cutoff]
-    )
-    for business in busy:
+    due_by = timezone.now() - timedelta(seconds=settings.CALL_STATUS_STALE_SECONDS)
+    # Only the businesses marked with an unapplied outcome that old (apps/tenants/fanout.py).
+    for business, marks in businesses_marked(kind=CALL_STATUS, due_by=due_by):
         with tenant_context(business):
             due = services.call_status_events_due(older_than_seconds=settings.CALL_STATUS_STALE_SECONDS)
             after_commit.publish_now(apply_call_status_events, due, schema=business.schema_name)
             enqueued += len(due)
+            business_marks_replace(
+                business=business, kind=CALL_STATUS, seen=marks, next_at=services.call_status_events_pending_since()
+            )
     if enqueued:
         logger.info("call status sweep re-enqueued %d calls", enqueued)
     return enqueued

@@ -139,3 +139,23 @@ class ApiCredential(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class WorkMark(models.Model):
+    """A business may have beat-sweep work due from ``at`` on (apps/tenants/fanout.py).
+
+    Written by PostgreSQL triggers on the tenant tables when a row becomes pending (an unapplied
+    call outcome, an undecided inbound text, an open lead), so a sweep reads this one table instead
+    of probing every schema; rows only ever inserted by the writers, deleted by the sweep that saw
+    them once the business has been visited."""
+
+    id = models.BigAutoField(primary_key=True)
+    schema_name = models.CharField(max_length=63)
+    kind = models.CharField(max_length=20)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "at"])]
+
+    def __str__(self):
+        return f"{self.schema_name} {self.kind} {self.at:%Y-%m-%d %H:%M:%S}"

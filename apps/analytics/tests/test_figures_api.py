@@ -221,6 +221,76 @@ def test_dashboard_money_first_and_operations(alice, alpha, charlie, client_for)
         assert get(client_for(charlie), "/api/unified/operations")["total_appts"] == 0
 
 
+def test_dashboard_30_days_counts_from_the_rollups(alice, alpha, charlie, client_for):
+    """Alpha is in America/Chicago: 30 days back from 10:32 on 10 June are 12 May 00:00 CDT (05:00
+    UTC) onwards. In them: 3 calls an hour after that midnight (1 answered, 2 missed: one caller
+    texted back) and 1 answered an hour ago; a missed call a minute before it is out. One booking
+    (120), one cancelled."""
+    start = datetime(2026, 5, 12, 5, 0, tzinfo=UTC)
+    with time_machine.travel(NOW, tick=False), tenant_context(alpha):
+        for at, outcome in [
+            (start + timedelta(hours=1), "calls_answered"),
+            (start + timedelta(hours=1), "calls_missed"),
+            (start + timedelta(hours=1, minutes=2), "calls_missed"),
+            (NOW - timedelta(hours=1), "calls_answered"),
+            (start - timedelta(minutes=1), "calls_missed"),
+        ]:
+            metrics_record(increments=[("calls", 1.0), (outcome, 1.0)], at=at)
+        for index, (at, replied) in enumerate(
+            [
+                (start + timedelta(hours=1), True),
+                (start + timedelta(hours=1, minutes=2), False),
+                (start - timedelta(minutes=1), True),
+            ]
+        ):
+            number = f"+1312777{index:04d}"
+            conversation = Conversation.objects.create(
+                customer_number=number, business_number="+13125550111", last_message_at=NOW
+            )
+            Call.objects.create(
+                call_sid=f"CA30d{index:029d}",
+                from_number=number,
+                to_number="+13125550111",
+                status=Call.Status.MISSED,
+                missed_reason="no-answer",
+                conversation=conversation,
+                started_at=at,
+            )
+            if replied:
+                Message.objects.create(
+                    conversation=conversation,
+                    direction="inbound",
+                    kind="customer",
+                    from_number=number,
+                    to_number="+13125550111",
+                    body="Call me",
+                    status="received",
+                )
+        customer = Customer.objects.create(phone="+13127770099", name="Booked")
+        for status, value in ((Appointment.Status.SCHEDULED, "120"), (Appointment.Status.CANCELLED, "500")):
+            Appointment.objects.create(
+                customer=customer,
+                job_type="Drain",
+                start=NOW + timedelta(days=1),
+                end=NOW + timedelta(days=1, hours=1),
+                estimated_value=Decimal(value),
+                status=status,
+            )
+    with time_machine.travel(NOW, tick=False):
+        client = client_for(alice)
+        get(client, "/api/dashboard", period="today")  # the business's domain is resolved (and cached) once
+        with CaptureQueriesContext(connection) as today:
+            get(client, "/api/dashboard", period="today")
+        with CaptureQueriesContext(connection) as month:
+            body = get(client, "/api/dashboard", period="30d")["data"]
+        assert (body["date_from"], body["date_to"]) == ("2026-05-12", "2026-06-10")
+        assert (body["calls"], body["answered"], body["missed"]) == (4, 2, 2)
+        assert (body["recovered"], body["recovery_rate"], body["booked"], body["revenue"]) == (1, 0.5, 1, "120.00")
+        assert len(month) == len(today)
+        other = get(client_for(charlie), "/api/dashboard", period="30d")["data"]
+        assert (other["calls"], other["missed"], other["recovered"], other["booked"]) == (0, 0, 0, 0)
+
+
 ENDPOINTS = [
     "/api/kpis",
     "/api/metrics",
