@@ -360,7 +360,8 @@ def campaign_runs_recent(*, limit: int = 50):
 
 def reminder_pending_for(*, phone: str, now: datetime) -> CampaignMessage | None:
     """The latest reminder texted to ``phone`` whose appointment is still ahead and active: what a
-    "C", "R" or "X" from that number answers."""
+    "C", "R" or "X" from that number answers. One answered R is no longer pending: the assistant is
+    offering new times, and the customer's "sí" answers its offer, not the reminder."""
     upcoming = Appointment.objects.filter(
         status__in=[Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED], start__gt=now
     ).values("id")
@@ -368,6 +369,7 @@ def reminder_pending_for(*, phone: str, now: datetime) -> CampaignMessage | None
         CampaignMessage.objects.filter(
             kind=Kind.REMINDER, phone=phone, status=CampaignMessage.Status.QUEUED, appointment_id__in=upcoming
         )
+        .exclude(answer=CampaignMessage.Answer.RESCHEDULE)
         .order_by("-created_at")
         .first()
     )

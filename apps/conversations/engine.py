@@ -213,6 +213,7 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
             owner_alerted=conversation.owner_alerted_at is not None,
             booked=_upcoming_appointment(conversation),
             config=config,
+            conversation_id=conversation.pk,
         )
         reply = None
         if not turn.silent:
