@@ -34,6 +34,13 @@ RATE = 20.0
 DUE_BUSINESSES = 10
 
 
+def bench_number(index: int) -> str:
+    """Business ``index``'s number: a valid NANP number (+1 415 2xx-xxxx). An exchange starting with 0
+    (``+1415000…``, before 2026-12-02 15:00 UTC) is no valid number: every webhook of those runs was
+    answered "no business owns this number", and the sweeps had nothing to find."""
+    return f"+1415{200 + index // 10_000:03d}{index % 10_000:04d}"
+
+
 class Scale(Stack):
     def __init__(self, args):
         super().__init__()
@@ -75,12 +82,12 @@ class Scale(Stack):
             )
             timings.append((time.perf_counter() - started) * 1000)
             with tenant_context(business):
-                phone_number_assign(phone_number=f"+1415{index:07d}")
+                phone_number_assign(phone_number=bench_number(index))
             if (index + 1) % 100 == 0:
                 log(f"  {index + 1} businesses")
         connection.set_schema_to_public()
         self.numbers = [
-            f"+1415{int(name.rsplit(' ', 1)[1]):07d}"
+            bench_number(int(name.rsplit(" ", 1)[1]))
             for name in Business.objects.filter(name__startswith="Scale Bench ").values_list("name", flat=True)
         ]
         connection.close()

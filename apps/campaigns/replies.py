@@ -3,8 +3,9 @@ conversation engine about each inbound text before its assistant.
 
 C, "confirm", "sí" confirm the appointment; X, "cancel my appointment", "cancelar" cancel it (through
 the CRM's services) and the customer is told; R, "reschedule", "cambiar" hand the assistant a
-request to move it, so that its reschedule flow offers new times. The bare word CANCEL never gets
-here: it is a carrier opt-out keyword (apps/conversations/keywords.py) and the appointment stays.
+request to move it, so that its reschedule flow offers new times; the request is recorded (a
+``requested`` ``crm.Reschedule``, which the move completes). The bare word CANCEL never gets here:
+it is a carrier opt-out keyword (apps/conversations/keywords.py) and the appointment stays.
 
 A text that is none of these words costs no query (the inbound turn's statements are pinned).
 """
@@ -19,7 +20,7 @@ from apps.campaigns.models import CampaignMessage
 from apps.conversations import services as conversations
 from apps.conversations.models import Message
 from apps.crm import services as crm
-from apps.crm.models import Appointment
+from apps.crm.models import Appointment, Reschedule
 from apps.dispatch.rules import fold
 
 HANDLED = True
@@ -66,7 +67,12 @@ def reminder_reply(*, conversation, inbound):
     appointment = Appointment.objects.select_related("customer").get(pk=reminder.appointment_id)
     language = appointment.customer.language
     if answer == "reschedule":
-        CampaignMessage.objects.filter(pk=reminder.pk).update(answer=answer, answered_at=now)
+        with transaction.atomic():
+            CampaignMessage.objects.filter(pk=reminder.pk).update(answer=answer, answered_at=now)
+            # The request is on record now; the assistant's move (or the owner's) completes it.
+            crm.reschedule_request(
+                appointment=appointment, moved_by=Reschedule.MovedBy.REMINDER_REPLY, conversation_id=conversation.pk
+            )
         return texts.reschedule_request(language)
     with transaction.atomic():
         if not _decided(inbound):

@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apps.conversations.leads import LeadReading, lead_reading
-from apps.crm.models import Appointment
+from apps.crm.models import Appointment, Reschedule
 from apps.crm.services import appointment_note_add, appointment_update
 from apps.dispatch import replies
 from apps.dispatch.notifications import emergency_owner_notify, owner_notify
@@ -127,9 +127,10 @@ def _is_an_aside(response: dict) -> bool:
     return not response["validation"].get("is_emergency") and "human_requested" not in issues
 
 
-def _change_appointment(*, response: dict, caller_phone: str) -> Turn:
+def _change_appointment(*, response: dict, caller_phone: str, conversation_id=None) -> Turn:
     """Move or cancel the customer's own appointment (found by their phone when it was proposed,
-    checked again here); a time taken meanwhile is answered, never double-booked."""
+    checked again here); a time taken meanwhile is answered, never double-booked. A move is
+    recorded as the assistant's (``Reschedule``), with the SMS conversation when there is one."""
     slot = response["proposed_slot"]
     appointment = Appointment.objects.filter(
         pk=parse_uuid(slot.get("changes_appointment")),
@@ -145,7 +146,12 @@ def _change_appointment(*, response: dict, caller_phone: str) -> Turn:
     else:
         start = datetime.fromisoformat(str(slot["start_datetime"]))
         try:
-            appointment_update(appointment=appointment, starts_at=start)
+            appointment_update(
+                appointment=appointment,
+                starts_at=start,
+                moved_by=Reschedule.MovedBy.ASSISTANT,
+                conversation_id=conversation_id,
+            )
             message = response["next_action"]["message"]
         except Conflict:  # Taken since it was proposed: nothing moved, ask again (no slot to say yes to).
             message = replies.render("ask_when", language)
@@ -236,15 +242,16 @@ def assistant_apply(
     now: datetime | None = None,
     booked: Appointment | None = None,
     config=None,
+    conversation_id=None,
 ) -> Turn:
     """Act on the decision inside the caller's transaction: book when the customer confirmed a slot
     (the engine escalates instead when ``ai_settings.auto_book`` is off), alert the owner of an
     emergency unless this conversation already did. The booking and the owner's alerts (outbox
     deliveries) commit or roll back together. ``config``: the business's settings, read in this
-    transaction, when the caller has them."""
+    transaction, when the caller has them. ``conversation_id``: the SMS conversation, if any."""
     request, response = decision.request, decision.response
     if _action_of(response) in CHANGE_ACTIONS:
-        return _change_appointment(response=response, caller_phone=caller_phone)
+        return _change_appointment(response=response, caller_phone=caller_phone, conversation_id=conversation_id)
     if booked is not None and _is_an_aside(response):
         return _after_booking(booked, request=request, response=response)
     config = config or config_get()

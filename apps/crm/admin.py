@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.crm.models import Appointment, ConversationReview, Customer, CustomerPhone
+from apps.crm.models import Appointment, ConversationReview, Customer, CustomerPhone, Reschedule
 from nevermisscall.admin import TenantModelAdmin
 
 
@@ -31,3 +31,11 @@ class CustomerPhoneAdmin(TenantModelAdmin):
 class ConversationReviewAdmin(TenantModelAdmin):
     list_display = ["conversation_id", "outcome", "updated_at"]
     list_filter = ["outcome"]
+
+
+@admin.register(Reschedule)
+class RescheduleAdmin(TenantModelAdmin):
+    list_display = ["created_at", "appointment", "status", "moved_by", "from_start", "to_start", "moved_at"]
+    list_filter = ["status", "moved_by", "created_at"]
+    list_select_related = ["appointment"]
+    date_hierarchy = "created_at"

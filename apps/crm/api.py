@@ -7,7 +7,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from apps.crm import selectors, services
-from apps.crm.models import Appointment, Customer
+from apps.crm.models import Appointment, Customer, Reschedule
 from nevermisscall.permissions import IsBusinessMember, requires
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
 from nevermisscall.seed001 import Seed001APIView
@@ -153,5 +153,10 @@ class AppointmentDetailApi(Seed001APIView):
             raise exceptions.NotFound("Appointment not found.")
         serializer = self.AppointmentUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        appointment = services.appointment_update(appointment=appointment, **serializer.validated_data)
+        appointment = services.appointment_update(
+            appointment=appointment,
+            moved_by=Reschedule.MovedBy.APPOINTMENTS_API,
+            actor_id=getattr(request.user, "pk", None),
+            **serializer.validated_data,
+        )
         return Response(AppointmentOutputSerializer(appointment).data)

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from apps.crm import selectors, services
 from apps.crm.api import CanReadAppointments
 from apps.crm.hooks import TimelineCursor
-from apps.crm.models import Appointment, Customer
+from apps.crm.models import Appointment, Customer, Reschedule
 from nevermisscall.permissions import requires
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
 from nevermisscall.seed002 import Seed002APIView
@@ -373,6 +373,8 @@ class CrmAppointmentDetailApi(Seed002APIView):
             ends_at=end,
             duration_min=data.pop("duration_min", None),
             status=data.pop("status", None),
+            moved_by=Reschedule.MovedBy.CRM_API,
+            actor_id=getattr(request.user, "pk", None),
             **data,
         )
         return Response(AppointmentSerializer(appointment).data)
@@ -416,7 +418,9 @@ class CustomerTimelineApi(Seed002APIView):
                     "items": inline_serializer(
                         "TimelineItem",
                         {
-                            "kind": serializers.ChoiceField(choices=["appointment", "call", "conversation", "message"]),
+                            "kind": serializers.ChoiceField(
+                                choices=["appointment", "call", "conversation", "message", "reschedule"]
+                            ),
                             "id": serializers.UUIDField(),
                             "at": serializers.DateTimeField(),
                             "data": serializers.DictField(),

@@ -131,3 +131,57 @@ class ConversationReview(models.Model):
 
     def __str__(self):
         return f"review {self.conversation_id}"
+
+
+class Reschedule(models.Model):
+    """One move of an appointment, or a customer's request for one not yet placed.
+
+    Written by ``crm.services.appointment_update`` in the savepoint of the move itself (a move the
+    exclusion constraint refuses leaves no record), and as ``requested`` when a customer answers a
+    reminder with R: the move that lands next completes that row instead of adding one."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        MOVED = "moved", _("Moved")
+
+    class MovedBy(models.TextChoices):
+        CALENDAR = "calendar", _("Calendar (dashboard)")
+        CRM_API = "crm_api", _("CRM API")
+        APPOINTMENTS_API = "appointments_api", _("Appointments API")
+        ASSISTANT = "assistant", _("Assistant")
+        REMINDER_REPLY = "reminder_reply", _("Customer's reply to a reminder")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reschedules")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    # Who placed the move; for a request still open, how it was asked.
+    moved_by = models.CharField(max_length=20, choices=MovedBy.choices)
+    from_start = models.DateTimeField()
+    from_end = models.DateTimeField()
+    to_start = models.DateTimeField(null=True, blank=True)
+    to_end = models.DateTimeField(null=True, blank=True)
+    # Users are in the public schema and conversations above this app: their ids are kept.
+    actor_id = models.UUIDField(null=True, blank=True, help_text=_("User who moved it (public schema id)"))
+    conversation_id = models.UUIDField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True, help_text=_("When the customer asked"))
+    moved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        # The owner's window: recorded or moved since (an OR of the two, a bitmap OR of these).
+        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["moved_at"])]
+        constraints = [
+            # One open request per appointment: a second R finds it; the next move completes it.
+            models.UniqueConstraint(
+                fields=["appointment"], condition=Q(status="requested"), name="reschedule_one_open_request"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="requested", to_start__isnull=True, moved_at__isnull=True)
+                | Q(status="moved", to_start__isnull=False, to_end__isnull=False, moved_at__isnull=False),
+                name="reschedule_moved_has_its_times",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.status} {self.appointment_id} {self.from_start:%Y-%m-%d %H:%M}"

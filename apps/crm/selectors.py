@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.crm.hooks import TimelineCursor, TimelineItem, keyset_after, timeline_sources
-from apps.crm.models import Appointment, ConversationReview, Customer, CustomerPhone
+from apps.crm.models import Appointment, ConversationReview, Customer, CustomerPhone, Reschedule
 from nevermisscall.ids import parse_uuid
 from nevermisscall.phone import InvalidPhoneNumber, to_e164
 
@@ -145,10 +145,48 @@ def _appointment_source(customer: Customer):
     return source
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _reschedule_source(customer: Customer):
+    """The customer's reschedules (asked for or moved), placed at the time they were recorded."""
+
+    def source(numbers, limit, cursor):
+        rows = keyset_after(
+            Reschedule.objects.filter(appointment__customer=customer).select_related("appointment"),
+            field="created_at",
+            kind="reschedule",
+            cursor=cursor,
+        )
+        return [
+            TimelineItem(
+                kind="reschedule",
+                id=str(r.pk),
+                at=r.created_at,
+                data={
+                    "status": r.status,
+                    "moved_by": r.moved_by,
+                    "appointment_id": str(r.appointment_id),
+                    "job_type": r.appointment.job_type,
+                    "from_start": _iso(r.from_start),
+                    "from_end": _iso(r.from_end),
+                    "to_start": _iso(r.to_start),
+                    "to_end": _iso(r.to_end),
+                    "moved_at": _iso(r.moved_at),
+                },
+            )
+            for r in rows[:limit]
+        ]
+
+    return source
+
+
 def customer_timeline(
     *, customer: Customer, limit: int = 50, cursor: TimelineCursor | None = None
 ) -> tuple[list[TimelineItem], TimelineCursor | None]:
-    """The customer's calls, conversations, messages and appointments, newest first, interleaved.
+    """The customer's calls, conversations, messages, appointments and reschedules, newest first,
+    interleaved.
 
     One query per kind (the other apps' kinds come from their registered sources, ``apps/crm/hooks.py``),
     each ``limit`` rows past the cursor (keyset, not offset: a late page costs what the first does),
@@ -156,7 +194,11 @@ def customer_timeline(
     and the cursor of the next page (None at the end).
     """
     numbers = customer_numbers(customer=customer)
-    sources = {"appointment": _appointment_source(customer), **timeline_sources()}
+    sources = {
+        "appointment": _appointment_source(customer),
+        "reschedule": _reschedule_source(customer),
+        **timeline_sources(),
+    }
     items = []
     for source in sources.values():
         items.extend(source(numbers, limit + 1, cursor))

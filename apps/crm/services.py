@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from apps.crm.models import Appointment, ConversationReview, Customer, CustomerPhone
+from apps.crm.models import Appointment, ConversationReview, Customer, CustomerPhone, Reschedule
 from apps.outbox import services as outbox
 from apps.outbox.hooks import hooks as outbox_hooks
 from nevermisscall.errors import BusinessRuleViolation, Conflict, NotFound
@@ -166,6 +166,27 @@ APPOINTMENT_DETAIL_FIELDS = (
 )
 
 
+def _reschedule_record(*, appointment: Appointment, before: tuple, moved_by: str, actor_id, conversation_id) -> None:
+    """Record the move just saved from ``before`` (start, end) to the times ``appointment`` holds
+    (its row is locked): the customer's open request is completed, otherwise a ``moved`` row is
+    written."""
+    now = timezone.now()
+    moved = {
+        "status": Reschedule.Status.MOVED,
+        "moved_by": moved_by,
+        "from_start": before[0],
+        "from_end": before[1],
+        "to_start": appointment.start,
+        "to_end": appointment.end,
+        "actor_id": actor_id,
+        "moved_at": now,
+    }
+    if conversation_id is not None:
+        moved["conversation_id"] = conversation_id
+    if not Reschedule.objects.filter(appointment=appointment, status=Reschedule.Status.REQUESTED).update(**moved):
+        Reschedule.objects.create(appointment=appointment, **moved)
+
+
 def appointment_update(
     *,
     appointment: Appointment,
@@ -173,16 +194,26 @@ def appointment_update(
     duration_min: int | None = None,
     ends_at: datetime | None = None,
     status: str | None = None,
+    moved_by: str | None = None,
+    actor_id=None,
+    conversation_id=None,
     **details,
 ) -> Appointment:
     """Reschedule, change status or details (``APPOINTMENT_DETAIL_FIELDS``). Moving onto a taken
     slot, or re-activating a cancelled appointment whose slot was taken since, is a ``Conflict``;
-    the database decides (the exclusion constraint), and on a refusal nothing changes."""
+    the database decides (the exclusion constraint), and on a refusal nothing changes.
+
+    A change of time needs ``moved_by`` (``Reschedule.MovedBy``): the move is recorded as a
+    ``Reschedule`` (with ``actor_id`` and ``conversation_id`` when known) in the savepoint of the
+    write, from the times read under the row's lock, so a refused move records nothing."""
     unknown = set(details) - set(APPOINTMENT_DETAIL_FIELDS)
     if unknown:
         raise TypeError(f"appointment_update() got unexpected fields {sorted(unknown)}")
     duration = timedelta(minutes=duration_min) if duration_min is not None else appointment.end - appointment.start
-    if starts_at is not None or duration_min is not None or ends_at is not None:
+    timed = starts_at is not None or duration_min is not None or ends_at is not None
+    if timed:
+        if moved_by not in Reschedule.MovedBy.values:
+            raise TypeError("appointment_update() moving an appointment needs moved_by (Reschedule.MovedBy)")
         appointment.start = starts_at or appointment.start
         appointment.end = ends_at or appointment.start + duration
         if appointment.end <= appointment.start:
@@ -192,10 +223,23 @@ def appointment_update(
         appointment.status = status
     for field_name, value in details.items():
         setattr(appointment, field_name, value)
+
+    def write():
+        before = None
+        if timed:
+            before = Appointment.objects.select_for_update().values_list("start", "end").get(pk=appointment.pk)
+        appointment.save(update_fields=["start", "end", "status", *details, "updated_at"])
+        if before is not None and before != (appointment.start, appointment.end):
+            _reschedule_record(
+                appointment=appointment,
+                before=before,
+                moved_by=moved_by,
+                actor_id=actor_id,
+                conversation_id=conversation_id,
+            )
+
     try:
-        _write_against_overlap(
-            lambda: appointment.save(update_fields=["start", "end", "status", *details, "updated_at"])
-        )
+        _write_against_overlap(write)
     except (Conflict, IntegrityError, OperationalError):
         appointment.refresh_from_db()
         raise
@@ -214,8 +258,28 @@ def _local_time_text(moment: datetime, language: str) -> str:
         return f"{date_format(local, 'l j F')}, {date_format(local, 'TIME_FORMAT')}"
 
 
+def reschedule_request(*, appointment: Appointment, moved_by: str, conversation_id=None) -> None:
+    """Record that the customer asked to move ``appointment`` (a ``requested`` row, no new time
+    yet), once: while a request is open another one adds nothing (one statement, ``ON CONFLICT DO
+    NOTHING`` on the open-request index). The next move completes it."""
+    Reschedule.objects.bulk_create(
+        [
+            Reschedule(
+                appointment=appointment,
+                status=Reschedule.Status.REQUESTED,
+                moved_by=moved_by,
+                from_start=appointment.start,
+                from_end=appointment.end,
+                conversation_id=conversation_id,
+                requested_at=timezone.now(),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 @transaction.atomic
-def appointment_reschedule(*, appointment_id, start: datetime, notify: bool = True) -> Appointment:
+def appointment_reschedule(*, appointment_id, start: datetime, actor_id=None, notify: bool = True) -> Appointment:
     """Move an appointment to ``start`` keeping its length (the dashboard's drag), under its row
     lock, and text the customer the new time through the outbox (cause: the appointment).
 
@@ -228,7 +292,9 @@ def appointment_reschedule(*, appointment_id, start: datetime, notify: bool = Tr
         raise BusinessRuleViolation("Only a booked or confirmed appointment can be moved.")
     if locked.start == start:
         return locked
-    appointment = appointment_update(appointment=locked, starts_at=start)
+    appointment = appointment_update(
+        appointment=locked, starts_at=start, moved_by=Reschedule.MovedBy.CALENDAR, actor_id=actor_id
+    )
     customer = appointment.customer
     if notify and not outbox_hooks.is_opted_out(customer.phone):
         tenant = connection.tenant

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from apps.crm import selectors, services
 from apps.crm.hooks import TimelineCursor
-from apps.crm.models import Appointment
+from apps.crm.models import Appointment, Reschedule
 from nevermisscall.errors import Conflict, DomainError
 from nevermisscall.views import BadQuery, business_member_required, paginate, query_date, query_without_page
 
@@ -63,9 +63,14 @@ def customer_detail_page(request, customer_id):
             raise BadQuery(_("That page of the timeline does not exist."))
     items, next_cursor = selectors.customer_timeline(customer=customer, limit=TIMELINE_PAGE, cursor=cursor)
     labels = dict(Appointment.Status.choices)
+    movers = dict(Reschedule.MovedBy.choices)
     for item in items:
         if item.kind == "appointment":
             item.data["status_label"] = labels.get(item.data["status"], item.data["status"])
+        elif item.kind == "reschedule":
+            item.data["moved_by_label"] = movers.get(item.data["moved_by"], item.data["moved_by"])
+            for name in ("from_start", "to_start"):
+                item.data[f"{name}_label"] = _local_label(request, item.data[name]) if item.data[name] else ""
     context = {
         "customer": customer,
         "numbers": selectors.customer_numbers(customer=customer),
@@ -78,6 +83,12 @@ def customer_detail_page(request, customer_id):
 
 def _zone(request):
     return zoneinfo.ZoneInfo(request.tenant.timezone)
+
+
+def _local_label(request, iso: str) -> str:
+    """An ISO time written in the business's time zone, as the calendar shows it ("Tue 1 Dec, 9 a.m.")."""
+    local = datetime.fromisoformat(iso).astimezone(_zone(request))
+    return f"{date_format(local, 'D j M')}, {date_format(local, 'TIME_FORMAT')}"
 
 
 def _week_context(request, monday):
@@ -159,7 +170,9 @@ def appointment_move(request, appointment_id):
         notice = _("Choose a day and time to move the appointment to.")
     else:
         try:
-            moved = services.appointment_reschedule(appointment_id=appointment.pk, start=start)
+            moved = services.appointment_reschedule(
+                appointment_id=appointment.pk, start=start, actor_id=request.user.pk
+            )
         except Conflict:
             notice = _("That time is taken by another appointment; nothing was changed.")
         except DomainError as error:

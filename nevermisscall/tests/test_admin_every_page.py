@@ -15,6 +15,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from model_bakery import baker
 
 from apps.accounts.models import User
+from apps.crm.models import Reschedule
 from apps.tenants.resolvers import ADMIN_BUSINESS_SESSION_KEY
 from conftest import PASSWORD
 from nevermisscall.admin import TenantModelAdmin
@@ -48,8 +49,8 @@ def _periodic_task():
     return PeriodicTask.objects.create(name="walk", task="outbox.sweep", interval=every_ten_seconds)
 
 
-# Models whose rows model_bakery cannot make alone.
-MAKERS = {PeriodicTask: _periodic_task}
+# Models whose rows model_bakery cannot make alone (a moved reschedule needs its times: a request).
+MAKERS = {PeriodicTask: _periodic_task, Reschedule: lambda: baker.make(Reschedule, status="requested")}
 
 
 def _one_of_each(models) -> dict:

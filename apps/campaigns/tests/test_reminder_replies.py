@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.campaigns import services
 from apps.campaigns.models import CampaignMessage, Kind
 from apps.conversations.models import Conversation, Message, OptOut
-from apps.crm.models import Appointment
+from apps.crm.models import Appointment, Reschedule
 from apps.crm.services import appointment_book, customer_get_or_create_by_phone
 from apps.telephony.tests.conftest import new_message_sid, payload
 
@@ -100,6 +100,29 @@ def test_r_has_the_assistant_offer_a_new_time(alpha, twilio, commit, language, w
     expected = "I can move your" if language == "en" else "Puedo cambiar su cita"
     assert expected in reply.body
     assert CampaignMessage.objects.get(kind=Kind.REMINDER, appointment_id=appointment.id).answer == "reschedule"
+    # The request is on record before anything moves; the customer's yes completes that same row.
+    conversation = Conversation.objects.get(customer_number=CUSTOMER)
+    [request] = Reschedule.objects.filter(appointment=appointment)
+    assert (request.status, request.moved_by, request.conversation_id) == (
+        "requested",
+        "reminder_reply",
+        conversation.pk,
+    )
+    assert (request.from_start, request.to_start) == (appointment.start, None)
+    was = appointment.start
+    with commit():
+        _text(twilio_webhook(), "yes" if language == "en" else "sí")
+    appointment.refresh_from_db()
+    assert appointment.start != was
+    [moved] = Reschedule.objects.filter(appointment=appointment)
+    assert (moved.pk, moved.status, moved.moved_by, moved.conversation_id) == (
+        request.pk,
+        "moved",
+        "assistant",
+        conversation.pk,
+    )
+    assert (moved.from_start, moved.to_start, moved.to_end) == (was, appointment.start, appointment.end)
+    assert moved.requested_at == request.requested_at and moved.moved_at >= moved.requested_at
 
 
 @pytest.mark.parametrize("word", ["CANCEL", "cancel", "Cancel."])

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.tokens import token_pair_for
 from apps.conversations.models import Conversation, Message
-from apps.crm.models import Appointment, Customer
+from apps.crm.models import Appointment, Customer, Reschedule
 from apps.telephony.models import Call
 
 # The signed-webhook fixtures of the telephony tests, for /twilio/owner-voice.
@@ -66,6 +66,7 @@ class Dataset:
     appointments: dict = field(default_factory=dict)
     conversations: dict = field(default_factory=dict)
     calls: dict = field(default_factory=dict)
+    reschedules: dict = field(default_factory=dict)
 
 
 def _appointment(
@@ -129,6 +130,26 @@ def _call(sid, number, *, started_at, status="missed", conversation=None, durati
         conversation=conversation,
         started_at=started_at,
     )
+
+
+def _reschedule(appointment, *, moved_by, created_at, requested_at=None, moved_at=None, hours=24):
+    """A reschedule record as ``appointment_update`` writes it: ``requested`` without ``moved_at``,
+    else moved by ``hours``."""
+    fields = {"status": "requested", "to_start": None, "to_end": None}
+    if moved_at is not None:
+        delta = timedelta(hours=hours)
+        fields = {"status": "moved", "to_start": appointment.start + delta, "to_end": appointment.end + delta}
+    reschedule = Reschedule.objects.create(
+        appointment=appointment,
+        moved_by=moved_by,
+        from_start=appointment.start,
+        from_end=appointment.end,
+        requested_at=requested_at,
+        moved_at=moved_at,
+        **fields,
+    )
+    Reschedule.objects.filter(pk=reschedule.pk).update(created_at=created_at)
+    return reschedule
 
 
 def build_dataset(now: datetime) -> Dataset:
@@ -197,6 +218,20 @@ def build_dataset(now: datetime) -> Dataset:
     c["K4a"] = _call("CAfig4a", "+13125550205", started_at=now - 4 * hour)
     c["K6"] = _call("CAfig6", "+13125550206", started_at=now - 5 * hour)
     c["K5"] = _call("CAfig5", "+13125550206", started_at=now - 4 * hour, status="answered", duration=120)
+    r, hours = data.reschedules, [now - n * hour for n in range(6)]
+    # R1: Ben's reminder answered R two hours ago, the assistant moved it an hour later (1 h).
+    r["R1"] = _reschedule(a["A5"], moved_by="assistant", created_at=hours[2], requested_at=hours[2], moved_at=hours[1])
+    # R2: the owner dragged Cy's job three hours ago; R3: Cy asked again 30 minutes ago, still open.
+    r["R2"] = _reschedule(a["A6"], moved_by="calendar", created_at=hours[3], moved_at=hours[3])
+    r["R3"] = _reschedule(a["A6"], moved_by="reminder_reply", created_at=now - hour / 2, requested_at=now - hour / 2)
+    # R5: Ben's other job asked five hours ago, moved through the CRM API three hours later (3 h).
+    r["R5"] = _reschedule(a["A3"], moved_by="crm_api", created_at=hours[5], requested_at=hours[5], moved_at=hours[2])
+    # R6: asked nine days ago, moved by Bella's API a day ago (192 h): in a 7-day window by its move.
+    r["R6"] = _reschedule(
+        a["A2"], moved_by="appointments_api", created_at=now - 9 * day, requested_at=now - 9 * day, moved_at=now - day
+    )
+    # R4: moved ten days ago: outside a 7-day window.
+    r["R4"] = _reschedule(a["A1"], moved_by="crm_api", created_at=now - 10 * day, moved_at=now - 10 * day)
     return data
 
 

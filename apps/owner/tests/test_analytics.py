@@ -9,6 +9,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils.dateparse import parse_datetime
 
 pytestmark = pytest.mark.django_db
 
@@ -151,13 +152,43 @@ def test_retention(figures_client, dataset):
 
 def test_reschedules_and_callbacks(figures_client, dataset):
     body = get(figures_client, "/v1/owner/reschedules?days=7")
-    assert body["total"] == 2
-    assert [(r["customer_number"], r["body"]) for r in body["requests"]] == [
-        ("+13125550202", "R"),
-        ("+13125550207", "Can I reschedule?"),
-    ]
-    assert body["requests"][0]["appointment_id"] == str(dataset.appointments["A5"].id)
-    assert body["requests"][1]["appointment_id"] is None
+    r = dataset.reschedules
+    # R1, R2, R3, R5 recorded in the week, R6 moved in it; R4 (ten days ago) is not.
+    assert (body["days"], body["total"], body["open_requests"], body["moved"], body["requests_moved"]) == (
+        7,
+        5,
+        1,
+        4,
+        3,
+    )
+    assert body["median_hours_to_move"] == 3.0  # requests answered in 1, 3 and 192 hours
+    assert body["moved_by"] == {
+        "calendar": 1,
+        "crm_api": 1,
+        "appointments_api": 1,
+        "assistant": 1,
+        "reminder_reply": 0,
+    }
+    # Newest first by the move (or the request while it is open).
+    assert [row["id"] for row in body["requests"]] == [str(r[n].id) for n in ("R3", "R1", "R5", "R2", "R6")]
+    open_request, assistant = body["requests"][0], body["requests"][1]
+    assert (open_request["status"], open_request["moved_by"], open_request["to_start"]) == (
+        "requested",
+        "reminder_reply",
+        None,
+    )
+    assert (open_request["customer_number"], open_request["appointment_id"]) == (
+        "+13125550203",
+        str(dataset.appointments["A6"].id),
+    )
+    a5 = dataset.appointments["A5"]
+    assert (assistant["customer_name"], assistant["status"], assistant["moved_by"]) == ("Ben", "moved", "assistant")
+    assert parse_datetime(assistant["from_start"]) == a5.start
+    assert parse_datetime(assistant["to_start"]) == a5.start + timedelta(hours=24)
+    limited = get(figures_client, "/v1/owner/reschedules?days=7&limit=2")
+    assert limited["total"] == 5 and len(limited["requests"]) == 2
+    wide = get(figures_client, "/v1/owner/reschedules?days=30")
+    assert (wide["total"], wide["moved_by"]["crm_api"]) == (6, 2)
     callbacks = get(figures_client, "/v1/owner/callbacks?days=7")
     # K1 and K2 callers booked after the call, K6's caller was answered later: K4 (twice) and K3 remain.
     assert callbacks["total"] == 2

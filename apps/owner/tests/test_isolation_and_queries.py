@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.tokens import token_pair_for
 from apps.conversations.models import Conversation, Message
-from apps.crm.models import Appointment, Customer
+from apps.crm.models import Appointment, Customer, Reschedule
 from apps.telephony.models import Call
 from apps.tenants.models import ApiCredential
 from apps.tenants.services import credential_create
@@ -74,13 +74,14 @@ def test_credentials_of_another_business_or_role_are_refused(path, dataset, figu
 
 
 def _grow(business, now, n: int):
-    """``n`` more customers, each with an appointment, a conversation of two texts and a missed call."""
+    """``n`` more customers, each with an appointment (moved once), a conversation of two texts and a
+    missed call."""
     connection.set_tenant(business)
     customers = Customer.objects.bulk_create(
         Customer(name=f"Grown {i}", phone=f"+1646555{i:04d}", address=f"{i} Elm St, Chicago IL 606{i % 90:02d}")
         for i in range(n)
     )
-    Appointment.objects.bulk_create(
+    appointments = Appointment.objects.bulk_create(
         Appointment(
             customer=customer,
             job_type=f"service_{i % 7}",
@@ -91,6 +92,19 @@ def _grow(business, now, n: int):
             source="manual",
         )
         for i, customer in enumerate(customers)
+    )
+    Reschedule.objects.bulk_create(
+        Reschedule(
+            appointment=appointment,
+            status="moved",
+            moved_by="calendar",
+            from_start=appointment.start - timedelta(days=1),
+            from_end=appointment.end - timedelta(days=1),
+            to_start=appointment.start,
+            to_end=appointment.end,
+            moved_at=now - timedelta(minutes=i),
+        )
+        for i, appointment in enumerate(appointments)
     )
     conversations = Conversation.objects.bulk_create(
         Conversation(customer_number=c.phone, business_number="+13125550300", status="resolved", last_message_at=now)
