@@ -60,11 +60,17 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text).replace("'", "").replace("’", "")).split())
 
 
+# A person who is stuck somewhere ("im stuck at work across town") says nothing about a jammed lock.
+_PERSON_STUCK = re.compile(
+    r" (i|im|i am|we|were|we are|hes|he is|shes|she is|got|been|estoy) (stuck|tied up|atorad[oa]) (at|in|on|en) "
+)
+
+
 @lru_cache(maxsize=4096)
 def concepts(text: str) -> frozenset[str]:
     """The concepts ``text`` names: vocabulary phrases first (longest first, each consumed), then
     the remaining words that carry meaning, as vocabulary concepts or English stems."""
-    plain = f" {_plain(text)} "
+    plain = _PERSON_STUCK.sub(" ", f" {_plain(text)} ")
     found: set[str] = set()
     for phrase, named in vocabulary.PHRASES:
         while f" {phrase} " in plain:

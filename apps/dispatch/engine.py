@@ -532,14 +532,17 @@ class _Turn:
     def is_spam(self) -> bool:
         texts = _customer_texts(self.request)
         earlier_spam = any(rules.looks_like_spam(text) for text in texts[1:])
+        if earlier_spam and not self.info["trade"] and not self.info.get("human_request"):
+            return True  # A pitch's follow-up ("Just following up on this 🙂") names no job either.
         return rules.looks_like_spam(texts[0], job_named=bool(self.info["trade"]), after_spam=earlier_spam)
 
     def answer_general(self) -> None:
         """A message that names no job: the first is answered with what this business does (a wrong
         number learns it once); after that the team answers, and is told so."""
-        asked_before = len(_customer_texts(self.request)) > 1
+        texts = _customer_texts(self.request)
+        asked_before = len(texts) > 1
         stage = "collecting_info" if self.request.get("conversation_history") else "initial"
-        if asked_before and rules.says_wrong_number(self.request["current_message"]):
+        if asked_before and any(rules.says_wrong_number(text) for text in texts):  # "😅" after "wrong number"
             self.decide_as("no_reply", stage, "")
         elif rules.asks_about_hours(self.request["current_message"]):
             hours = replies.hours_summary(self.hours, scheduling.day_intervals, self.language)

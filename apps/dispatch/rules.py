@@ -469,7 +469,7 @@ _DENIED_DANGER = re.compile(
     # the danger as an adjective before its smell, or the danger itself, denied: "no burning smell",
     # "no gas odor", "no sparks", "sin chispas ni humo"
     r"|\b(no|not|never|without|sin|ni)\s+(any\s+)?(gas|smoke|burning|burnt|burned|electrical)\s+(smell|odou?r)s?\b"
-    r"|\b(no|never|without|sin|ni)\s+(any\s+)?(sparks?|sparking|smoke|smoking|flames?|chispas?|humo|llamas?)\b"
+    r"|\b(no|never|without|sin|ni)\s+(any\s+)?(sparks?|sparking|smoke|smoking|flames?|chisp\w*|humo|llamas?)\b"
 )
 _CLAUSE = re.compile(r"[,.;!?]+|\s+(?:y|and|but|pero)\s+")
 _SAYS_FINE = re.compile(
@@ -533,7 +533,17 @@ _EMERGENCY = (
     r"\b(shut\s*off|valve)\b[^.!?]*\b(won'?t|wont|doesn'?t|will\s+not)\s+(close|turn|work|shut)",
     r"\bgas\s+(smell|leak)",
     r"\bsmell\s+gas\b",
-    r"water\s+(is\s+)?(coming|pouring|leaking|dripping)\s+(thru|through|from)\s+the\s+ceiling",
+    # water coming through a ceiling, whichever room's ("thru the kitchen ceiling"), or onto a light
+    # or an outlet: water and electricity together
+    r"water\s+(is\s+)?(coming|pouring|leaking|dripping|running)\s+(down\s+)?(thru|through|from|out\s+of)\s+"
+    r"(the\s+|my\s+|our\s+)?(\w+\s+){0,2}ceiling",
+    r"\b(light\s+fixtures?|lights?|outlets?|panel|breaker\s+box)\s+(is\s+|are\s+)?(all\s+)?(wet|soaked|dripping|full\s+of\s+water)\b",
+    r"\bwater\s+(is\s+)?(in|into|on|inside|dripping\s+(on|into))\s+(the\s+|my\s+)?(light\s+fixture|lights?|outlets?|panel|breaker\s+box)",
+    # what gas smells like: the odorant's rotten eggs, sulfur
+    r"\brotten\s+eggs?\b",
+    r"\b(sulfur|sulphur)\s+smell|\bsmells?\s+(like\s+)?(sulfur|sulphur)",
+    r"\bhuevos?\s+podridos?\b",
+    r"\b(huele|olor)\s+a\s+azufre\b",
     r"smells?\s+(like\s+)?gas",
     r"\bsparks?\b",
     r"\bsparking",
@@ -550,7 +560,7 @@ _EMERGENCY = (
     r"\binundacion",
     r"\binundando",
     r"\binundad[oa]",
-    r"\bchispas",
+    r"\bchisp(as|ita|itas|ea|eando|eo|azos?)\b",
     r"huele\s+a\s+gas",
     r"fuga\s+de\s+gas",
     r"huele\s+(muy\s+|bien\s+|bien\s+fuerte\s+|fuerte\s+)?(fuerte\s+)?a\s+gas",
@@ -1290,6 +1300,8 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     if pref.day_part:
         pref.after, pref.before = DAY_PARTS[pref.day_part]
         hit(pref.day_part)
+        if re.search(r"\btonight\b|\besta\s+noche\b", folded) and not re.search(r"\bevenings?\b", folded):
+            pref.before = None  # "Tonight" runs to midnight: a 9:30 PM visit is tonight, an evening ends at 9.
     if _AFTER_LUNCH.search(folded):
         pref.after = max(pref.after or LUNCH_ENDS, LUNCH_ENDS)
         hit("after_lunch")
@@ -1462,6 +1474,13 @@ _SPAM = (
     r"\bwe\s+help\s+(contractors|businesses|companies|home\s+service|electricians|plumbers|locksmiths)",
     r"\btop\s+\d+\s+(for|on|in)\b",
     r"\b(on|in)\s+google\s+maps\b",
+    # get-rich texts and their pressure: "make $3000/week from home", "reply YES to learn more", "last chance"
+    r"\b(make|earn|making|earning)\s+\$\s?\d[\d,.]*k?\s*(/|a|an|per|each)\s*(week|wk|day|month|mo|hour|hr)\b",
+    r"\b(work|money|income|earn\w*|trading)\s+from\s+home\b|\bdesde\s+(tu|su)\s+casa\b",
+    r"\b(to|para)\s+(learn|find\s+out|hear)\s+more\b|\bpara\s+(saber|conocer)\s+mas\b",
+    r"\blast\s+chance\b|\bultima\s+oportunidad\b",
+    r"\b(spots?|seats?|places?|lugares|cupos?)\s+(are\s+)?(filling|going|selling)\s+(up\s+)?fast\b|\bcupo\s+limitado\b",
+    r"\b(5|five)[\s-]star\s+(google\s+)?reviews\b|\breviews\s+on\s+autopilot\b",
 )
 
 
@@ -1506,6 +1525,14 @@ _HUMAN_PATTERNS = (
     r"\bhablarlo\s+(directamente\s+)?con\s+(alguien|el\s+duen|la\s+duen|el\s+encargado|el\s+jefe)",
     r"\bme\s+(puede|pueden|podria|podrian)\s+(marcar|llamar|hablar)\b",
     r"\b(can|could)\s+(you|u|someone|somebody)\s+(just\s+)?(call|ring|phone)\s+me\b",
+    # a call asked of a person by their role: "can the owner just give me a call back?"
+    r"\b(owner|manager|boss|someone|somebody|person|human|you|u)\s+(just\s+)?(give|gimme)\s+me\s+a\s+(call|ring)\b",
+    r"\bcall\s+me\s+back\b",
+    r"\b(rather|prefer(\s+to)?|easier\s+to)\s+(explain|discuss)\b|\b(talk|explain)\s+(it\s+)?(on|over)\s+the\s+phone\b",
+    # refusing the machine, or the one word people shout at phone trees
+    r"\b(text|talk|chat|deal|speak)\w*\s+(with|to)\s+a\s+(machine|bot|robot|computer)\b",
+    r"(^|[.!?]\s*)(live\s+)?(agent|representative|rep|operator|human|agente|operador|operadora|asesor)\s*(please|pls|plz|por\s+favor)?\s*[.!?]*$",
+    r"\b(regres\w*|devuelv\w*|devolver\w*)\s+(me\s+)?(la\s+)?llamada\b",
 )
 
 
@@ -1537,7 +1564,14 @@ _NO_HEAT_OR_COOLING = (
     r"(stopped|died|quit|went\s+out|is\s+out|isn'?t\s+working|is\s+not\s+working|not\s+working|broke|gave\s+out)",
     r"\bnot\s+(heating|cooling)\b",
     r"\b(sin|no\s+tenemos|no\s+hay)\s+(calefaccion|calor|aire|clima)\b",
-    r"\b(calefaccion|calentador|aire|clima)\s+(ya\s+)?(no\s+(funciona|sirve|prende|enfria|calienta)|se\s+(descompuso|apago))",
+    r"\b(calefaccion|calentador|calenton|calefactor|caldera|aire|clima)\s+(ya\s+)?(no\s+(funciona|sirve|prende|enfria|calienta)|se\s+(descompuso|apago))",
+    # the verb first: "no sirve la calefacción", "se apagó el calentón"
+    r"\b(no|ya\s+no)\s+(funciona|sirve|prende|enciende|calienta|enfria|jala)\s+(el|la|mi|nuestro|nuestra)\s+"
+    r"(calefaccion|calentador|calenton|calefactor|caldera|aire|clima)\b",
+    r"\bse\s+(nos\s+|me\s+)?(apago|descompuso|murio|fue)\s+(el|la|mi)\s+(calefaccion|calentador|calenton|calefactor|caldera|aire|clima)\b",
+    # a furnace that will not light is no heat: "keeps clicking but no flame"
+    r"\b(furnace|heater|boiler|pilot)\b[^.!?]*\b(no\s+flame|won'?t\s+(ignite|light|fire\s+up|kick\s+on|come\s+on|turn\s+on|start)"
+    r"|(is\s+)?blowing\s+cold)",
 )
 _VULNERABLE = (
     r"\b(8\d|9\d|1[01]\d)[\s-]*(year|yr)s?[\s-]*old\b",
@@ -1560,6 +1594,13 @@ _LOCKED_OUT = (
     r"\bllaves\s+(adentro|dentro)\b",
     r"\bme\s+quede\s+(afuera|fuera)\b",
     r"\bafuera\s+de\s+(mi|la)\s+casa\b",
+    r"\bse\s+(me\s+)?cerro\s+la\s+puerta\b",
+)
+# someone shut in by a door that locked behind them: "se quedó adentro solo", "locked inside the house"
+_LOCKED_IN = (
+    r"\b(locked|stuck|trapped|shut)\s+(inside|in\s+(the|my|our|a)\s+(house|home|room|bedroom|bathroom|apartment))\b",
+    r"\bse\s+quedo\s+(encerrad[oa]|adentro|dentro)\b",
+    r"\b(esta|quedo|se\s+quedo)\s+encerrad[oa]\b",
 )
 _CHILD_INSIDE = (r"\b(baby|toddler|child|kid|son|daughter|infant|bebe|nino|nina|hijo|hija)\b",)
 _IN_A_CAR = (r"\b(car|truck|van|suv|carro|coche|camioneta)\b",)
@@ -1609,13 +1650,17 @@ _NO_POWER = (
     r"\b(battery|bateria|pila)\b",
 )
 _TEMPERATURE = re.compile(r"\b(-?\d{1,3})\s*(degrees|deg|°|grados)")
-_INDOOR_TEMPERATURE = re.compile(r"\b(house|home|inside|apartment)\s+(is\s+)?(at|down\s+to)\s+(\d{2})\b")
+# Inside the home: "house is down to 50", "house is 52 degrees", "la casa está a 50 grados".
+_INDOOR_TEMPERATURE = re.compile(
+    r"\b(house|home|inside|apartment)\s+(is\s+)?(at|down\s+to)\s+(?P<t>\d{2})\b"
+    r"|\b(house|home|inside|apartment|casa|adentro)\s+(is\s+|esta\s+)?(only\s+|a\s+)?(?P<u>\d{2})\s*(degrees|deg|°|grados)"
+)
 
 
 def _extreme_temperature(folded: str) -> bool:
     if any(int(value) <= 32 or int(value) >= 95 for value, _ in _TEMPERATURE.findall(folded)):
         return True
-    return any(int(match[3]) <= 55 for match in _INDOOR_TEMPERATURE.findall(folded))
+    return any(int(match["t"] or match["u"]) <= 55 for match in _INDOOR_TEMPERATURE.finditer(folded))
 
 
 def says_not_urgent(texts: list[str]) -> bool:
@@ -1635,6 +1680,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
             return "no heat or cooling with a vulnerable person in the home"
         if _any(_EXTREME_WEATHER, folded) or _extreme_temperature(folded):
             return "no heat or cooling in extreme temperatures"
+    if _any(_LOCKED_IN, folded) and (_any(_CHILD_INSIDE, folded) or _any(_VULNERABLE, folded)):
+        return "a child locked in a car" if _any(_IN_A_CAR, folded) else "a child or vulnerable person locked inside"
     if _any(_LOCKED_OUT, folded):
         if _any(_CHILD_INSIDE, folded) and _any(_IN_A_CAR, folded):
             return "a child locked in a car"

@@ -126,3 +126,57 @@ def test_a_yes_after_the_name_books(configured, webhook, twilio, commit):
         text(webhook, "I'm Maria Lopez, say less 🤙")
     appointment = Appointment.objects.get()
     assert appointment.status == Appointment.Status.SCHEDULED and appointment.customer.name == "Maria Lopez"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Can the owner just give me a call back? I'd rather explain on the phone",
+        "ugh I don't want to text with a machine. AGENT",
+    ],
+)
+def test_asking_for_a_person_by_role_or_refusing_the_machine_hands_over_once(configured, webhook, twilio, commit, body):
+    with commit():
+        text(webhook, "water heater making popping sounds")
+        text(webhook, body)
+        text(webhook, "thanks")
+    assert len(bodies_to(twilio, OWNER)) == 1
+    assert Conversation.objects.get(customer_number=CUSTOMER).lead_outcome == "handed_to_human"
+
+
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        ("Make $3000/week from home trading crypto!!", "Reply YES to learn more", "Last chance!!! spots filling fast"),
+        ("Hi! We help home service businesses get more 5-star Google reviews on autopilot.", "Just following up 🙂"),
+    ],
+)
+def test_a_pitch_and_its_follow_ups_get_no_reply_and_no_alert(configured, webhook, twilio, commit, bodies):
+    for body in bodies:
+        with commit():
+            text(webhook, body)
+    assert bodies_to(twilio, CUSTOMER) == [] and bodies_to(twilio, OWNER) == []
+    assert Conversation.objects.get(customer_number=CUSTOMER).lead_outcome == "spam"
+
+
+def test_after_a_wrong_number_what_follows_gets_no_reply_and_no_alert(configured, webhook, twilio, commit):
+    with commit():
+        text(webhook, "perdón, número equivocado")
+        text(webhook, "😅")
+    assert len(bodies_to(twilio, CUSTOMER)) == 1 and bodies_to(twilio, OWNER) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "smells like rotten eggs near the stove, getting stronger",
+        "water is coming thru the kitchen ceiling from the upstairs bathroom!! dripping fast, light fixture is wet",
+        "se apagó el calentador y no vuelve a prender, mi papá tiene 80 años y hace mucho frío",
+    ],
+)
+def test_an_emergency_told_by_the_situation_alerts_the_owner_at_once(configured, webhook, twilio, commit, body):
+    with commit():
+        text(webhook, body)
+    owner = bodies_to(twilio, OWNER)
+    assert len(owner) == 1 and owner[0].startswith("EMERGENCY")
+    assert Conversation.objects.get(customer_number=CUSTOMER).lead_urgency == "emergency"

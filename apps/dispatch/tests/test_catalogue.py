@@ -197,3 +197,8 @@ def test_doors_that_are_not_garage_doors_and_structures_to_build_are_other_work(
     assert catalogue.asks_whether_they_do("can you build a pergola?")
     # the garage door itself, off its track, is still the business's job
     assert catalogue.names_other_work("my garage door came off its track", GARAGE) is None
+
+
+def test_a_person_stuck_somewhere_is_no_jammed_lock():
+    assert "jammed" not in catalogue.concepts("my 9 yr old is locked out, im stuck at work across town")
+    assert "jammed" in catalogue.concepts("the key is stuck in the lock")

@@ -562,3 +562,77 @@ def test_a_part_already_new_is_checked_not_the_job(text):
 
     assert catalogue.work_kind(rules.without_denials(text)) != "install"
     assert catalogue.work_kind(rules.without_denials("quiero un termostato nuevo")) == "install"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "water is coming thru the kitchen ceiling from the upstairs bathroom!! dripping fast",
+        "the light fixture is wet, water dripping on it",
+        "smells like rotten eggs near the stove, getting stronger",
+        "huele a huevo podrido en la cocina",
+        "un apagador de la recámara echa chispitas cuando lo prendo",
+    ],
+)
+def test_dangers_told_by_what_people_notice_are_emergencies(text):
+    assert rules.detect_urgency(rules.without_denials(text))[0] == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("texts", "hour", "reason"),
+    [
+        (["no sirve la calefacción y tengo un bebé de 3 meses, la casa está bien fría ya"], 23, "vulnerable"),
+        (["se apagó el calentón y no vuelve a prender, mi papá tiene 80 años y está conmigo"], 1, "vulnerable"),
+        (["furnace keeps clicking but no flame, house is 52 degrees and I have newborn twins"], 23, "vulnerable"),
+        (["furnace won't ignite, the house is 48 degrees"], 10, "extreme"),
+        (["se cerro la puerta y mi niño de 2 años se quedo adentro solo!! ayuda"], 16, "locked inside"),
+        (["my toddler is locked inside the house and I'm on the porch"], 12, "locked inside"),
+    ],
+)
+def test_situations_that_are_emergencies_in_other_words(texts, hour, reason):
+    assert reason in rules.situational_emergency(texts, local_hour=hour)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["furnace keeps clicking but still heats, house is 68 degrees"],
+        ["la calefacción hace ruido pero sí calienta"],
+        ["my son locked his bike, lost the key"],
+    ],
+)
+def test_calm_versions_of_those_situations_are_not(texts):
+    assert rules.situational_emergency(texts, local_hour=12) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can the owner just give me a call back? I'd rather explain on the phone",
+        "ugh I don't want to text with a machine. AGENT",
+        "¿me puede regresar la llamada el dueño?",
+        "call me back when you can",
+    ],
+)
+def test_a_person_asked_for_by_role_or_a_refusal_of_the_machine(text):
+    assert rules.asks_for_human(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["the agent at the store said it's the spring", "thanks", "the rep at home depot said the opener is dead"]
+)
+def test_a_person_named_in_passing_is_no_request_for_one(text):
+    assert not rules.asks_for_human(text)
+
+
+def test_tonight_runs_past_the_evening():
+    now = datetime(2026, 12, 13, 20, 18, tzinfo=ZoneInfo("America/Denver"))
+    tonight = rules.parse_time_preference("yes please tonight", now=now)
+    assert (tonight.date, tonight.before) == (date(2026, 12, 13), None)
+    assert rules.parse_time_preference("tomorrow evening", now=now).before == time(21)
+
+
+def test_get_rich_texts_are_spam():
+    assert rules.looks_like_spam("Make $3000/week from home trading crypto!!")
+    assert rules.looks_like_spam("Last chance!!! spots filling fast")
+    assert not rules.looks_like_spam("last chance to fix this before winter? furnace is loud")
