@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from dateparser.search import search_dates
 from django.utils.translation import gettext_noop
@@ -30,8 +31,15 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@cache
+def _compiled(pattern: str) -> re.Pattern:
+    """Each pattern compiled once per process: the rules hold more patterns than ``re``'s own cache
+    keeps (512), which then recompiled hundreds of them on every customer text (issue 10)."""
+    return re.compile(pattern)
+
+
 def _any(patterns, text: str) -> int:
-    return sum(1 for pattern in patterns if re.search(pattern, text))
+    return sum(1 for pattern in patterns if _compiled(pattern).search(text))
 
 
 # --- Language -----------------------------------------------------------------------------------
