@@ -288,9 +288,18 @@ class UserPreferencesApi(APIView):
     def get(self, request, user_id):
         user = _member_or_404(request, user_id)
         _require_self_or_manager(request, user)
-        return Response({"user_id": str(user.pk), "preferences": user.preferences})
+        return Response({"user_id": str(user.pk), "preferences": services.user_preferences(user)})
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: PreferencesOutput}, tags=["users"])
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: PreferencesOutput},
+        tags=["users"],
+        description=(
+            'Merges the given preferences. `digest`: `{"channel": "off" | "sms" | "email", "hour": 0-23}`, '
+            "the person's daily digest (owners and managers; SMS to their own phone, e-mail to their address, "
+            "at the hour in the business's time zone); a value that cannot be stored is a 400 and nothing changes."
+        ),
+    )
     def put(self, request, user_id):
         user = _member_or_404(request, user_id)
         if getattr(request.user, "pk", None) != user.pk:
@@ -301,7 +310,7 @@ class UserPreferencesApi(APIView):
         if len(json.dumps(changes)) > PREFERENCES_MAX_BYTES:
             raise exceptions.ValidationError({"preferences": ["Preferences are limited to 16 KB."]})
         user = services.user_update_preferences(user=user, changes=changes)
-        return Response({"user_id": str(user.pk), "preferences": user.preferences})
+        return Response({"user_id": str(user.pk), "preferences": services.user_preferences(user)})
 
 
 class UserStatusApi(APIView):

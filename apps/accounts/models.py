@@ -68,6 +68,18 @@ class UserStatus(models.TextChoices):
     OFFLINE = "offline", _("Offline")
 
 
+class DigestChannel(models.TextChoices):
+    """How a person gets the business's daily digest (apps/campaigns): owners and managers choose."""
+
+    OFF = "off", _("Off")
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
+
+
+# Who may receive the daily digest.
+DIGEST_ROLES = (Role.OWNER, Role.ADMIN)
+
+
 def default_preferences() -> dict:
     return {
         "notifications": {"email": True, "sms": True, "push": False, "missed_call": True, "emergency": True},
@@ -112,6 +124,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
     photo = models.CharField(max_length=255, blank=True, help_text=_("Path of the profile photo under MEDIA_ROOT"))
     preferences = models.JSONField(default=default_preferences, blank=True)
+    # Columns, not preferences: the campaigns' SQL selects who is due (docs/campaigns.md).
+    digest_channel = models.CharField(
+        max_length=5,
+        choices=DigestChannel.choices,
+        default=DigestChannel.OFF,
+        help_text=_("How this person gets the daily digest: their phone (text) or their e-mail"),
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        default=18, help_text=_("The hour of the day (0-23, the business's time zone) the digest is sent at")
+    )
     status = models.CharField(max_length=20, choices=UserStatus.choices, default=UserStatus.OFFLINE)
     status_message = models.CharField(max_length=200, blank=True)
     status_updated_at = models.DateTimeField(null=True, blank=True)
@@ -133,6 +155,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=models.Q(business__isnull=True) | ~models.Q(role=""),
                 name="business_user_has_role",
+            ),
+            models.CheckConstraint(condition=models.Q(digest_hour__lte=23), name="user_digest_hour"),
+            models.CheckConstraint(
+                condition=models.Q(digest_channel__in=["off", "sms", "email"]), name="user_digest_channel"
             ),
         ]
 

@@ -8,12 +8,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from apps.accounts.models import User
+from apps.accounts.models import DIGEST_ROLES, DigestChannel, User
 from nevermisscall import after_commit
 from nevermisscall.errors import Conflict, ValidationFailed
 from nevermisscall.media import media_owner_dir, media_storage
+from nevermisscall.phone import InvalidPhoneNumber, to_e164
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
 
@@ -104,12 +106,74 @@ def _deep_merge(base: dict, changes: dict) -> dict:
     return merged
 
 
-def user_update_preferences(*, user: User, changes: dict) -> User:
+DIGEST_KEYS = ("channel", "hour")
+
+
+def _digest_fields(user: User, digest, *, phone: str | None = None) -> dict:
+    """The columns a digest choice (``{"channel", "hour"}``, either may be left out) sets, or
+    ``ValidationFailed`` (400) naming what cannot be stored: an unknown channel or key, an hour
+    outside 0-23, a digest for someone who is not an owner or a manager, a text to nobody's phone."""
+    if not isinstance(digest, dict) or not digest or set(digest) - set(DIGEST_KEYS):
+        raise ValidationFailed(details={"digest": [_('Give {"channel": "off" | "sms" | "email", "hour": 0-23}.')]})
+    channel = digest.get("channel", user.digest_channel)
+    hour = digest.get("hour", user.digest_hour)
+    errors = {}
+    if channel not in DigestChannel.values:
+        errors["digest.channel"] = [_("Choose off, sms or email.")]
+    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+        errors["digest.hour"] = [_("Give a whole hour from 0 to 23 (the business's time zone).")]
+    fields = {"digest_channel": channel, "digest_hour": hour}
+    if phone is not None and phone.strip():
+        try:
+            fields["phone"] = to_e164(phone)
+        except InvalidPhoneNumber:
+            errors["phone"] = [_("Not a valid phone number; use E.164, e.g. +15551234567.")]
+    if channel != DigestChannel.OFF and user.role not in DIGEST_ROLES:
+        errors["digest.channel"] = [_("The daily digest is for owners and managers.")]
+    if channel == DigestChannel.SMS and not fields.get("phone", user.phone):
+        errors["digest.channel"] = [_("Add your mobile number first: the digest is texted to your own phone.")]
+    if errors:
+        raise ValidationFailed(details=errors)
+    return fields
+
+
+def user_set_digest(*, user: User, digest: dict, phone: str | None = None) -> User:
+    """Store this person's daily digest choice (and the phone it is texted to, when given), or
+    refuse it whole (``ValidationFailed``, nothing stored)."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        locked.preferences = _deep_merge(locked.preferences or {}, changes)
-        locked.save(update_fields=["preferences", "updated_at"])
+        fields = _digest_fields(locked, digest, phone=phone)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*fields, "updated_at"])
+    for name, value in fields.items():
+        setattr(user, name, value)
+    return user
+
+
+def user_preferences(user: User) -> dict:
+    """The person's preferences as the API shows them: the stored ones and their digest choice."""
+    return {**(user.preferences or {}), "digest": {"channel": user.digest_channel, "hour": user.digest_hour}}
+
+
+def user_update_preferences(*, user: User, changes: dict) -> User:
+    """Merge ``changes`` into the stored preferences; a ``digest`` key is the digest choice
+    (``user_set_digest``'s rules), stored in its columns in the same transaction. A digest that
+    cannot be stored refuses the whole change."""
+    changes = dict(changes)
+    has_digest = "digest" in changes
+    digest = changes.pop("digest", None)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        fields = _digest_fields(locked, digest) if has_digest else {}
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        if changes:
+            locked.preferences = _deep_merge(locked.preferences or {}, changes)
+        locked.save(update_fields=[*fields, *(["preferences"] if changes else []), "updated_at"])
     user.preferences = locked.preferences
+    for name, value in fields.items():
+        setattr(user, name, value)
     return user
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import selectors, services
-from apps.accounts.models import Role, User
+from apps.accounts.models import DIGEST_ROLES, DigestChannel, Role, User
 from apps.outbox import selectors as push_selectors
 from apps.outbox import services as outbox
 from apps.tenants.views import SETTINGS_SECTIONS
@@ -117,6 +117,14 @@ def _profile_post(request) -> list[str]:
             changes.setdefault(group, {})[name] = request.POST.get(name) == "on"
         services.user_update_preferences(user=user, changes=changes)
         messages.success(request, _("Your notification choices were saved."))
+    elif action == "digest":
+        hour = request.POST.get("digest_hour", "")
+        digest = {"channel": request.POST.get("digest_channel", ""), "hour": int(hour) if hour.isdigit() else hour}
+        try:
+            services.user_set_digest(user=user, digest=digest, phone=request.POST.get("phone", ""))
+        except DomainError as exc:
+            return error_lines(exc)
+        messages.success(request, _("Your daily digest choice was saved."))
     elif action == "password":
         if request.POST.get("new_password", "") != request.POST.get("new_password_again", ""):
             return [_("The two new passwords are not the same.")]
@@ -138,7 +146,8 @@ def _profile_post(request) -> list[str]:
 @business_member_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    """The signed-in person's name, password, language and notification choices."""
+    """The signed-in person's name, password, language, notification choices and (owners and
+    managers) their daily digest."""
     errors = []
     if request.method == "POST":
         errors = _profile_post(request)
@@ -150,6 +159,9 @@ def profile(request):
     context = {
         "errors": errors,
         "preference_rows": _preference_rows(request.user),
+        "digest_allowed": request.user.role in DIGEST_ROLES,
+        "digest_channels": DigestChannel.choices,
+        "hours": range(24),
         "push_enabled": webpush.enabled(),
         "push_devices": push_selectors.push_subscription_count(user=request.user),
         "languages": settings.LANGUAGES,

@@ -51,8 +51,8 @@ METRICS = {
     "push_sent": _("Web pushes accepted by the push service (value: seconds since queued)"),
     "push_failed": _("Web pushes refused or out of attempts (value: seconds since queued)"),
 }
-# The outbox's channels counted from their deliveries (``delivery_settled_sql``); texts are counted
-# from their messages (``sms_*`` above), so an SMS delivery adds nothing here.
+# The outbox's channels counted from their deliveries (``delivery_settled_sql``); a conversation's
+# texts are counted from their message's events (``sms_*`` above), other texts from their delivery.
 DELIVERY_CHANNELS = ("email", "webhook", "push")
 # A delivery's final status → the metric suffix (canceled deliveries are neither).
 DELIVERY_OUTCOMES = {"sent": "sent", "delivered": "sent", "failed": "failed", "dead": "failed"}
@@ -236,23 +236,38 @@ def ai_usage_recorded(sender, instance, created, **kwargs) -> None:
     metrics_record(increments=increments, at=instance.created_at or timezone.now())
 
 
-def delivery_increments(*, channel: str, status: str, queued_at: datetime, at: datetime) -> list[tuple[str, float]]:
-    """What a delivery reaching ``status`` adds: ``<channel>_sent`` or ``<channel>_failed`` with the
-    seconds it took since it was queued (nothing for texts, or a status that is not an outcome)."""
+# A text's status → its metric (the same as a conversation message's events: metric_increments).
+_SMS_OUTCOMES = {"sent": "sms_sent", "delivered": "sms_delivered", "failed": "sms_failed", "dead": "sms_failed"}
+
+
+def delivery_increments(*, delivery, status: str, previous: str, at: datetime) -> list[tuple[str, float]]:
+    """What a delivery going from ``previous`` to ``status`` adds. E-mail, webhook, push:
+    ``<channel>_sent`` or ``<channel>_failed`` with the seconds since it was queued. A text that is
+    not a conversation's message (owner and alert texts, reminders, campaigns): ``sms_sent`` /
+    ``sms_failed`` (value: segments) and ``sms_delivered``, as its message's events count the others
+    (a callback's ``delivered`` with no ``sent`` before also counts it sent)."""
+    if delivery.channel == "sms":
+        metric = _SMS_OUTCOMES.get(status)
+        if metric is None or delivery.cause_type == "message":
+            return []
+        segments = float(delivery.segments or 1)
+        if metric != "sms_delivered":
+            return [(metric, segments)]
+        return [("sms_delivered", 1.0)] + ([] if previous == "sent" else [("sms_sent", segments)])
     outcome = DELIVERY_OUTCOMES.get(status)
-    if channel not in DELIVERY_CHANNELS or outcome is None:
+    if delivery.channel not in DELIVERY_CHANNELS or outcome is None:
         return []
-    return [(f"{channel}_{outcome}", max(0.0, (at - queued_at).total_seconds()))]
+    return [(f"{delivery.channel}_{outcome}", max(0.0, (at - delivery.created_at).total_seconds()))]
 
 
-def delivery_settled_sql(delivery, status: str, at: datetime, *, after: str) -> tuple[str, dict] | None:
+def delivery_settled_sql(delivery, status: str, at: datetime, *, after: str, previous: str) -> tuple[str, dict] | None:
     """Registered with the outbox (``hooks.register_settled_sql``): the CTEs that record a delivery's
     outcome in its business's rollups, carried by the statement that changes its status (no round
     trip of its own, rolled back with it) and gated on that change (``after``) having matched."""
     tenant = getattr(connection, "tenant", None)
     if delivery.business_id is None or getattr(tenant, "pk", None) != delivery.business_id:
         return None
-    increments = delivery_increments(channel=delivery.channel, status=status, queued_at=delivery.created_at, at=at)
+    increments = delivery_increments(delivery=delivery, status=status, previous=previous, at=at)
     if not increments:
         return None
     return metric_ctes(after=after), metric_params(increments, at)

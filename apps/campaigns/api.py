@@ -109,9 +109,6 @@ class CampaignSettingsSerializer(serializers.ModelSerializer):
     min_days_since_last_visit = serializers.IntegerField(min_value=7, max_value=3650, required=False)
     review_delay_hours = serializers.IntegerField(min_value=0, max_value=24 * 7, required=False)
     recovery_target_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
-    digest_hour = serializers.IntegerField(
-        min_value=0, max_value=23, required=False, help_text="Local hour (business time zone) of the daily digest."
-    )
 
     class Meta:
         model = CampaignSettings

@@ -48,27 +48,12 @@ class CampaignSettings(models.Model):
         default=False, help_text=_("Text the owner a one-line summary after each missed call the assistant handled")
     )
 
-    class DigestChannel(models.TextChoices):
-        OFF = "off", _("Off")
-        SMS = "sms", _("Text message")
-        EMAIL = "email", _("Email")
-
-    digest_channel = models.CharField(
-        max_length=5,
-        choices=DigestChannel.choices,
-        default=DigestChannel.OFF,
-        help_text=_("How the owner gets the daily digest, if at all"),
-    )
-    digest_hour = models.PositiveSmallIntegerField(
-        default=18, help_text=_("The hour of the day (0-23, the business's time zone) the digest is sent at")
-    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "campaign settings"
         constraints = [
             models.CheckConstraint(condition=models.Q(id=1), name="campaign_settings_singleton"),
-            models.CheckConstraint(condition=models.Q(digest_hour__lte=23), name="campaign_settings_digest_hour"),
         ]
 
     def __str__(self):
@@ -85,8 +70,8 @@ class CampaignSettings(models.Model):
     def paused(self, kind: str) -> bool:
         if kind == Kind.CALL_SUMMARY:  # Opt-in: off until the owner asks for it.
             return not self.call_summary_enabled
-        if kind == Kind.DIGEST:
-            return self.digest_channel not in (self.DigestChannel.SMS, self.DigestChannel.EMAIL)
+        if kind == Kind.DIGEST:  # Each owner's and manager's own choice (accounts.User.digest_channel).
+            return False
         return bool(getattr(self, self.PAUSE_FIELDS[kind]))
 
 

@@ -6,6 +6,5 @@ urlpatterns = [
     path("campaigns/", views.campaigns_page, name="campaigns"),
     path("campaigns/pause/", views.campaign_pause_toggle, name="campaigns-pause"),
     path("campaigns/owner-texts/", views.owner_texts_update, name="campaigns-owner-texts"),
-    path("campaigns/owner-digest/", views.owner_digest_update, name="campaigns-owner-digest"),
     path("recovery/", views.recovery_page, name="recovery"),
 ]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
+from apps.accounts.models import DIGEST_ROLES, User
 from apps.campaigns import hours
 from apps.campaigns.models import CampaignMessage, CampaignRun, CampaignSettings, Kind
 from apps.conversations.models import Conversation, Message, OptOut
@@ -150,24 +151,27 @@ _CALL_SUMMARY = """
       AND EXISTS(SELECT 1 FROM {settings} p WHERE p.id = 1 AND p.call_summary_enabled)
 """
 
-# The owner's daily digest: once per local day (the subject is the business's local date), at or
-# after the chosen local hour. The hour and the date are read in the business's time zone by
-# PostgreSQL (``AT TIME ZONE``), so a DST change moves the send to the same wall-clock hour. The
-# recipient is the forwarding number (sms) or the business's e-mail (email); ``starts_at`` is the
-# local midnight that starts the digest's day (the figures cover midnight to the send).
+# The daily digest, per owner or manager who chose one (accounts.User.digest_channel, their hour):
+# once per person per local day (the subject is "<user id>:<the business's local date>"), at or
+# after their local hour. The hour and the date are read in the business's time zone by PostgreSQL
+# (``AT TIME ZONE``), so a DST change moves the send to the same wall-clock hour. The recipient is
+# their own phone (sms) or their e-mail (email), in their language; ``name`` carries the channel;
+# ``starts_at`` is the local midnight that starts the digest's day (the figures cover midnight to
+# the send). Users and businesses are public tables, read in the same statement.
 _DIGEST = """
-    SELECT to_char(d.local_now, 'YYYY-MM-DD') AS subject_id, NULL::uuid AS appointment_id,
-           CASE WHEN p.digest_channel = 'email' THEN b.email ELSE cfg.forwarding_number END AS phone,
-           cfg.language AS language, p.digest_channel AS name,
+    SELECT u.id::text || ':' || to_char(d.local_now, 'YYYY-MM-DD') AS subject_id, NULL::uuid AS appointment_id,
+           CASE WHEN u.digest_channel = 'email' THEN u.email ELSE u.phone END AS phone,
+           u.language AS language, u.digest_channel AS name,
            date_trunc('day', d.local_now) AT TIME ZONE b.timezone AS starts_at, FALSE AS opted_out
-    FROM {settings} p CROSS JOIN {config} cfg CROSS JOIN {business} b
+    FROM {business} b JOIN {user} u ON u.business_id = b.id
     CROSS JOIN LATERAL (SELECT %(now)s::timestamptz AT TIME ZONE b.timezone AS local_now) d
-    WHERE p.id = 1 AND cfg.id = 1 AND b.schema_name = {schema_literal}
-      AND p.digest_channel IN ('sms', 'email')
-      AND EXTRACT(HOUR FROM d.local_now) >= p.digest_hour
-      AND (CASE WHEN p.digest_channel = 'email' THEN b.email ELSE cfg.forwarding_number END) <> ''
+    WHERE b.schema_name = {schema_literal}
+      AND u.is_active AND u.role IN ({digest_roles})
+      AND u.digest_channel IN ('sms', 'email')
+      AND EXTRACT(HOUR FROM d.local_now) >= u.digest_hour
+      AND (CASE WHEN u.digest_channel = 'email' THEN u.email ELSE u.phone END) <> ''
       AND NOT EXISTS(SELECT 1 FROM {sent} m WHERE m.kind = 'digest'
-                     AND m.subject_id = to_char(d.local_now, 'YYYY-MM-DD'))
+                     AND m.subject_id = u.id::text || ':' || to_char(d.local_now, 'YYYY-MM-DD'))
 """
 
 _TEMPLATES = {
@@ -182,6 +186,7 @@ _TEMPLATES = {
 
 
 def candidates_sql(kind: str, *, schema: str | None = None) -> str:
+    quote = connection.ops.quote_name
     tables = _tables(schema)
     settings = tables["settings"]
     phone = "v.customer_number" if kind == Kind.FOLLOWUP else "c.phone"
@@ -194,7 +199,9 @@ def candidates_sql(kind: str, *, schema: str | None = None) -> str:
         "review_delay": _SETTING.format(field="review_delay_hours", settings=settings, default=2),
         "target": _SETTING.format(field="recovery_target_minutes", settings=settings, default=15),
         "in_recovery": _IN_RECOVERY.format(**tables),
-        "business": f"{connection.ops.quote_name('public')}.{connection.ops.quote_name(Business._meta.db_table)}",
+        "business": f"{quote('public')}.{quote(Business._meta.db_table)}",
+        "user": f"{quote('public')}.{quote(User._meta.db_table)}",
+        "digest_roles": ", ".join(f"'{role}'" for role in DIGEST_ROLES),
         # Schema names are identifiers from our own table ([a-z0-9_]); quoted as a literal anyway.
         "schema_literal": "'" + (schema or connection.schema_name).replace("'", "''") + "'",
     }

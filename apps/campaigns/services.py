@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts.models import DigestChannel
 from apps.campaigns import selectors, texts
 from apps.campaigns.models import CampaignMessage, CampaignRun, CampaignSettings, Kind
 from apps.outbox import services as outbox
@@ -37,8 +38,9 @@ CAUSES = {
 # The owner's alert is the outbox's owner_alert (never held by the daily quota; a failure puts the
 # conversation in "Needs you").
 PURPOSES = {Kind.RECOVERY: "owner_alert", Kind.CALL_SUMMARY: "owner_alert", Kind.DIGEST: "owner_alert"}
-# Opted into by the owner: never sent while off, whoever asks for a run.
-OPT_IN_KINDS = (Kind.CALL_SUMMARY, Kind.DIGEST)
+# Opted into by the owner: never sent while off, whoever asks for a run. (The digest is opted into
+# per person: its candidates are the owners and managers who chose one.)
+OPT_IN_KINDS = (Kind.CALL_SUMMARY,)
 
 SETTINGS_FIELDS = (
     "reminders_paused",
@@ -53,8 +55,6 @@ SETTINGS_FIELDS = (
     "recovery_alerts_paused",
     "recovery_target_minutes",
     "call_summary_enabled",
-    "digest_channel",
-    "digest_hour",
 )
 
 
@@ -88,6 +88,7 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
     prepared = []  # (message, delivery or None)
     emails = {}  # message id → the digest e-mail to queue once its row is inserted
     leads = selectors.call_leads(conversation_ids=[c.subject_id for c in chunk]) if kind == Kind.CALL_SUMMARY else {}
+    digests = {}  # local midnight → the day's figures, shared by the business's recipients
     for candidate in chunk:
         message = CampaignMessage(
             kind=kind,
@@ -102,7 +103,9 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
             message.status, message.skip_reason = CampaignMessage.Status.SKIPPED, "opted_out"
         else:
             if kind == Kind.DIGEST:
-                figures = selectors.digest_figures(since=candidate.starts_at, until=now)
+                if candidate.starts_at not in digests:
+                    digests[candidate.starts_at] = selectors.digest_figures(since=candidate.starts_at, until=now)
+                figures = digests[candidate.starts_at]
                 body = texts.digest_text(business=business, language=candidate.language, figures=figures)
             elif kind == Kind.CALL_SUMMARY:
                 lead = leads[candidate.subject_id]
@@ -126,20 +129,26 @@ def _queue_chunk(*, kind: str, chunk: list, run: CampaignRun, settings: Campaign
                 )
             if kind in (Kind.REMINDER, Kind.REVIEW):
                 cause_id = candidate.appointment_id
+            elif kind == Kind.DIGEST:  # "<user>:<local date>": whose digest of which day.
+                cause_id = candidate.subject_id
             else:  # The conversation of a follow-up; the customer of a retention text ("<customer>:<visit>").
                 cause_id = candidate.subject_id.split(":", 1)[0]
             idempotency_key = f"campaign:{kind}:{business.id}:{candidate.subject_id}"
-            if kind == Kind.DIGEST and candidate.name == CampaignSettings.DigestChannel.EMAIL:
+            if kind == Kind.DIGEST and candidate.name == DigestChannel.EMAIL:
                 # The e-mail is rendered at send time; the row keeps no phone.
                 message.phone = ""
                 emails[message.id] = {
                     "to": candidate.phone,
                     "template": "campaigns/email/digest",
-                    "context": {"business_name": business.name, "day": candidate.subject_id, **vars(figures)},
+                    "context": {
+                        "business_name": business.name,
+                        "day": candidate.subject_id.split(":", 1)[1],
+                        **vars(figures),
+                    },
                     "purpose": PURPOSES[kind],
                     "idempotency_key": idempotency_key,
                     "language": texts.language_of(candidate.language),
-                    "cause": (CAUSES[kind], candidate.subject_id),
+                    "cause": (CAUSES[kind], cause_id),
                 }
                 prepared.append((message, None))
                 continue

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.accounts.models import DIGEST_ROLES
 from apps.campaigns import selectors, services
 from apps.campaigns.models import CampaignRun, CampaignSettings, Kind
 from nevermisscall.views import business_member_required
@@ -33,7 +34,8 @@ def campaigns_page(request):
             last_beat.setdefault(run.kind, run.started_at)
     rows = []
     for kind, label in Kind.choices:
-        if kind in (Kind.CALL_SUMMARY, Kind.DIGEST):  # Opt-in, set in the owner's texts forms below.
+        # Opt-in: the call summary below, the digest on each owner's and manager's profile.
+        if kind in (Kind.CALL_SUMMARY, Kind.DIGEST):
             continue
         seconds = _schedule_seconds(kind)
         last = last_beat.get(kind)
@@ -53,10 +55,7 @@ def campaigns_page(request):
     context = {
         "campaigns": rows,
         "call_summary_enabled": campaign_settings.call_summary_enabled,
-        "digest_channel": campaign_settings.digest_channel,
-        "digest_hour": campaign_settings.digest_hour,
-        "digest_channels": CampaignSettings.DigestChannel.choices,
-        "hours": range(24),
+        "digest_allowed": request.user.role in DIGEST_ROLES,
         "runs": runs,
         "can_manage": request.user.has_business_permission("config:write"),
         "nav": "campaigns",
@@ -91,23 +90,6 @@ def owner_texts_update(request):
         messages.error(request, _("That setting could not be saved."))
         return redirect("campaigns")
     services.campaign_settings_update(data={"call_summary_enabled": value == "1"})
-    messages.success(request, _("Saved."))
-    return redirect("campaigns")
-
-
-@business_member_required
-@require_POST
-def owner_digest_update(request):
-    """The owner's daily digest: off, by text or by e-mail, and the local hour (owners and admins).
-    Anything else is refused and nothing is stored."""
-    if not request.user.has_business_permission("config:write"):
-        raise PermissionDenied
-    channel = request.POST.get("digest_channel", "")
-    hour = request.POST.get("digest_hour", "")
-    if channel not in CampaignSettings.DigestChannel.values or not hour.isdigit() or not 0 <= int(hour) <= 23:
-        messages.error(request, _("That setting could not be saved."))
-        return redirect("campaigns")
-    services.campaign_settings_update(data={"digest_channel": channel, "digest_hour": int(hour)})
     messages.success(request, _("Saved."))
     return redirect("campaigns")
 

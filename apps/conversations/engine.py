@@ -15,7 +15,7 @@ from apps.conversations import services
 from apps.conversations.assistant import assistant_apply, assistant_decide
 from apps.conversations.leads import lead_changes
 from apps.conversations.models import Conversation, Message, NeedsYouReason, OptOut
-from apps.conversations.selectors import conversation_history
+from apps.conversations.selectors import conversation_history, conversation_history_sql
 from apps.crm.models import Appointment
 from apps.outbox.segments import clip_to_segments
 from apps.tenants.config.disclosure import with_disclosure
@@ -42,7 +42,7 @@ _CLAIM_SQL = """
         RETURNING id, conversation_id, body, created_at
     )
     SELECT conversation.*, claimed.id AS inbound_id, claimed.body AS inbound_body,
-           claimed.created_at AS inbound_created_at, {standing}
+           claimed.created_at AS inbound_created_at, {history} AS inbound_history, {standing}
     FROM {conversation} conversation JOIN claimed ON conversation.id = claimed.conversation_id
 """
 _DECIDED_SQL = "UPDATE {message} SET handled_at = %s WHERE id = %s AND handled_at IS NULL RETURNING {standing}"
@@ -56,16 +56,20 @@ def _sql(template: str, **expressions) -> str:
         "conversation": quote(Conversation._meta.db_table),
     }
     standing = _STANDING_SQL.format(**tables, **expressions, config_digest=config_digest_sql())
-    return template.format(**tables, standing=standing)
+    history = conversation_history_sql(
+        conversation_id="claimed.conversation_id", created_at="claimed.created_at", message_id="claimed.id"
+    )
+    return template.format(**tables, standing=standing, history=history)
 
 
 def _inbound_claim(*, message_id) -> Message | None:
     """Claim an undecided inbound message for this worker (a conditional UPDATE, committed at once)
     and load what the turn needs, in one statement: its conversation, with whether the customer
-    opted out and how many replies the assistant sent (``_assistant_may_answer``), and the digest of
-    the settings (``config_of_version``). None when the
-    message is decided, or another worker's claim on it is fresh. The message itself carries only
-    its id, body and time (the rest is deferred)."""
+    opted out and how many replies the assistant sent (``_assistant_may_answer``), the digest of the
+    settings (``config_of_version``) and the engine's history (``conversation.inbound_history``,
+    rows of ``conversation_history_sql``). None when the message is decided, or another worker's
+    claim on it is fresh. The message itself carries only its id, body and time (the rest is
+    deferred)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.INBOUND_CLAIM_STALE_SECONDS)
     sql = _sql(_CLAIM_SQL, phone="conversation.customer_number", conversation_id="conversation.id")
@@ -187,7 +191,7 @@ def conversation_handle_inbound(*, message_id) -> Message | None:
         business=connection.tenant,
         caller_phone=conversation.customer_number,
         called_number=conversation.business_number,
-        history=conversation_history(conversation_id=conversation.pk, before=inbound),
+        history=conversation_history(conversation.inbound_history),
         text=text,
         conversation_ref=str(conversation.id),
         config=config,

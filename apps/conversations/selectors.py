@@ -1,5 +1,6 @@
 """Reads of conversations, messages and opt-outs (the current schema's)."""
 
+import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -29,16 +30,24 @@ def is_opted_out(*, phone_number: str) -> bool:
     return opt_out_rows(phone_number=phone_number).exists()
 
 
-def conversation_history(*, conversation_id, before: Message) -> list[dict]:
-    """The dispatch engine's history: every message before ``before``, oldest first, with the slot
-    each assistant reply proposed (keyword replies such as HELP are not part of the dialogue). One
-    statement; rows, not model instances."""
-    rows = (
-        Message.objects.filter(conversation_id=conversation_id, created_at__lte=before.created_at)
-        .exclude(pk=before.pk)
-        .order_by("created_at")
-        .values_list("kind", "body", "proposed_slot")
+def conversation_history_sql(*, conversation_id: str, created_at: str, message_id: str) -> str:
+    """A scalar subquery: the rows of ``conversation_history`` (kind, body, proposed slot of every
+    message before the one given, oldest first) as one JSON array, so that the statement that
+    claims the message reads them too; the arguments are SQL expressions."""
+    table = connection.ops.quote_name(Message._meta.db_table)
+    return (
+        "(SELECT coalesce(json_agg(json_build_array(earlier.kind, earlier.body, earlier.proposed_slot)"  # noqa: S608
+        f" ORDER BY earlier.created_at), '[]') FROM {table} earlier WHERE earlier.conversation_id = {conversation_id}"
+        f" AND earlier.created_at <= {created_at} AND earlier.id <> {message_id})"
     )
+
+
+def conversation_history(rows) -> list[dict]:
+    """The dispatch engine's history from the rows of ``conversation_history_sql`` (a JSON array, or
+    its text): every message before the current one, oldest first, with the slot each assistant
+    reply proposed (keyword replies such as HELP are not part of the dialogue)."""
+    if isinstance(rows, str):
+        rows = json.loads(rows)
     history = []
     for kind, body, proposed_slot in rows:
         role = ROLE_OF_KIND.get(kind)

@@ -28,7 +28,7 @@ from apps.conversations.models import (
     OptOut,
     QuickReply,
 )
-from apps.conversations.selectors import auto_reply_history, conversation_is_open, is_opted_out
+from apps.conversations.selectors import auto_reply_history, conversation_is_open, opt_out_rows
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
 from apps.tenants.config.disclosure import disclosure_policy
@@ -723,37 +723,67 @@ class InboundOutcome:
     keyword: str | None
 
 
+def _inbound_standing(*, message_sid: str, from_number: str) -> tuple[bool, bool]:
+    """Whether this MessageSid is stored already, and whether the sender opted out: one statement."""
+    known_sql, known_params = Message.objects.filter(provider_sid=message_sid).values("pk").query.sql_with_params()
+    opted_sql, opted_params = opt_out_rows(phone_number=from_number).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Compiled by Django; the values are parameters.
+        cursor.execute(f"SELECT EXISTS({known_sql}), EXISTS({opted_sql})", [*known_params, *opted_params])  # noqa: S608
+        known, opted_out = cursor.fetchone()
+    return bool(known), bool(opted_out)
+
+
+def _inbound_store(message: Message, *, conversation: Conversation, now) -> bool:
+    """Insert the inbound ``message`` and set its conversation's last-message time, in one statement
+    (no savepoint); False when its MessageSid is stored already (a redelivery that raced this one:
+    the insert waits for it, then does nothing)."""
+    message_sql, message_params = insert_sql([message])
+    conversation_table = connection.ops.quote_name(Conversation._meta.db_table)
+    statement = (
+        f"WITH new_message AS ({message_sql} ON CONFLICT (provider_sid) DO NOTHING RETURNING created_at), "  # noqa: S608
+        f"touched AS (UPDATE {conversation_table} SET last_message_at = %s, updated_at = %s "
+        "WHERE id = %s AND EXISTS (SELECT 1 FROM new_message)) SELECT created_at FROM new_message"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*message_params, now, now, conversation.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    (message.created_at,) = row
+    message._state.adding = False
+    return True
+
+
 @transaction.atomic
 def message_receive(*, message_sid: str, from_number: str, to_number: str, body: str, media: list) -> InboundOutcome:
     """Store an inbound SMS in the sender's conversation, apply opt-out keywords, and hand the rest to
     the conversation engine after the commit. A redelivered MessageSid changes nothing."""
-    if Message.objects.filter(provider_sid=message_sid).exists():
+    known, opted_out = _inbound_standing(message_sid=message_sid, from_number=from_number)
+    if known:
         return InboundOutcome(None, True, None)
     keyword = keywords.keyword_of(body)
-    opted_out = is_opted_out(phone_number=from_number)
     if keyword in keywords.OPT_IN and not opted_out:
         keyword = None  # "Yes" to a question is a reply, not a re-subscription.
     stop_language = keywords.asks_to_stop(body) if keyword is None and not opted_out else None
     conversation, _ = conversation_open_locked(customer_number=from_number, business_number=to_number)
     now = timezone.now()
     for_the_engine = keyword is None and not opted_out and stop_language is None
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                direction=Message.Direction.INBOUND,
-                kind=Message.Kind.CUSTOMER,
-                from_number=from_number,
-                to_number=to_number,
-                body=body,
-                media=media,
-                status=Message.Status.RECEIVED,
-                provider_sid=message_sid,
-                handled_at=None if for_the_engine else now,  # Keywords are answered here.
-            )
-    except IntegrityError:  # The same MessageSid delivered twice at once.
+    message = Message(
+        conversation=conversation,
+        direction=Message.Direction.INBOUND,
+        kind=Message.Kind.CUSTOMER,
+        from_number=from_number,
+        to_number=to_number,
+        body=body,
+        media=media,
+        status=Message.Status.RECEIVED,
+        provider_sid=message_sid,
+        handled_at=None if for_the_engine else now,  # Keywords are answered here.
+    )
+    if not _inbound_store(message, conversation=conversation, now=now):  # The same MessageSid twice at once.
         return InboundOutcome(None, True, None)
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
+    conversation.last_message_at = now
     publish_event("new_message", message_payload(message), source_service=SOURCE)
     business = _tenant()
     if keyword in keywords.OPT_OUT:

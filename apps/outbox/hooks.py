@@ -10,11 +10,11 @@ the dependencies point one way (every app may import the outbox; the outbox impo
   dashboard events);
 - ``cause links``: the dashboard page of a delivery's cause (conversations: a message's thread), so
   the deliveries page can link to it without importing the app that owns it;
-- ``settled_sql(delivery, status, at, after=) -> (sql, params) | None``: more CTEs for the statement
-  that moves a delivery out of ``sending`` (analytics: the business's delivery metrics), written only
-  when that change matched (the CTE named ``after`` returned its row), so the figure costs no round
-  trip and is rolled back with the change. Named parameters must not start with ``set_`` or
-  ``delivery_``.
+- ``settled_sql(delivery, status, at, after=, previous=) -> (sql, params) | None``: more CTEs for
+  the statement that changes a delivery's status from ``previous`` (out of ``sending``, or a
+  provider's status callback; analytics: the business's delivery metrics), written only when that
+  change matched (the CTE named ``after`` returned its row), so the figure costs no round trip and
+  is rolled back with the change. Named parameters must not start with ``set_`` or ``delivery_``.
 """
 
 from collections.abc import Callable
@@ -28,7 +28,7 @@ class _Hooks:
     opt_out_rows: Callable[[str], QuerySet | None] = lambda phone_number: None
     record_opt_out: Callable[[str], None] = lambda phone_number: None
     default_sms_sender: Callable[[], str] = lambda: ""
-    settled_sql: Callable[..., tuple[str, dict] | None] = lambda delivery, status, at, after: None
+    settled_sql: Callable[..., tuple[str, dict] | None] = lambda delivery, status, at, after, previous: None
 
     def is_opted_out(self, phone_number: str) -> bool:
         rows = self.opt_out_rows(phone_number)

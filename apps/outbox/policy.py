@@ -89,9 +89,10 @@ class SendState:
     sent_today: int
 
 
-def sms_send_state(*, business, recipient: str, now: datetime) -> SendState:
-    """Whether ``recipient`` opted out, the business's daily quota and how many texts it sent since
-    its local midnight: one round trip, because it runs before every text."""
+def sms_send_state_columns(*, business, recipient, now: datetime) -> list[tuple[str, list]]:
+    """The three values of a ``SendState`` (quota, texts sent since the business's local midnight,
+    opted out) as SQL expressions with their parameters, compiled by Django; ``recipient``: the
+    number, or an SQL expression (``RawSQL``) over a row the caller's statement reads."""
     zone = ZoneInfo(business.timezone)
     sent = Delivery.objects.filter(
         business=business, channel=Channel.SMS, sent_at__gte=local_midnight(now=now, zone=zone)
@@ -103,13 +104,27 @@ def sms_send_state(*, business, recipient: str, now: datetime) -> SendState:
     opt_out_sql, opt_out_params = (
         ("SELECT 1 WHERE FALSE", ()) if opt_out is None else opt_out.values("pk")[:1].query.sql_with_params()
     )
-    # Compiled by Django; the values are parameters.
-    statement = f"SELECT ({quota_sql}), (SELECT count(*) FROM ({sent_sql}) AS sent), EXISTS({opt_out_sql})"  # noqa: S608
-    params = [*quota_params, *sent_params, *opt_out_params]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        configured, count, opted_out = cursor.fetchone()
+    return [
+        (f"({quota_sql})", list(quota_params)),
+        (f"(SELECT count(*) FROM ({sent_sql}) AS sent)", list(sent_params)),  # noqa: S608 - compiled by Django
+        (f"EXISTS({opt_out_sql})", list(opt_out_params)),
+    ]
+
+
+def send_state_of_row(configured, count, opted_out) -> SendState:
     return SendState(opted_out=bool(opted_out), quota=configured or settings.SMS_DAILY_QUOTA_DEFAULT, sent_today=count)
+
+
+def sms_send_state(*, business, recipient: str, now: datetime) -> SendState:
+    """Whether ``recipient`` opted out, the business's daily quota and how many texts it sent since
+    its local midnight: one round trip, because it runs before every text (none when the claim read
+    them with the row, ``services.delivery_claim``)."""
+    columns = sms_send_state_columns(business=business, recipient=recipient, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(sql for sql, _ in columns), [param for _, params in columns for param in params]
+        )
+        return send_state_of_row(*cursor.fetchone())
 
 
 def _warn_quota_reached(*, business, quota: int, now: datetime) -> None:
@@ -130,10 +145,11 @@ def _warn_quota_reached(*, business, quota: int, now: datetime) -> None:
 
 
 def sms_decide(delivery: Delivery, *, now: datetime) -> Decision:
-    """Run in the recipient's business's schema, with the row claimed."""
+    """Run in the recipient's business's schema, with the row claimed (and its send state, when the
+    claim read it: ``delivery.send_state``)."""
     business = delivery.business
-    state = None
-    if business is not None:
+    state = getattr(delivery, "send_state", None)
+    if business is not None and state is None:
         state = sms_send_state(business=business, recipient=delivery.recipient, now=now)
     opted_out = state.opted_out if state is not None else hooks.is_opted_out(delivery.recipient)
     if opted_out and delivery.purpose != OPT_OUT_CONFIRMATION:

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from apps.outbox import crypto, policy
 from apps.outbox.channels import PUSH_GONE
@@ -213,47 +215,75 @@ _CLAIM_SQL = """
 """
 
 
+# A text claimed in its business's schema (the task that queued it sends it) brings the send-time
+# policy's reads with it (``policy.sms_send_state_columns`` over the claimed row): one round trip less.
+_OURS = "claimed.business_id = %s AND claimed.channel = %s"
+_CLAIM_WITH_SEND_STATE_SQL = (
+    "WITH claimed AS ({claim}) SELECT claimed.*, {ours} AS send_state_read, {columns} FROM claimed"
+)
+
+
 def delivery_claim(*, delivery_id, now: datetime) -> Delivery | None:
     """Claim a due delivery (or one whose worker died mid-send) with one conditional UPDATE that
-    returns the row; None when another worker has it, it is not due yet, or it is done."""
+    returns the row; None when another worker has it, it is not due yet, or it is done. In a
+    business's schema, a text of that business comes with its send state (``delivery.send_state``;
+    None otherwise, and the policy reads it itself)."""
     stale = now - timedelta(seconds=settings.DELIVERY_SENDING_STALE_SECONDS)
     sql = _CLAIM_SQL.format(table=connection.ops.quote_name(Delivery._meta.db_table))
-    delivery = next(iter(Delivery.objects.raw(sql, [now, delivery_id, now, stale])), None)
+    params = [now, delivery_id, now, stale]
     tenant = getattr(connection, "tenant", None)
-    if (
-        delivery is not None
-        and delivery.business_id is not None
-        and getattr(tenant, "pk", None) == delivery.business_id
-    ):
+    in_business = getattr(tenant, "schema_name", get_public_schema_name()) != get_public_schema_name()
+    if in_business:
+        ours = [tenant.pk, Channel.SMS]
+        columns = policy.sms_send_state_columns(business=tenant, recipient=RawSQL("claimed.recipient", []), now=now)
+        sql = _CLAIM_WITH_SEND_STATE_SQL.format(
+            claim=sql,
+            ours=_OURS,
+            columns=", ".join(
+                f"CASE WHEN {_OURS} THEN {column} END AS send_state_{index}"
+                for index, (column, _) in enumerate(columns)
+            ),
+        )
+        params += ours + [param for _, column_params in columns for param in (*ours, *column_params)]
+    delivery = next(iter(Delivery.objects.raw(sql, params)), None)
+    if delivery is None:
+        return None
+    delivery.send_state = None
+    if in_business and delivery.send_state_read:
+        delivery.send_state = policy.send_state_of_row(
+            delivery.send_state_0, delivery.send_state_1, delivery.send_state_2
+        )
+    if delivery.business_id is not None and getattr(tenant, "pk", None) == delivery.business_id:
         delivery.business = tenant  # The worker runs in the delivery's business (the task's schema header).
     return delivery
 
 
-_CHANGE_SQL = """
+_UPDATE_SQL = """
     WITH changed AS (
-        UPDATE {table} SET {assignments} WHERE id = %(delivery_id)s AND status = 'sending' RETURNING id
+        UPDATE {table} SET {assignments} WHERE id = %(delivery_id)s AND status = %(delivery_previous)s RETURNING id
     ){also}
     SELECT count(*) FROM changed
 """
 
 
-def _change(delivery: Delivery, **fields) -> bool:
-    """Apply ``fields`` if the row is still ``sending`` (ours), and tell its cause. One statement,
-    which also carries what ``hooks.settled_sql`` adds for the new status (the delivery metrics)."""
+def _update(delivery: Delivery, *, previous: str, **fields) -> bool:
+    """Apply ``fields`` if the row's status is still ``previous``: one statement, which also carries
+    what ``hooks.settled_sql`` adds for a new status (the business's delivery metrics)."""
     now = timezone.now()
     fields["updated_at"] = now
-    params = {"delivery_id": delivery.pk}
+    params = {"delivery_id": delivery.pk, "delivery_previous": previous}
     assignments = []
     for name, value in fields.items():
         field = Delivery._meta.get_field(name)
         params[f"set_{name}"] = field.get_db_prep_save(value, connection)
         assignments.append(f"{connection.ops.quote_name(field.column)} = %(set_{name})s")
     also = ""
-    extra = hooks.settled_sql(delivery, fields["status"], now, after="changed") if "status" in fields else None
+    status = fields.get("status", previous)
+    extra = hooks.settled_sql(delivery, status, now, after="changed", previous=previous) if status != previous else None
     if extra is not None:
         also = f",{extra[0]}"
         params |= extra[1]
-    sql = _CHANGE_SQL.format(
+    sql = _UPDATE_SQL.format(
         table=connection.ops.quote_name(Delivery._meta.db_table), assignments=", ".join(assignments), also=also
     )
     with connection.cursor() as cursor:
@@ -263,6 +293,13 @@ def _change(delivery: Delivery, **fields) -> bool:
         return False
     for name, value in fields.items():
         setattr(delivery, name, value)
+    return True
+
+
+def _change(delivery: Delivery, **fields) -> bool:
+    """Apply ``fields`` if the row is still ``sending`` (ours), and tell its cause."""
+    if not _update(delivery, previous=Delivery.Status.SENDING, **fields):
+        return False
     notify_cause(delivery, Delivery.Status.SENDING)
     return True
 
@@ -459,28 +496,17 @@ def delivery_status_update(
     if status == delivery.status:
         return False
     previous, now = delivery.status, timezone.now()
-    delivery.status, delivery.provider_status = status, provider_status
+    fields = {"status": status, "provider_status": provider_status}
     if provider_ref and not delivery.provider_ref:
-        delivery.provider_ref = provider_ref
+        fields["provider_ref"] = provider_ref
     if delivery.sent_at is None:
-        delivery.sent_at = now  # Its send's answer was lost (an uncertain attempt): the callback tells.
+        fields["sent_at"] = now  # Its send's answer was lost (an uncertain attempt): the callback tells.
     if status == Delivery.Status.DELIVERED:
-        delivery.delivered_at = now
+        fields["delivered_at"] = now
     if error_code:
-        delivery.last_error_code = error_code[:40]
-        delivery.last_error = f"provider reported {provider_status} ({error_code})"
-    delivery.save(
-        update_fields=[
-            "status",
-            "provider_status",
-            "provider_ref",
-            "sent_at",
-            "delivered_at",
-            "last_error",
-            "last_error_code",
-            "updated_at",
-        ]
-    )
+        fields["last_error_code"] = error_code[:40]
+        fields["last_error"] = f"provider reported {provider_status} ({error_code})"
+    _update(delivery, previous=previous, **fields)  # The row is locked: it matches.
     if error_code == "21610":
         hooks.record_opt_out(delivery.recipient)
     notify_cause(delivery, previous)

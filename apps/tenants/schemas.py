@@ -20,7 +20,7 @@ from importlib import import_module
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
@@ -123,9 +123,6 @@ def schema_create(*, schema_name: str, check_if_exists: bool = False) -> str:
     return fingerprint()
 
 
-# The statistics target of the sign-up's own ANALYZE of the catalogs (PostgreSQL's default: 100).
-CATALOG_STATISTICS_TARGET = 10
-
 # Analyzed as autovacuum would (50 rows + 10 % changed), but before the clone rather than up to a minute
 # later; pg_statistic is what ANALYZE writes, no query of the clone plans on it.
 STALE_CATALOG_STATISTICS_SQL = """
@@ -142,18 +139,13 @@ def catalog_statistics_refresh() -> list[str]:
     plans its catalog queries (pg_indexes joined to itself per table, pg_depend, pg_attribute) on
     the catalogs' statistics; while a burst of sign-ups outruns autovacuum, those statistics still
     describe a database of a few schemas and the plans go bad: one clone measured 17 s with 74
-    businesses, 0.3 s right after autovacuum analyzed the catalogs. What those plans need is the
-    catalogs' sizes, not fine histograms: the sample is ``CATALOG_STATISTICS_TARGET`` (3,000 rows
-    instead of PostgreSQL's default 30,000; seven catalogs of 300 businesses analyzed in 0.3–0.4 s
-    instead of 2.4–2.6 s), and autovacuum later analyzes them again at the default target. A catalog
-    the database role may not analyze is skipped by PostgreSQL with a warning, never an error."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    businesses, 0.3 s right after autovacuum analyzed the catalogs. A catalog the database role may
+    not analyze is skipped by PostgreSQL with a warning, never an error."""
+    with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(STALE_CATALOG_STATISTICS_SQL)
         stale = [name for (name,) in cursor.fetchall()]
         if stale:
-            # For the rest of the transaction only (the sign-up's: nothing else in it analyzes).
-            cursor.execute("SELECT set_config('default_statistics_target', %s, true)", [str(CATALOG_STATISTICS_TARGET)])
             cursor.execute("ANALYZE " + ", ".join(f"pg_catalog.{name}" for name in stale))
     return stale
 

@@ -242,3 +242,24 @@ def test_a_rule_on_the_webhook_failure_rate_fires(
         alert = Alert.objects.get(rule=rule)
         assert (alert.state, round(alert.value, 2)) == ("active", 9.52)  # 100 × 2 / 21
         assert len(mailoutbox) == 1 and "Webhooks failing" in mailoutbox[0].subject
+
+
+def _rollup(metric: str) -> tuple[int, float]:
+    row = MetricRollup.objects.filter(metric=metric, grain=5).aggregate(n=Sum("n"), total=Sum("total"))
+    return row["n"] or 0, row["total"] or 0.0
+
+
+def test_a_text_that_is_no_conversation_message_is_counted_from_its_delivery(alpha, twilio, commit):
+    """An alert's text to a person has no message (whose events count a conversation's texts): sent
+    through the Twilio stand-in it counts as sent (its 2 segments), then delivered by the status
+    callback, once however often the callback repeats."""
+    body = "[WARNING] Missed calls piling up: 4 missed calls nobody answered in the last hour. " * 2
+    with tenant_context(alpha):
+        with commit():
+            delivery = outbox.delivery_queue_sms(to="+15005550111", body=body, purpose="alert", cause=("alert", "a1"))
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.segments) == ("sent", 2)
+        assert (_rollup("sms_sent"), _rollup("sms_delivered")) == ((1, 2.0), (0, 0.0))
+        assert outbox.delivery_status_update(delivery_id=delivery.id, provider_status="delivered")
+        assert not outbox.delivery_status_update(delivery_id=delivery.id, provider_status="delivered")
+        assert (_rollup("sms_sent"), _rollup("sms_delivered"), _rollup("sms_failed")) == ((1, 2.0), (1, 1.0), (0, 0.0))
