@@ -314,7 +314,7 @@ def test_only_kind_answers_with_a_job_of_that_kind():
     text = "the water heater pilot keeps going out, price to fix it vs replacing it?"
     assert catalogue.match(jobs, texts=[text], kind="repair", only_kind=True).job_type == "heater_repair"
     assert catalogue.match(jobs, texts=[text], kind="install", only_kind=True).job_type == "heater_replace"
-    assert catalogue.work_kinds(text) == ["install", "repair"]
+    assert catalogue.work_kinds(text) == ("install", "repair")
 
 
 def test_window_glass_is_other_work_at_a_locksmith():
