@@ -12,8 +12,9 @@ pipelined batches (``executemany``), and raw events past their age pruned (``met
 Then, in this process (Django's test client, the owner's bearer token; no HTTP server), for the
 big business and a small one: ``/healthz`` (the bare view) and ``/api/dashboard`` and every
 ``/api/unified/*`` GET, ``--requests`` each after 3 warm-up requests: p50 / p99 milliseconds and the
-statements each request ran (``SET search_path`` excluded). Figures go to stdout and
-``bench/unified.json``.
+statements each request ran (``SET search_path`` excluded); then ``/api/dashboard?period=30d``'s
+figures computed from the calls and from the rollups alternately (``dashboard_ab``). Figures go to
+stdout and ``bench/unified.json``.
 """
 
 import argparse
@@ -153,6 +154,46 @@ def measure(business, user, requests: int) -> dict:
     return figures
 
 
+def dashboard_ab(business, rounds: int) -> dict:
+    """``/api/dashboard?period=30d``'s figures both ways in this process, alternating (so the
+    machine's load falls on both alike): calls, answered and missed from the calls (``rows``, as
+    before) or from the hour rollups (``rollups``, as now); recovered and bookings from rows in both."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.analytics import selectors
+
+    connection.set_tenant(business)
+    _first, _last, start, end = selectors.period_bounds(business=business, period="30d")
+    times = {"rows": [], "rollups": []}
+    statements = {}
+    figures = {}
+    for index in range(rounds + 3):
+        for way in ("rows", "rollups") if index % 2 else ("rollups", "rows"):
+            with CaptureQueriesContext(connection) as queries:
+                t0 = time.perf_counter()
+                figures[way] = selectors.overview_kpis(
+                    business=business, start=start, end=end, rollups=way == "rollups"
+                )
+                elapsed = (time.perf_counter() - t0) * 1000
+            if index >= 3:
+                times[way].append(elapsed)
+            statements[way] = len(queries)
+    result = {
+        way: {
+            "p50_ms": round(percentile(values, 50), 2),
+            "p99_ms": round(percentile(values, 99), 2),
+            "statements": statements[way],
+        }
+        for way, values in times.items()
+    }
+    result["same_figures"] = figures["rows"] == figures["rollups"]
+    for way in ("rows", "rollups"):
+        log(f"  30d figures from {way:8s} p50 {result[way]['p50_ms']:8.2f} ms  p99 {result[way]['p99_ms']:8.2f} ms")
+    connection.set_schema_to_public()
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=1_000_000)
@@ -190,7 +231,11 @@ def main() -> int:
         }
         for label, index in (("big", 0), ("small", 1)):
             log(f"{label} business: {counts[index]:,} calls")
-            results[label] = {"calls": counts[index], "endpoints": measure(*made[index], args.requests)}
+            results[label] = {
+                "calls": counts[index],
+                "endpoints": measure(*made[index], args.requests),
+                "dashboard_30d_rows_vs_rollups": dashboard_ab(made[index][0], 2 * args.requests),
+            }
         results["load_average_after"] = os.getloadavg()
         save_results("unified.json", results)
     finally:

@@ -32,6 +32,7 @@ from apps.analytics.custom_metrics import CUSTOM_PREFIX, custom_metric_key, cust
 from apps.analytics.metrics import METRIC_RAW_KEEP_DAYS, METRICS
 from apps.analytics.report_pdf import report_pdf
 from apps.crm.models import Appointment
+from apps.ops import history as ops_history
 from nevermisscall import health
 from nevermisscall.breakers import stored_states
 from nevermisscall.metrics import request_summary
@@ -631,16 +632,29 @@ class UnifiedAlertResolveApi(Seed001APIView):
         return Response({"status": "resolved", "alert_id": str(alert.id)})
 
 
+def _deployment_uptime() -> dict | None:
+    """The deployment's measured uptime (every business shares it): of each health check, the share
+    of its stored results (apps/ops/history.py, one Redis round trip) that were healthy; None when
+    Redis cannot be read."""
+    try:
+        return ops_history.uptimes(health.CHECKS)
+    except redis.RedisError:
+        return None
+
+
 class UnifiedSlaMetricsApi(Seed001APIView):
     permission_classes = [CanReadAnalytics]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, tags=["unified"])
     def get(self, request):
+        """The business's success rates per 5 minutes against their targets (last 24 h), and the
+        deployment's measured uptime per component."""
         now = timezone.now()
         summary = usage.alert_summary(now=now)
         return Response(
             usage.sla_metrics(now=now)
             | {
+                "deployment_uptime": _deployment_uptime(),
                 "active_alerts": summary["active_alerts"]["total"],
                 "critical_alerts": summary["active_alerts"]["critical"],
                 "generated_at": now,

@@ -25,6 +25,8 @@ CENT = Decimal("0.01")
 DEFAULT_DURATION_MINUTES = 60
 FUZZY_CUTOFF = 86  # rapidfuzz ratio: "thermastat" and "thermostat" (90) match, "heater" and "header" do not count.
 KIND_WEIGHT = 0.6  # Less than any rare concept: the kind of work breaks ties, it never picks the job.
+WORKED_ON_WEIGHT = 0.5  # A concept in the clause that says the kind of work counts half again.
+_CLAUSES = re.compile(r"[,.;!?]+")
 
 _STEMMER = snowballstemmer.stemmer("english")
 
@@ -41,18 +43,25 @@ class Estimate:
     shared: frozenset[str] = frozenset()  # the concepts the text and the job share
 
 
+_KINDS = (
+    ("install", vocabulary.INSTALL_WORDS),
+    ("maintenance", vocabulary.MAINTENANCE_WORDS),
+    ("repair", vocabulary.REPAIR_WORDS),
+)
+
+
 def work_kind(text: str) -> str | None:
     """``install``, ``maintenance`` or ``repair`` when ``text`` says which, in that order ("replace the
     broken one" is an install, "a tune-up, it's gotten loud" maintenance)."""
+    kinds = work_kinds(text)
+    return kinds[0] if kinds else None
+
+
+def work_kinds(text: str) -> tuple[str, ...]:
+    """Every kind of work ``text`` names, in ``work_kind``'s order: a job described as "Broken torsion
+    or extension spring" with the key ``spring_replace`` is both the replacement and the repair."""
     folded = f" {_plain(text)} "
-    for kind, words in (
-        ("install", vocabulary.INSTALL_WORDS),
-        ("maintenance", vocabulary.MAINTENANCE_WORDS),
-        ("repair", vocabulary.REPAIR_WORDS),
-    ):
-        if any(f" {phrase} " in folded for phrase in words):
-            return kind
-    return None
+    return tuple(kind for kind, words in _KINDS if any(f" {phrase} " in folded for phrase in words))
 
 
 def _plain(text: str) -> str:
@@ -85,6 +94,9 @@ def concepts(text: str) -> frozenset[str]:
             found.update(named)
         elif len(word) > 2:
             found.add(stem)
+    for required, excluded, implied in vocabulary.IMPLIED:
+        if required <= found and not found & excluded:
+            found.add(implied)
     return frozenset(found)
 
 
@@ -168,15 +180,20 @@ def _weights(documents: list[frozenset[str]], trades: set[str]) -> _Weights:
     )
 
 
-def _score(wanted: frozenset[str], document: frozenset[str], weights: _Weights) -> tuple[float, bool]:
+def _score(
+    wanted: frozenset[str], document: frozenset[str], weights: _Weights, *, whole: bool = False
+) -> tuple[float, bool]:
     """The shared concepts' weight, and whether they are evidence enough to decide the job: one
     concept named by at most half the catalogue, or several commoner ones. A concept of the text
-    the document lacks may still match one of its words by spelling (a typo)."""
+    the document lacks may still match one of its words by spelling (a typo). ``whole``: the customer
+    wants the trade's own thing new ("replacing both of our garage doors"), so its name is evidence
+    for the job that installs it, not for one that installs a part of it (an opener)."""
     score = evidence = 0.0
     shared = wanted & document
+    whole = whole and not (document - wanted) & vocabulary.CONCEPTS - vocabulary.PLACES - vocabulary.SYMPTOMS
     for concept in shared:
         score += weights.weight(concept)
-        evidence += weights.evidence(concept)
+        evidence += weights.rare if whole and concept in weights.generic else weights.evidence(concept)
     candidates = [concept for concept in document if len(concept) >= 5]
     for concept in wanted - shared:
         if len(concept) < 5 or not candidates:
@@ -221,22 +238,32 @@ def match(
         if not wanted and not job_type:
             continue
         kind_here = kind or work_kind(text)
+        # What the kind of work is said of: "a level 2 charger installed …, panel is right there" installs
+        # the charger; "take it off and put in a regular old deadbolt" the deadbolt.
+        worked_on = (
+            frozenset().union(
+                *(concepts(clause) for clause in _CLAUSES.split(text) if kind_here and kind_here in work_kinds(clause))
+            )
+            - {"install"}
+            - weights.generic
+        )
         best, best_score, best_document = None, 0.0, frozenset()
         for item, document in zip(items, documents, strict=True):
-            score, decisive = _score(wanted, document, weights)
+            # A job that names no kind ("Drain cleaning", "Home lockout") is a repair, not an install.
+            own_kinds = work_kinds(f"{item.get('job_type', '')} {label_of(item)} {item.get('description', '')}")
+            own_kinds = own_kinds or ("repair",)
+            score, decisive = _score(wanted, document, weights, whole=kind_here == "install" == own_kinds[0])
             hinted, _ = _score(hint_concepts - wanted, document, weights)
             score += 0.5 * hinted
+            score += WORKED_ON_WEIGHT * sum(weights.weight(concept) for concept in wanted & document & worked_on)
             same_key = bool(job_type) and fold(str(item.get("job_type", ""))).replace(" ", "_") == job_type
             if same_key:
                 score, decisive = score + 1.5, True
             if not decisive:
                 continue
-            # A job that names no kind ("Drain cleaning", "Home lockout") is a repair, not an install.
-            own_kind = work_kind(f"{item.get('job_type', '')} {label_of(item)} {item.get('description', '')}")
-            own_kind = own_kind or "repair"
             if kind_here:
-                score += KIND_WEIGHT if own_kind == kind_here else -KIND_WEIGHT
-            elif own_kind != "repair":
+                score += KIND_WEIGHT if kind_here in own_kinds else -KIND_WEIGHT
+            elif "repair" not in own_kinds:
                 score -= KIND_WEIGHT / 2  # Unsaid, it is a visit to look at what is wrong.
             if score > best_score:
                 best, best_score, best_document = item, score, document

@@ -78,8 +78,7 @@ def rule_extraction(request: dict, *, now_local: datetime) -> dict:
         urgency_reasons = {**urgency_reasons, "emergency": situation}
     if urgency == "emergency":
         intent, intent_confidence = "emergency", max(intent_confidence, 0.9)
-    addresses = [rules.extract_address(text) for text in texts]
-    address = _first(addresses)
+    address = rules.conversation_address(texts)
     preferences = [rules.parse_time_preference(text, now=now_local) for text in texts]
     preference = _latest_preference(preferences)
     language = rules.detect_language(current, default="")
@@ -671,7 +670,15 @@ class _Turn:
         if condition.is_empty or condition.asap or condition.flexible:
             return False
         slot = _parse_slot(self.proposed)
-        if condition.at is not None and slot.start.astimezone(self.tz).time() != condition.at:
+        start = slot.start.astimezone(self.tz).time()
+        # "yes friday at 7" to 7:00 PM: an hour said without am/pm agrees with the slot's on the 12-hour clock
+        if (
+            condition.at is not None
+            and not rules.says_am_or_pm(self.request["current_message"])
+            and (condition.at.hour % 12, condition.at.minute) == (start.hour % 12, start.minute)
+        ):
+            condition = dataclasses.replace(condition, at=start)
+        if condition.at is not None and start != condition.at:
             return True  # "sí, pero mejor a las 11"
         return not scheduling.matches(slot.start, slot.end, self.tz, condition)
 

@@ -11,11 +11,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from dateparser.search import search_dates
 from django.utils.translation import gettext_noop
 from lingua import Language, LanguageDetectorBuilder
 
+from apps.dispatch import vocabulary
 from nevermisscall.choices import Trade
 
 INTENTS = ("appointment", "pricing", "emergency", "general")
@@ -29,8 +31,15 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@cache
+def _compiled(pattern: str) -> re.Pattern:
+    """Each pattern compiled once per process: the rules hold more patterns than ``re``'s own cache
+    keeps (512), which then recompiled hundreds of them on every customer text (issue 10)."""
+    return re.compile(pattern)
+
+
 def _any(patterns, text: str) -> int:
-    return sum(1 for pattern in patterns if re.search(pattern, text))
+    return sum(1 for pattern in patterns if _compiled(pattern).search(text))
 
 
 # --- Language -----------------------------------------------------------------------------------
@@ -485,7 +494,9 @@ _ENDS_FINE = re.compile(r"\b(bien|fine|ok|okay|good)\s*$")  # "está bien duro" 
 _DENIAL_FROM = re.compile(
     r"\b(no\s+es\s+(el|la|los|las|del|de)|ni\s+(el|la|los|las|huele|gotea)|(it'?s|its|it\s+is)\s+not\s+the"
     r"|isn'?t\s+the|not\s+the\s+\w+\s+(itself|either)"
-    r"|(no|not|isn'?t|doesn'?t|does\s+not|ni)\s+(gotea|goteando|leaking|leak|leaks|dripping|drip)\b)"
+    r"|(no|not|isn'?t|doesn'?t|does\s+not|ni)\s+(gotea|goteando|leaking|leak|leaks|dripping|drip)\b"
+    # what the customer is done with is what goes, not what they want: "honestly done with smart locks"
+    r"|done\s+with|sick\s+of|tired\s+of|fed\s+up\s+with|get\s+rid\s+of|hart[oa]s?\s+de|ya\s+no\s+quiero)"
 )
 _DENIED_CLAUSE = re.compile(
     r"\b(didn'?t|did\s+not|don'?t|doesn'?t)\s+(help|fix\s+it|do\s+anything)\b|\bno\s+(sirvio|ayudo|funciono)\s+(de\s+nada)?"
@@ -784,10 +795,20 @@ _NAME_PATTERNS = (
     rf"(?i:\bmi\s+nombre\s+es)\s+(?P<name>{_FULL_NAME})",
     rf"(?i:\bsoy)\s+(?P<name>{_FULL_NAME})",
     rf"^[Nn]ame\s*[:\-]\s*(?P<name>{_FULL_NAME})",
+    # the name a booking is under: "a nombre de Gloria Téllez", "put it under Dana Wu"
+    rf"(?i:\ba\s+nombre\s+de|\bunder\s+(?:the\s+name\s+(?:of\s+)?)?)\s*(?P<name>{_FULL_NAME})",
+    # the name said on its own at the end: "and it's Beth Sorensen"
+    rf"(?i:\bit'?s)\s+(?P<name>{_NAME_WORD}(?:\s+(?:{_NAME_PARTICLE}\s+)?{_NAME_WORD}){{1,3}})\s*[.!]*\s*$",
     # "Maria Lopez, 1420 W Fullerton Ave" (after a "Sure -"): two to four capitalised words, a comma,
     # a street number.
     rf"^\s*(?:(?i:sure|yes|yeah|yep|ok|okay|si|sí|claro|hi|hello|hola)\b[\s,:!.\-–—]*)?"
     rf"(?P<name>{_NAME_WORD}(?:\s+(?:{_NAME_PARTICLE}\s+)?{_NAME_WORD}){{1,3}})\s*,\s*\d",
+)
+# "Tom Kowalski 3342 N Paulina St": the name and the address with nothing between them, the whole text
+# opening with the name (checked: a street address must start right after it).
+_NAME_THEN_ADDRESS = re.compile(
+    rf"^\s*(?:(?i:sure|yes|yeah|yep|ok|okay|si|sí|claro|hi|hello|hola)\b[\s,:!.\-–—]*)?"
+    rf"(?P<name>(?:{_NAME_WORD}|{{lower}})(?:\s+(?:{_NAME_PARTICLE}\s+)?(?:{_NAME_WORD}|{{lower}})){{{{1,3}}}})\s+(?=\d)"
 )
 _NOT_NAMES = frozenset(
     [
@@ -878,6 +899,7 @@ _STREET_WORDS = frozenset(
 # "its mary-kate o'donnell, 2124 n dayton st" (an "it's" only when the address follows the name).
 _LOWER_NAME_WORD = r"[a-záéíóúñ][a-záéíóúñ'\-]+"
 _LOWER_FULL_NAME = rf"{_LOWER_NAME_WORD}(?:\s+(?:{_NAME_PARTICLE}\s+)?{_LOWER_NAME_WORD}){{0,3}}"
+_NAME_THEN_ADDRESS = re.compile(_NAME_THEN_ADDRESS.pattern.format(lower=_LOWER_NAME_WORD))
 _LOWER_CASE_NAME = re.compile(
     rf"\b(?:soy|me\s+llamo|mi\s+nombre\s+es|(?:my\s+)?name\s+is|name'?s)\s+(?P<name>{_LOWER_FULL_NAME})"
     rf"|\b(?:it'?s|this\s+is)\s+(?P<before_address>{_LOWER_FULL_NAME})\s*,\s*\d"
@@ -916,11 +938,23 @@ def extract_name(text: str) -> str | None:
     if found:
         return found
     match = _LOWER_CASE_NAME.search(text)
-    if not match or (match.group("before_address") and not _ADDRESS.match(text, match.end() - 1)):
-        return None
-    kept = _name_words((match.group("name") or match.group("before_address")).split(), stops=_LOWER_CASE_STOPS)
-    # one lower-case word is too often not a name
-    return " ".join(_name_cased(word) for word in kept) if len(kept) >= 2 else None
+    if match and not (match.group("before_address") and not _ADDRESS.match(text, match.end() - 1)):
+        kept = _name_words((match.group("name") or match.group("before_address")).split(), stops=_LOWER_CASE_STOPS)
+        # one lower-case word is too often not a name
+        return " ".join(_name_cased(word) for word in kept) if len(kept) >= 2 else None
+    before = _NAME_THEN_ADDRESS.match(text)
+    if before and _ADDRESS.match(text, before.end()):
+        words = before.group("name").split()
+        kept = _name_words(words, stops=_LOWER_CASE_STOPS)
+        # "water heater 123 Main St" names the job, not the customer
+        if len(kept) == len(words) and not any(_is_vocabulary_word(word) for word in kept):
+            return " ".join(word if word[:1].isupper() else _name_cased(word) for word in kept)
+    return None
+
+
+def _is_vocabulary_word(word: str) -> bool:
+    folded = fold(word)
+    return folded in vocabulary.WORDS or folded in vocabulary.STOP_WORDS
 
 
 _LOWER_CASE_STOPS = frozenset(
@@ -996,9 +1030,53 @@ class Address:
     zip_code: str | None = None
 
 
+# Between two addresses of one text, a word that takes the first back: "12 Crestline Dr? no sorry 112 …".
+_ADDRESS_CORRECTION = re.compile(
+    r"\b(no|nope|sorry|oops|actually|i\s+mean|i\s+meant|correction|perdon|perd[oó]n|digo|mejor\s+dicho|"
+    r"quise\s+decir|es|its|it'?s)\b",
+    re.IGNORECASE,
+)
+# A street named without its type ("845 N Broadway") is told from its city by the ZIP code's city.
+_UNTYPED_STREET = re.compile(
+    r"\b(?P<number>\d{1,6})\s+(?P<rest>(?:[NSEWnsew]\.?\s+)?[A-Za-z][\w'.\-]*(?:[\s,]+[A-Za-z][\w'.\-]*){1,6}?)"
+    r",?\s+(?:(?P<state>(?-i:[A-Z]{2}))\s+)?(?P<zip>\d{5})(?:-\d{4})?\b"
+)
+
+
+def _untyped_street(text: str) -> Address | None:
+    import zipcodes  # its table loads on first use: only for an address the pattern above did not read
+
+    match = _UNTYPED_STREET.search(text)
+    if not match:
+        return None
+    try:
+        rows = zipcodes.matching(match.group("zip"))
+    except (TypeError, ValueError):
+        return None
+    if not rows:
+        return None
+    city = rows[0]["city"]
+    rest = match.group("rest").rstrip(" ,")
+    if not fold(rest).endswith(fold(city)) or len(rest) <= len(city):
+        return None
+    street = f"{match.group('number')} {rest[: -len(city)].rstrip(' ,')}"
+    state, zip_code = match.group("state"), match.group("zip")
+    region = " ".join(part for part in (state, zip_code) if part)
+    return Address(f"{street}, {city}, {region}", street=street, city=city, state=state, zip_code=zip_code)
+
+
 def extract_address(text: str) -> Address | None:
-    """A US street address ("1420 W Fullerton Ave, Chicago IL 60614"), or a bare ZIP code."""
-    match = _ADDRESS.search(text)
+    """A US street address ("1420 W Fullerton Ave, Chicago IL 60614"), or a bare ZIP code. Of two
+    addresses, the second when the customer takes the first back ("12 Crestline Dr? no sorry 112 …")."""
+    matches = list(_ADDRESS.finditer(text))
+    match = matches[0] if matches else None
+    for later in matches[1:]:
+        if _ADDRESS_CORRECTION.search(text, match.end(), later.start()):
+            match = later
+    if match is None and _ZIP.search(text):
+        untyped = _untyped_street(text)
+        if untyped:
+            return untyped
     if match:
         street = f"{match.group('number')} {match.group('street')}".strip()
         unit = (match.group("unit") or "").strip(" ,")
@@ -1021,6 +1099,76 @@ def extract_address(text: str) -> Address | None:
             continue
         return Address(zip_match.group(0), zip_code=zip_match.group(1))
     return None
+
+
+# The rest of an address sent in a later text: "apt 3R, chicago 60614".
+_ADDRESS_PIECES = re.compile(
+    r"^\W*(?:(?:and|y)\s+)?(?P<unit>(?:(?:apartment|departamento|apto|apt|depto|dept|unit|suite|ste|interior|int)\b|#)"
+    r"\.?\s*[\w\-]+)?[\s,]*(?P<city>[A-Za-z][A-Za-z .'\-]{1,40}?)??,?\s*(?P<state>(?-i:[A-Z]{2}))?,?\s*"
+    r"(?P<zip>\d{5})?(?:-\d{4})?[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+def _with_pieces(address: Address, *, unit: str = "", city=None, state=None, zip_code=None) -> Address:
+    street = address.street or ""
+    if unit:
+        street = f"{street} {unit}"
+    city, state, zip_code = city or address.city, state or address.state, zip_code or address.zip_code
+    pieces = [street]
+    if city:
+        pieces.append(city)
+    if state or zip_code:
+        pieces.append(" ".join(part for part in (state, zip_code) if part))
+    return Address(", ".join(pieces), street=street, city=city, state=state, zip_code=zip_code)
+
+
+def _corrected_number(address: Address, text: str) -> Address | None:
+    """ "sorry typo, its 1420 ridgeland not 1240": the same street with another house number."""
+    number, _, rest = (address.street or "").partition(" ")
+    words = [word for word in rest.split() if word.lower().strip(".") not in {"n", "s", "e", "w"}]
+    if not words:
+        return None
+    match = re.search(rf"\b(\d{{1,6}})\s+(?:[NSEWnsew]\.?\s+)?{re.escape(words[0])}\b", text, re.IGNORECASE)
+    if not match or match.group(1) == number:
+        return None
+    street = f"{match.group(1)} {rest}"
+    return Address(
+        address.text.replace(address.street, street, 1),
+        street=street,
+        city=address.city,
+        state=address.state,
+        zip_code=address.zip_code,
+    )
+
+
+def conversation_address(texts: list[str]) -> Address | None:
+    """The service address of a conversation (``texts`` newest first): the newest street address, as
+    the texts after it complete it ("1600 W Fullerton Ave", then "apt 3R, chicago 60614") or correct
+    its house number; with no street, the newest ZIP code."""
+    found = [extract_address(text) for text in texts]
+    newest = next((index for index, address in enumerate(found) if address and address.street), None)
+    if newest is None:
+        return next((address for address in found if address), None)
+    address = found[newest]
+    for index in range(newest - 1, -1, -1):  # the later texts, oldest first
+        text = texts[index]
+        corrected = _corrected_number(address, text)
+        if corrected:
+            address = corrected
+            continue
+        pieces = _ADDRESS_PIECES.match(text)
+        if pieces and (pieces.group("unit") or pieces.group("zip")):
+            address = _with_pieces(
+                address,
+                unit=(pieces.group("unit") or "").strip(" ,"),
+                city=(pieces.group("city") or "").strip(" ,.").title() or None,
+                state=pieces.group("state"),
+                zip_code=pieces.group("zip"),
+            )
+        elif found[index] and found[index].zip_code:
+            address = _with_pieces(address, zip_code=found[index].zip_code)
+    return address
 
 
 # --- Time preferences ---------------------------------------------------------------------------
@@ -1116,11 +1264,18 @@ def _clock(match: re.Match, *, prefer_pm: bool = True) -> time | None:
 # "Not before 10" is "after 10": the negation turns a bound around.
 _NEGATED_BOUND_MEANS = {"before": "after", "after": "before", "antes de": "despues de", "despues de": "antes de"}
 _NEGATED_BOUNDS = re.compile(r"\b(?:not|no)\s+(before|after|antes\s+de|despues\s+de)\b")
+# "No llego a la casa antes de las 11", "won't be home before 11": the customer is there after 11.
+_NOT_THERE_BEFORE = re.compile(
+    r"\b(?:no\s+(?:llego|llegamos|estoy|estamos|voy\s+a\s+estar|vamos\s+a\s+estar)|(?:won'?t|wont|will\s+not)\s+be"
+    r"|(?:i'?m|we'?re|im|were)\s+not|(?:can'?t|cant)\s+(?:be|get))\b(?P<where>[^.,;!?]{0,25}?)\s(?P<bound>before|antes\s+de)\b"
+)
 
 
 _DAY_NAMES = "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True))
 _NOT_ON_DAY = re.compile(
-    rf"\b(?:not|no|except|excepto|menos|never)\s+(?:on\s+)?(?:a\s+|el\s+|los\s+)?(?P<day>{_DAY_NAMES})s?\b"
+    # "o si no el sábado", "if not Saturday" offer Saturday instead
+    rf"\b(?<!si |if )(?:not|no|except|excepto|menos|never|anything\s+but|any\s+day\s+but|any\s*time\s+but)\s+(?:on\s+)?"
+    rf"(?:a\s+|el\s+|los\s+)?(?P<day>{_DAY_NAMES})s?\b"
     rf"|\b(?:el\s+|los\s+)?(?P<day2>{_DAY_NAMES})s?\s+(?:no\s+(?:puedo|podemos|me\s+queda|nos\s+queda)|me\s+toca\s+trabajar|trabajo|tengo\s+trabajo)\b"
     rf"|\b(?:i|we)\s+work\s+(?:on\s+)?(?P<day3>{_DAY_NAMES})s\b"
 )
@@ -1185,12 +1340,20 @@ def weekdays_named(text: str) -> list[int]:
     ]
 
 
+def says_am_or_pm(text: str) -> bool:
+    """Whether ``text`` puts a clock time in the morning or the afternoon itself ("7pm", "7 a.m.")."""
+    return re.search(r"\d\s*(?:a\.?\s?m|p\.?\s?m)\b", fold(text)) is not None
+
+
 def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     """Parse "after 3pm", "tomorrow morning", "Saturday", "asap", "next Tuesday at 10" (and Spanish).
 
     ``now`` must be aware and in the business's time zone: "tomorrow" is the business's tomorrow.
     """
     folded = _NEGATED_BOUNDS.sub(lambda match: _NEGATED_BOUND_MEANS[match.group(1)], fold(text))
+    folded = _NOT_THERE_BEFORE.sub(
+        lambda match: f"{match.group('where')} {'after' if match.group('bound') == 'before' else 'despues de'}", folded
+    )
     today = now.date()
     pref = TimePreference(raw=text.strip())
 
@@ -1360,6 +1523,11 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
             pref.at = time(int(at.group("h")), int(at.group("m") or 0))
             pref.date = today + timedelta(days=1)
             pref.day_part = pref.after = pref.before = None
+        elif at.group("ampm") and pref.day_part and pref.at and not pref.after <= pref.at < pref.before:
+            # "we're ok tonight, can someone come tomorrow at 7am?": the clock said outright wins over a
+            # part of the day named about something else.
+            pref.day_part = pref.after = pref.before = None
+            pref.matched = [label for label in pref.matched if label not in DAY_PARTS]
     elif bare and not (after or before or between or at):
         pref.at = _clock(bare)
         hit("at")
@@ -1536,9 +1704,20 @@ _HUMAN_PATTERNS = (
 )
 
 
+# "Call before you come", "¿me pueden llamar antes de llegar?": a note for the visit, not a hand-off.
+_CALL_AHEAD = re.compile(
+    r"\b(call|text|ring)\b[^.?!]{0,20}\b(before|when)\b[^.?!]{0,25}\b(come|coming|arrive|arriving|get\s+here|"
+    r"on\s+(the|your)\s+way|head\s+over|pull\s+up)"
+    r"|\b(llam|avis|marqu|textee)\w*\b[^.?!]{0,20}\b(antes\s+de\s+(llegar|venir|que\s+(lleguen|vengan|llegue|venga))|"
+    r"cuando\s+(vengan|vayan|esten|este)\s+en\s+camino)"
+)
+
+
 def asks_for_human(text: str) -> bool:
     """The customer wants a person (or asks whether this is one)."""
     folded = fold(text).replace("’", "'")
+    if _CALL_AHEAD.search(folded):
+        return False
     return any(re.search(pattern, folded) for pattern in _HUMAN_PATTERNS)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from apps.dispatch.rules import TimePreference
+from apps.dispatch.rules import DAY_PARTS, TimePreference
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SLOT_STEP = timedelta(minutes=30)
@@ -99,6 +99,14 @@ def _ceil_to_step(moment: datetime, step: timedelta) -> datetime:
     return epoch + steps * step
 
 
+def _longer_than_the_day_part(preference: TimePreference, duration: timedelta) -> bool:
+    bounds = DAY_PARTS.get(preference.day_part or "")
+    if bounds is None or (preference.after, preference.before) != bounds:
+        return False
+    opens, closes = (datetime.combine(date.min, edge) for edge in bounds)
+    return duration > closes - opens
+
+
 def matches(slot_start: datetime, slot_end: datetime, tz: ZoneInfo, preference: TimePreference | None) -> bool:
     if preference is None or preference.is_empty:
         return True
@@ -113,6 +121,9 @@ def matches(slot_start: datetime, slot_end: datetime, tz: ZoneInfo, preference: 
         return False
     if preference.after and local_start.time() < preference.after:
         return False
+    if _longer_than_the_day_part(preference, slot_end - slot_start):
+        # "Mornings are best" for an 8-hour install: it starts in the morning.
+        return local_start.time() < preference.before
     ends_too_late = (
         preference.before and local_end.date() == local_start.date() and local_end.time() > preference.before
     )

@@ -17,7 +17,9 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     # Plumbing
     "drain": ("drain", "drains", "clog", "clogged", "clogging", "backed up", "backing up", "snake", "snaked",
               "auger", "destapar", "desague", "drenaje",
-              "coladera", "tapado", "tapada", "tapo", "se tapo", "atascado", "sewer", "septic"),
+              "coladera", "tapado", "tapada", "tapo", "se tapo", "atascado", "sewer", "septic",
+              # "no drena", "no baja nada", "se tapa a cada rato", "el destapador" (a plunger)
+              "drena", "drenan", "drenar", "no baja", "no bajan", "se tapa", "se tapan", "destapador", "destapa"),
     "sink": ("sink", "sinks", "fregadero", "lavabo", "lavamanos", "tarja"),
     "shower": ("shower", "tub", "bathtub", "tina", "regadera", "ducha"),
     "toilet": ("toilet", "toilets", "commode", "inodoro", "excusado", "escusado", "keeps running",
@@ -65,7 +67,10 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
                 "quemada", "olor a quemado", "humo", "humito", "derretido", "se puso negro", "negro"),
     "wiring": ("wiring", "wire", "wires", "rewire", "cableado", "alambre", "alambres"),
     "no_power": ("no power", "power out", "power is out", "power outage", "lost power", "no electricity",
-                 "sin luz", "sin electricidad", "se fue la luz", "no hay luz", "nos quedamos sin luz"),
+                 "sin luz", "sin electricidad", "se fue la luz", "no hay luz", "nos quedamos sin luz",
+                 # "la luz" is the power: "se apagó la luz en dos cuartos" is a circuit out, not a bulb
+                 "se apago la luz", "se nos apago la luz", "se apagaron las luces", "se nos fue la luz",
+                 "no tenemos luz", "no tengo luz", "se quedo sin luz", "se fue la corriente"),
     "generator": ("generator", "generador"),
     # HVAC
     # Heat is the furnace's job: "no heat", "calefacción" and "furnace" are one concept.
@@ -82,7 +87,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
              "rejilla", "rejillas"),
     "clean": ("clean", "cleaned", "cleaning", "limpieza", "limpiar", "limpien", "limpiaran"),
     "dust": ("dust", "dusty", "polvo"),
-    "maintenance": ("maintenance", "tune up", "tuneup", "checkup", "check up", "check", "checked", "inspection",
+    "maintenance": ("maintenance", "tune up", "tuned up", "tune", "tuned", "tuneup", "checkup", "check up", "check", "checked", "inspection",
                     "inspect", "serviced",
                     "look over", "checked over", "nothing wrong", "nothings wrong",
                     "inspected", "annual service", "mantenimiento", "afinacion", "chequeo", "lubrication", "lube",
@@ -96,7 +101,9 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
                 "locked inside", "keys inside", "keys in the car", "keys locked", "left my keys", "left the keys",
                 "me quede afuera", "me quede fuera", "quede afuera", "se me cerro", "llaves adentro",
                 "llaves dentro", "deje las llaves", "no puedo entrar", "cant get in", "apertura"),
-    "car": ("car", "cars", "vehicle", "truck", "suv", "auto", "carro", "coche", "camioneta"),
+    "car": ("car", "cars", "vehicle", "truck", "pickup", "keys in the car", "car key", "car keys", "llave del carro",
+            "llave de carro", "llaves del carro", "llave del coche", "suv", "auto", "carro", "coche", "camioneta", "troca",
+            "trocas"),
     "key": ("key", "keys", "llave", "llaves"),
     "car_key": ("car key", "car keys", "fob", "key fob", "remote key", "llave del carro", "llave de carro",
                 "llaves del carro", "llave del coche", "llave inteligente", "llave con control"),
@@ -131,7 +138,10 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "airflow": ("out the vents", "out of the vents", "from the vents", "through the vents", "out the vent",
                 "de las rejillas", "por las rejillas", "por los ductos", "de los ductos"),
     "loose": ("loose", "wobbly", "flojo", "floja", "suelto", "suelta", "se mueve"),
-    "dent": ("dent", "dented", "dents", "damaged", "abollado", "abollada", "golpeado", "golpeada"),
+    "dent": ("dent", "dented", "dents", "damaged", "abollado", "abollada", "golpeado", "golpeada",
+             # the damage and how it happened: "backed into the garage door", "bottom section is caved in"
+             "caved in", "caved", "bent in", "pushed in", "hundido", "hundida", "backed into", "ran into",
+             "crashed into", "drove into", "se le metio", "choco con", "chocaron"),
     # The kind of work as a concept too: a catalogue's "new lock installation" shares it with "una cerradura nueva".
     "install": ("install", "installed", "installing", "installation", "new", "replace", "replaced", "replacing",
                 "replacement", "upgrade", "put in", "instalar", "instalacion", "instalen", "instale", "nuevo",
@@ -140,6 +150,21 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
               "ruidosa", "ruidoso", "rechina", "rechinando", "chirria"),
 }
 # fmt: on
+
+# Phrases about the business's hours or the calendar, never about the job: "cuando abran" names no
+# safe to open, "in the off season" no seasonal tune-up. Consumed before the words are read.
+NOT_A_JOB = (
+    "cuando abran", "en cuanto abran", "que abran", "when you open", "when youre open", "once you open",
+    "once youre open", "when you guys open", "before you close", "antes de que cierren", "off season",
+)  # fmt: skip
+
+# Pairs of concepts that name a third when nothing says otherwise: a car and a key, no lockout, is a key
+# to make ("perdí la única llave de mi troca"); a clogged "baño", no sink or shower, is the toilet.
+# (required, excluded, implied)
+IMPLIED = (
+    (frozenset({"car", "key"}), frozenset({"lockout"}), "car_key"),
+    (frozenset({"bathroom", "drain"}), frozenset({"sink", "shower"}), "toilet"),
+)
 
 # Work none of the five trades does: a text that names it is declined, unless the business lists it.
 OTHER_WORK_LABELS = {
@@ -203,13 +228,13 @@ INSTALL_WORDS = (
 )  # fmt: skip
 MAINTENANCE_WORDS = (
     "maintenance", "tune up", "tuneup", "checkup", "check up", "inspection", "annual service", "lubrication",
-    "serviced", "look over", "nothing wrong", "nothings wrong",
+    "serviced", "look over", "nothing wrong", "nothings wrong", "tune", "tuned", "tuned up",
     "mantenimiento", "afinacion", "chequeo",
 )  # fmt: skip
 REPAIR_WORDS = (
     "repair", "repairs", "repaired", "fix", "fixed", "fixing", "broken", "broke", "broke down", "snapped",
     "leak", "leaking", "leaks", "not working", "stopped working", "quit working", "doesnt work", "wont",
-    "stuck", "jammed", "quit", "quits", "died", "grinds", "grinding", "stops", "only works", "reparar", "reparen", "reparacion", "arreglar", "arreglen", "arreglo", "descompuesto",
+    "stuck", "jammed", "quit", "quits", "died", "se trono", "trono", "tronado", "grinds", "grinding", "stops", "only works", "reparar", "reparen", "reparacion", "arreglar", "arreglen", "arreglo", "descompuesto",
     "descompuesta", "fuga", "no funciona", "no sirve", "no abre", "no cierra", "no prende", "no enciende",
     "se rompio", "roto", "rota", "dejo de funcionar", "ya no",
 )  # fmt: skip
@@ -233,6 +258,7 @@ STOP_WORDS = frozenset(
     puede pueden podrian favor hola buenas buenos dias gracias casa departamento cuarto recamara comedor
     sala cocina hoy manana tarde noche semana ahora otra vez como cuando donde cual algo alguien servicio
     trabajo tecnico eso esto este ese esa cada rato reparar reparacion arreglar arreglen
+    season seasonal summer winter month months year years yr yrs verano invierno temporada
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
@@ -243,6 +269,8 @@ def _index():
     for concept, forms in [*_CONCEPTS.items(), *_OTHER_WORK_FORMS.items()]:
         for form in forms:
             (phrases if " " in form else words).setdefault(form, set()).add(concept)
+    for form in NOT_A_JOB:
+        phrases.setdefault(form, set())
     ordered = sorted(phrases.items(), key=lambda item: -len(item[0]))
     return (
         tuple((phrase, frozenset(named)) for phrase, named in ordered),
@@ -256,3 +284,4 @@ PLACES = frozenset(["sink", "shower", "bathroom", "kitchen", "basement", "door",
 # How a thing fails rather than what failed: "the water heater is leaking" is a water-heater job.
 SYMPTOMS = frozenset(["leak", "noise", "jammed", "cold", "warm", "cool", "flicker", "smell", "dead", "loose"])
 OTHER_WORK = {key: frozenset([key]) for key in _OTHER_WORK_FORMS}
+CONCEPTS = frozenset(_CONCEPTS)

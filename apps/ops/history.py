@@ -55,9 +55,7 @@ def read_latest(names) -> dict[str, dict | None]:
         client.close()
 
 
-def uptime(name: str) -> dict:
-    """Share of the stored checks of ``name`` that were healthy, and over what span."""
-    entries = read(name, limit=settings.HEALTH_HISTORY_LENGTH)
+def _uptime(entries: list[dict]) -> dict:
     if not entries:
         return {"checks": 0, "healthy": 0, "uptime_percent": None, "since": None}
     healthy = sum(1 for e in entries if e["status"] == "healthy")
@@ -67,3 +65,22 @@ def uptime(name: str) -> dict:
         "uptime_percent": round(100.0 * healthy / len(entries), 2),
         "since": entries[-1]["checked_at"],
     }
+
+
+def uptime(name: str) -> dict:
+    """Share of the stored checks of ``name`` that were healthy, and over what span."""
+    return _uptime(read(name, limit=settings.HEALTH_HISTORY_LENGTH))
+
+
+def uptimes(names) -> dict[str, dict]:
+    """``uptime`` of each of ``names``, read in one round trip."""
+    names = list(names)
+    client = _client()
+    try:
+        pipe = client.pipeline(transaction=False)
+        for name in names:
+            pipe.lrange(KEY.format(name), 0, settings.HEALTH_HISTORY_LENGTH - 1)
+        lists = pipe.execute()
+    finally:
+        client.close()
+    return {name: _uptime([json.loads(raw) for raw in raw_list]) for name, raw_list in zip(names, lists, strict=True)}

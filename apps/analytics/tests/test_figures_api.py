@@ -329,3 +329,31 @@ def test_query_counts_do_not_grow_with_the_data(alice, alpha, client_for, usage_
             after[path] = len(queries)
     assert after == before
     assert max(before.values()) <= 8, before
+
+
+def test_sla_metrics_carry_the_deployments_measured_uptime(alice, client_for):
+    """Of each health check, the share of its stored results that were healthy (the deployment's:
+    every business reads the same)."""
+    from apps.ops import history
+    from nevermisscall.health import CheckResult
+
+    redis_client = history._client()
+    keys = [history.KEY.format(name) for name in ("database", "redis")]
+    redis_client.delete(*keys)
+    try:
+        history.record(
+            {"database": CheckResult("healthy"), "redis": CheckResult("unhealthy", "refused")},
+            at=datetime(2026, 6, 10, 15, 0, tzinfo=UTC),
+        )
+        history.record({"database": CheckResult("healthy"), "redis": CheckResult("healthy")}, at=NOW)
+        uptime = get(client_for(alice), "/api/unified/sla-metrics")["deployment_uptime"]
+        assert uptime["database"] == {
+            "checks": 2,
+            "healthy": 2,
+            "uptime_percent": 100.0,
+            "since": "2026-06-10T15:00:00Z",
+        }
+        assert (uptime["redis"]["checks"], uptime["redis"]["uptime_percent"]) == (2, 50.0)
+    finally:
+        redis_client.delete(*keys)
+        redis_client.close()

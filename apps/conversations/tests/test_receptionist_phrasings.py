@@ -180,3 +180,46 @@ def test_an_emergency_told_by_the_situation_alerts_the_owner_at_once(configured,
     owner = bodies_to(twilio, OWNER)
     assert len(owner) == 1 and owner[0].startswith("EMERGENCY")
     assert Conversation.objects.get(customer_number=CUSTOMER).lead_urgency == "emergency"
+
+
+@pytest.mark.parametrize(
+    "body", ["can you call me before you come? I'm next door", "¿me pueden llamar antes de llegar? estoy al lado"]
+)
+def test_call_before_you_come_after_a_booking_is_a_note_not_a_hand_off(configured, webhook, twilio, commit, body):
+    appointment = _book_through_the_assistant(webhook, commit)
+    with commit():
+        text(webhook, body)
+    appointment.refresh_from_db()
+    assert ("call" in appointment.notes) or ("llam" in appointment.notes)
+    assert bodies_to(twilio, OWNER) == []
+    conversation = Conversation.objects.get(customer_number=CUSTOMER)
+    assert conversation.handled_by != "human" and conversation.lead_outcome == "booked"
+    assert Appointment.objects.count() == 1
+
+
+def test_a_name_and_an_address_given_in_pieces_are_put_together(configured, webhook, twilio, commit):
+    """The street, then "apt 3R, chicago 60614", then "and its Beth Sorensen": one address, one name."""
+    for body in (
+        "my kitchen sink is clogged",
+        "1600 W Fullerton Ave",
+        "apt 3R, chicago 60614",
+        "and its Beth Sorensen",
+    ):
+        with commit():
+            text(webhook, body)
+    with commit():
+        text(webhook, "yes")
+    appointment = Appointment.objects.get()
+    assert appointment.address.startswith("1600 W Fullerton Ave apt 3R") and "60614" in appointment.address
+    assert appointment.customer.name == "Beth Sorensen"
+
+
+def test_a_corrected_house_number_is_the_address_booked(configured, webhook, twilio, commit):
+    for body in ("my kitchen sink is clogged", "Alan Price, 1240 W Fullerton Ave, Chicago IL 60614"):
+        with commit():
+            text(webhook, body)
+    with commit():
+        text(webhook, "sorry typo, its 1420 fullerton not 1240")
+    with commit():
+        text(webhook, "yes")
+    assert Appointment.objects.get().address.startswith("1420 W Fullerton Ave")

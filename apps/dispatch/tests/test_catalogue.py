@@ -199,6 +199,102 @@ def test_doors_that_are_not_garage_doors_and_structures_to_build_are_other_work(
     assert catalogue.names_other_work("my garage door came off its track", GARAGE) is None
 
 
+PLUMBING = [
+    estimate("drain_cleaning", "Drain cleaning", "Clogged or slow sink, tub, shower or floor drain", trade="plumbing"),
+    estimate("toilet_repair", "Toilet repair", "Running, clogged, leaking or rocking toilet", trade="plumbing"),
+    estimate("leak_repair", "Leak repair", "Dripping faucet, leaking pipe or fixture", trade="plumbing"),
+    estimate("water_heater_repair", "Water heater repair", "No hot water, pilot light", trade="plumbing"),
+    estimate("burst_pipe", "Burst or frozen pipe", "Burst, frozen or broken pipe", trade="plumbing"),
+    estimate("disposal_install", "Garbage disposal installation", "Install a garbage disposal", trade="plumbing"),
+]
+ELECTRICAL = [
+    estimate("lighting_repair", "Lighting repair", "Flickering or dead lights", trade="electrical"),
+    estimate(
+        "power_loss", "Power loss diagnosis", "Part or all of the house has no power (sin luz)", trade="electrical"
+    ),
+    estimate(
+        "panel_upgrade", "Electrical panel replacement", "Replace or upgrade the breaker panel", trade="electrical"
+    ),
+]
+LOCKS = [
+    estimate("car_lockout", "Car lockout", "Keys locked in the car", trade="locksmith"),
+    estimate("car_key", "Car key replacement", "Replace or program a car key or fob", trade="locksmith"),
+    estimate("lock_install", "New lock or deadbolt installation", "Install a new lock or deadbolt", trade="locksmith"),
+    estimate("safe_opening", "Safe opening", "Open a locked safe (caja fuerte)", trade="locksmith"),
+    estimate("home_lockout", "Home lockout", "Locked out of a house or apartment", trade="locksmith"),
+    estimate("rekey", "Rekey locks", "Rekey existing locks so old keys stop working", trade="locksmith"),
+    estimate("lock_repair", "Door lock repair", "Door that won't lock, jammed or broken lock", trade="locksmith"),
+]
+HVAC_AC = [
+    *HVAC,
+    estimate("ac_repair", "AC repair", "AC not cooling, blowing warm air", trade="hvac"),
+    estimate("ac_install", "AC installation", "Replace or install a central air conditioner", trade="hvac"),
+]
+GARAGE_PANELS = [*GARAGE, estimate("panel_replace", "Door panel replacement", "Replace a dented or damaged panel")]
+
+
+@pytest.mark.parametrize(
+    ("estimates", "text", "key"),
+    [
+        # Spanish ways a drain fails, and the clogged "baño" that is the toilet
+        (PLUMBING, "la regadera casi no drena, se junta el agua", "drain_cleaning"),
+        (PLUMBING, "el fregadero de la cocina no baja nada", "drain_cleaning"),
+        (PLUMBING, "el baño de arriba se tapa a cada rato, hay que usar el destapador", "toilet_repair"),
+        # "la luz" is the power
+        (ELECTRICAL, "se apagó la luz en dos cuartos y la cocina, lo demás sí tiene", "power_loss"),
+        # a car and its key, no lockout, is a key to make; "troca" is a truck
+        (LOCKS, "perdí la única llave de mi troca, ocupo una nueva con el control", "car_key"),
+        (LOCKS, "perdi la llave de mi honda, el carro esta en mi casa", "car_key"),
+        (LOCKS, "I locked my keys in the car", "car_lockout"),
+        # when the business opens is no job
+        (LOCKS, "necesito cambiar las chapas de la casa, me robaron las llaves. mañana o cuando abran", "lock_install"),
+        # the season is when, not what
+        (HVAC_AC, "central air is 22 yrs old, want a new one installed in the off season before summer", "ac_install"),
+        (HVAC_AC, "looking to get the furnace tuned up sometime next week", "tune_up"),
+        # a part whose job is its replacement is also what a repair of it is
+        (GARAGE, "se tronó el resorte de la puerta del garaje y ya no sube, el motor hace ruido", "spring_replace"),
+        # damage told by how it happened
+        (
+            GARAGE_PANELS,
+            "my kid backed into the garage door, bottom section is caved in, needs replacing",
+            "panel_replace",
+        ),
+        # the trade's own thing replaced whole
+        (GARAGE, "looking at replacing both of our garage doors, maybe insulated ones", "door_install"),
+    ],
+)
+def test_phrasing_families_find_the_business_job(estimates, text, key):
+    assert catalogue.match(estimates, texts=[text], kind=catalogue.work_kind(text)).job_type == key
+
+
+def test_a_job_described_as_both_kinds_answers_both():
+    assert catalogue.work_kinds("spring_replace Spring replacement Broken torsion or extension spring") == (
+        "install",
+        "repair",
+    )
+    assert catalogue.work_kinds("Drain cleaning") == ()
+
+
+def test_the_thing_the_kind_of_work_is_said_of_decides():
+    electrical = [
+        *ELECTRICAL,
+        estimate(
+            "ev_charger_install", "EV charger installation", "Level 2 car charger installation", trade="electrical"
+        ),
+        estimate("breaker_repair", "Breaker repair", "Breaker that keeps tripping", trade="electrical"),
+    ]
+    text = "want a level 2 charger installed in the garage for my new tesla, panel is right there"
+    assert catalogue.match(electrical, texts=[text], hint="Breaker / panel", kind="install").job_type == (
+        "ev_charger_install"
+    )
+    locks = [*LOCKS, estimate("smart_lock_install", "Smart lock installation", "Install a keypad or smart lock")]
+    swap = (
+        "the keypad lock on our front door keeps glitching, honestly done with smart locks. "
+        "can someone take it off and put in a regular old deadbolt w keys?"
+    )
+    assert catalogue.match(locks, texts=[rules.without_denials(swap)], kind="install").job_type == "lock_install"
+
+
 def test_a_person_stuck_somewhere_is_no_jammed_lock():
     assert "jammed" not in catalogue.concepts("my 9 yr old is locked out, im stuck at work across town")
     assert "jammed" in catalogue.concepts("the key is stuck in the lock")

@@ -565,6 +565,84 @@ def test_a_part_already_new_is_checked_not_the_job(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Tom Kowalski 3342 N Paulina St 60657", "Tom Kowalski"),  # no comma between them
+        ("mike sullivan 412 e 5th ave denver 80218", "Mike Sullivan"),  # all lower case
+        ("water heater 123 main st", None),  # the job before an address is no name
+        ("and its Beth Sorensen", "Beth Sorensen"),  # the name on its own, later
+        ("a nombre de Gloria Téllez, 2250 E 4th St, Los Angeles 90033", "Gloria Téllez"),  # the booking's name
+        ("put it under Dana Wu please", "Dana Wu"),
+    ],
+)
+def test_a_name_without_an_introduction(text, name):
+    assert rules.extract_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "street", "city", "zip_code"),
+    [
+        # a street without its type, told from the city by the ZIP code's city (zipcodes)
+        ("Ana Ruiz, 845 N Broadway Los Angeles 90012", "845 N Broadway", "Los Angeles", "90012"),
+        # the second address when the first is taken back
+        ("12 Crestline Dr? no sorry 112 Crestline Dr Littleton CO 80120", "112 Crestline Dr", "Littleton", "80120"),
+        ("it's 3 doors down from 60614", None, None, "60614"),
+    ],
+)
+def test_addresses_without_a_street_type_and_corrected_in_the_same_text(text, street, city, zip_code):
+    address = rules.extract_address(text)
+    assert (address.street, address.city, address.zip_code) == (street, city, zip_code)
+
+
+def test_an_address_given_in_pieces_or_corrected_later():
+    # newest first, as the engine reads a conversation
+    pieces = rules.conversation_address(["and its Beth Sorensen", "apt 3R, chicago 60614", "1600 W Fullerton Ave"])
+    assert pieces.text == "1600 W Fullerton Ave apt 3R, Chicago, 60614"
+    number = rules.conversation_address(
+        ["sorry typo, its 1420 ridgeland not 1240", "Alan Price, 1240 Ridgeland Ave, Naperville IL 60563"]
+    )
+    assert number.text == "1420 Ridgeland Ave, Naperville, IL 60563"
+    kept = rules.conversation_address(["yes", "tomorrow at 3", "1240 Ridgeland Ave, Naperville IL 60563"])
+    assert kept.street == "1240 Ridgeland Ave"
+    assert rules.conversation_address(["60614", "my sink is clogged"]).zip_code == "60614"
+
+
+def test_constraints_and_alternatives_in_the_customers_words():
+    now = datetime(2026, 12, 3, 12, tzinfo=CHICAGO)
+    but = rules.parse_time_preference("sometime next week, anything but monday", now=now)
+    assert (but.excluded_weekdays, but.earliest_date) == ((0,), date(2026, 12, 7))
+    window = rules.parse_time_preference(
+        "el martes 22, pero no llego a la casa antes de las 11 y tengo que salir a la 1 en punto", now=now
+    )
+    assert (window.date, window.after, window.before) == (date(2026, 12, 22), time(11), time(13))
+    assert rules.parse_time_preference("won't be home before 4", now=now).after == time(16)
+    # "o si no el sábado 2" offers Saturday, it does not rule it out
+    other = rules.parse_time_preference("el viernes primero de enero? o si no el sabado 2 en la mañana", now=now)
+    assert (other.date, other.excluded_weekdays) == (date(2027, 1, 2), ())
+    # a clock said outright wins over a part of the day said about something else
+    sharp = rules.parse_time_preference("we're ok tonight, can someone come tomorrow at 7am sharp?", now=now)
+    assert (sharp.at, sharp.day_part, sharp.after) == (time(7), None, None)
+    assert rules.says_am_or_pm("7 p.m. works") and not rules.says_am_or_pm("yes friday at 7 perfect")
+
+
+def test_a_lower_case_introduction_before_the_address_is_not_part_of_the_name():
+    assert rules.extract_name("names frank delgado 2244 w belmont ave 60618") == "Frank Delgado"
+
+
+@pytest.mark.parametrize(
+    ("text", "human"),
+    [
+        ("¿me pueden llamar antes de llegar? es que estoy en la casa de al lado", False),
+        ("can you call me before you come", False),
+        ("have the tech text me when he's on the way", False),
+        ("can someone call me", True),
+    ],
+)
+def test_call_before_the_visit_is_a_note_not_a_hand_off(text, human):
+    assert rules.asks_for_human(text) is human
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "water is coming thru the kitchen ceiling from the upstairs bathroom!! dripping fast",

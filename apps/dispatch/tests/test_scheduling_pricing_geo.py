@@ -279,3 +279,13 @@ def test_offline_geocoding_and_service_area():
     assert check_service_area(None, center=loop, radius_miles=25).valid is None
     # New York to Los Angeles is about 2,450 miles.
     assert haversine_miles(40.7128, -74.0060, 34.0522, -118.2437) == pytest.approx(2445, rel=0.01)
+
+
+def test_a_job_longer_than_the_part_of_the_day_starts_in_it():
+    now = local(2026, 12, 2, 11)
+    mornings = parse_time_preference("any weekday next week, mornings are best", now=now)
+    slots, satisfied = find(now, duration=timedelta(hours=8), preference=mornings)
+    assert satisfied
+    assert starts(slots)[0] == "Mon 12-07 08:00"
+    short, _ = find(now, duration=HOUR, preference=mornings)
+    assert all(slot.end.astimezone(CHICAGO).time() <= time(12) for slot in short)
