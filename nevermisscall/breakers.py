@@ -11,6 +11,7 @@ import pybreaker
 import redis
 from django.conf import settings
 
+from nevermisscall.demo_guard import DemoNotSent
 from nevermisscall.redis_guard import GuardedConnection
 
 _lock = threading.Lock()
@@ -34,7 +35,11 @@ def get_breaker(
                 pybreaker.STATE_CLOSED, _redis(), namespace=f"nmc:breaker:{name}", fallback_circuit_state="closed"
             )
             breaker = pybreaker.CircuitBreaker(
-                fail_max=fail_max, reset_timeout=reset_timeout, exclude=list(exclude), state_storage=storage, name=name
+                fail_max=fail_max,
+                reset_timeout=reset_timeout,
+                exclude=[DemoNotSent, *exclude],  # A demo business's refusal is no failure of the provider.
+                state_storage=storage,
+                name=name,
             )
             _breakers[name] = breaker
         return breaker

@@ -9,11 +9,14 @@ import threading
 
 from django.conf import settings
 
+from nevermisscall import demo_guard
+
 _client_lock = threading.Lock()
 _clients: dict[tuple, object] = {}
 
 
 def openai_client(*, timeout: float):
+    demo_guard.ensure_not_demo("OpenAI")  # Never for a demo business (nevermisscall/demo_guard.py).
     key = (settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, timeout)
     with _client_lock:
         client = _clients.get(key)

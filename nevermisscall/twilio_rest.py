@@ -12,6 +12,7 @@ from django.conf import settings
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from nevermisscall import demo_guard
 from nevermisscall.errors import ExternalServiceUnavailable
 
 TWILIO_DEFAULT_BASE = "https://api.twilio.com"
@@ -40,7 +41,9 @@ def twilio_configured() -> bool:
 
 
 def twilio_client() -> Client:
-    """A REST client per thread (requests sessions are not shared across threads), per configuration."""
+    """A REST client per thread (requests sessions are not shared across threads), per configuration.
+    Never for a demo business (nevermisscall/demo_guard.py)."""
+    demo_guard.ensure_not_demo("Twilio")
     if not twilio_configured():
         raise ExternalServiceUnavailable("Twilio is not configured (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN).")
     key = (

@@ -13,6 +13,7 @@ from typing import Protocol
 from django.conf import settings
 
 from apps.dispatch.rules import extract_address
+from nevermisscall.demo_guard import current_business_is_demo
 
 logger = logging.getLogger(__name__)
 EARTH_RADIUS_MILES = 3958.8
@@ -73,7 +74,7 @@ def get_geocoder() -> Geocoder:
     from apps.dispatch.providers.zipcodes_offline import ZipCentroidGeocoder
 
     offline = ZipCentroidGeocoder()
-    if settings.GOOGLE_MAPS_API_KEY:
+    if settings.GOOGLE_MAPS_API_KEY and not current_business_is_demo():  # nevermisscall/demo_guard.py
         from apps.dispatch.providers.google_maps import GoogleMapsGeocoder
 
         return FallbackGeocoder(GoogleMapsGeocoder(api_key=settings.GOOGLE_MAPS_API_KEY), offline)

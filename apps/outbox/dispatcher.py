@@ -23,6 +23,7 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_a
 from apps.outbox import policy, selectors, services
 from apps.outbox.channels import ChannelError, PermanentError, TransientError, UncertainError, transport_for
 from apps.outbox.models import Channel, Delivery, DeliveryAttempt
+from nevermisscall import demo_guard
 from nevermisscall.breakers import get_breaker
 
 logger = logging.getLogger(__name__)
@@ -67,9 +68,6 @@ def _decide(delivery: Delivery, now) -> policy.Decision:
     if business is not None and business.status != business.Status.ACTIVE:
         # A suspended business sends nothing, not even what was queued before (docs/admin.md).
         return policy.Decision("fail", "The business is suspended.")
-    if business is not None and business.is_demo and settings.SMS_BACKEND == "twilio":
-        # Demo businesses' customers are invented: nothing of theirs reaches a real provider.
-        return policy.Decision("fail", "Demo business: not sent to the provider.")
     if delivery.channel == Channel.SMS:
         return policy.sms_decide(delivery, now=now)
     if delivery.expires_at is not None and now >= delivery.expires_at:
@@ -78,6 +76,10 @@ def _decide(delivery: Delivery, now) -> policy.Decision:
 
 
 def _send_claimed(delivery: Delivery, *, now) -> str:
+    refused = demo_guard.refusal(business=delivery.business, channel=delivery.channel, recipient=delivery.recipient)
+    if refused:  # A demo business's customers are invented: nothing of theirs reaches a provider.
+        services.delivery_fail(delivery=delivery, code=demo_guard.DEMO_CODE, error=refused)
+        return "failed"
     decision = _decide(delivery, now)
     if decision.action == "cancel":
         services.delivery_fail(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from nevermisscall.demo_guard import current_business_is_demo
 from nevermisscall.errors import ExternalServiceUnavailable
 from nevermisscall.openai_client import openai_client
 
@@ -93,4 +94,4 @@ class EspeakSpeech:
 
 
 def speech_provider():
-    return OpenAISpeech() if settings.OPENAI_API_KEY else EspeakSpeech()
+    return OpenAISpeech() if settings.OPENAI_API_KEY and not current_business_is_demo() else EspeakSpeech()

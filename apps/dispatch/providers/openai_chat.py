@@ -19,6 +19,7 @@ from django.conf import settings
 from apps.dispatch.rules import INTENTS, URGENCIES
 from nevermisscall.breakers import get_breaker
 from nevermisscall.choices import Trade
+from nevermisscall.demo_guard import current_business_is_demo
 from nevermisscall.openai_client import openai_client
 
 BREAKER_NAME = "openai"
@@ -108,7 +109,8 @@ def get_client():
 
 
 def is_configured() -> bool:
-    return bool(settings.OPENAI_API_KEY)
+    """OpenAI may be asked: a key is set and the business is no demo (the demo gets the rules)."""
+    return bool(settings.OPENAI_API_KEY) and not current_business_is_demo()
 
 
 def validate_extraction(content: str | None) -> dict:
