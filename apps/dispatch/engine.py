@@ -479,7 +479,12 @@ class _Turn:
             self.issues.append("suspected_spam")
         if self.info.get("human_request") and not self.emergency:
             self.hand_over()
-        elif self.proposed and self.confirmation == "confirmed" and self.proposed.get("change"):
+        elif (
+            self.proposed
+            and self.confirmation == "confirmed"
+            and self.proposed.get("change")
+            and not self.yes_with_a_condition()
+        ):
             self.confirm_change()
         elif self.change_asked() and not self.emergency:
             self.handle_change(self.change_asked())

@@ -793,6 +793,11 @@ def detect_confirmation(text: str) -> str | None:
     clauses = _CONFIRM_CLAUSE_BREAK.split(folded)[1:]
     if clauses and _CONFIRM_AT_A_CLAUSE.search("\n".join(clauses)):
         return "confirmed"
+    # The day said back with the yes: "el martes está bien", "tuesday works" (whether it is the
+    # proposed day is the engine's check, ``yes_with_a_condition``).
+    without_day = _LEADING_DAY.sub("", folded, count=1)
+    if without_day != folded and _any(_CONFIRM, without_day):
+        return "confirmed"
     return None
 
 
@@ -1297,6 +1302,7 @@ _NOT_THERE_BEFORE = re.compile(
 
 
 _DAY_NAMES = "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True))
+_LEADING_DAY = re.compile(rf"^\s*(el|on|the|this|este)?\s*({_DAY_NAMES}|tomorrow|manana|today|hoy)\b[\s,]*")
 _NOT_ON_DAY = re.compile(
     # "o si no el sábado", "if not Saturday" offer Saturday instead
     rf"\b(?<!si |if )(?:not|no|except|excepto|menos|never|anything\s+but|any\s+day\s+but|any\s*time\s+but)\s+(?:on\s+)?"

@@ -735,3 +735,11 @@ def test_two_price_questions_and_a_price_for_tonight():
     assert rules.price_questions("how much to fix my drain?") == []
     assert rules.asks_out_of_hours_price("how much is it if someone comes tonight vs just waiting til tuesday?")
     assert not rules.asks_out_of_hours_price("can someone come tonight?")
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [("el martes está bien, gracias", "confirmed"), ("tuesday works", "confirmed"), ("el martes no puedo", "rejected")],
+)
+def test_the_day_said_back_with_the_yes(text, answer):
+    assert rules.detect_confirmation(text) == answer
