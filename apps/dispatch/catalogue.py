@@ -216,6 +216,7 @@ def match(
     job_type: str | None = None,
     hint: str = "",
     kind: str | None = None,
+    only_kind: bool = False,
 ) -> Estimate | None:
     """The business's estimate for what the customer asked, or ``None`` when nothing in the catalogue
     answers it.
@@ -224,7 +225,8 @@ def match(
     catalogue decides (a correction wins). ``job_type`` is a key the model chose (it sees the
     catalogue): the same key counts as a strong match.
     ``hint`` is the rules' name for the job ("Garbage disposal"), worth half a customer word.
-    ``kind``: install, maintenance or repair, the customer's latest word on it.
+    ``kind``: install, maintenance or repair, the customer's latest word on it; ``only_kind``: only
+    jobs of that kind answer (the replacement of "fix it vs replace it", whatever the symptoms say).
     """
     items = [item for item in estimates if not (trade and item.get("trade") and item.get("trade") != trade)]
     if not items:
@@ -259,7 +261,7 @@ def match(
             same_key = bool(job_type) and fold(str(item.get("job_type", ""))).replace(" ", "_") == job_type
             if same_key:
                 score, decisive = score + 1.5, True
-            if not decisive:
+            if not decisive or (only_kind and kind_here not in own_kinds):
                 continue
             if kind_here:
                 score += KIND_WEIGHT if kind_here in own_kinds else -KIND_WEIGHT

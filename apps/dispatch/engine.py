@@ -719,12 +719,68 @@ class _Turn:
         job = replies.mid_sentence(self.label)
         price = replies.price_range(self.quote.min_price, self.quote.max_price)
         note = (self.settings.get("pricing_note") or "").strip()
-        message = (
-            self.say("price_answer_note", job=job, price=price, note=note)
-            if note
-            else self.say("price_answer", job=job, price=price)
-        )
+        others = self.other_prices_asked()
+        out_of_hours = self.out_of_hours_quote()
+        if others or out_of_hours:
+            lines = [self.say("price_line", job=job, price=price)]
+            lines += [
+                self.say("price_line", job=replies.mid_sentence(other.label), price=other_price)
+                for other, other_price in others
+            ]
+            if out_of_hours:
+                lines.append(self.say("price_line_emergency", price=out_of_hours))
+            message = " ".join([*lines, *([note] if note else []), self.say("schedule_question")])
+        elif note:
+            message = self.say("price_answer_note", job=job, price=price, note=note)
+        else:
+            message = self.say("price_answer", job=job, price=price)
         self.decide_as("answer_question", "collecting_info", message)
+
+    def other_prices_asked(self) -> list[tuple[catalogue.Estimate, str]]:
+        """The other jobs of one price question, each with its range: a repair against a replacement
+        of the same thing ("fix it vs just replacing it"), or a price asked in each of two sentences."""
+        current = _job_text(self.request["current_message"])
+        trade = self.info["trade"] if self.info["job_key_from_model"] else None
+        asked = []
+        if rules.contrasts_prices(current):
+            kinds = catalogue.work_kinds(current)
+            asked += [
+                catalogue.match(self.estimates, texts=[current], trade=trade, kind=kind, only_kind=True)
+                for kind in kinds
+            ]
+        asked += [
+            catalogue.match(self.estimates, texts=[_job_text(part)], trade=trade)
+            for part in rules.price_questions(self.request["current_message"])
+        ]
+        seen, others = {self.estimate.job_type}, []
+        for estimate in asked:
+            if estimate is not None and estimate.matched and estimate.job_type not in seen:
+                seen.add(estimate.job_type)
+                others.append((estimate, replies.price_range(estimate.min_price, estimate.max_price)))
+        return others[:2]
+
+    def out_of_hours_quote(self) -> str | None:
+        """The emergency rate, when the price asked is for tonight or right now and the business
+        dispatches then ("how much if someone comes tonight vs waiting til Tuesday?")."""
+        if self.emergency or not rules.asks_out_of_hours_price(self.request["current_message"]):
+            return None
+        if (
+            not self.settings.get("emergency_service", True)
+            or self.settings.get("after_hours_emergency") == "next_open_day"
+        ):
+            return None
+        own = self.settings.get("emergency_multiplier")
+        start = self.now
+        if scheduling.is_within_business_hours(self.now, self.hours, self.tz):
+            start = self.now.astimezone(self.tz).replace(hour=20, minute=0)  # asked by day: tonight's rate
+        quote = pricing.quote(
+            self.estimate,
+            emergency=True,
+            start=start,
+            tz=self.tz,
+            business_multiplier=Decimal(str(own)) if own is not None else None,
+        )
+        return replies.price_range(quote.min_price, quote.max_price)
 
     def collect_or_propose(self) -> None:
         """Ask for what is missing (the problem, then address and name); then propose a slot."""

@@ -96,6 +96,9 @@ def render(key: str, language: str = "en", **values) -> str:
             # Translators: {job} is a job ("AC repair") or a trade ("Electrical").
             # Translators: {trades} is what the business does, e.g. "plumbing" or "plumbing and HVAC".
             "out_of_trade": _("Sorry, that's not a service we offer ({job}): we do {trades} work."),
+            "price_line": _("A {job} job usually runs {price}."),
+            "price_line_emergency": _("Tonight or outside our hours, the emergency rate is {price}."),
+            "schedule_question": _("Would you like us to schedule a visit?"),
             # Translators: {note} is the business's own note on what its prices include.
             "price_answer_note": _("A {job} job usually runs {price}. {note} Would you like us to schedule a visit?"),
             "gas_safety": _(

@@ -641,6 +641,31 @@ _PRICING = (
     r"\bcotizacion",
     r"\bpresupuesto",
 )
+# Two prices asked against each other: "to fix it vs just replacing it", "tonight or Tuesday".
+_PRICE_CONTRAST = re.compile(r"\b(vs\.?|versus|or|o|compared\s+(to|with)|instead\s+of|en\s+vez\s+de|contra)\b")
+# When the emergency rate is what a price depends on: tonight, right now, after hours.
+_PRICE_OUT_OF_HOURS = re.compile(
+    r"\b(tonight|right\s+now|after\s+hours|emergency|overnight|esta\s+noche|ahorita|ahora\s+mismo"
+    r"|fuera\s+de\s+horario|emergencia|de\s+urgencia|en\s+la\s+madrugada)\b"
+)
+
+
+def price_questions(text: str) -> list[str]:
+    """The sentences of ``text`` that each ask a price ("¿cuánto cobran por un resorte? y ¿cuánto
+    sale el mantenimiento?": two), when there are several; else ``[]``."""
+    asked = [part for part in re.split(r"[?.!¿¡]+", text) if _any(_PRICING, fold(part))]
+    return asked if len(asked) > 1 else []
+
+
+def contrasts_prices(text: str) -> bool:
+    return bool(_any(_PRICING, fold(text)) and _PRICE_CONTRAST.search(fold(text)))
+
+
+def asks_out_of_hours_price(text: str) -> bool:
+    """A price asked for a visit tonight or right now ("how much if someone comes tonight vs Tuesday?")."""
+    return bool(_any(_PRICING, fold(text)) and _PRICE_OUT_OF_HOURS.search(fold(text)))
+
+
 _APPOINTMENT = (
     r"\bappointment",
     r"\bschedul",
@@ -1895,6 +1920,10 @@ _CANCEL = (
     r"\bcancela\s+(lo|la|el|mi)\b",
     r"^\s*(pls\s+|please\s+)?cancel\b",
     r"\bcancel\s+(tmrw|tomorrow|tmr|today|friday|monday|tuesday|wednesday|thursday|saturday|sunday)",
+    # told not to come: "ya no vengan el viernes", "no need to come friday", "don't bother coming"
+    r"\bya\s+no\s+(vengan|venga|vengas|es\s+necesario|hace\s+falta)\b",
+    r"\bno\s+(need|reason)\s+(for\s+(you|him|her|them|anyone)\s+)?to\s+come\b"
+    r"|\bdon'?t\s+bother\s+coming\b|\bdon'?t\s+(come|need\s+you\s+to\s+come)\b[^.!?]*\b(anymore|any\s+more|after\s+all)\b",
 )
 _RESCHEDULE = (
     r"\bre-?schedule\b",

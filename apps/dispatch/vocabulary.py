@@ -38,7 +38,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
                      "calentador", "calentador de agua", "agua caliente", "boiler de agua"),
     "pilot": ("pilot", "pilot light", "piloto"),
     "sump": ("sump", "sump pump", "bomba de sumidero", "sumidero"),
-    "gas": ("gas", "gas line", "linea de gas"),
+    "gas": ("gas", "gas line", "linea de gas", "rotten egg", "rotten eggs", "huevo podrido", "huevos podridos",
+            "sulfur", "sulphur", "azufre"),
     "smell": ("smell", "smells", "smelling", "odor", "huele", "olor"),
     "disposal": ("disposal", "garbage disposal", "insinkerator", "in sink erator", "triturador", "trituradora",
                  "triturador de basura"),
@@ -106,7 +107,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
             "trocas"),
     "key": ("key", "keys", "llave", "llaves"),
     "car_key": ("car key", "car keys", "fob", "key fob", "remote key", "llave del carro", "llave de carro",
-                "llaves del carro", "llave del coche", "llave inteligente", "llave con control"),
+                "llaves del carro", "llave del coche", "llave inteligente", "llave con control",
+                "chip", "chip key", "transponder", "llave con chip", "llave de chip"),
     "rekey": ("rekey", "re key", "rekeyed", "rekeying", "recodificar", "recodificacion", "combinacion",
               "cambiar la combinacion", "cilindro", "cilindros", "old keys", "moved in", "just moved",
               "new house", "nos mudamos", "mudamos", "mudanza", "casa nueva"),
@@ -181,6 +183,7 @@ OTHER_WORK_LABELS = {
     "gate": gettext_noop("driveway gates"),
     "other_door": gettext_noop("patio, sliding and screen doors"),
     "structure": gettext_noop("carports and other building work"),
+    "glass": gettext_noop("window glass"),
 }
 # fmt: off
 _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
@@ -205,6 +208,10 @@ _OTHER_WORK_FORMS: dict[str, tuple[str, ...]] = {
                    "puerta de cristal", "mosquitero"),
     "structure": ("carport", "carports", "pergola", "pergolas", "patio cover", "cocheras techadas",
                   "cochera techada", "techito", "tejaban", "cobertizo", "terraza techada"),
+    # glazing: the glass itself, not the lock on the window
+    "glass": ("window glass", "glass pane", "window pane", "windowpane", "pane", "panes", "glazier", "glazing",
+              "windshield", "vidrio de la ventana", "vidrio roto", "vidrios rotos", "cristal roto",
+              "cristal de la ventana", "vidriero", "parabrisas"),
 }
 # fmt: on
 

@@ -227,6 +227,7 @@ class EvalRunner:
                 for index, turn in enumerate(scenario.turns):
                     traveller.shift(turn.after)
                     result.turns.append(self._turn(scenario, spec, business, index, turn, baseline))
+                self._goes_quiet(traveller)
                 with tenant_context(business):
                     result.final = self._final_state(scenario, spec, existing_ids, baseline)
                 if responder is not None:
@@ -239,6 +240,17 @@ class EvalRunner:
                 transaction.set_rollback(True)
                 connection.set_schema_to_public()
         return result
+
+    def _goes_quiet(self, traveller) -> None:
+        """The customer texts no more: a day later the beat's lead sweep gives a conversation still
+        without an outcome its own (price only or abandoned), as in production."""
+        from django.conf import settings
+
+        from apps.conversations.tasks import lead_idle_sweep
+
+        traveller.shift(timedelta(hours=settings.CONVERSATION_IDLE_HOURS, minutes=10))
+        lead_idle_sweep()
+        connection.set_schema_to_public()
 
     def _breakers_closed(self) -> None:
         """A breaker left open by an earlier run would make this scenario measure the fallback."""

@@ -298,3 +298,27 @@ def test_the_thing_the_kind_of_work_is_said_of_decides():
 def test_a_person_stuck_somewhere_is_no_jammed_lock():
     assert "jammed" not in catalogue.concepts("my 9 yr old is locked out, im stuck at work across town")
     assert "jammed" in catalogue.concepts("the key is stuck in the lock")
+
+
+def test_a_chip_key_is_a_car_key():
+    assert "car_key" in catalogue.concepts("¿cuánto cobran por una llave nueva de carro con chip?")
+
+
+def test_only_kind_answers_with_a_job_of_that_kind():
+    jobs = [
+        {"job_type": "heater_repair", "label": "Water heater repair", "description": "pilot light"},
+        {"job_type": "heater_replace", "label": "Water heater replacement"},
+        {"job_type": "drain_cleaning", "label": "Drain cleaning"},
+        {"job_type": "toilet_repair", "label": "Toilet repair"},
+    ]
+    text = "the water heater pilot keeps going out, price to fix it vs replacing it?"
+    assert catalogue.match(jobs, texts=[text], kind="repair", only_kind=True).job_type == "heater_repair"
+    assert catalogue.match(jobs, texts=[text], kind="install", only_kind=True).job_type == "heater_replace"
+    assert catalogue.work_kinds(text) == ("install", "repair")
+
+
+def test_window_glass_is_other_work_at_a_locksmith():
+    jobs = [{"job_type": "lock_repair", "label": "Door lock repair"}, {"job_type": "rekey", "label": "Rekey locks"}]
+    text = "do u guys replace window glass?? my kids threw a baseball thru the front window. need the pane replaced"
+    assert catalogue.names_other_work(text, jobs) == "glass"
+    assert catalogue.names_other_work("the lock on my window is broken", jobs) is None

@@ -317,3 +317,41 @@ def test_a_yes_with_a_condition_the_slot_does_not_meet_proposes_again(request_pa
     again = run(request_payload("yes but not before 10", history))
     assert again["next_action"]["action"] == "propose_slot"
     assert again["proposed_slot"]["start_datetime"] >= "2026-11-24T10:00:00-06:00"
+
+
+HEATER_JOBS = [
+    {"job_type": "water_heater_repair", "label": "Water heater repair", "trade": "plumbing", "min_price": 200,
+     "max_price": 500, "duration_minutes": 120, "description": "Pilot, thermostat or element on a water heater"},
+    {"job_type": "water_heater_replace", "label": "Water heater replacement", "trade": "plumbing", "min_price": 1400,
+     "max_price": 2600, "duration_minutes": 240, "description": "Install a new water heater"},
+    {"job_type": "drain_cleaning", "label": "Drain cleaning", "trade": "plumbing", "min_price": 150,
+     "max_price": 275, "duration_minutes": 90},
+    {"job_type": "toilet_repair", "label": "Toilet repair", "trade": "plumbing", "min_price": 125,
+     "max_price": 300, "duration_minutes": 60},
+]  # fmt: skip
+
+
+def test_a_repair_priced_against_a_replacement_gets_both_ranges(request_payload):
+    message = (
+        "our water heater is 13 yrs old and the pilot keeps going out. rough price to fix it vs just replacing it?"
+    )
+    reply = run(request_payload(message, job_estimates=HEATER_JOBS))["next_action"]["message"]
+    assert "$200–$500" in reply and "$1,400–$2,600" in reply
+    single = run(request_payload("how much to fix the pilot on my water heater?", job_estimates=HEATER_JOBS))
+    assert "$1,400" not in single["next_action"]["message"]
+
+
+def test_two_price_questions_in_one_text_get_two_ranges(request_payload):
+    message = "how much do you charge to replace a water heater? and how much is a drain cleaning?"
+    reply = run(request_payload(message, job_estimates=HEATER_JOBS))["next_action"]["message"]
+    assert "$1,400–$2,600" in reply and "$150–$275" in reply
+
+
+def test_a_price_for_tonight_quotes_the_emergency_rate_too(request_payload):
+    message = "how much to unclog the kitchen drain if someone comes tonight vs waiting til tuesday?"
+    settings = {"emergency_multiplier": 1.75}
+    reply = run(request_payload(message, business_settings=settings))["next_action"]["message"]
+    emergency = replies.price_range(150 * 1.75, 250 * 1.75)
+    assert "$150–$250" in reply and emergency in reply
+    waits = {**settings, "after_hours_emergency": "next_open_day"}
+    assert emergency not in run(request_payload(message, business_settings=waits))["next_action"]["message"]

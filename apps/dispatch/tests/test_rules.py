@@ -714,3 +714,24 @@ def test_get_rich_texts_are_spam():
     assert rules.looks_like_spam("Make $3000/week from home trading crypto!!")
     assert rules.looks_like_spam("Last chance!!! spots filling fast")
     assert not rules.looks_like_spam("last chance to fix this before winter? furnace is loud")
+
+
+@pytest.mark.parametrize(
+    ("text", "change"),
+    [
+        ("oiga ya no vengan el viernes, mi compadre ya me cambió el resorte", "cancel"),
+        ("no need to come friday, my brother fixed it", "cancel"),
+        ("don't bother coming, it works again", "cancel"),
+        ("don't come before 10 please", None),
+    ],
+)
+def test_told_not_to_come_is_a_cancellation(text, change):
+    assert rules.detect_change(text) == change
+
+
+def test_two_price_questions_and_a_price_for_tonight():
+    text = "¿cuánto cobran por cambiar un resorte? y de paso ¿cuánto sale el mantenimiento general?"
+    assert len(rules.price_questions(text)) == 2
+    assert rules.price_questions("how much to fix my drain?") == []
+    assert rules.asks_out_of_hours_price("how much is it if someone comes tonight vs just waiting til tuesday?")
+    assert not rules.asks_out_of_hours_price("can someone come tonight?")
