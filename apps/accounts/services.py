@@ -43,7 +43,12 @@ def user_create(
     phone: str = "",
     timezone_name: str = "",
     language: str = "en",
+    hash_password: bool = True,
 ) -> User:
+    """Check the password (Django's validators) and the e-mail's uniqueness, then create the user.
+
+    ``hash_password=False`` stores an unusable password for the caller to replace with
+    ``make_password(password)`` in the same transaction (sign-up hashes it while the schema is cloned)."""
     email = email.strip().lower()
     candidate = User(email=email, first_name=first_name, last_name=last_name)
     _check_password(password, candidate)
@@ -53,7 +58,7 @@ def user_create(
         with transaction.atomic():
             return User.objects.create_user(
                 email=email,
-                password=password,
+                password=password if hash_password else None,
                 business=business,
                 role=role,
                 first_name=first_name,

@@ -321,7 +321,13 @@ def test_demo_seeding_is_idempotent_and_reaches_no_provider(admin_client, twilio
             Conversation.objects.count(),
         ) == counts
     assert Business.objects.filter(is_demo=True, name=seeded["name"]).count() == 1
-    assert twilio_standin.state.requests == []  # No Twilio traffic at all.
+    with override_settings(
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_API_BASE_URL=twilio_standin.base_url
+    ):
+        (health,) = admin_client.get("/v1/admin/twilio/health", {"business_id": str(business.id)}).json()["items"]
+    assert health["numbers"] and all(n["problem"].startswith("demo business") for n in health["numbers"])
+    assert health["numbers_ok"] is None
+    assert twilio_standin.state.requests == []  # No Twilio traffic at all, the health check's included.
     assert not Delivery.objects.filter(business=business, status=Delivery.Status.QUEUED).exists()
 
 
