@@ -6,6 +6,7 @@ Tests that need real processes get daphne (``live_app``) and a Celery worker
 (``celery_worker_process``) running against the same test database and Redis.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -159,6 +160,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def smtp_loopback(handler):
+    """A real SMTP server on a free loopback port (aiosmtpd, ``handler`` its handler) with Django's
+    SMTP backend pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=controller.port,
+            EMAIL_USE_TLS=False,
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+        ):
+            yield handler
+    finally:
+        controller.stop()
 
 
 def process_env(**extra) -> dict:

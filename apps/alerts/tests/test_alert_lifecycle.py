@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.db.models import Max
-from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from apps.alerts import services
@@ -20,7 +18,7 @@ from apps.analytics.models import FeedEvent, MetricRollup
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
 from apps.outbox.tests.test_policy_and_channels import Receiver
-from conftest import free_port
+from conftest import smtp_loopback
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # A Monday, 09:00 in Chicago (Alpha's time zone).
 FIRST = {"name": "Ana", "email": "ana@alpha.example", "phone": "+15005550111", "delay_minutes": 0}
@@ -38,19 +36,8 @@ class Mailbox:
 
 @pytest.fixture
 def smtp():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=controller.port,
-        EMAIL_USE_TLS=False,
-        EMAIL_HOST_USER="",
-        EMAIL_HOST_PASSWORD="",
-    ):
+    with smtp_loopback(Mailbox()) as mailbox:
         yield mailbox
-    controller.stop()
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ failure rate fires."""
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection, transaction
 from django.db.models import Sum
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -25,7 +23,7 @@ from apps.outbox import services as outbox
 from apps.outbox.dispatcher import breaker_for
 from apps.outbox.models import Channel, Delivery
 from apps.outbox.tests.test_policy_and_channels import Receiver
-from conftest import free_port
+from conftest import smtp_loopback
 
 pytestmark = pytest.mark.django_db
 # ``twilio`` (apps/telephony/tests/conftest.py) also runs Celery tasks in-process: ``with commit():``
@@ -50,19 +48,8 @@ class RefusingMailbox(Mailbox):
 
 @pytest.fixture
 def smtp():
-    mailbox = RefusingMailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=controller.port,
-        EMAIL_USE_TLS=False,
-        EMAIL_HOST_USER="",
-        EMAIL_HOST_PASSWORD="",
-    ):
+    with smtp_loopback(RefusingMailbox()) as mailbox:
         yield mailbox
-    controller.stop()
 
 
 @pytest.fixture
