@@ -613,9 +613,7 @@ class _Turn:
             self.decide_as("propose_slot", "awaiting_confirmation", self.say("confirm_cancel", job=job, when=old))
             return
         current_text = self.request["current_message"]
-        preference = rules.reschedule_target(
-            current_text, now=self.now_local, booked_day=current.start.astimezone(self.tz).date()
-        )
+        preference = rules.reschedule_target(current_text, now=self.now_local, booked=current.start.astimezone(self.tz))
         if preference.is_empty and self.info["preference"] is not None:
             preference = self.info["preference"]
         if preference is None or preference.is_empty:

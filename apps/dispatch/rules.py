@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
@@ -1237,7 +1237,8 @@ class TimePreference:
     """What the customer asked for, resolved against "now" in the business's time zone.
 
     ``date`` pins a day, ``weekday`` a day of the week, ``after``/``before`` bound the local time of
-    day, ``at`` asks for a time; ``asap`` wants the earliest slot; ``flexible`` says any time will do.
+    day, ``latest_start`` is the last start that will do ("9 or 10": from 9 to 10), ``at`` asks for a
+    time; ``asap`` wants the earliest slot; ``flexible`` says any time will do.
     """
 
     raw: str = ""
@@ -1248,6 +1249,7 @@ class TimePreference:
     earliest_date: date | None = None
     after: time | None = None
     before: time | None = None
+    latest_start: time | None = None
     at: time | None = None
     day_part: str | None = None
     excluded_weekdays: tuple[int, ...] = ()  # "not Monday", "entre semana" (no Saturday or Sunday)
@@ -1267,6 +1269,7 @@ class TimePreference:
             "earliest_date": self.earliest_date.isoformat() if self.earliest_date else None,
             "after": self.after.strftime("%H:%M") if self.after else None,
             "before": self.before.strftime("%H:%M") if self.before else None,
+            "latest_start": self.latest_start.strftime("%H:%M") if self.latest_start else None,
             "at": self.at.strftime("%H:%M") if self.at else None,
             "day_part": self.day_part,
             "excluded_weekdays": list(self.excluded_weekdays),
@@ -1276,10 +1279,10 @@ class TimePreference:
 _CLOCK = r"(?P<h>\d{1,2})(?::(?P<m>[0-5]\d))?\s*(?P<ampm>a\.?\s?m\.?|p\.?\s?m\.?|am|pm)?"
 
 
-def _clock(match: re.Match, *, prefer_pm: bool = True) -> time | None:
-    hour = int(match.group("h"))
-    minute = int(match.group("m") or 0)
-    ampm = (match.group("ampm") or "").replace(".", "").replace(" ", "")
+def _clock(match: re.Match, *, prefer_pm: bool = True, suffix: str = "", ampm: str = "") -> time | None:
+    hour = int(match.group("h" + suffix))
+    minute = int(match.group("m" + suffix) or 0)
+    ampm = (match.group("ampm" + suffix) or ampm).replace(".", "").replace(" ", "")
     if hour > 23:
         return None
     if ampm == "pm" and hour < 12:
@@ -1300,6 +1303,31 @@ _NOT_THERE_BEFORE = re.compile(
     r"\b(?:no\s+(?:llego|llegamos|estoy|estamos|voy\s+a\s+estar|vamos\s+a\s+estar)|(?:won'?t|wont|will\s+not)\s+be"
     r"|(?:i'?m|we'?re|im|were)\s+not|(?:can'?t|cant)\s+(?:be|get))\b(?P<where>[^.,;!?]{0,25}?)\s(?P<bound>before|antes\s+de)\b"
 )
+
+
+# Two hours offered as alternatives ("like 9 or 10", "a las 9 o 10", a reply "9 or 10?"): a start
+# from the first to the second. Said after a word for a time or opening the text, and not a count
+# ("2 or 3 days").
+_ALTERNATIVE_HOURS = re.compile(
+    r"(?:^|\b(?:at|around|about|like|maybe|say|a\s+las?|como\s+a\s+las?|tipo|sobre\s+las?)\s+)\s*"
+    + _CLOCK
+    + r"\s+(?:or|o|u)\s+(?:at\s+|a\s+las?\s+)?"
+    + _CLOCK.replace("(?P<h>", "(?P<h2>").replace("(?P<m>", "(?P<m2>").replace("(?P<ampm>", "(?P<ampm2>")
+    + r"(?![\d:])(?!\s*(?:days?|weeks?|months?|years?|hours?|hrs?|mins?|minutes?|times|people|dias|semanas|meses"
+    r"|anos|horas|minutos|veces|personas)\b)"
+)
+
+
+def _alternative_hours(folded: str) -> tuple[time, time] | None:
+    """The first and the last start of "9 or 10", "a las 3 o 4" (a pm said once is said for both)."""
+    found = _ALTERNATIVE_HOURS.search(folded)
+    if found is None:
+        return None
+    first = _clock(found, ampm=found.group("ampm2") or "")
+    second = _clock(found, suffix="2", ampm=found.group("ampm") or "")
+    if first is None or second is None or first == second:
+        return None
+    return min(first, second), max(first, second)
 
 
 _DAY_NAMES = "|".join(sorted(WEEKDAY_NAMES, key=len, reverse=True))
@@ -1528,6 +1556,12 @@ def parse_time_preference(text: str, *, now: datetime) -> TimePreference:
     )
     at = re.search(r"\b(?:at|around|about|a\s+las?|como\s+a\s+las?|@)\s+" + _CLOCK, folded)
     bare = re.search(r"\b(?P<h>\d{1,2})(?::(?P<m>[0-5]\d))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)", folded)
+    alternatives = None if (after or before or between) else _alternative_hours(folded)
+    if alternatives is not None:
+        # "9 or 10" is a start from 9 to 10, not 9 o'clock; it is the clock of the text.
+        pref.after, pref.latest_start = alternatives
+        hit("alternative_hours")
+        at = bare = None
     if between:
         pref.after = _clock(between)
         end_hour = int(between.group("h2"))
@@ -1988,7 +2022,18 @@ _WANTS_OTHER_TIME = re.compile(
     r"|any\s+chance|(can|could)\s+(ur|your|the|you|u|we)\b[^.!?]*\b(come|do|make)|push|move|bump"
     r"|mejor|se\s+puede|se\s+podra|pueden\s+venir|puede\s+venir|no\s+voy\s+a\s+(estar|poder)|no\s+puedo"
     r"|me\s+cambiaron|cambiar|en\s+vez|en\s+lugar)\b"
+    r"|\b(earlier|later|sooner)\b[^.!?]{0,20}\b(that|the\s+same|same)\s+day\b"
+    r"|\b(could|can)\s+(it|that|we|you)\s+(be|do\s+it|come)\s+(any\s+)?(earlier|later|sooner)\b"
+    r"|\bmas\s+(temprano|tarde)\b[^.!?]{0,20}\b(ese|el\s+mismo|mismo)\s+dia\b"
+    r"|\b(puede|podria|pueden|podrian)\s+(ser|venir)\s+mas\s+(temprano|tarde)\b"
 )
+# "Earlier that day", "ese mismo día": the appointment's own day; "earlier"/"más temprano" before
+# its time, "later"/"más tarde" after it.
+_THAT_DAY = re.compile(
+    r"\b(that\s+(same\s+)?day|(the\s+)?same\s+day|ese\s+(mismo\s+)?dia|el\s+mismo\s+dia|mismo\s+dia)\b"
+)
+_EARLIER = re.compile(r"\b(earlier|sooner|mas\s+temprano|antes)\b")
+_LATER = re.compile(r"\b(later|mas\s+tarde)\b")
 _CANCEL_WORD = re.compile(r"\bcancel\w*")
 # Said by a customer who has a visit booked, the visit (or the one coming) is no longer wanted:
 # "dont need the plumber tmrw", "won't be needing you", "ya no ocupamos al técnico".
@@ -2016,6 +2061,7 @@ def change_of_booked(text: str, *, appointment_day: date, today: date) -> str | 
     }
     refers = (
         _REFERS_TO_VISIT.search(folded) is not None
+        or _THAT_DAY.search(folded) is not None
         or appointment_day.weekday() in days
         or (appointment_day in relative and re.search(relative[appointment_day], folded) is not None)
     )
@@ -2050,31 +2096,64 @@ def says_same_time(text: str) -> bool:
 _PART_AFTER_DAY = r"(\s+(morning|afternoon|evening|night|a\s+la\s+manana|en\s+la\s+manana|en\s+la\s+tarde|por\s+la\s+manana|por\s+la\s+tarde))?"
 
 
-def _without_day(text: str, day: date, today: date) -> str:
-    """``text`` without the words naming ``day`` (its weekday, "tomorrow" or "today" when it is)."""
+def _without_day(text: str, day: date, today: date, at: time) -> str:
+    """``text`` without the words naming ``day`` (its weekday, "tomorrow" or "today" when it is),
+    and the appointment's own time ``at`` said with it ("Saturday at 3"); the day said with another
+    time stays."""
     names = [name for name, number in WEEKDAY_NAMES.items() if number == day.weekday()]
     if day == today + timedelta(days=1):
         names += ["tomorrow", "tmrw", "tmr"]
     if day == today:
         names += ["today", "hoy"]
-    pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b{_PART_AFTER_DAY}")
-    return pattern.sub(" ", fold(text))
+    pattern = re.compile(
+        rf"\b({'|'.join(map(re.escape, names))})\b{_PART_AFTER_DAY}(?P<time>\s+(?:at|a\s+las?)\s+{_CLOCK})?"
+    )
+
+    def without(match: re.Match) -> str:
+        said = _clock(match) if match.group("time") else None
+        if said is None or (said.hour % 12, said.minute) == (at.hour % 12, at.minute):
+            return " "
+        return match.group(0)  # "Saturday at 5 instead?": another time on the same day
+
+    return pattern.sub(without, fold(text))
 
 
-def reschedule_target(text: str, *, now: datetime, booked_day: date | None = None) -> TimePreference:
+def _on_the_booked_day(pref: TimePreference, text: str, booked: datetime) -> TimePreference:
+    """``pref`` on the appointment's day when the text says "that day", "el mismo día"; without a clock
+    of its own, "earlier" starts before the appointment's time and "later" after it."""
+    folded = fold(text)
+    if not _THAT_DAY.search(folded) or pref.date is not None or pref.weekday is not None:
+        return pref
+    day, minute = booked.date(), timedelta(minutes=1)
+    pref = replace(pref, date=day, weekday=day.weekday(), matched=[*pref.matched, "same_day"])
+    if pref.at or pref.after or pref.before or pref.latest_start:
+        return pref
+    if _LATER.search(folded):
+        return replace(pref, after=(booked + minute).time())
+    if _EARLIER.search(folded):
+        return replace(pref, latest_start=(booked - minute).time())
+    return pref
+
+
+def reschedule_target(text: str, *, now: datetime, booked: datetime | None = None) -> TimePreference:
     """The time the customer wants an appointment moved to: what follows the last "to", "for",
     "para"… when that names a time (their old time comes first), else the whole message; the
-    appointment's own day (``booked_day``: "somethin came up tmrw", "tengo la cita del martes") is
-    where it is now, not where it goes, unless the text names no other."""
+    appointment's own day and time (``booked``, its local start: "somethin came up tmrw", "tengo la
+    cita del martes", "Saturday at 3") are where it is now, not where it goes, unless the text names
+    no other, or says "that day"."""
+    said = text
     text = _INSTEAD_OF.sub(" ", text)  # "at 4 instead of 3 today": 3 is the old time
-    if booked_day is not None:
-        rest = _without_day(text, booked_day, now.date())
-        if weekdays_named(rest) or re.search(r"\b(tomorrow|tmrw|today|hoy|manana)\b|\d", rest):
+    if booked is not None:
+        rest = _without_day(text, booked.date(), now.date(), booked.time())
+        if (
+            weekdays_named(rest)
+            or re.search(r"\b(tomorrow|tmrw|today|hoy|manana)\b|\d", rest)
+            or _THAT_DAY.search(rest)
+        ):
             text = rest
     folded = fold(text)
     marker = _NEW_TIME_MARKER.search(folded)
-    if marker is not None:
-        tail = parse_time_preference(text[marker.end() :], now=now)
-        if not tail.is_empty:
-            return tail
-    return parse_time_preference(text, now=now)
+    target = parse_time_preference(text[marker.end() :], now=now) if marker is not None else None
+    if target is None or target.is_empty:
+        target = parse_time_preference(text, now=now)
+    return _on_the_booked_day(target, said, booked) if booked is not None else target

@@ -121,6 +121,8 @@ def matches(slot_start: datetime, slot_end: datetime, tz: ZoneInfo, preference: 
         return False
     if preference.after and local_start.time() < preference.after:
         return False
+    if preference.latest_start and local_start.time() > preference.latest_start:
+        return False
     if _longer_than_the_day_part(preference, slot_end - slot_start):
         # "Mornings are best" for an 8-hour install: it starts in the morning.
         return local_start.time() < preference.before

@@ -76,9 +76,17 @@ def demo_business_seed(*, name: str, trade: str = "plumbing", number: str, calls
             timezone_name="America/New_York",
             is_demo=True,
         )
-    with tenant_context(business):
-        counts = _demo_activity(business=business, tag=tag, trade=trade, number=number, calls_per_day=calls_per_day)
+    counts = demo_activity_seed(business=business, trade=trade, number=number, calls_per_day=calls_per_day)
     return DemoSummary(str(business.pk), business.name, created, *counts, owner_email=owner_email)
+
+
+def demo_activity_seed(*, business, trade: str, number: str, calls_per_day: int = 3) -> tuple[int, int, int]:
+    """30 days of calls, missed-call texts, replies and bookings for the demo ``business`` on its
+    ``number`` (idempotent: a second run adds nothing); returns (calls, missed, bookings)."""
+    with tenant_context(business):
+        return _demo_activity(
+            business=business, tag=_demo_slug(business.name), trade=trade, number=number, calls_per_day=calls_per_day
+        )
 
 
 def demo_catalogue_seed(*, count: int, calls_per_day: int = 3) -> list[DemoSummary]:

@@ -156,7 +156,9 @@ def test_a_demo_business_buys_no_number(demo, twilio):
     assert get_breaker("twilio-numbers").fail_counter == failures_before  # No failure of Twilio's.
 
 
-def test_only_reserved_addresses_are_mailed_for_a_demo_business(demo, beta):
+def test_only_reserved_addresses_are_mailed_for_a_demo_business(demo, beta, settings):
+    settings.SMS_BACKEND = "twilio"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     for recipient in ("owner@acme.demo.test", "ana@alpha.example", "ben@example.com", "x@mail.example.org"):
         assert refusal(business=demo, channel="email", recipient=recipient) is None
     for recipient in ("ana@gmail.com", "ben@example.co"):
@@ -164,3 +166,14 @@ def test_only_reserved_addresses_are_mailed_for_a_demo_business(demo, beta):
     for channel in ("sms", "webhook", "push"):
         assert refusal(business=demo, channel=channel, recipient="+13125550100").startswith("demo: not sent")
         assert refusal(business=beta, channel=channel, recipient="+13125550100") is None
+
+
+def test_a_demo_business_texts_and_mails_through_backends_that_reach_nobody(demo, settings):
+    """The README's missed-call walk-through on the demo business: the console SMS backend prints
+    the texts, a local e-mail backend keeps the mail; neither is a provider."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for backend in ("console", "locmem"):
+        settings.SMS_BACKEND = backend
+        assert refusal(business=demo, channel="sms", recipient="+13125550100") is None
+    assert refusal(business=demo, channel="email", recipient="ana@gmail.com") is None
+    assert refusal(business=demo, channel="webhook", recipient="https://hooks.example.net/x").startswith("demo")

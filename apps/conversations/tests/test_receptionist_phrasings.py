@@ -63,6 +63,28 @@ def test_a_change_said_without_the_word_reschedule_moves_the_appointment(configu
     assert record.conversation_id == Conversation.objects.get(customer_number=CUSTOMER).pk
 
 
+def test_later_that_day_at_one_of_two_hours_moves_the_appointment_within_its_own_day(
+    configured, webhook, twilio, commit
+):
+    """ "¿Se puede más tarde ese mismo día, a las 11 o 12?": the appointment's day, not today, and a
+    start from 11 to 12, confirmed before anything moves."""
+    appointment = _book_through_the_assistant(webhook, commit)
+    booked = appointment.start.astimezone(CHICAGO)
+    assert booked.hour < 11
+    with commit():
+        text(webhook, "oiga, la cita de mañana ¿se puede más tarde ese mismo día, a las 11 o 12?")
+    appointment.refresh_from_db()
+    assert appointment.start.astimezone(CHICAGO) == booked  # Not before the customer confirms.
+    with commit():
+        text(webhook, "sí, perfecto")
+    appointment.refresh_from_db()
+    moved = appointment.start.astimezone(CHICAGO)
+    assert moved.date() == booked.date() and (11, 0) <= (moved.hour, moved.minute) <= (12, 0)
+    assert Appointment.objects.filter(status=Appointment.Status.SCHEDULED).count() == 1
+    [record] = Reschedule.objects.filter(appointment=appointment)
+    assert (record.status, record.from_start, record.to_start) == ("moved", booked, appointment.start)
+
+
 def test_any_cancel_word_from_a_customer_with_an_appointment_cancels_it(configured, webhook, twilio, commit):
     appointment = _book_through_the_assistant(webhook, commit)
     with commit():

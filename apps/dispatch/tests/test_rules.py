@@ -775,3 +775,68 @@ def test_two_price_questions_and_a_price_for_tonight():
 )
 def test_the_day_said_back_with_the_yes(text, answer):
     assert rules.detect_confirmation(text) == answer
+
+
+SATURDAY_AT_3 = datetime(2026, 12, 5, 15, 0, tzinfo=CHICAGO)
+THURSDAY_MORNING = datetime(2026, 12, 3, 8, 0, tzinfo=CHICAGO)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Morning! My tune-up is Saturday at 3. Any chance it could be earlier that day, like 9 or 10?",
+        "mi cita es el sábado a las 3, ¿se puede más temprano ese mismo día, a las 9 o 10?",
+        "could you do the same day but at 9 or 10 instead?",
+    ],
+)
+def test_that_day_is_the_appointments_day_and_two_hours_are_a_window_of_starts(text):
+    """ "Earlier that day, like 9 or 10": the booked day (not the day it is now), starting 9 to 10."""
+    target = rules.reschedule_target(text, now=THURSDAY_MORNING, booked=SATURDAY_AT_3)
+    assert (target.date, target.after, target.latest_start, target.at) == (date(2026, 12, 5), time(9), time(10), None)
+    asked = rules.detect_change(text) or rules.change_of_booked(
+        text, appointment_day=SATURDAY_AT_3.date(), today=THURSDAY_MORNING.date()
+    )
+    assert asked == "reschedule"
+
+
+@pytest.mark.parametrize(
+    ("text", "after", "latest_start"),
+    [
+        ("My appointment is Saturday at 3, could it be earlier that day?", None, time(14, 59)),
+        ("ese mismo día pero más temprano, se puede?", None, time(14, 59)),
+        ("could it be later that day?", time(15, 1), None),
+        ("¿se puede más tarde ese mismo día?", time(15, 1), None),
+    ],
+)
+def test_earlier_or_later_that_day_is_before_or_after_the_appointments_time(text, after, latest_start):
+    target = rules.reschedule_target(text, now=THURSDAY_MORNING, booked=SATURDAY_AT_3)
+    assert (target.date, target.after, target.latest_start, target.at) == (date(2026, 12, 5), after, latest_start, None)
+    assert rules.change_of_booked(text, appointment_day=SATURDAY_AT_3.date(), today=THURSDAY_MORNING.date()) == (
+        "reschedule"
+    )
+
+
+def test_the_appointments_own_time_said_with_its_day_is_not_the_new_time():
+    """ "Saturday at 3" is where it is; "Friday at 3" is where it goes."""
+    kept = rules.reschedule_target(
+        "can we move it from Saturday at 3 to Friday at 3?", now=THURSDAY_MORNING, booked=SATURDAY_AT_3
+    )
+    assert (kept.date, kept.at) == (date(2026, 12, 4), time(15))
+    other = rules.reschedule_target("Saturday at 5 instead?", now=THURSDAY_MORNING, booked=SATURDAY_AT_3)
+    assert (other.date, other.at) == (date(2026, 12, 5), time(17))
+
+
+@pytest.mark.parametrize(
+    ("text", "after", "latest_start"),
+    [
+        ("9 or 10?", time(9), time(10)),
+        ("a las 9 o 10 de la mañana", time(9), time(10)),
+        ("like 2 or 3", time(14), time(15)),
+        ("at 10 or 11am tomorrow", time(10), time(11)),
+        ("it's been leaking 2 or 3 days", None, None),
+        ("we have 2 or 3 vents upstairs", None, None),
+    ],
+)
+def test_two_hours_offered_as_alternatives(text, after, latest_start):
+    pref = rules.parse_time_preference(text, now=THURSDAY_MORNING)
+    assert (pref.after, pref.latest_start, pref.at) == (after, latest_start, None)

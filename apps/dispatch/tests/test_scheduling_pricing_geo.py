@@ -289,3 +289,25 @@ def test_a_job_longer_than_the_part_of_the_day_starts_in_it():
     assert starts(slots)[0] == "Mon 12-07 08:00"
     short, _ = find(now, duration=HOUR, preference=mornings)
     assert all(slot.end.astimezone(CHICAGO).time() <= time(12) for slot in short)
+
+
+def test_a_window_of_starts_offers_the_earliest_free_start_inside_it():
+    """ "9 or 10" on a Saturday (open 09-13): 9:00 when free, else a start up to 10:00, never later."""
+    now = local(2026, 12, 3, 8)
+    preference = parse_time_preference("saturday at 9 or 10", now=now)
+    slots, satisfied = find(now, preference=preference, buffer=timedelta(0))
+    assert satisfied and starts(slots)[0] == "Sat 12-05 09:00"
+    slots, satisfied = find(
+        now,
+        busy_blocks=[busy(local(2026, 12, 5, 9), local(2026, 12, 5, 10))],
+        preference=preference,
+        buffer=timedelta(0),
+    )
+    assert satisfied and starts(slots) == ["Sat 12-05 10:00"]
+    slots, satisfied = find(
+        now,
+        busy_blocks=[busy(local(2026, 12, 5, 9), local(2026, 12, 5, 11))],
+        preference=preference,
+        buffer=timedelta(0),
+    )
+    assert not satisfied

@@ -1,14 +1,21 @@
-"""Create the demo business and the platform superuser; safe to run any number of times."""
+"""Create the demo business (with 30 days of history) and the platform superuser; safe to run any
+number of times."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import schema_context
 
 from apps.accounts.models import User
-from apps.telephony.phone_numbers import phone_number_assign
 from apps.tenants.config.services import config_update
-from apps.tenants.demo import DEMO_BUSINESS, DEMO_FORWARDING, DEMO_NUMBER, DEMO_OWNER, PLATFORM_ADMIN
+from apps.tenants.demo import (
+    DEMO_BUSINESS,
+    DEMO_FORWARDING,
+    DEMO_NUMBER,
+    DEMO_OWNER,
+    PLATFORM_ADMIN,
+    demo_activity_seed,
+)
 from apps.tenants.models import Business
 from apps.tenants.services import ONBOARDING_STEPS, business_register
 
@@ -50,7 +57,7 @@ DEMO_SETTINGS = {
 
 
 class Command(BaseCommand):
-    help = "Create the demo business (Acme Plumbing) and a platform superuser, if missing."
+    help = "Create the demo business (Acme Plumbing, 30 days of history) and a platform superuser, if missing."
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -74,8 +81,8 @@ class Command(BaseCommand):
             business.onboarding_completed_at = timezone.now()
             business.save(update_fields=["onboarding_completed_steps", "onboarding_step", "onboarding_completed_at"])
             self.stdout.write(f"Created demo business {business.name} ({business.schema_name}).")
-        with tenant_context(business):
-            phone_number_assign(phone_number=DEMO_NUMBER, friendly_name=f"{DEMO_BUSINESS} (demo)")
+        calls, missed, bookings = demo_activity_seed(business=business, trade="plumbing", number=DEMO_NUMBER)
+        self.stdout.write(f"Demo history: {calls} calls ({missed} missed), {bookings} appointments over 30 days.")
         if not User.objects.filter(email=PLATFORM_ADMIN[0]).exists():
             User.objects.create_superuser(email=PLATFORM_ADMIN[0], password=PLATFORM_ADMIN[1], first_name="Platform")
             self.stdout.write(f"Created platform superuser {PLATFORM_ADMIN[0]}.")
