@@ -316,7 +316,13 @@ class _Turn:
         # What the customer is answering.
         self.proposed = _last_proposed_slot(request)
         self.confirmation = info["confirmation"] if self.proposed else None
-        if info["confirmation"] == "confirmed" and not self.proposed and info["intent"] in {"general", "pricing"}:
+        wrong_number = any(rules.says_wrong_number(text) for text in texts[1:])
+        if (
+            info["confirmation"] == "confirmed"
+            and not self.proposed
+            and info["intent"] in {"general", "pricing"}
+            and not wrong_number  # "👍" after "sorry, wrong number" closes the conversation
+        ):
             info["intent"] = "appointment"  # "yes" to "would you like us to schedule a visit?"
 
         # The decision.

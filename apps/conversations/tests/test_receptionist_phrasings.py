@@ -214,10 +214,13 @@ def test_a_pitch_and_its_follow_ups_get_no_reply_and_no_alert(configured, webhoo
     assert Conversation.objects.get(customer_number=CUSTOMER).lead_outcome == "spam"
 
 
-def test_after_a_wrong_number_what_follows_gets_no_reply_and_no_alert(configured, webhook, twilio, commit):
+@pytest.mark.parametrize(
+    ("first", "then"), [("perdón, número equivocado", "😅"), ("sorry wrong number, butt dialed", "👍")]
+)
+def test_after_a_wrong_number_what_follows_gets_no_reply_and_no_alert(configured, webhook, twilio, commit, first, then):
     with commit():
-        text(webhook, "perdón, número equivocado")
-        text(webhook, "😅")
+        text(webhook, first)
+        text(webhook, then)
     assert len(bodies_to(twilio, CUSTOMER)) == 1 and bodies_to(twilio, OWNER) == []
 
 

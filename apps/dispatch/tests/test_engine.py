@@ -355,3 +355,20 @@ def test_a_price_for_tonight_quotes_the_emergency_rate_too(request_payload):
     assert "$150–$250" in reply and emergency in reply
     waits = {**settings, "after_hours_emergency": "next_open_day"}
     assert emergency not in run(request_payload(message, business_settings=waits))["next_action"]["message"]
+
+
+@pytest.mark.parametrize("ack", ["👍", "ok", "yes sorry"])
+def test_an_acknowledgement_after_a_wrong_number_gets_no_reply(request_payload, ack):
+    first = run(request_payload("sorry wrong number, butt dialed"))
+    assert first["next_action"]["action"] == "answer_question"
+    history = [
+        {"role": "customer", "content": "sorry wrong number, butt dialed"},
+        assistant(first["next_action"]["message"], first),
+    ]
+    second = run(request_payload(ack, history=history))
+    assert second["next_action"]["action"] == "no_reply" and second["next_action"]["message"] == ""
+
+
+def test_a_yes_with_nothing_offered_is_still_a_wish_to_book(request_payload):
+    response = run(request_payload("yes"))
+    assert response["extracted_info"]["intent"] == "appointment"
