@@ -635,6 +635,7 @@ _PRICING = (
     r"\bfees?\b",
     r"\bballpark\b",
     r"\bcuanto\s+(cuesta|cobran|sale|seria|cobra)",
+    r"\bcuanto\s+(es\s+)?(por|x|para)\s+(un|una|el|la|los|las|abrir|cambiar|arreglar|instalar|hacer)\b",
     r"\bcuanto\s+(me\s+|nos\s+)?(va\s+a\s+|iria\s+a\s+)?(salir|costar|cobrar)",
     r"\bprecios?\b",
     r"\bcostos?\b",
@@ -1748,7 +1749,9 @@ _HUMAN_PATTERNS = (
     r"\b(rather|prefer\s+to)\s+(talk|speak)\b",
     r"\b(una|alguna)\s+persona\b",
     r"\bun\s+(humano|ser\s+humano)\b",
-    r"\bhablar\s+(directamente\s+)?con\s+(alguien|el\s+duen|la\s+duen|un\s+tecnico|el\s+encargado|el\s+jefe)",
+    r"\bhablar\s+(directamente\s+)?(por\s+(telefono|phone|cel|celular)\s+)?con\s+(alguien|el\s+duen|la\s+duen|un\s+tecnico|el\s+encargado|el\s+jefe)",
+    # the phone asked for instead of texts: "prefiero hablar por teléfono", "mejor por llamada"
+    r"\b(prefiero|quisiera|quiero|mejor)\s+(hablar|platicar|hablarlo)\s+por\s+(telefono|phone|cel|celular|llamada)\b",
     r"\b(eres|es|esto\s+es)\s+(un\s+)?(robot|bot|maquina|automatic|contestadora)",
     r"\b(alguien|una\s+persona)\s+(me\s+)?(puede\s+)?llam",
     r"\bque\s+me\s+(llame|llamen|marque|marquen)\b",
@@ -1756,7 +1759,7 @@ _HUMAN_PATTERNS = (
     r"\bcon\s+una\s+maquina\b",
     r"\b(prefiero|quisiera|quiero)\s+hablarlo\b",
     r"\bhablarlo\s+(directamente\s+)?con\s+(alguien|el\s+duen|la\s+duen|el\s+encargado|el\s+jefe)",
-    r"\bme\s+(puede|pueden|podria|podrian)\s+(marcar|llamar|hablar)\b",
+    r"\bme\s+(puede|pueden|puedes|podria|podrias|podrian)\s+(marcar|llamar|hablar)\b",
     r"\b(can|could)\s+(you|u|someone|somebody)\s+(just\s+)?(call|ring|phone)\s+me\b",
     # a call asked of a person by their role: "can the owner just give me a call back?"
     r"\b(owner|manager|boss|someone|somebody|person|human|you|u)\s+(just\s+)?(give|gimme)\s+me\s+a\s+(call|ring)\b",
@@ -1824,9 +1827,16 @@ _VULNERABLE = (
     r"\b(heart|lung|breathing)\s+(problem|condition|issue)s?\b",
     r"\b(abuela|abuelo|anciano|anciana|bebe|recien\s+nacid[oa]|embarazada|enferm[oa])\b",
     r"\b(de\s+)?(8\d|9\d)\s+anos\b",
+    # an age said of the person: "my mom is 88", "mi mamá tiene 90"
+    r"\b(mom|mother|mum|dad|father|grandma|grandmother|grandpa|grandfather|nana|she|he)\s+(is|'s|s)\s+(8\d|9\d|1[01]\d)\b",
+    r"\b(mama|papa|madre|padre|abuelit[oa]|suegr[oa])\s+(tiene|de)\s+(8\d|9\d|1[01]\d)\b",
+    # someone ill at home: "my husband is sick", "sick kids", "está enfermo"
+    r"\b(is|are|'s|been|gets|get)\s+(very\s+|really\s+|so\s+)?(sick|ill)\b",
+    r"\bsick\s+(kids?|child|children|baby|mom|mother|dad|father|wife|husband|son|daughter)\b",
 )
 _EXTREME_WEATHER = (
-    r"\b(freezing|frigid|below\s+zero|heat\s+wave|sweltering)\b",
+    r"\b(freezing|frigid|below\s+(zero|freezing)|sub-?zero|\d{1,2}\s+below|heat\s+wave|sweltering)\b",
+    r"\b(bajo\s+cero|menos\s+\d{1,2}\s+grados)\b",
     r"\bhace\s+(mucho|muchisimo)\s+(frio|calor)\b",
     r"\b(helando|ola\s+de\s+calor|congelando)\b",
 )
@@ -1847,6 +1857,13 @@ _LOCKED_IN = (
     r"\b(esta|quedo|se\s+quedo)\s+encerrad[oa]\b",
 )
 _CHILD_INSIDE = (r"\b(baby|toddler|child|kid|son|daughter|infant|bebe|nino|nina|hijo|hija)\b",)
+# the child said to be in the car itself: "my baby is inside the car", "mi bebé está adentro del carro"
+_CHILD_IN_CAR = (
+    r"\b(baby|toddler|child|kid|son|daughter|infant|bebe|nino|nina|hijo|hija)\s+(is|s|'s|esta|quedo|se\s+quedo)\s+"
+    r"(still\s+|todavia\s+)?(locked\s+|stuck\s+|trapped\s+|encerrad[oa]\s+|atrapad[oa]\s+)?"
+    r"(inside|in|adentro|dentro|encerrad[oa]|atrapad[oa])\s+(of\s+|de\s+|del\s+|en\s+)?(the|my|our|el|la|mi)?\s*"
+    r"(car|truck|van|suv|carro|coche|camioneta|auto)\b",
+)
 _IN_A_CAR = (r"\b(car|truck|van|suv|carro|coche|camioneta)\b",)
 _OVERHEATING_PANEL = (
     r"\b(panel|breaker\s+box|fuse\s+box|tablero|caja\s+de\s+(breakers|pastillas|fusibles)|centro\s+de\s+carga)\b"
@@ -1894,6 +1911,11 @@ _NO_POWER = (
     r"\b(battery|bateria|pila)\b",
 )
 _TEMPERATURE = re.compile(r"\b(-?\d{1,3})\s*(degrees|deg|°|grados)")
+# The weather said as a bare number: "its -4 out", "10 outside", "-10 afuera" (a minus after a space
+# is a temperature, never a phone number's dash).
+_OUTDOOR_TEMPERATURE = re.compile(
+    r"(?:^|\s)(?P<t>-?\d{1,3})\s*(f\s+)?(out|outside|outdoors|afuera)\b(?!\s+of)|(?:^|\s)(?P<n>-\d{1,2})\b"
+)
 # Inside the home: "house is down to 50", "house is 52 degrees", "la casa está a 50 grados".
 _INDOOR_TEMPERATURE = re.compile(
     r"\b(house|home|inside|apartment)\s+(is\s+)?(at|down\s+to)\s+(?P<t>\d{2})\b"
@@ -1903,6 +1925,8 @@ _INDOOR_TEMPERATURE = re.compile(
 
 def _extreme_temperature(folded: str) -> bool:
     if any(int(value) <= 32 or int(value) >= 95 for value, _ in _TEMPERATURE.findall(folded)):
+        return True
+    if any(not 32 < int(match["t"] or match["n"]) < 95 for match in _OUTDOOR_TEMPERATURE.finditer(folded)):
         return True
     return any(int(match["t"] or match["u"]) <= 55 for match in _INDOOR_TEMPERATURE.finditer(folded))
 
@@ -1919,6 +1943,8 @@ def situational_emergency(texts: list[str], *, local_hour: int) -> str | None:
     without power, a car trapped in the garage by someone who has to leave. None when it is not."""
     folded = " . ".join(fold(text).replace("a/c", "ac").replace("’", "'") for text in texts)
     night = local_hour >= 19 or local_hour < 6 or _any(_AT_NIGHT, folded) > 0
+    if _any(_CHILD_IN_CAR, folded) and re.search(r"\b(keys?|llaves?|locked|lock|cerrad[oa]|cerro)\b", folded):
+        return "a child locked in a car"
     if _any(_NO_HEAT_OR_COOLING, folded):
         if _any(_VULNERABLE, folded):
             return "no heat or cooling with a vulnerable person in the home"
@@ -1954,7 +1980,7 @@ _CANCEL = (
     r"\b(quiero|necesito|tengo\s+que)\s+cancelar\b",
     r"\bya\s+no\s+(necesito|ocupo)\s+(la\s+)?(cita|visita|el\s+servicio)",
     r"\b(take|cross)\s+(us|me)\s+off\s+(the|your)\s+(schedule|calendar|books?)",
-    r"\b(won'?t|wont|will\s+not|don'?t|dont|no\s+longer)\s+need\s+(the|our|my|that|you)\b[^.!?]*\b(anymore|any\s+more|after\s+all)\b",
+    r"\b(won'?t|wont|will\s+not|don'?t|dont|no\s+longer)\s+(be\s+)?need(ing)?\s+(the|our|my|that|you|it)\b[^.!?]*\b(anymore|any\s+more|after\s+all)\b",
     r"\bya\s+no\s+(es\s+necesario|hace\s+falta)\s+que\s+(vengan|venga)",
     r"\bcancel[ea]l[ao]\b",
     r"\bcancela\s+(lo|la|el|mi)\b",
@@ -2009,6 +2035,14 @@ _THAT_DAY = re.compile(
 _EARLIER = re.compile(r"\b(earlier|sooner|mas\s+temprano|antes)\b")
 _LATER = re.compile(r"\b(later|mas\s+tarde)\b")
 _CANCEL_WORD = re.compile(r"\bcancel\w*")
+# Said by a customer who has a visit booked, the visit (or the one coming) is no longer wanted:
+# "dont need the plumber tmrw", "won't be needing you", "ya no ocupamos al técnico".
+_NOT_NEEDED = re.compile(
+    r"\b(won'?t|wont|will\s+not|don'?t|dont|do\s+not|no\s+longer|not)\s+(be\s+|even\s+)?need(ing)?\s+"
+    r"(the|our|my|that|you|u|ur|your|him|them|it|anyone|anybody|someone|somebody)\b"
+    r"|\bya\s+no\s+(la\s+|lo\s+|los\s+)?(necesit|ocup)\w*\b"
+    r"|\bno\s+(necesit|ocup)\w*\s+(que\s+vengan?|al\s+tecnico|al\s+plomero|al\s+electricista|al\s+cerrajero|la\s+cita|la\s+visita)\b"
+)
 
 
 def change_of_booked(text: str, *, appointment_day: date, today: date) -> str | None:
@@ -2017,8 +2051,8 @@ def change_of_booked(text: str, *, appointment_day: date, today: date) -> str | 
     visit (its word, its day, "ur guy") with a wish for another time ("can ur guy do Thursday
     instead", "tengo la cita del martes… ¿se puede el sábado mejor?"). The time the customer names
     is read by :func:`reschedule_target`."""
-    folded = fold(text)
-    if _CANCEL_WORD.search(folded):
+    folded = fold(text).replace("’", "'")
+    if _CANCEL_WORD.search(folded) or _NOT_NEEDED.search(folded):
         return "cancel"
     days = {WEEKDAY_NAMES.get(name) for name in re.findall(rf"\b({_DAY_NAMES})\b", folded)}
     relative = {

@@ -127,6 +127,39 @@ def test_asking_to_be_called_by_the_owner_hands_over_once(configured, webhook, t
 
 @pytest.mark.parametrize(
     "body",
+    ["oye mejor me puedes llamar? prefiero hablar por phone con alguien", "can you just call me instead?"],
+)
+def test_a_call_asked_for_after_a_price_question_hands_over_once(configured, webhook, twilio, commit, body):
+    with commit():
+        text(webhook, "how much to unclog a kitchen drain")
+        text(webhook, body)
+        text(webhook, "ok")
+    assert len(bodies_to(twilio, OWNER)) == 1
+    assert Conversation.objects.get(customer_number=CUSTOMER).lead_outcome == "handed_to_human"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "nvm my husband got the drain unclogged w baking soda 🙌 dont need the plumber tmrw",
+        "we sold the house, wont be needing the plumber anymore. sorry!",
+    ],
+)
+def test_no_longer_needing_the_visit_cancels_it_and_books_nothing(configured, webhook, twilio, commit, body):
+    appointment = _book_through_the_assistant(webhook, commit)
+    with commit():
+        text(webhook, body)
+    proposal = bodies_to(twilio, CUSTOMER)[-1]
+    assert "cancel" in proposal.lower() and "Reply YES to book" not in proposal
+    with commit():
+        text(webhook, "yep")
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert Appointment.objects.filter(status=Appointment.Status.SCHEDULED).count() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
     [
         "Somos Distribuidora del Golfo, manejamos tubería PEX a precio de mayoreo. ¿Le mando nuestra lista de precios?",
         "FINAL NOTICE: your vehicle's factory warranty is about to expire. Reply YES to speak with a specialist.",
@@ -194,6 +227,9 @@ def test_after_a_wrong_number_what_follows_gets_no_reply_and_no_alert(configured
         "smells like rotten eggs near the stove, getting stronger",
         "water is coming thru the kitchen ceiling from the upstairs bathroom!! dripping fast, light fixture is wet",
         "se apagó el calentador y no vuelve a prender, mi papá tiene 80 años y hace mucho frío",
+        "water heater just died, its -4 out and my mom is 88 and lives with us",
+        "se apagó el calentador, estamos bajo cero y mi mamá tiene 88",
+        "AYUDA mi bebe esta adentro del carro y las llaves tambien!!",
     ],
 )
 def test_an_emergency_told_by_the_situation_alerts_the_owner_at_once(configured, webhook, twilio, commit, body):

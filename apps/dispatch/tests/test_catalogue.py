@@ -322,3 +322,8 @@ def test_window_glass_is_other_work_at_a_locksmith():
     text = "do u guys replace window glass?? my kids threw a baseball thru the front window. need the pane replaced"
     assert catalogue.names_other_work(text, jobs) == "glass"
     assert catalogue.names_other_work("the lock on my window is broken", jobs) is None
+
+
+def test_someone_inside_the_car_is_a_car_lockout_not_a_key_to_make():
+    named = catalogue.concepts("AYUDA mi bebe esta adentro del carro y las llaves tambien!!")
+    assert {"lockout", "car"} <= named and "car_key" not in named

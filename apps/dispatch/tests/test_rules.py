@@ -665,6 +665,14 @@ def test_dangers_told_by_what_people_notice_are_emergencies(text):
         (["furnace won't ignite, the house is 48 degrees"], 10, "extreme"),
         (["se cerro la puerta y mi niño de 2 años se quedo adentro solo!! ayuda"], 16, "locked inside"),
         (["my toddler is locked inside the house and I'm on the porch"], 12, "locked inside"),
+        # extreme cold said as a bare number or in words, the vulnerable person by their age
+        (["furnace just died. its -4 out and my mom is 88 and lives with us"], 23, "vulnerable"),
+        (["heater stopped working and its 10 below"], 14, "extreme"),
+        (["se descompuso la calefacción y estamos bajo cero"], 14, "extreme"),
+        (["no heat since last night and my husband is sick"], 9, "vulnerable"),
+        # a child said to be in the car, with the keys or locked
+        (["AYUDA mi bebe esta adentro del carro y las llaves tambien!!"], 15, "a child locked in a car"),
+        (["my baby is locked in the car and the keys are on the seat"], 11, "a child locked in a car"),
     ],
 )
 def test_situations_that_are_emergencies_in_other_words(texts, hour, reason):
@@ -677,6 +685,9 @@ def test_situations_that_are_emergencies_in_other_words(texts, hour, reason):
         ["furnace keeps clicking but still heats, house is 68 degrees"],
         ["la calefacción hace ruido pero sí calienta"],
         ["my son locked his bike, lost the key"],
+        ["furnace not working, its 45 out, no hurry"],
+        ["my daughter is in the car waiting, how much for a rekey"],
+        ["heater is noisy, call me at 630 555-1234"],
     ],
 )
 def test_calm_versions_of_those_situations_are_not(texts):
@@ -690,6 +701,8 @@ def test_calm_versions_of_those_situations_are_not(texts):
         "ugh I don't want to text with a machine. AGENT",
         "¿me puede regresar la llamada el dueño?",
         "call me back when you can",
+        "oye mejor me puedes llamar? prefiero hablar por phone con alguien",
+        "prefiero hablar por teléfono",
     ],
 )
 def test_a_person_asked_for_by_role_or_a_refusal_of_the_machine(text):
@@ -727,6 +740,25 @@ def test_get_rich_texts_are_spam():
 )
 def test_told_not_to_come_is_a_cancellation(text, change):
     assert rules.detect_change(text) == change
+
+
+@pytest.mark.parametrize(
+    ("text", "change"),
+    [
+        ("hey so we actually sold the house, wont be needing the duct cleaning anymore. sorry!", "cancel"),
+        ("nvm my husband got the drain unclogged w baking soda 🙌 dont need the plumber tmrw", "cancel"),
+        ("ya no ocupamos al técnico, ya quedó", "cancel"),
+        ("you don't need a ladder, the attic hatch is open", None),
+        ("see you tomorrow", None),
+    ],
+)
+def test_no_longer_needing_the_visit_cancels_the_one_booked(text, change):
+    assert rules.change_of_booked(text, appointment_day=date(2026, 12, 4), today=date(2026, 12, 3)) == change
+
+
+def test_a_price_asked_with_por():
+    assert rules.detect_intent("hola cuanto por un rekey de 3 chapas")[0] == "pricing"
+    assert rules.detect_intent("cuanto por abrir un carro")[0] == "pricing"
 
 
 def test_two_price_questions_and_a_price_for_tonight():
