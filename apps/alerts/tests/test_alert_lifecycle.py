@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the stand-ins are fixtures imported from other test modules)
 """An owner's rule from firing to resolving by itself, on a frozen clock, with every notification
 leaving through the outbox to loopback receivers: SMTP (aiosmtpd), the Twilio stand-in and a
 signed-webhook receiver."""
@@ -17,7 +18,7 @@ from apps.analytics import metrics
 from apps.analytics.models import FeedEvent, MetricRollup
 from apps.outbox import services as outbox
 from apps.outbox.models import Delivery
-from apps.outbox.tests.test_policy_and_channels import Receiver
+from apps.outbox.tests.test_policy_and_channels import receiver  # noqa: F401  (fixture)
 from conftest import smtp_loopback
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # A Monday, 09:00 in Chicago (Alpha's time zone).
@@ -38,13 +39,6 @@ class Mailbox:
 def smtp():
     with smtp_loopback(Mailbox()) as mailbox:
         yield mailbox
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.server.shutdown()
 
 
 @pytest.fixture

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the stand-ins are fixtures imported from other test modules)
 """E-mails, outgoing webhooks and web pushes in the business's metric store: real deliveries through
 the outbox to loopback receivers (SMTP, a signed-webhook receiver, a push service) move their own
 business's figures in /api/kpis, /api/metrics and /api/unified/*, never another's; the figure is
@@ -18,11 +19,11 @@ from apps.alerts.models import Alert
 from apps.alerts.tasks import business_alerts_cycle
 from apps.alerts.tests.test_alert_lifecycle import Mailbox
 from apps.analytics.models import MetricRollup
-from apps.conversations.tests.test_web_push import Browser, PushService
+from apps.conversations.tests.test_web_push import Browser, push_service  # noqa: F401  (fixture)
 from apps.outbox import services as outbox
 from apps.outbox.dispatcher import breaker_for
 from apps.outbox.models import Channel, Delivery
-from apps.outbox.tests.test_policy_and_channels import Receiver
+from apps.outbox.tests.test_policy_and_channels import receiver  # noqa: F401  (fixture)
 from conftest import smtp_loopback
 
 pytestmark = pytest.mark.django_db
@@ -50,20 +51,6 @@ class RefusingMailbox(Mailbox):
 def smtp():
     with smtp_loopback(RefusingMailbox()) as mailbox:
         yield mailbox
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-
-
-@pytest.fixture
-def push_service():
-    service = PushService()
-    yield service
-    service.server.shutdown()
 
 
 @pytest.fixture(autouse=True)
