@@ -195,5 +195,7 @@ def _demo_activity(*, business, tag: str, trade: str, number: str, calls_per_day
                     except Conflict:
                         continue
                     Appointment.objects.filter(pk=appointment.pk).update(created_at=at + timedelta(minutes=30))
+                    if call.conversation_id:  # Booked in the texts the missed call started: a recovered job.
+                        Conversation.objects.filter(pk=call.conversation_id).update(appointment_id=appointment.pk)
     bookings = Appointment.objects.count()
     return calls, missed, bookings
